@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Sum the results of one or more `meson test` runs and print the closing
+line `N passed, N failed`. Exit 1 when anything failed or nothing ran."""
+import json
+import sys
+
+
+def results(build_dir):
+    try:
+        with open(f"{build_dir}/meson-logs/testlog.json") as f:
+            for line in f:
+                if line.strip():
+                    yield json.loads(line)
+    except FileNotFoundError:
+        print(f"no test log in {build_dir}: its build failed", file=sys.stderr)
+        yield {"name": build_dir, "result": "ERROR"}
+
+
+passed = failed = skipped = 0
+for d in sys.argv[1:]:
+    for r in results(d):
+        if r["result"] in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r["result"] == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+            print(f"failed: {d}: {r['name']} ({r['result']})")
+line = f"{passed} passed, {failed} failed"
+if skipped:
+    line += f", {skipped} skipped"
+print(line)
+sys.exit(1 if failed or not passed else 0)

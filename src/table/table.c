@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Multi-level TCE tables.
+ *
+ * Every level is built of chunks of (1 << chunk_shift) bytes. A leaf chunk
+ * holds the TCEs of (1 << entry_bits) consecutive entries, followed, when
+ * the table keeps a userspace view, by as many user addresses. An indirect
+ * chunk holds as many pointers to the chunks of the level below. The top
+ * chunk is allocated with the table; the others when an entry below them
+ * is first set, and they are only freed with the table, so a pointer read
+ * once stays valid for the table's lifetime: readers need no lock.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <spapr_tce/table.h>
+
+#include "common/alloc.h"
+#include "common/common.h"
+#include "table/table_internal.h"
+
+typedef _Atomic uint64_t tce_slot;
+typedef void *_Atomic node_slot;
+
+struct stce_table {
+	uint64_t bus_offset;
+	uint64_t window_size;
+	uint64_t entries;
+	uint64_t size_bytes;
+	unsigned int page_shift;
+	unsigned int levels;
+	unsigned int chunk_shift;
+	unsigned int entry_bits;	/* log2 of entries per chunk */
+	unsigned int host_page_shift;
+	bool has_view;
+	uint64_t entry_mask;
+	size_t chunk_bytes;
+	void *root;
+	stce_table_kill_fn kill;
+	void *kill_ctx;
+	atomic_uint_least64_t allocated_bytes;
+	atomic_uint_least64_t flush_count;
+};
+
+static size_t node_bytes(const struct stce_table *t, bool leaf)
+{
+	return leaf && t->has_view ? 2 * t->chunk_bytes : t->chunk_bytes;
+}
+
+static void *node_alloc(struct stce_table *t, bool leaf)
+{
+	size_t bytes = node_bytes(t, leaf);
+	void *node = stce_zalloc(bytes);
+
+	if (node)
+		atomic_fetch_add_explicit(&t->allocated_bytes, bytes,
+					  memory_order_relaxed);
+	return node;
+}
+
+static void node_free(struct stce_table *t, void *node, unsigned int level)
+{
+	if (!node)
+		return;
+	if (level > 0) {
+		node_slot *slots = node;
+
+		for (uint64_t i = 0; i <= t->entry_mask; i++)
+			node_free(t, atomic_load_explicit(&slots[i],
+							  memory_order_relaxed),
+				  level - 1);
+	}
+	atomic_fetch_sub_explicit(&t->allocated_bytes, node_bytes(t, level == 0),
+				  memory_order_relaxed);
+	stce_free(node);
+}
+
+/*
+ * Install a new chunk in an empty slot. Two threads may race to fill the
+ * same slot: the loser frees its chunk and uses the winner's.
+ */
+static void *node_install(struct stce_table *t, node_slot *slot, bool leaf)
+{
+	void *expected = NULL;
+	void *node = node_alloc(t, leaf);
+
+	if (!node)
+		return NULL;
+	if (atomic_compare_exchange_strong_explicit(slot, &expected, node,
+						    memory_order_acq_rel,
+						    memory_order_acquire))
+		return node;
+	atomic_fetch_sub_explicit(&t->allocated_bytes, node_bytes(t, leaf),
+				  memory_order_relaxed);
+	stce_free(node);
+	return expected;
+}
+
+enum walk_mode {
+	WALK_LOOKUP,	/* a missing chunk means "no entry" */
+	WALK_ALLOC,	/* create missing chunks */
+};
+
+/*
+ * The leaf chunk holding @index, or NULL when it does not exist (and, in
+ * WALK_ALLOC mode, could not be allocated).
+ */
+static tce_slot *leaf_walk(struct stce_table *t, uint64_t index,
+			   enum walk_mode mode)
+{
+	void *node = t->root;
+
+	for (unsigned int level = t->levels - 1; level > 0; level--) {
+		node_slot *slots = node;
+		uint64_t i = (index >> (t->entry_bits * level)) & t->entry_mask;
+		void *next = atomic_load_explicit(&slots[i],
+						  memory_order_acquire);
+
+		if (!next) {
+			if (mode == WALK_LOOKUP)
+				return NULL;
+			next = node_install(t, &slots[i], level == 1);
+			if (!next)
+				return NULL;
+		}
+		node = next;
+	}
+	return node;
+}
+
+/* A lookup never writes, so const callers may walk too. */
+static tce_slot *leaf_lookup(const struct stce_table *t, uint64_t index)
+{
+	return leaf_walk((struct stce_table *)t, index, WALK_LOOKUP);
+}
+
+static tce_slot *view_of(const struct stce_table *t, tce_slot *leaf)
+{
+	return leaf + ((uint64_t)1 << t->entry_bits);
+}
+
+int stce_table_create(const struct stce_table_params *p,
+		      struct stce_table **out)
+{
+	unsigned int host_page_shift = p->host_page_shift ?
+		p->host_page_shift : STCE_HOST_PAGE_SHIFT_DEFAULT;
+	struct stce_table *t;
+	int chunk_shift;
+
+	if (p->flags & ~STCE_TABLE_USERSPACE_VIEW)
+		return -EINVAL;
+	chunk_shift = stce_table_chunk_shift(p->page_shift, p->window_size,
+					     p->levels, host_page_shift);
+	if (chunk_shift < 0)
+		return chunk_shift;
+	if (!stce_is_aligned(p->bus_offset, 1ULL << p->page_shift) ||
+	    !stce_range_fits(p->bus_offset, p->window_size))
+		return -EINVAL;
+	/*
+	 * The hardware walks at most 55 bits of TCE-table address: more
+	 * levels than the window needs, or chunks too big for the levels,
+	 * make a table it cannot use.
+	 */
+	if ((unsigned int)(chunk_shift - 3) * p->levels + p->page_shift >= 55)
+		return -EINVAL;
+
+	t = stce_zalloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->bus_offset = p->bus_offset;
+	t->window_size = p->window_size;
+	t->page_shift = p->page_shift;
+	t->entries = p->window_size >> p->page_shift;
+	t->levels = p->levels;
+	t->chunk_shift = (unsigned int)chunk_shift;
+	t->entry_bits = (unsigned int)chunk_shift - 3;
+	t->entry_mask = (1ULL << t->entry_bits) - 1;
+	t->chunk_bytes = (size_t)1 << chunk_shift;
+	t->host_page_shift = host_page_shift;
+	t->has_view = p->flags & STCE_TABLE_USERSPACE_VIEW;
+	t->size_bytes = stce_table_size_hp(p->page_shift, p->window_size,
+					   p->levels, host_page_shift);
+	t->root = node_alloc(t, p->levels == 1);
+	if (!t->root) {
+		stce_free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+void stce_table_destroy(struct stce_table *t)
+{
+	if (!t)
+		return;
+	node_free(t, t->root, t->levels - 1);
+	stce_free(t);
+}
+
+void stce_table_set_kill(struct stce_table *t, stce_table_kill_fn kill,
+			 void *ctx)
+{
+	t->kill = kill;
+	t->kill_ctx = ctx;
+}
+
+void stce_table_get_info(const struct stce_table *t,
+			 struct stce_table_info *info)
+{
+	info->bus_offset = t->bus_offset;
+	info->window_size = t->window_size;
+	info->entries = t->entries;
+	info->page_shift = t->page_shift;
+	info->levels = t->levels;
+	info->chunk_shift = t->chunk_shift;
+	info->host_page_shift = t->host_page_shift;
+	info->userspace_view = t->has_view;
+	info->size_bytes = t->size_bytes;
+	info->allocated_bytes = stce_table_allocated_bytes(t);
+	info->flush_count = stce_table_flush_count(t);
+}
+
+uint64_t stce_table_allocated_bytes(const struct stce_table *t)
+{
+	return atomic_load_explicit(&t->allocated_bytes, memory_order_relaxed);
+}
+
+uint64_t stce_table_flush_count(const struct stce_table *t)
+{
+	return atomic_load_explicit(&t->flush_count, memory_order_relaxed);
+}
+
+uint64_t stce_table_entries(const struct stce_table *t)
+{
+	return t->entries;
+}
+
+unsigned int stce_table_page_shift(const struct stce_table *t)
+{
+	return t->page_shift;
+}
+
+uint64_t stce_table_bus_offset(const struct stce_table *t)
+{
+	return t->bus_offset;
+}
+
+uint64_t stce_table_window_size(const struct stce_table *t)
+{
+	return t->window_size;
+}
+
+int stce_table_index(const struct stce_table *t, uint64_t iova,
+		     uint64_t *index)
+{
+	if (iova < t->bus_offset || iova - t->bus_offset >= t->window_size)
+		return -ENXIO;
+	*index = (iova - t->bus_offset) >> t->page_shift;
+	return 0;
+}
+
+uint64_t stce_table_get(const struct stce_table *t, uint64_t index)
+{
+	tce_slot *leaf;
+
+	if (stce_unlikely(index >= t->entries))
+		return 0;
+	leaf = leaf_lookup(t, index);
+	if (!leaf)
+		return 0;
+	return atomic_load_explicit(&leaf[index & t->entry_mask],
+				    memory_order_acquire);
+}
+
+uint64_t stce_table_get_ua(const struct stce_table *t, uint64_t index)
+{
+	tce_slot *leaf;
+
+	if (index >= t->entries || !t->has_view)
+		return 0;
+	leaf = leaf_lookup(t, index);
+	if (!leaf)
+		return 0;
+	return atomic_load_explicit(&view_of(t, leaf)[index & t->entry_mask],
+				    memory_order_acquire);
+}
+
+int stce_table_xchg(struct stce_table *t, uint64_t index, uint64_t *tce,
+		    uint64_t *ua, unsigned int flags)
+{
+	bool setting = *tce != 0 || (t->has_view && ua && *ua != 0);
+	uint64_t slot = index & t->entry_mask;
+	tce_slot *leaf, *view;
+
+	if (stce_unlikely(index >= t->entries))
+		return -EINVAL;
+	if (stce_unlikely(flags & ~STCE_XCHG_NOALLOC))
+		return -EINVAL;
+
+	leaf = leaf_lookup(t, index);
+	if (stce_unlikely(!leaf)) {
+		if (!setting) {
+			/* Nothing below this pointer was ever set. */
+			*tce = 0;
+			if (ua && t->has_view)
+				*ua = 0;
+			return 0;
+		}
+		if (flags & STCE_XCHG_NOALLOC)
+			return -EAGAIN;
+		leaf = leaf_walk(t, index, WALK_ALLOC);
+		if (!leaf)
+			return -ENOMEM;
+	}
+
+	if (!t->has_view || !ua) {
+		*tce = atomic_exchange(&leaf[slot], *tce);
+		return 0;
+	}
+	/*
+	 * A new mapping publishes its user address before its TCE, and a
+	 * clear takes the TCE out before the address: whoever takes a live
+	 * TCE out finds the address that came with it.
+	 */
+	view = view_of(t, leaf);
+	if (*tce) {
+		*ua = atomic_exchange(&view[slot], *ua);
+		*tce = atomic_exchange(&leaf[slot], *tce);
+	} else {
+		*tce = atomic_exchange(&leaf[slot], *tce);
+		*ua = atomic_exchange(&view[slot], *ua);
+	}
+	return 0;
+}
+
+void stce_table_flush(struct stce_table *t)
+{
+	if (t->kill)
+		t->kill(t->kill_ctx, t);
+	atomic_fetch_add_explicit(&t->flush_count, 1, memory_order_release);
+}
+
+struct clear_batch {
+	struct stce_cleared entries[STCE_TABLE_CLEAR_BATCH];
+	unsigned int count;
+	uint64_t total;
+};
+
+/* Flush first, then release: the device must not reach a released page. */
+static void batch_release(struct stce_table *t, struct clear_batch *b,
+			  stce_table_release_fn release, void *ctx)
+{
+	if (!b->count)
+		return;
+	stce_table_flush(t);
+	if (release)
+		for (unsigned int i = 0; i < b->count; i++)
+			release(ctx, &b->entries[i]);
+	b->total += b->count;
+	b->count = 0;
+}
+
+/* Clear the entries [first, first + n) that live in one leaf chunk. */
+static void clear_leaf(struct stce_table *t, tce_slot *leaf, uint64_t first,
+		       uint64_t n, struct clear_batch *b,
+		       stce_table_release_fn release, void *ctx)
+{
+	tce_slot *view = t->has_view ? view_of(t, leaf) : NULL;
+	uint64_t slot = first & t->entry_mask;
+
+	for (uint64_t i = 0; i < n; i++, slot++) {
+		struct stce_cleared *e;
+		uint64_t old;
+
+		/* A plain load skips empty entries without dirtying lines. */
+		if (!atomic_load_explicit(&leaf[slot], memory_order_relaxed))
+			continue;
+		old = atomic_exchange(&leaf[slot], 0);
+		if (!old)
+			continue;	/* a concurrent clear took it */
+		e = &b->entries[b->count++];
+		e->index = first + i;
+		e->tce = old;
+		e->ua = view ? atomic_exchange(&view[slot], 0) : 0;
+		if (b->count == STCE_TABLE_CLEAR_BATCH)
+			batch_release(t, b, release, ctx);
+	}
+}
+
+int stce_table_clear(struct stce_table *t, uint64_t index, uint64_t count,
+		     stce_table_release_fn release, void *ctx,
+		     uint64_t *nr_cleared)
+{
+	uint64_t end = index + count;
+	struct clear_batch b;
+
+	if (count == 0 || index >= t->entries || count > t->entries - index)
+		return -EINVAL;
+
+	b.count = 0;
+	b.total = 0;
+	while (index < end) {
+		uint64_t chunk_end = (index | t->entry_mask) + 1;
+		uint64_t n = (chunk_end < end ? chunk_end : end) - index;
+		tce_slot *leaf = leaf_lookup(t, index);
+
+		if (leaf)
+			clear_leaf(t, leaf, index, n, &b, release, ctx);
+		index += n;
+	}
+	batch_release(t, &b, release, ctx);
+	if (nr_cleared)
+		*nr_cleared = b.total;
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STCE_CLI_H
+#define STCE_CLI_H
+
+#include <stdint.h>
+
+/* Exit codes: 0 done, 1 the operation failed, 2 bad usage or input. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* Print "spapr-tce CMD: message" on stderr and return CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parse a size option value; on failure print the error and return -1. */
+int cli_parse_size(const char *cmd, const char *opt, const char *text,
+		   uint64_t *out);
+
+int cmd_table_size(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif /* STCE_CLI_H */
