@@ -45,8 +45,8 @@ bench: deps
 	@[ -f $(BUILD)/release/build.ninja ] || \
 		meson setup $(BUILD)/release --buildtype=release -Dtests=false
 	$(NINJA) -C $(BUILD)/release
-	@for b in $(BUILD)/release/bench/bench-*; do \
-		[ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
+	@for b in $(BUILD)/release/bench/*/bench-*; do \
+		[ -f "$$b" ] && [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
 
 clean:
 	rm -rf $(BUILD)

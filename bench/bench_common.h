@@ -109,7 +109,7 @@ static inline void bench_report(const char *name, double rate,
 				const char *unit, double baseline,
 				const char *baseline_name)
 {
-	printf("%-44s %12.3e %s/s  %6.3f x %s\n", name, rate, unit,
+	printf("%-48s %12.3e %s/s  %6.3f x %s\n", name, rate, unit,
 	       rate / baseline, baseline_name);
 }
 

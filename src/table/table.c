@@ -292,6 +292,7 @@ int stce_table_xchg(struct stce_table *t, uint64_t index, uint64_t *tce,
 	bool setting = *tce != 0 || (t->has_view && ua && *ua != 0);
 	uint64_t slot = index & t->entry_mask;
 	tce_slot *leaf, *view;
+	uint64_t old_ua;
 
 	if (stce_unlikely(index >= t->entries))
 		return -EINVAL;
@@ -319,23 +320,136 @@ int stce_table_xchg(struct stce_table *t, uint64_t index, uint64_t *tce,
 		return 0;
 	}
 	/*
-	 * A new mapping publishes its user address before its TCE, and a
-	 * clear takes the TCE out before the address: whoever takes a live
-	 * TCE out finds the address that came with it.
+	 * The TCE is the authority and takes the one atomic exchange; the
+	 * view is the owner's bookkeeping and only needs ordering: a new
+	 * mapping publishes its user address before its TCE, and a clear
+	 * takes the TCE out before it reads the address, so whoever takes a
+	 * live TCE out finds the address that came with it (as long as the
+	 * owner does not race with itself on one entry).
 	 */
 	view = view_of(t, leaf);
+	old_ua = atomic_load_explicit(&view[slot], memory_order_relaxed);
 	if (*tce) {
-		*ua = atomic_exchange(&view[slot], *ua);
+		atomic_store_explicit(&view[slot], *ua, memory_order_release);
 		*tce = atomic_exchange(&leaf[slot], *tce);
 	} else {
-		*tce = atomic_exchange(&leaf[slot], *tce);
-		*ua = atomic_exchange(&view[slot], *ua);
+		*tce = atomic_exchange(&leaf[slot], 0);
+		old_ua = atomic_load_explicit(&view[slot], memory_order_acquire);
+		atomic_store_explicit(&view[slot], *ua, memory_order_relaxed);
+	}
+	*ua = old_ua;
+	return 0;
+}
+
+/* Does any of the n new values from @tces (or @uas) need storage? */
+static bool span_sets(const struct stce_table *t, const uint64_t *tces,
+		      const uint64_t *uas, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (tces[i] || (t->has_view && uas && uas[i]))
+			return true;
+	return false;
+}
+
+/*
+ * First pass of a range exchange: make sure every leaf the range will
+ * write exists, so that the second pass cannot fail half-way.
+ */
+static int range_prepare(struct stce_table *t, uint64_t index, uint64_t count,
+			 const uint64_t *tces, const uint64_t *uas,
+			 unsigned int flags)
+{
+	uint64_t end = index + count, done = 0;
+
+	while (index < end) {
+		uint64_t chunk_end = (index | t->entry_mask) + 1;
+		uint64_t n = (chunk_end < end ? chunk_end : end) - index;
+
+		if (!leaf_lookup(t, index) &&
+		    span_sets(t, tces + done, uas ? uas + done : NULL, n)) {
+			if (flags & STCE_XCHG_NOALLOC)
+				return -EAGAIN;
+			if (!leaf_walk(t, index, WALK_ALLOC))
+				return -ENOMEM;
+		}
+		index += n;
+		done += n;
+	}
+	return 0;
+}
+
+static void xchg_leaf_span(const struct stce_table *t, tce_slot *leaf,
+			   uint64_t slot, uint64_t n, uint64_t *tces,
+			   uint64_t *uas)
+{
+	tce_slot *view = view_of(t, leaf);
+
+	if (!t->has_view || !uas) {
+		for (uint64_t i = 0; i < n; i++)
+			tces[i] = atomic_exchange(&leaf[slot + i], tces[i]);
+		return;
+	}
+	/* The same ordering as stce_table_xchg(), entry by entry. */
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t old_ua = atomic_load_explicit(&view[slot + i],
+						       memory_order_relaxed);
+
+		if (tces[i]) {
+			atomic_store_explicit(&view[slot + i], uas[i],
+					      memory_order_release);
+			tces[i] = atomic_exchange(&leaf[slot + i], tces[i]);
+		} else {
+			tces[i] = atomic_exchange(&leaf[slot + i], 0);
+			old_ua = atomic_load_explicit(&view[slot + i],
+						      memory_order_acquire);
+			atomic_store_explicit(&view[slot + i], uas[i],
+					      memory_order_relaxed);
+		}
+		uas[i] = old_ua;
+	}
+}
+
+int stce_table_xchg_range(struct stce_table *t, uint64_t index,
+			  uint64_t count, uint64_t *tces, uint64_t *uas,
+			  unsigned int flags)
+{
+	uint64_t end = index + count, done = 0;
+	int ret;
+
+	if (count == 0 || index >= t->entries || count > t->entries - index)
+		return -EINVAL;
+	if (flags & ~STCE_XCHG_NOALLOC)
+		return -EINVAL;
+	ret = range_prepare(t, index, count, tces, uas, flags);
+	if (ret)
+		return ret;
+
+	while (index < end) {
+		uint64_t chunk_end = (index | t->entry_mask) + 1;
+		uint64_t n = (chunk_end < end ? chunk_end : end) - index;
+		tce_slot *leaf = leaf_lookup(t, index);
+
+		if (leaf) {
+			xchg_leaf_span(t, leaf, index & t->entry_mask, n,
+				       tces + done, uas ? uas + done : NULL);
+		} else {
+			/* Only clears land here: nothing was ever set. */
+			for (uint64_t i = done; i < done + n; i++) {
+				tces[i] = 0;
+				if (uas && t->has_view)
+					uas[i] = 0;
+			}
+		}
+		index += n;
+		done += n;
 	}
 	return 0;
 }
 
 void stce_table_flush(struct stce_table *t)
 {
+	/* Every clear before this flush is visible before the hook runs. */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (t->kill)
 		t->kill(t->kill_ctx, t);
 	atomic_fetch_add_explicit(&t->flush_count, 1, memory_order_release);
@@ -361,9 +475,29 @@ static void batch_release(struct stce_table *t, struct clear_batch *b,
 	b->count = 0;
 }
 
+/*
+ * Take one live entry out. The shared form exchanges, so that a racing
+ * exchange and this clear never both believe they took the same TCE; the
+ * exclusive form may use a plain store because its caller guarantees no
+ * other writer (readers are fine either way: they see old or 0).
+ */
+static uint64_t take_entry(tce_slot *slot, bool exclusive)
+{
+	uint64_t old = atomic_load_explicit(slot, memory_order_relaxed);
+
+	/* A plain load skips empty entries without dirtying lines. */
+	if (!old)
+		return 0;
+	if (exclusive) {
+		atomic_store_explicit(slot, 0, memory_order_relaxed);
+		return old;
+	}
+	return atomic_exchange(slot, 0);
+}
+
 /* Clear the entries [first, first + n) that live in one leaf chunk. */
 static void clear_leaf(struct stce_table *t, tce_slot *leaf, uint64_t first,
-		       uint64_t n, struct clear_batch *b,
+		       uint64_t n, struct clear_batch *b, bool exclusive,
 		       stce_table_release_fn release, void *ctx)
 {
 	tce_slot *view = t->has_view ? view_of(t, leaf) : NULL;
@@ -371,26 +505,28 @@ static void clear_leaf(struct stce_table *t, tce_slot *leaf, uint64_t first,
 
 	for (uint64_t i = 0; i < n; i++, slot++) {
 		struct stce_cleared *e;
-		uint64_t old;
+		uint64_t old = take_entry(&leaf[slot], exclusive);
 
-		/* A plain load skips empty entries without dirtying lines. */
-		if (!atomic_load_explicit(&leaf[slot], memory_order_relaxed))
-			continue;
-		old = atomic_exchange(&leaf[slot], 0);
 		if (!old)
-			continue;	/* a concurrent clear took it */
+			continue;
 		e = &b->entries[b->count++];
 		e->index = first + i;
 		e->tce = old;
-		e->ua = view ? atomic_exchange(&view[slot], 0) : 0;
+		e->ua = 0;
+		if (view) {
+			e->ua = atomic_load_explicit(&view[slot],
+						     memory_order_acquire);
+			atomic_store_explicit(&view[slot], 0,
+					      memory_order_relaxed);
+		}
 		if (b->count == STCE_TABLE_CLEAR_BATCH)
 			batch_release(t, b, release, ctx);
 	}
 }
 
-int stce_table_clear(struct stce_table *t, uint64_t index, uint64_t count,
-		     stce_table_release_fn release, void *ctx,
-		     uint64_t *nr_cleared)
+static int table_clear(struct stce_table *t, uint64_t index, uint64_t count,
+		       bool exclusive, stce_table_release_fn release, void *ctx,
+		       uint64_t *nr_cleared)
 {
 	uint64_t end = index + count;
 	struct clear_batch b;
@@ -406,11 +542,26 @@ int stce_table_clear(struct stce_table *t, uint64_t index, uint64_t count,
 		tce_slot *leaf = leaf_lookup(t, index);
 
 		if (leaf)
-			clear_leaf(t, leaf, index, n, &b, release, ctx);
+			clear_leaf(t, leaf, index, n, &b, exclusive, release,
+				   ctx);
 		index += n;
 	}
 	batch_release(t, &b, release, ctx);
 	if (nr_cleared)
 		*nr_cleared = b.total;
 	return 0;
+}
+
+int stce_table_clear(struct stce_table *t, uint64_t index, uint64_t count,
+		     stce_table_release_fn release, void *ctx,
+		     uint64_t *nr_cleared)
+{
+	return table_clear(t, index, count, false, release, ctx, nr_cleared);
+}
+
+int stce_table_clear_exclusive(struct stce_table *t, uint64_t index,
+			       uint64_t count, stce_table_release_fn release,
+			       void *ctx, uint64_t *nr_cleared)
+{
+	return table_clear(t, index, count, true, release, ctx, nr_cleared);
 }

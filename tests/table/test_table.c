@@ -420,6 +420,131 @@ static void flush_calls_the_hook(void **state)
 	stce_table_destroy(t);
 }
 
+static void xchg_range_swaps_every_entry(void **state)
+{
+	/* 2 levels, 8192 entries a chunk: the range crosses a chunk edge. */
+	struct stce_table *t = make(0, 1 * G, 16, 2, STCE_TABLE_USERSPACE_VIEW);
+	uint64_t tces[100], uas[100];
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		tces[i] = (uint64_t)(i + 1) << 16 | STCE_TCE_READ;
+		uas[i] = (uint64_t)(i + 1) << 20;
+	}
+	assert_int_equal(stce_table_xchg_range(t, 8150, 100, tces, uas, 0), 0);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(tces[i], 0);
+		assert_int_equal(uas[i], 0);
+		assert_int_equal(stce_table_get(t, 8150 + i), (uint64_t)(i + 1) << 16 | 1);
+		assert_int_equal(stce_table_get_ua(t, 8150 + i), (uint64_t)(i + 1) << 20);
+	}
+	assert_int_equal(stce_table_get(t, 8149), 0);
+	assert_int_equal(stce_table_get(t, 8250), 0);
+	/* Clearing half of it hands back exactly the old halves. */
+	for (int i = 0; i < 50; i++)
+		tces[i] = uas[i] = 0;
+	assert_int_equal(stce_table_xchg_range(t, 8150, 50, tces, uas, 0), 0);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(tces[i], (uint64_t)(i + 1) << 16 | 1);
+		assert_int_equal(uas[i], (uint64_t)(i + 1) << 20);
+		assert_int_equal(stce_table_get(t, 8150 + i), 0);
+	}
+	/* Without uas the view is left alone. */
+	tces[0] = 0x77001;
+	assert_int_equal(stce_table_xchg_range(t, 8200, 1, tces, NULL, 0), 0);
+	assert_int_equal(tces[0], (uint64_t)51 << 16 | 1);
+	assert_int_equal(stce_table_get_ua(t, 8200), (uint64_t)51 << 20);
+	stce_table_destroy(t);
+}
+
+static void xchg_range_refuses_bad_input(void **state)
+{
+	struct stce_table *t = make(0, 1 * M, 12, 1, 0);
+	uint64_t tces[2] = { 0x1001, 0x2001 };
+
+	(void)state;
+	assert_int_equal(stce_table_xchg_range(t, 0, 0, tces, NULL, 0), -EINVAL);
+	assert_int_equal(stce_table_xchg_range(t, 255, 2, tces, NULL, 0), -EINVAL);
+	assert_int_equal(stce_table_xchg_range(t, 256, 1, tces, NULL, 0), -EINVAL);
+	assert_int_equal(stce_table_xchg_range(t, 1, UINT64_MAX, tces, NULL, 0), -EINVAL);
+	assert_int_equal(stce_table_xchg_range(t, 0, 2, tces, NULL, 0x4), -EINVAL);
+	assert_int_equal(tces[0], 0x1001);
+	assert_int_equal(stce_table_get(t, 0), 0);
+	assert_int_equal(stce_table_get(t, 255), 0);
+	stce_table_destroy(t);
+}
+
+static void xchg_range_fails_whole(void **state)
+{
+	/* 4K pages, 3 levels: 8192 entries a leaf, 2^26 a middle chunk. */
+	struct stce_table *t = make(0, 1 * T, 12, 3, STCE_TABLE_USERSPACE_VIEW);
+	uint64_t before = stce_table_allocated_bytes(t);
+	uint64_t tces[3] = { 0x1001, 0, 0x3001 }, uas[3] = { 1, 0, 3 };
+	uint64_t first = 8191;	/* spans two leaves */
+
+	(void)state;
+	/* NOALLOC with missing leaves: -EAGAIN, nothing allocated. */
+	assert_int_equal(stce_table_xchg_range(t, first, 3, tces, uas,
+					       STCE_XCHG_NOALLOC), -EAGAIN);
+	assert_int_equal(stce_table_allocated_bytes(t), before);
+	/* The third allocation (the second leaf) fails: nothing changes. */
+	stce_fault_arm(STCE_FAULT_ALLOC, 3);
+	assert_int_equal(stce_table_xchg_range(t, first, 3, tces, uas, 0), -ENOMEM);
+	stce_fault_arm(STCE_FAULT_ALLOC, 0);
+	assert_int_equal(tces[0], 0x1001);
+	assert_int_equal(stce_table_get(t, first), 0);
+	assert_int_equal(stce_table_get_ua(t, first), 0);
+	assert_int_equal(stce_table_xchg_range(t, first, 3, tces, uas, 0), 0);
+	assert_int_equal(stce_table_get(t, first), 0x1001);
+	assert_int_equal(stce_table_get(t, first + 2), 0x3001);
+	/* A clear over leaves that never existed allocates nothing. */
+	before = stce_table_allocated_bytes(t);
+	uas[0] = uas[1] = uas[2] = 0;
+	tces[0] = tces[1] = tces[2] = 0;
+	assert_int_equal(stce_table_xchg_range(t, 1ULL << 27, 3, tces, uas,
+					       STCE_XCHG_NOALLOC), 0);
+	assert_int_equal(stce_table_allocated_bytes(t), before);
+	assert_int_equal(tces[0] | tces[1] | tces[2], 0);
+	stce_table_destroy(t);
+}
+
+static void release_count(void *ctx, const struct stce_cleared *e)
+{
+	uint64_t *sum = ctx;
+
+	*sum += e->tce;
+}
+
+static void clear_exclusive_matches_clear(void **state)
+{
+	struct stce_table *t = make(0, 64 * M, 12, 2, STCE_TABLE_USERSPACE_VIEW);
+	struct order_log log = { .table = t };
+	uint64_t cleared = 0, sum = 0, want = 0;
+
+	(void)state;
+	for (uint64_t i = 0; i < 300; i++) {
+		uint64_t idx = i * 37, tce = (i + 1) << 12 | 2, ua = i;
+
+		assert_int_equal(stce_table_xchg(t, idx, &tce, &ua, 0), 0);
+		want += (i + 1) << 12 | 2;
+	}
+	stce_table_set_kill(t, log_kill, &log);
+	assert_int_equal(stce_table_clear_exclusive(t, 0, 1, NULL, NULL, &cleared), 0);
+	assert_int_equal(cleared, 1);
+	want -= 1 << 12 | 2;
+	assert_int_equal(stce_table_clear_exclusive(t, 0, stce_table_entries(t),
+						    release_count, &sum, &cleared), 0);
+	assert_int_equal(cleared, 299);
+	assert_int_equal(sum, want);
+	assert_int_equal(log.n, 1 + 5);	/* 1, then 299 = 4 x 64 + 43 */
+	assert_int_equal(stce_table_get(t, 37), 0);
+	assert_int_equal(stce_table_get_ua(t, 37), 0);
+	assert_int_equal(stce_table_clear_exclusive(t, 0, 0, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(stce_table_clear_exclusive(t, stce_table_entries(t), 1,
+						    NULL, NULL, NULL), -EINVAL);
+	stce_table_destroy(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +561,10 @@ int main(void)
 		cmocka_unit_test(clear_takes_only_its_range),
 		cmocka_unit_test(clear_refuses_bad_ranges),
 		cmocka_unit_test(flush_calls_the_hook),
+		cmocka_unit_test(xchg_range_swaps_every_entry),
+		cmocka_unit_test(xchg_range_refuses_bad_input),
+		cmocka_unit_test(xchg_range_fails_whole),
+		cmocka_unit_test(clear_exclusive_matches_clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,7 +64,9 @@ static void *writer_main(void *arg)
 		uint64_t token = ((uint64_t)w->id << 40 | n) << 12 | STCE_TCE_READ;
 		uint64_t tce = (n % 5 == 0) ? 0 : token, ua = tce;
 
-		if (stce_table_xchg(w->s->t, idx, &tce, &ua, 0))
+		/* Both exchange forms race with each other and the clears. */
+		if (n % 3 == 0 ? stce_table_xchg_range(w->s->t, idx, 1, &tce, &ua, 0)
+			       : stce_table_xchg(w->s->t, idx, &tce, &ua, 0))
 			abort();
 		if (n % 5) {
 			w->put_xor ^= token;
