@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The sPAPR TCE container: groups, windows, pre-registration, ENABLE.
+ *
+ * On PowerNV both flavours run the same window model (as Linux has since
+ * the dynamic-window work): the container creates its tables itself,
+ * charging each one to locked_vm before it is allocated, and the default
+ * 32-bit window is "pending" until the first MAP, UNMAP or TCE_CREATE
+ * needs it. v1 adds ENABLE's whole-window charge and pins per map; v2 adds
+ * registration and user-created windows.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <spapr_tce/account.h>
+#include <spapr_tce/container.h>
+#include <spapr_tce/prereg.h>
+#include <spapr_tce/table.h>
+
+#include "common/alloc.h"
+#include "common/common.h"
+#include "container/container_internal.h"
+
+/* ---- life cycle ---------------------------------------------------- */
+
+/*
+ * The tables' kill hook: the TCE cache of every PE the table is
+ * programmed in must forget the cleared entries before their pages go.
+ */
+static void container_kill(void *ctx, const struct stce_table *t)
+{
+	struct stce_container *c = ctx;
+
+	(void)t;
+	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
+		struct stce_pe *pe = atomic_load(&c->groups[i]);
+
+		if (pe)
+			stce_pe_tce_kill(pe);
+	}
+}
+
+int stce_container_create(unsigned int type, unsigned int flags,
+			  struct stce_container **out)
+{
+	struct stce_container *c;
+
+	if (type != STCE_IOMMU_V1 && type != STCE_IOMMU_V2)
+		return -EINVAL;
+	if (flags & ~STCE_CONTAINER_KERNEL_QUIRKS)
+		return -EINVAL;
+	c = stce_zalloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->type = type;
+	c->flags = flags;
+	stce_grace_init(&c->grace);
+	pthread_mutex_init(&c->lock, NULL);
+	*out = c;
+	return 0;
+}
+
+unsigned int stce_container_type(const struct stce_container *c)
+{
+	return c->type;
+}
+
+unsigned int stce_container_nr_groups(const struct stce_container *c)
+{
+	return c->nr_groups;
+}
+
+struct stce_pe *container_first_pe(struct stce_container *c)
+{
+	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
+		struct stce_pe *pe = atomic_load(&c->groups[i]);
+
+		if (pe)
+			return pe;
+	}
+	return NULL;
+}
+
+/* ---- windows ------------------------------------------------------- */
+
+static int find_free_window(struct stce_container *c)
+{
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
+		if (!atomic_load(&c->tables[i]))
+			return (int)i;
+	return -ENOSPC;
+}
+
+static void unset_everywhere(struct stce_container *c, unsigned int num)
+{
+	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
+		struct stce_pe *pe = atomic_load(&c->groups[i]);
+
+		if (pe && stce_pe_window_table(pe, num))
+			stce_pe_unset_window(pe, num);
+	}
+}
+
+/*
+ * Charge, build and program one table. The order is the kernel's: the
+ * PE's checks, then the charge, then the allocation (with its own
+ * checks); unlike the kernel we return the charge when a later step fails.
+ */
+static int create_window_locked(struct stce_container *c,
+				unsigned int page_shift, uint64_t window_size,
+				unsigned int levels, uint64_t *start)
+{
+	struct stce_table_params params;
+	struct stce_table *t;
+	struct stce_pe *pe0 = container_first_pe(c);
+	uint64_t pages;
+	int num, ret;
+
+	num = find_free_window(c);
+	if (num < 0)
+		return num;
+	ret = stce_pe_table_params(pe0, (unsigned int)num, page_shift,
+				   window_size, levels, &params);
+	if (ret)
+		return ret;
+	pages = stce_account_bytes_to_pages(
+		stce_table_size_hp(page_shift, window_size, levels,
+				   params.host_page_shift));
+	if (!pages)
+		return -EINVAL;
+	ret = stce_account_charge(pages);
+	if (ret)
+		return ret;
+
+	params.flags |= STCE_TABLE_USERSPACE_VIEW;
+	ret = stce_table_create(&params, &t);
+	if (ret)
+		goto uncharge;
+	stce_table_set_kill(t, container_kill, c);
+	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
+		struct stce_pe *pe = atomic_load(&c->groups[i]);
+
+		if (!pe)
+			continue;
+		ret = stce_pe_set_window(pe, (unsigned int)num, t);
+		if (ret)
+			goto unset;
+	}
+	c->charged_pages[num] = pages;
+	atomic_store(&c->tables[num], t);
+	if (start)
+		*start = params.bus_offset;
+	return 0;
+
+unset:
+	unset_everywhere(c, (unsigned int)num);
+	stce_table_destroy(t);
+uncharge:
+	stce_account_uncharge(pages);
+	return ret;
+}
+
+int container_create_default_window(struct stce_container *c)
+{
+	struct stce_pe_caps caps;
+	int ret = 0;
+
+	if (!atomic_load(&c->def_window_pending))
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	if (!atomic_load(&c->def_window_pending))
+		goto unlock;
+	if (!c->nr_groups) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	stce_pe_get_caps(container_first_pe(c), &caps);
+	ret = create_window_locked(c, caps.dma32_page_shift, caps.dma32_size,
+				   1, NULL);
+	if (!ret)
+		atomic_store(&c->def_window_pending, false);
+unlock:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+int stce_container_create_window(struct stce_container *c,
+				 unsigned int page_shift, uint64_t window_size,
+				 unsigned int levels, uint64_t *start)
+{
+	int ret;
+
+	if (!container_v2(c))
+		return -ENOTTY;
+	if (!c->nr_groups)
+		return -ENXIO;
+	ret = container_create_default_window(c);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&c->lock);
+	ret = create_window_locked(c, page_shift, window_size, levels, start);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+static int window_holding(struct stce_container *c, uint64_t addr)
+{
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		struct stce_table *t = atomic_load(&c->tables[i]);
+		uint64_t index;
+
+		if (t && !stce_table_index(t, addr, &index))
+			return (int)i;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Take window @num away: unpublish it, wait until no MAP or UNMAP can
+ * still use it, clear it (pages released after the kill), unset it from
+ * every PE, free it, return its charge.
+ */
+static void remove_window_locked(struct stce_container *c, unsigned int num)
+{
+	struct stce_table *t = atomic_exchange(&c->tables[num], NULL);
+
+	stce_grace_synchronize(&c->grace);
+	container_clear(c, t, 0, stce_table_entries(t), true);
+	unset_everywhere(c, num);
+	stce_table_destroy(t);
+	stce_account_uncharge(c->charged_pages[num]);
+	c->charged_pages[num] = 0;
+}
+
+int stce_container_remove_window(struct stce_container *c, uint64_t addr)
+{
+	int num, ret = 0;
+
+	if (!container_v2(c))
+		return -ENOTTY;
+	if (!c->nr_groups)
+		return -ENXIO;
+	/* The pending default window goes without ever existing. */
+	if (addr == 0 && atomic_exchange(&c->def_window_pending, false))
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	num = window_holding(c, addr);
+	if (num < 0)
+		ret = num;
+	else
+		remove_window_locked(c, (unsigned int)num);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+/* ---- groups -------------------------------------------------------- */
+
+static int group_slot(struct stce_container *c, const struct stce_pe *pe)
+{
+	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++)
+		if (atomic_load(&c->groups[i]) == pe)
+			return (int)i;
+	return -ENOENT;
+}
+
+static bool caps_compatible(const struct stce_pe *a, const struct stce_pe *b)
+{
+	struct stce_pe_caps ca, cb;
+
+	stce_pe_get_caps(a, &ca);
+	stce_pe_get_caps(b, &cb);
+	return !memcmp(&ca, &cb, sizeof(ca));
+}
+
+/* Program every window into @pe; on failure unset what was set. */
+static int set_all_windows(struct stce_container *c, struct stce_pe *pe)
+{
+	for (unsigned int num = 0; num < STCE_PE_MAX_WINDOWS; num++) {
+		struct stce_table *t = atomic_load(&c->tables[num]);
+		int ret;
+
+		if (!t)
+			continue;
+		ret = stce_pe_set_window(pe, num, t);
+		if (ret) {
+			for (unsigned int i = 0; i < num; i++)
+				if (stce_pe_window_table(pe, i))
+					stce_pe_unset_window(pe, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int attach_locked(struct stce_container *c, struct stce_pe *pe)
+{
+	struct stce_pe *first = container_first_pe(c);
+	struct stce_pe_caps caps;
+	int slot, ret;
+
+	stce_pe_get_caps(pe, &caps);
+	/* v2 needs dynamic windows; v1 shares no tables among PEs. */
+	if (container_v2(c) && caps.max_windows < 2)
+		return -EINVAL;
+	if (!container_v2(c) && c->nr_groups)
+		return -EBUSY;
+	if (group_slot(c, pe) >= 0)
+		return -EBUSY;
+	if (first && !caps_compatible(first, pe))
+		return -EPERM;
+	slot = group_slot(c, NULL);
+	if (slot < 0)
+		return -ENOSPC;
+
+	ret = stce_pe_take_ownership(pe);
+	if (ret)
+		return ret;
+	ret = set_all_windows(c, pe);
+	if (ret) {
+		stce_pe_release_ownership(pe);
+		return ret;
+	}
+	if (!c->nr_groups && !atomic_load(&c->tables[0]))
+		atomic_store(&c->def_window_pending, true);
+	atomic_store(&c->groups[slot], pe);
+	c->nr_groups++;
+	return 0;
+}
+
+int stce_container_attach(struct stce_container *c, struct stce_pe *pe)
+{
+	int ret;
+
+	pthread_mutex_lock(&c->lock);
+	ret = attach_locked(c, pe);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+static int detach_locked(struct stce_container *c, struct stce_pe *pe)
+{
+	int slot = group_slot(c, pe);
+
+	if (slot < 0)
+		return slot;
+	for (unsigned int num = 0; num < STCE_PE_MAX_WINDOWS; num++)
+		if (stce_pe_window_table(pe, num))
+			stce_pe_unset_window(pe, num);
+	atomic_store(&c->groups[slot], NULL);
+	c->nr_groups--;
+	stce_pe_release_ownership(pe);
+	return 0;
+}
+
+int stce_container_detach(struct stce_container *c, struct stce_pe *pe)
+{
+	int ret;
+
+	pthread_mutex_lock(&c->lock);
+	ret = detach_locked(c, pe);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+/* ---- GET_INFO, ENABLE ---------------------------------------------- */
+
+int stce_container_get_info(const struct stce_container *c,
+			    struct stce_container_info *info)
+{
+	struct stce_pe *pe = container_first_pe((struct stce_container *)c);
+	struct stce_pe_caps caps;
+
+	if (!pe)
+		return -ENXIO;
+	stce_pe_get_caps(pe, &caps);
+	memset(info, 0, sizeof(*info));
+	info->dma32_window_start = (uint32_t)caps.dma32_start;
+	info->dma32_window_size = (uint32_t)caps.dma32_size;
+	if (container_v2(c) && caps.max_windows) {
+		info->flags = 1;	/* VFIO_IOMMU_SPAPR_INFO_DDW */
+		info->pgsizes = caps.pgsizes;
+		info->max_dynamic_windows_supported = caps.max_windows;
+		info->levels = caps.max_levels;
+	}
+	return 0;
+}
+
+int stce_container_enable(struct stce_container *c)
+{
+	struct stce_pe_caps caps;
+	uint64_t pages;
+	int ret;
+
+	if (container_v2(c))
+		return -ENOTTY;
+	pthread_mutex_lock(&c->lock);
+	ret = -EBUSY;
+	if (atomic_load(&c->enabled))
+		goto unlock;
+	ret = -ENODEV;
+	if (!c->nr_groups)
+		goto unlock;
+	stce_pe_get_caps(container_first_pe(c), &caps);
+	ret = -EPERM;
+	if (!caps.dma32_size)
+		goto unlock;
+	/* The worst case: every page of the 32-bit window pinned. */
+	pages = caps.dma32_size >> stce_host_page_shift();
+	ret = stce_account_charge(pages);
+	if (ret)
+		goto unlock;
+	c->enable_charged_pages = pages;
+	atomic_store(&c->enabled, true);
+unlock:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+static void disable_locked(struct stce_container *c)
+{
+	if (!atomic_exchange(&c->enabled, false))
+		return;
+	stce_account_uncharge(c->enable_charged_pages);
+	c->enable_charged_pages = 0;
+}
+
+int stce_container_disable(struct stce_container *c)
+{
+	if (container_v2(c))
+		return -ENOTTY;
+	pthread_mutex_lock(&c->lock);
+	disable_locked(c);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+bool stce_container_enabled(const struct stce_container *c)
+{
+	return atomic_load(&c->enabled);
+}
+
+/* ---- registration (v2) --------------------------------------------- */
+
+static int registered_index(const struct stce_container *c,
+			    const struct stce_region *r)
+{
+	for (unsigned int i = 0; i < c->nr_registered; i++)
+		if (c->registered[i] == r)
+			return (int)i;
+	return -ENOENT;
+}
+
+static int registered_add(struct stce_container *c, struct stce_region *r)
+{
+	if (c->nr_registered == c->registered_cap) {
+		unsigned int cap = c->registered_cap ? 2 * c->registered_cap : 8;
+		struct stce_region **grown = stce_zalloc(cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		if (c->nr_registered)
+			memcpy(grown, c->registered,
+			       c->nr_registered * sizeof(*grown));
+		stce_free(c->registered);
+		c->registered = grown;
+		c->registered_cap = cap;
+	}
+	c->registered[c->nr_registered++] = r;
+	return 0;
+}
+
+static void registered_del(struct stce_container *c, unsigned int i)
+{
+	c->registered[i] = c->registered[--c->nr_registered];
+}
+
+int stce_container_register(struct stce_container *c, uint64_t ua,
+			    uint64_t size)
+{
+	struct stce_region *r;
+	int ret;
+
+	if (!container_v2(c))
+		return -ENOTTY;
+	pthread_mutex_lock(&c->lock);
+	ret = stce_prereg_register(ua, size, &r);
+	if (ret)
+		goto unlock;
+	if (registered_index(c, r) >= 0)
+		ret = -EBUSY;
+	else
+		ret = registered_add(c, r);
+	if (ret) {
+		/* Our extra user of the region goes; it is not mapped by us. */
+		stce_prereg_put_deferred(r);
+		goto unlock;
+	}
+	atomic_store(&c->enabled, true);
+unlock:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+/* The region this container registered at exactly [ua, ua + size). */
+static int registered_find(const struct stce_container *c, uint64_t ua,
+			   uint64_t size)
+{
+	for (unsigned int i = 0; i < c->nr_registered; i++)
+		if (stce_region_ua(c->registered[i]) == ua &&
+		    stce_region_size(c->registered[i]) == size)
+			return (int)i;
+	return -ENOENT;
+}
+
+int stce_container_unregister(struct stce_container *c, uint64_t ua,
+			      uint64_t size)
+{
+	uint64_t page = stce_host_page_size();
+	int i, ret = 0;
+
+	if (!container_v2(c))
+		return -ENOTTY;
+	if (!stce_is_aligned(ua, page) || !stce_is_aligned(size, page))
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	i = registered_find(c, ua, size);
+	if (i < 0) {
+		ret = i;
+		goto unlock;
+	}
+	if (container_quirks(c)) {
+		/* The kernel answers 0 and keeps the mappings usable. */
+		stce_prereg_put_deferred(c->registered[i]);
+	} else {
+		ret = stce_prereg_put(c->registered[i]);
+		if (ret)
+			goto unlock;
+	}
+	registered_del(c, (unsigned int)i);
+unlock:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+/* ---- stats, EEH, teardown ------------------------------------------ */
+
+void stce_container_get_stats(struct stce_container *c,
+			      struct stce_container_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&c->lock);
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		struct stce_table *t = atomic_load(&c->tables[i]);
+		struct stce_table_info info;
+
+		if (!t)
+			continue;
+		stce_table_get_info(t, &info);
+		s->window[i].start = info.bus_offset;
+		s->window[i].size = info.window_size;
+		s->window[i].page_shift = info.page_shift;
+		s->window[i].levels = info.levels;
+		s->window[i].charged_pages = c->charged_pages[i];
+		s->window[i].allocated_bytes = info.allocated_bytes;
+	}
+	s->default_window_pending = atomic_load(&c->def_window_pending);
+	s->enable_charged_pages = c->enable_charged_pages;
+	s->nr_registered = c->nr_registered;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int stce_container_eeh_op(struct stce_container *c, unsigned int op)
+{
+	struct stce_pe *pe;
+	int ret;
+
+	pthread_mutex_lock(&c->lock);
+	pe = container_first_pe(c);
+	ret = pe ? stce_pe_eeh_op(pe, op) : -ENODEV;
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+void stce_container_destroy(struct stce_container *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
+		struct stce_pe *pe = atomic_load(&c->groups[i]);
+
+		if (pe)
+			detach_locked(c, pe);
+	}
+	for (unsigned int num = 0; num < STCE_PE_MAX_WINDOWS; num++)
+		if (atomic_load(&c->tables[num]))
+			remove_window_locked(c, num);
+	/* Other containers may still map a shared region: never fails. */
+	for (unsigned int i = 0; i < c->nr_registered; i++)
+		stce_prereg_put_deferred(c->registered[i]);
+	disable_locked(c);
+	pthread_mutex_unlock(&c->lock);
+
+	stce_free(c->registered);
+	pthread_mutex_destroy(&c->lock);
+	stce_grace_destroy(&c->grace);
+	stce_free(c);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the container's files share. Internal.
+ *
+ * container.c: life cycle, groups, windows, registration, ENABLE.
+ * map.c: MAP and UNMAP, the lock-free part.
+ */
+#ifndef STCE_CONTAINER_INTERNAL_H
+#define STCE_CONTAINER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <spapr_tce/container.h>
+#include <spapr_tce/prereg.h>
+
+#include "common/grace.h"
+
+/* Groups one container may hold (the kernel has no fixed bound). */
+#define CONTAINER_MAX_GROUPS	64
+
+struct stce_container {
+	unsigned int type;
+	unsigned int flags;
+
+	/*
+	 * Read without the lock by MAP/UNMAP (inside a grace read-side
+	 * section) and by the tables' kill hook.
+	 */
+	struct stce_table *_Atomic tables[STCE_PE_MAX_WINDOWS];
+	struct stce_pe *_Atomic groups[CONTAINER_MAX_GROUPS];
+	atomic_bool enabled;		/* v1 ENABLE / v2 first REGISTER */
+	atomic_bool def_window_pending;
+	struct stce_grace grace;
+
+	pthread_mutex_t lock;		/* everything below */
+	unsigned int nr_groups;
+	uint64_t charged_pages[STCE_PE_MAX_WINDOWS];
+	uint64_t enable_charged_pages;
+	struct stce_region **registered;
+	unsigned int nr_registered;
+	unsigned int registered_cap;
+};
+
+static inline bool container_v2(const struct stce_container *c)
+{
+	return c->type == STCE_IOMMU_V2;
+}
+
+static inline bool container_quirks(const struct stce_container *c)
+{
+	return c->flags & STCE_CONTAINER_KERNEL_QUIRKS;
+}
+
+/* The first attached group's PE, or NULL. Lock held. */
+struct stce_pe *container_first_pe(struct stce_container *c);
+
+/* Create the pending default window if it is still pending. */
+int container_create_default_window(struct stce_container *c);
+
+/*
+ * Release one TCE that was taken out of a container table, after the
+ * flush that covers it: v2 drops the mapping from its region, v1 unpins.
+ */
+void container_release_tce(struct stce_container *c, unsigned int page_shift,
+			   uint64_t tce);
+
+/* Clear [index, index + count) of @t, releasing what was there. */
+int container_clear(struct stce_container *c, struct stce_table *t,
+		    uint64_t index, uint64_t count, bool exclusive);
+
+#endif /* STCE_CONTAINER_INTERNAL_H */

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+/*
+ * MAP_DMA and UNMAP_DMA: the container's hot path. No lock and no
+ * allocation: the window is read inside a grace read-side section (so a
+ * concurrent TCE_REMOVE waits for us before it frees the table), TCEs are
+ * written in batches with stce_table_xchg_range(), and every page a batch
+ * replaced is released only after the kill hook has run.
+ *
+ * The checks run in the kernel's order, because callers see which error
+ * comes first: enabled (-EPERM), the pending default window, the window
+ * holding iova (-ENXIO), size and vaddr alignment (-EINVAL), direction
+ * (-EINVAL), iova alignment (+1 in kernel mode).
+ */
+#include <errno.h>
+
+#include <spapr_tce/account.h>
+#include <spapr_tce/container.h>
+#include <spapr_tce/prereg.h>
+#include <spapr_tce/table.h>
+
+#include "common/common.h"
+#include "container/container_internal.h"
+
+/* TCEs written per exchange batch: one H_PUT_TCE_INDIRECT's worth. */
+#define MAP_BATCH	512
+
+struct map_request {
+	struct stce_container *c;
+	struct stce_table *t;
+	unsigned int page_shift;
+	uint64_t perm;		/* TCE bits */
+	uint64_t vaddr;
+	uint64_t index;		/* first entry */
+	uint64_t pages;
+};
+
+void container_release_tce(struct stce_container *c, unsigned int page_shift,
+			   uint64_t tce)
+{
+	uint64_t addr = stce_tce_addr(tce);
+
+	if (container_v2(c)) {
+		struct stce_region *r = stce_prereg_find_hpa(addr);
+
+		if (r)
+			stce_prereg_mapped_dec(r);
+		return;
+	}
+	stce_unpin_range(addr, 1ULL << page_shift, page_shift,
+			 tce & STCE_TCE_WRITE);
+}
+
+struct clear_ctx {
+	struct stce_container *c;
+	unsigned int page_shift;
+};
+
+static void release_cleared(void *ctx, const struct stce_cleared *e)
+{
+	struct clear_ctx *cc = ctx;
+
+	container_release_tce(cc->c, cc->page_shift, e->tce);
+}
+
+int container_clear(struct stce_container *c, struct stce_table *t,
+		    uint64_t index, uint64_t count, bool exclusive)
+{
+	struct clear_ctx cc = { c, stce_table_page_shift(t) };
+
+	if (!count)
+		return 0;
+	if (exclusive)
+		return stce_table_clear_exclusive(t, index, count,
+						  release_cleared, &cc, NULL);
+	return stce_table_clear(t, index, count, release_cleared, &cc, NULL);
+}
+
+/* Undo the mapping counts of a batch that was never written. */
+static void unuse_batch(const struct map_request *m,
+			struct stce_region **regions, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (container_v2(m->c))
+			stce_prereg_mapped_dec(regions[i]);
+	}
+	if (!container_v2(m->c) && n)
+		stce_unpin_range(m->vaddr, (uint64_t)n << m->page_shift,
+				 m->page_shift, false);
+}
+
+/*
+ * v2: translate each page of the batch through pre-registered memory and
+ * count a mapping in its region. The region lookup is repeated only when
+ * the batch crosses into another region.
+ */
+static int prepare_v2(const struct map_request *m, uint64_t vaddr,
+		      unsigned int n, uint64_t *tces, uint64_t *uas,
+		      struct stce_region **regions)
+{
+	uint64_t page = 1ULL << m->page_shift;
+	struct stce_region *r = NULL;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++, vaddr += page) {
+		uint64_t hpa;
+
+		if (!r || stce_prereg_ua_to_hpa(r, vaddr, m->page_shift, &hpa)) {
+			if (r)
+				stce_prereg_mapped_dec(r);	/* lookup hold */
+			r = NULL;
+			ret = stce_prereg_lookup(vaddr, page, &r);
+			if (ret)
+				break;
+			ret = stce_prereg_ua_to_hpa(r, vaddr, m->page_shift, &hpa);
+			if (ret)
+				break;
+		}
+		ret = stce_prereg_mapped_inc(r);
+		if (ret) {
+			ret = -EINVAL;	/* being torn down: as if not there */
+			break;
+		}
+		regions[i] = r;
+		tces[i] = stce_tce_make(hpa, m->perm);
+		uas[i] = vaddr;
+	}
+	if (r)
+		stce_prereg_mapped_dec(r);
+	if (ret)
+		unuse_batch(m, regions, i);
+	return ret;
+}
+
+/* v1: pin the batch's pages (all or nothing). */
+static int prepare_v1(const struct map_request *m, uint64_t vaddr,
+		      unsigned int n, uint64_t *tces, uint64_t *uas)
+{
+	uint64_t page = 1ULL << m->page_shift;
+	int ret;
+
+	ret = stce_pin_range(vaddr, (uint64_t)n << m->page_shift,
+			     m->page_shift, m->perm & STCE_TCE_WRITE);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < n; i++, vaddr += page) {
+		tces[i] = stce_tce_make(vaddr, m->perm);
+		uas[i] = vaddr;
+	}
+	return 0;
+}
+
+/*
+ * Write one batch: prepare its TCEs, exchange them in, and if any live
+ * entry was replaced, flush before releasing what it pointed to.
+ */
+static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
+{
+	uint64_t tces[MAP_BATCH], uas[MAP_BATCH];
+	struct stce_region *regions[MAP_BATCH];
+	uint64_t vaddr = m->vaddr + (done << m->page_shift);
+	bool replaced = false;
+	int ret;
+
+	if (container_v2(m->c))
+		ret = prepare_v2(m, vaddr, n, tces, uas, regions);
+	else
+		ret = prepare_v1(m, vaddr, n, tces, uas);
+	if (ret)
+		return ret;
+
+	ret = stce_table_xchg_range(m->t, m->index + done, n, tces, uas, 0);
+	if (ret) {
+		struct map_request batch = *m;
+
+		batch.vaddr = vaddr;
+		unuse_batch(&batch, regions, n);
+		return ret;
+	}
+	for (unsigned int i = 0; i < n && !replaced; i++)
+		replaced = stce_tce_live(tces[i]);
+	if (!replaced)
+		return 0;
+	stce_table_flush(m->t);
+	for (unsigned int i = 0; i < n; i++)
+		if (stce_tce_live(tces[i]))
+			container_release_tce(m->c, m->page_shift, tces[i]);
+	return 0;
+}
+
+static int map_pages(struct map_request *m)
+{
+	uint64_t done = 0;
+	int ret = 0;
+
+	while (done < m->pages) {
+		uint64_t left = m->pages - done;
+		unsigned int n = left < MAP_BATCH ? (unsigned int)left : MAP_BATCH;
+
+		ret = map_batch(m, done, n);
+		if (ret)
+			break;
+		done += n;
+	}
+	/* Roll back: nothing of a failed call stays mapped. */
+	if (ret && done)
+		container_clear(m->c, m->t, m->index, done, false);
+	return ret;
+}
+
+/*
+ * The window holding @iova and the first checks, in the kernel's order.
+ * On success the caller is inside a read-side section it must leave.
+ */
+static int find_window(struct stce_container *c, uint64_t iova,
+		       struct stce_grace_guard *guard, struct stce_table **out)
+{
+	int ret;
+
+	if (!atomic_load_explicit(&c->enabled, memory_order_acquire))
+		return -EPERM;
+	ret = container_create_default_window(c);
+	if (ret)
+		return ret;
+	stce_grace_read_lock(&c->grace, guard);
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		struct stce_table *t = atomic_load_explicit(&c->tables[i],
+							    memory_order_acquire);
+		uint64_t index;
+
+		if (t && !stce_table_index(t, iova, &index)) {
+			*out = t;
+			return 0;
+		}
+	}
+	stce_grace_read_unlock(&c->grace, guard);
+	return -ENXIO;
+}
+
+/*
+ * How many pages of the window [iova, iova + size) covers. Unaligned iova
+ * and a range running past the window end are where the kernel answers
+ * oddly: +1, and 0 having touched only the part inside the window.
+ */
+static int window_pages(struct stce_container *c, struct stce_table *t,
+			uint64_t iova, uint64_t size, uint64_t *index,
+			uint64_t *pages)
+{
+	unsigned int shift = stce_table_page_shift(t);
+	uint64_t left;
+
+	if (!stce_is_aligned(iova, 1ULL << shift))
+		return container_quirks(c) ? 1 : -EINVAL;
+	stce_table_index(t, iova, index);
+	*pages = size >> shift;
+	left = stce_table_entries(t) - *index;
+	if (*pages > left) {
+		if (!container_quirks(c))
+			return -ENXIO;
+		*pages = left;
+	}
+	return 0;
+}
+
+static uint64_t dir_to_perm(unsigned int dir)
+{
+	return (dir & STCE_MAP_READ ? STCE_TCE_READ : 0) |
+	       (dir & STCE_MAP_WRITE ? STCE_TCE_WRITE : 0);
+}
+
+int stce_container_map(struct stce_container *c, uint64_t vaddr,
+		       uint64_t iova, uint64_t size, unsigned int dir)
+{
+	struct stce_grace_guard guard;
+	struct map_request m = { .c = c, .vaddr = vaddr };
+	uint64_t mask;
+	int ret;
+
+	if (dir & ~(STCE_MAP_READ | STCE_MAP_WRITE))
+		return -EINVAL;
+	ret = find_window(c, iova, &guard, &m.t);
+	if (ret)
+		return ret;
+	m.page_shift = stce_table_page_shift(m.t);
+	mask = (1ULL << m.page_shift) - 1;
+	ret = -EINVAL;
+	if ((size & mask) || (vaddr & mask) || !dir)
+		goto out;
+	if (!size && !container_quirks(c))
+		goto out;
+	ret = window_pages(c, m.t, iova, size, &m.index, &m.pages);
+	if (ret)
+		goto out;
+	if (m.pages && !stce_range_fits(vaddr, m.pages << m.page_shift)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	m.perm = dir_to_perm(dir);
+	ret = map_pages(&m);
+out:
+	stce_grace_read_unlock(&c->grace, &guard);
+	return ret;
+}
+
+int stce_container_unmap(struct stce_container *c, uint64_t iova,
+			 uint64_t size)
+{
+	struct stce_grace_guard guard;
+	struct stce_table *t;
+	uint64_t index, pages;
+	int ret;
+
+	ret = find_window(c, iova, &guard, &t);
+	if (ret)
+		return ret;
+	ret = -EINVAL;
+	if (size & ((1ULL << stce_table_page_shift(t)) - 1))
+		goto out;
+	if (!size && !container_quirks(c))
+		goto out;
+	ret = window_pages(c, t, iova, size, &index, &pages);
+	if (ret)
+		goto out;
+	ret = container_clear(c, t, index, pages, false);
+out:
+	stce_grace_read_unlock(&c->grace, &guard);
+	return ret;
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The container descriptor: the VFIO core's ioctls (API version,
+ * extensions, SET_IOMMU) and, once an IOMMU is set, the sPAPR TCE
+ * driver's, with the kernel's argsz, flags and ordering rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <linux/vfio.h>
+
+#include <spapr_tce/container.h>
+
+#include "common/alloc.h"
+#include "vfio/vfio_internal.h"
+
+int vfio_container_open(struct stce_host *host, int flags)
+{
+	struct vfio_container *c = stce_zalloc(sizeof(*c));
+	int fd;
+
+	if (!c)
+		return -ENOMEM;
+	c->obj.kind = VFIO_OBJ_CONTAINER;
+	atomic_init(&c->obj.refs, 1);
+	fd = vfio_fd_install(host, &c->obj, flags & O_CLOEXEC);
+	if (fd < 0)
+		stce_free(c);
+	return fd;
+}
+
+void vfio_container_free(struct stce_host *host, struct vfio_container *c)
+{
+	(void)host;
+	/* Groups hold references: none is left, so no IOMMU either. */
+	stce_free(c);
+}
+
+/* What the sPAPR driver answers for VFIO_CHECK_EXTENSION. */
+static int check_extension(unsigned long ext)
+{
+	switch (ext) {
+	case VFIO_SPAPR_TCE_IOMMU:
+	case VFIO_SPAPR_TCE_v2_IOMMU:
+	case VFIO_EEH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* SET_IOMMU: needs a group and no IOMMU yet; attaches every group. */
+static int set_iommu(struct stce_host *host, struct vfio_container *vc,
+		     unsigned long type)
+{
+	struct stce_container *c;
+	int ret;
+
+	(void)host;
+	if (!vc->nr_groups || atomic_load(&vc->iommu))
+		return -EINVAL;
+	if (type != VFIO_SPAPR_TCE_IOMMU && type != VFIO_SPAPR_TCE_v2_IOMMU)
+		return -ENODEV;	/* no driver takes it */
+	ret = stce_container_create((unsigned int)type,
+				    STCE_CONTAINER_KERNEL_QUIRKS, &c);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < vc->nr_groups; i++) {
+		ret = stce_container_attach(c, vc->groups[i]->pe);
+		if (ret) {
+			stce_container_destroy(c);
+			return ret;
+		}
+	}
+	atomic_store(&vc->iommu, c);
+	return 0;
+}
+
+static int iommu_get_info(struct stce_container *c, void *arg)
+{
+	struct vfio_iommu_spapr_tce_info info;
+	const size_t minsz = offsetofend(struct vfio_iommu_spapr_tce_info,
+					 dma32_window_size);
+	const size_t ddwsz = offsetofend(struct vfio_iommu_spapr_tce_info, ddw);
+	struct stce_container_info ci;
+	int ret;
+
+	ret = stce_container_get_info(c, &ci);
+	if (ret)
+		return ret;
+	ret = vfio_copy_in(&info, arg, minsz);
+	if (ret)
+		return ret;
+	info.flags = ci.flags;
+	info.dma32_window_start = ci.dma32_window_start;
+	info.dma32_window_size = ci.dma32_window_size;
+	memset(&info.ddw, 0, sizeof(info.ddw));
+	info.ddw.pgsizes = ci.pgsizes;
+	info.ddw.max_dynamic_windows_supported = ci.max_dynamic_windows_supported;
+	info.ddw.levels = ci.levels;
+	/* Old callers with the 16-byte struct get the old fields only. */
+	memcpy(arg, &info, info.argsz >= ddwsz ? ddwsz : minsz);
+	return 0;
+}
+
+static int iommu_map(struct stce_container *c, void *arg)
+{
+	struct vfio_iommu_type1_dma_map map;
+	int ret;
+
+	if (!stce_container_enabled(c))
+		return -EPERM;
+	ret = vfio_copy_in(&map, arg,
+			   offsetofend(struct vfio_iommu_type1_dma_map, size));
+	if (ret)
+		return ret;
+	if (map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		return -EINVAL;
+	return stce_container_map(c, map.vaddr, map.iova, map.size,
+				  map.flags);
+}
+
+static int iommu_unmap(struct stce_container *c, void *arg)
+{
+	struct vfio_iommu_type1_dma_unmap unmap;
+	int ret;
+
+	if (!stce_container_enabled(c))
+		return -EPERM;
+	ret = vfio_copy_in(&unmap, arg,
+			   offsetofend(struct vfio_iommu_type1_dma_unmap, size));
+	if (ret)
+		return ret;
+	if (unmap.flags)
+		return -EINVAL;
+	return stce_container_unmap(c, unmap.iova, unmap.size);
+}
+
+static int iommu_register(struct stce_container *c, void *arg, bool reg)
+{
+	struct vfio_iommu_spapr_register_memory r;
+	int ret;
+
+	ret = vfio_copy_in(&r, arg, offsetofend(
+		struct vfio_iommu_spapr_register_memory, size));
+	if (ret)
+		return ret;
+	if (r.flags)
+		return -EINVAL;
+	if (reg)
+		return stce_container_register(c, r.vaddr, r.size);
+	return stce_container_unregister(c, r.vaddr, r.size);
+}
+
+static int iommu_create(struct stce_container *c, void *arg)
+{
+	struct vfio_iommu_spapr_tce_create create;
+	const size_t minsz = offsetofend(struct vfio_iommu_spapr_tce_create,
+					 start_addr);
+	uint64_t start;
+	int ret;
+
+	if (!stce_container_nr_groups(c))
+		return -ENXIO;
+	ret = vfio_copy_in(&create, arg, minsz);
+	if (ret)
+		return ret;
+	if (create.flags)
+		return -EINVAL;
+	ret = stce_container_create_window(c, create.page_shift,
+					   create.window_size, create.levels,
+					   &start);
+	if (ret)
+		return ret;
+	create.start_addr = start;
+	memcpy(arg, &create, minsz);
+	return 0;
+}
+
+static int iommu_remove(struct stce_container *c, void *arg)
+{
+	struct vfio_iommu_spapr_tce_remove remove;
+	int ret;
+
+	if (!stce_container_nr_groups(c))
+		return -ENXIO;
+	ret = vfio_copy_in(&remove, arg, offsetofend(
+		struct vfio_iommu_spapr_tce_remove, start_addr));
+	if (ret)
+		return ret;
+	if (remove.flags)
+		return -EINVAL;
+	return stce_container_remove_window(c, remove.start_addr);
+}
+
+static int iommu_eeh(struct stce_container *c, void *arg)
+{
+	struct vfio_eeh_pe_op op;
+	int ret;
+
+	if (!stce_container_nr_groups(c))
+		return -ENODEV;
+	ret = vfio_copy_in(&op, arg, offsetofend(struct vfio_eeh_pe_op, op));
+	if (ret)
+		return ret;
+	if (op.flags)
+		return -EINVAL;
+	return stce_container_eeh_op(c, op.op);
+}
+
+/* The sPAPR TCE driver's ioctls; -ENOTTY for the other flavour's. */
+static int iommu_ioctl(struct stce_container *c, unsigned long request,
+		       void *arg)
+{
+	bool v2 = stce_container_type(c) == STCE_IOMMU_V2;
+
+	switch (request) {
+	case VFIO_CHECK_EXTENSION:
+		return check_extension((unsigned long)arg);
+	case VFIO_IOMMU_SPAPR_TCE_GET_INFO:
+		return iommu_get_info(c, arg);
+	case VFIO_IOMMU_MAP_DMA:
+		return iommu_map(c, arg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return iommu_unmap(c, arg);
+	case VFIO_IOMMU_ENABLE:
+		return v2 ? -ENOTTY : stce_container_enable(c);
+	case VFIO_IOMMU_DISABLE:
+		return v2 ? -ENOTTY : stce_container_disable(c);
+	case VFIO_IOMMU_SPAPR_REGISTER_MEMORY:
+		return v2 ? iommu_register(c, arg, true) : -ENOTTY;
+	case VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:
+		return v2 ? iommu_register(c, arg, false) : -ENOTTY;
+	case VFIO_IOMMU_SPAPR_TCE_CREATE:
+		return v2 ? iommu_create(c, arg) : -ENOTTY;
+	case VFIO_IOMMU_SPAPR_TCE_REMOVE:
+		return v2 ? iommu_remove(c, arg) : -ENOTTY;
+	case VFIO_EEH_PE_OP:
+		return iommu_eeh(c, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+int vfio_container_ioctl(struct stce_host *host, struct vfio_container *vc,
+			 unsigned long request, void *arg)
+{
+	struct stce_container *c;
+
+	switch (request) {
+	case VFIO_GET_API_VERSION:
+		return VFIO_API_VERSION;
+	case VFIO_SET_IOMMU:
+		return set_iommu(host, vc, (unsigned long)arg);
+	}
+	c = atomic_load(&vc->iommu);
+	if (c)
+		return iommu_ioctl(c, request, arg);
+	/* No IOMMU yet: the core answers extensions for every driver. */
+	if (request == VFIO_CHECK_EXTENSION)
+		return check_extension((unsigned long)arg);
+	return -EINVAL;
+}

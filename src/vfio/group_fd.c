@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The group descriptor: status, joining and leaving a container, opening
+ * devices. A group joins its container's IOMMU at once when the container
+ * has one, else at SET_IOMMU; when the last group leaves, the IOMMU goes
+ * (as in the VFIO core, a container without groups has no IOMMU).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <linux/vfio.h>
+
+#include <spapr_tce/container.h>
+
+#include "common/alloc.h"
+#include "vfio/vfio_internal.h"
+
+static int pe_index(struct stce_host *host, const struct stce_pe *pe)
+{
+	for (unsigned int i = 0; i < stce_platform_nr_pes(host->platform); i++)
+		if (stce_platform_pe(host->platform, i) == pe)
+			return (int)i;
+	return -ENOENT;
+}
+
+int vfio_group_open(struct stce_host *host, unsigned int number, int flags)
+{
+	struct stce_pe *pe = stce_platform_find_pe(host->platform, number);
+	struct vfio_group *g;
+	int idx, fd;
+
+	if (!pe)
+		return -ENOENT;
+	idx = pe_index(host, pe);
+	if (host->open_groups[idx])
+		return -EBUSY;	/* one open file a group */
+	g = stce_zalloc(sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->obj.kind = VFIO_OBJ_GROUP;
+	atomic_init(&g->obj.refs, 1);
+	g->number = number;
+	g->pe = pe;
+	fd = vfio_fd_install(host, &g->obj, flags & O_CLOEXEC);
+	if (fd < 0) {
+		stce_free(g);
+		return fd;
+	}
+	host->open_groups[idx] = g;
+	return fd;
+}
+
+void vfio_group_free(struct stce_host *host, struct vfio_group *g)
+{
+	if (g->container)
+		vfio_group_unset_container_locked(host, g);
+	host->open_groups[pe_index(host, g->pe)] = NULL;
+	stce_free(g);
+}
+
+static void container_forget_group(struct vfio_container *vc,
+				   struct vfio_group *g)
+{
+	for (unsigned int i = 0; i < vc->nr_groups; i++) {
+		if (vc->groups[i] != g)
+			continue;
+		vc->groups[i] = vc->groups[--vc->nr_groups];
+		return;
+	}
+}
+
+void vfio_group_unset_container_locked(struct stce_host *host,
+				       struct vfio_group *g)
+{
+	struct vfio_container *vc = g->container;
+	struct stce_container *c = atomic_load(&vc->iommu);
+
+	if (c)
+		stce_container_detach(c, g->pe);
+	container_forget_group(vc, g);
+	g->container = NULL;
+	if (c && !vc->nr_groups) {
+		/* The last group took the IOMMU with it. */
+		atomic_store(&vc->iommu, NULL);
+		stce_grace_synchronize(&host->grace);
+		stce_container_destroy(c);
+	}
+	vfio_obj_put_locked(host, &vc->obj);
+}
+
+static int get_status(struct vfio_group *g, void *arg)
+{
+	struct vfio_group_status status;
+	int ret;
+
+	ret = vfio_copy_in(&status, arg,
+			   offsetofend(struct vfio_group_status, flags));
+	if (ret)
+		return ret;
+	status.flags = VFIO_GROUP_FLAGS_VIABLE;
+	if (g->container)
+		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
+	memcpy(arg, &status, sizeof(status));
+	return 0;
+}
+
+static int set_container(struct stce_host *host, struct vfio_group *g,
+			 void *arg)
+{
+	struct vfio_container *vc;
+	struct stce_container *c;
+	struct vfio_obj *obj;
+	int fd, ret;
+
+	if (!arg)
+		return -EFAULT;
+	memcpy(&fd, arg, sizeof(fd));
+	if (fd < 0)
+		return -EINVAL;
+	if (fd >= HOST_MAX_FDS)
+		return -EBADF;
+	obj = atomic_load(&host->fds[fd]);
+	if (!obj)
+		return -EBADF;
+	if (obj->kind != VFIO_OBJ_CONTAINER || g->container)
+		return -EINVAL;
+	vc = (struct vfio_container *)obj;
+	if (vc->nr_groups == HOST_MAX_GROUPS)
+		return -ENOSPC;
+	c = atomic_load(&vc->iommu);
+	if (c) {
+		ret = stce_container_attach(c, g->pe);
+		if (ret)
+			return ret;
+	}
+	vc->groups[vc->nr_groups++] = g;
+	vfio_obj_get(&vc->obj);
+	g->container = vc;
+	return 0;
+}
+
+static int unset_container(struct stce_host *host, struct vfio_group *g)
+{
+	if (!g->container)
+		return -EINVAL;
+	if (g->nr_devices)
+		return -EBUSY;
+	vfio_group_unset_container_locked(host, g);
+	return 0;
+}
+
+static int get_device_fd(struct stce_host *host, struct vfio_group *g,
+			 void *arg)
+{
+	if (!arg)
+		return -EFAULT;
+	if (!g->container || !atomic_load(&g->container->iommu))
+		return -EINVAL;
+	return vfio_device_open_locked(host, g, arg);
+}
+
+int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,
+		     unsigned long request, void *arg)
+{
+	switch (request) {
+	case VFIO_GROUP_GET_STATUS:
+		return get_status(g, arg);
+	case VFIO_GROUP_SET_CONTAINER:
+		return set_container(host, g, arg);
+	case VFIO_GROUP_UNSET_CONTAINER:
+		return unset_container(host, g);
+	case VFIO_GROUP_GET_DEVICE_FD:
+		return get_device_fd(host, g, arg);
+	default:
+		return -ENOTTY;
+	}
+}

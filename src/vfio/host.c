@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host: descriptors, open, close and ioctl dispatch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include <spapr_tce/vfio.h>
+
+#include "common/alloc.h"
+#include "vfio/vfio_internal.h"
+
+int vfio_copy_in(void *dst, const void *arg, size_t minsz)
+{
+	uint32_t argsz;
+
+	if (!arg)
+		return -EFAULT;
+	memcpy(dst, arg, minsz);
+	memcpy(&argsz, dst, sizeof(argsz));
+	return argsz < minsz ? -EINVAL : 0;
+}
+
+int stce_host_create(const struct stce_topology *topo, struct stce_host **out)
+{
+	struct stce_topology *own = NULL;
+	struct stce_host *host;
+	int ret;
+
+	if (!topo) {
+		ret = stce_topology_default(&own);
+		if (ret)
+			return ret;
+		topo = own;
+	}
+	host = stce_zalloc(sizeof(*host));
+	ret = -ENOMEM;
+	if (!host)
+		goto out;
+	ret = stce_platform_create(topo, &host->platform);
+	if (ret) {
+		stce_free(host);
+		goto out;
+	}
+	pthread_mutex_init(&host->lock, NULL);
+	stce_grace_init(&host->grace);
+	*out = host;
+out:
+	stce_topology_free(own);
+	return ret;
+}
+
+void stce_host_destroy(struct stce_host *host)
+{
+	if (!host)
+		return;
+	for (int fd = 0; fd < HOST_MAX_FDS; fd++)
+		if (atomic_load(&host->fds[fd]))
+			stce_host_close(host, fd);
+	stce_platform_destroy(host->platform);
+	stce_grace_destroy(&host->grace);
+	pthread_mutex_destroy(&host->lock);
+	stce_free(host);
+}
+
+struct stce_platform *stce_host_platform(struct stce_host *host)
+{
+	return host->platform;
+}
+
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+static struct stce_host *default_host;
+static int default_error;
+
+static void default_host_init(void)
+{
+	struct stce_topology *topo = NULL;
+	char err[256] = "";
+	int ret;
+
+	ret = stce_topology_from_env(&topo, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "spapr-tce: %s\n", err[0] ? err : strerror(-ret));
+		default_error = -ret;
+		return;
+	}
+	ret = stce_host_create(topo, &default_host);
+	stce_topology_free(topo);
+	if (ret)
+		default_error = -ret;
+}
+
+struct stce_host *stce_host_default(void)
+{
+	pthread_once(&default_once, default_host_init);
+	if (!default_host)
+		errno = default_error;
+	return default_host;
+}
+
+/* The group number in "/dev/vfio/<N>", or -ENOENT. */
+static int group_of_path(const char *path)
+{
+	const char *p = path + strlen(STCE_VFIO_GROUP_PREFIX);
+	char *end;
+	long n;
+
+	if (strncmp(path, STCE_VFIO_GROUP_PREFIX,
+		    strlen(STCE_VFIO_GROUP_PREFIX)) ||
+	    *p < '0' || *p > '9')
+		return -ENOENT;
+	errno = 0;
+	n = strtol(p, &end, 10);
+	if (errno || *end || n > 0x7fffffff || (p[0] == '0' && p[1]))
+		return -ENOENT;
+	return (int)n;
+}
+
+bool stce_host_path_ours(struct stce_host *host, const char *path)
+{
+	int group;
+
+	if (!path)
+		return false;
+	if (!strcmp(path, STCE_VFIO_CONTAINER_PATH))
+		return true;
+	group = group_of_path(path);
+	return group >= 0 && stce_platform_find_pe(host->platform,
+						   (unsigned int)group);
+}
+
+int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj,
+		    bool cloexec)
+{
+	static const char *const names[] = {
+		[VFIO_OBJ_CONTAINER] = "spapr-tce-container",
+		[VFIO_OBJ_GROUP] = "spapr-tce-group",
+		[VFIO_OBJ_DEVICE] = "spapr-tce-device",
+	};
+	int fd = memfd_create(names[obj->kind], cloexec ? MFD_CLOEXEC : 0);
+
+	if (fd < 0)
+		return -errno;
+	if (fd >= HOST_MAX_FDS) {
+		close(fd);
+		return -EMFILE;
+	}
+	obj->fd = fd;
+	atomic_store(&host->fds[fd], obj);
+	atomic_fetch_add(&host->nr_open, 1);
+	return fd;
+}
+
+int stce_host_open(struct stce_host *host, const char *path, int flags)
+{
+	int group, ret;
+
+	if (!path)
+		return vfio_ret(-EFAULT);
+	if (!strcmp(path, STCE_VFIO_CONTAINER_PATH)) {
+		pthread_mutex_lock(&host->lock);
+		ret = vfio_container_open(host, flags);
+		pthread_mutex_unlock(&host->lock);
+		return vfio_ret(ret);
+	}
+	group = group_of_path(path);
+	if (group < 0)
+		return vfio_ret(group);
+	pthread_mutex_lock(&host->lock);
+	ret = vfio_group_open(host, (unsigned int)group, flags);
+	pthread_mutex_unlock(&host->lock);
+	return vfio_ret(ret);
+}
+
+void vfio_obj_get(struct vfio_obj *obj)
+{
+	atomic_fetch_add(&obj->refs, 1);
+}
+
+void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj)
+{
+	if (atomic_fetch_sub(&obj->refs, 1) != 1)
+		return;
+	switch (obj->kind) {
+	case VFIO_OBJ_CONTAINER:
+		vfio_container_free(host, (struct vfio_container *)obj);
+		break;
+	case VFIO_OBJ_GROUP:
+		vfio_group_free(host, (struct vfio_group *)obj);
+		break;
+	case VFIO_OBJ_DEVICE:
+		vfio_device_free(host, (struct vfio_device *)obj);
+		break;
+	}
+}
+
+bool stce_host_fd_ours(struct stce_host *host, int fd)
+{
+	return fd >= 0 && fd < HOST_MAX_FDS && atomic_load(&host->fds[fd]);
+}
+
+unsigned int stce_host_open_fds(struct stce_host *host)
+{
+	return atomic_load(&host->nr_open);
+}
+
+/* The structural ioctls: under the host lock, holding a reference. */
+static int ioctl_locked(struct stce_host *host, struct vfio_obj *obj,
+			unsigned long request, void *arg)
+{
+	int ret = -ENOTTY;
+
+	pthread_mutex_lock(&host->lock);
+	switch (obj->kind) {
+	case VFIO_OBJ_CONTAINER:
+		ret = vfio_container_ioctl(host, (struct vfio_container *)obj,
+					   request, arg);
+		break;
+	case VFIO_OBJ_GROUP:
+		ret = vfio_group_ioctl(host, (struct vfio_group *)obj, request,
+				       arg);
+		break;
+	case VFIO_OBJ_DEVICE:
+		ret = vfio_device_ioctl(host, (struct vfio_device *)obj,
+					request, arg);
+		break;
+	}
+	vfio_obj_put_locked(host, obj);
+	pthread_mutex_unlock(&host->lock);
+	return ret;
+}
+
+int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
+		    void *arg)
+{
+	struct stce_grace_guard guard;
+	struct vfio_obj *obj;
+	int ret;
+
+	if (fd < 0 || fd >= HOST_MAX_FDS)
+		return vfio_ret(-EBADF);
+	stce_grace_read_lock(&host->grace, &guard);
+	obj = atomic_load(&host->fds[fd]);
+	if (!obj) {
+		stce_grace_read_unlock(&host->grace, &guard);
+		return vfio_ret(-EBADF);
+	}
+	/*
+	 * The container's IOMMU ioctls (MAP, UNMAP, ...) run lock-free
+	 * inside the read-side section; the rest takes the host lock.
+	 */
+	if (obj->kind == VFIO_OBJ_CONTAINER && request != VFIO_SET_IOMMU) {
+		ret = vfio_container_ioctl(host, (struct vfio_container *)obj,
+					   request, arg);
+		stce_grace_read_unlock(&host->grace, &guard);
+		return vfio_ret(ret);
+	}
+	vfio_obj_get(obj);
+	stce_grace_read_unlock(&host->grace, &guard);
+	return vfio_ret(ioctl_locked(host, obj, request, arg));
+}
+
+int stce_host_close(struct stce_host *host, int fd)
+{
+	struct vfio_obj *obj;
+
+	if (fd < 0 || fd >= HOST_MAX_FDS)
+		return vfio_ret(-EBADF);
+	pthread_mutex_lock(&host->lock);
+	obj = atomic_exchange(&host->fds[fd], NULL);
+	pthread_mutex_unlock(&host->lock);
+	if (!obj)
+		return vfio_ret(-EBADF);
+	/* No lock-free ioctl can still be using the descriptor's object. */
+	stce_grace_synchronize(&host->grace);
+	pthread_mutex_lock(&host->lock);
+	obj->fd = -1;
+	atomic_fetch_sub(&host->nr_open, 1);
+	vfio_obj_put_locked(host, obj);
+	pthread_mutex_unlock(&host->lock);
+	close(fd);
+	return 0;
+}

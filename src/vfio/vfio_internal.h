@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the VFIO ABI layer's files share. Internal.
+ *
+ * host.c: descriptors, open, close, dispatch. container_fd.c: the
+ * container's ioctls (the VFIO core's and the sPAPR driver's).
+ * group_fd.c: the group's. device_fd.c: the device's.
+ *
+ * Lifetimes. Every object has a reference count: one for its descriptor,
+ * one for each object that points to it (a group holds its container, a
+ * device its group), one for each ioctl running on it. Structure changes
+ * (SET_IOMMU, SET/UNSET_CONTAINER, device open, close) hold host->lock.
+ * The container's IOMMU (struct stce_container) is published with an
+ * atomic pointer and read by the data-path ioctls inside a grace
+ * read-side section of host->grace, so MAP/UNMAP take no lock; it is
+ * freed only after a grace period.
+ */
+#ifndef STCE_VFIO_INTERNAL_H
+#define STCE_VFIO_INTERNAL_H
+
+#include <pthread.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <spapr_tce/container.h>
+#include <spapr_tce/vfio.h>
+
+#include "common/grace.h"
+
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
+#define HOST_MAX_FDS		65536
+#define HOST_MAX_GROUPS		STCE_TOPO_MAX_PES
+
+enum vfio_kind {
+	VFIO_OBJ_CONTAINER,
+	VFIO_OBJ_GROUP,
+	VFIO_OBJ_DEVICE,
+};
+
+struct vfio_obj {
+	enum vfio_kind kind;
+	int fd;			/* -1 once closed */
+	atomic_uint refs;
+};
+
+struct vfio_group;
+
+struct vfio_container {
+	struct vfio_obj obj;
+	struct stce_container *_Atomic iommu;	/* NULL until SET_IOMMU */
+	struct vfio_group *groups[HOST_MAX_GROUPS];	/* host->lock */
+	unsigned int nr_groups;
+};
+
+struct vfio_group {
+	struct vfio_obj obj;
+	unsigned int number;
+	struct stce_pe *pe;
+	struct vfio_container *container;	/* host->lock */
+	unsigned int nr_devices;		/* open device fds */
+};
+
+struct vfio_device {
+	struct vfio_obj obj;
+	struct stce_device *dev;
+	struct vfio_group *group;
+};
+
+struct stce_host {
+	struct stce_platform *platform;
+	pthread_mutex_t lock;
+	struct stce_grace grace;
+	struct vfio_obj *_Atomic fds[HOST_MAX_FDS];
+	struct vfio_group *open_groups[HOST_MAX_GROUPS];	/* by PE index */
+	atomic_uint nr_open;
+};
+
+/* Set errno to -@ret and return -1 when @ret < 0, else return @ret. */
+static inline int vfio_ret(int ret)
+{
+	if (ret >= 0)
+		return ret;
+	errno = -ret;
+	return -1;
+}
+
+void vfio_obj_get(struct vfio_obj *obj);
+/* Drop a reference; the last one frees the object. host->lock held. */
+void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj);
+
+/* A new descriptor for @obj (a memfd), published in the table. */
+int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj,
+		    bool cloexec);
+
+int vfio_container_open(struct stce_host *host, int flags);
+int vfio_container_ioctl(struct stce_host *host, struct vfio_container *c,
+			 unsigned long request, void *arg);
+void vfio_container_free(struct stce_host *host, struct vfio_container *c);
+
+int vfio_group_open(struct stce_host *host, unsigned int number, int flags);
+int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,
+		     unsigned long request, void *arg);
+void vfio_group_free(struct stce_host *host, struct vfio_group *g);
+
+/* Unset the group's container (UNSET_CONTAINER, or closing the group). */
+void vfio_group_unset_container_locked(struct stce_host *host,
+				       struct vfio_group *g);
+
+int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
+			    const char *name);
+int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
+		      unsigned long request, void *arg);
+void vfio_device_free(struct stce_host *host, struct vfio_device *d);
+
+/*
+ * argsz checking as the kernel does it: copy the first @minsz bytes of
+ * the user's struct (-EFAULT for a NULL pointer) and refuse an argsz
+ * below @minsz (-EINVAL).
+ */
+int vfio_copy_in(void *dst, const void *arg, size_t minsz);
+
+#endif /* STCE_VFIO_INTERNAL_H */
