@@ -62,11 +62,11 @@ void stce_munlock_range(uint64_t start, uint64_t size, unsigned int host_shift)
 {
 	uint64_t hp = 1ULL << host_shift, off;
 
-	if (!munlock((void *)(uintptr_t)start, size))
+	if (!stce_sys_munlock(start, size))
 		return;
 	/* A hole (the user unmapped part): unlock what is still there. */
 	for (off = 0; off < size; off += hp)
-		munlock((void *)(uintptr_t)(start + off), hp);
+		stce_sys_munlock(start + off, hp);
 }
 
 void stce_pin_munlock_region_locked(uint64_t start, uint64_t size,
@@ -190,7 +190,7 @@ int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
 		p->refs += refs_in(h, hp, ua, last, page_shift);
 	}
 	if (stce_fault_should_fail(STCE_FAULT_PIN) ||
-	    mlock((void *)(uintptr_t)first, end - first)) {
+	    stce_sys_mlock(first, end - first)) {
 		ret = -ENOMEM;
 		unwind_locked(first, end, ua, last, page_shift, shift);
 	}

@@ -411,7 +411,7 @@ static int mlock_region(uint64_t ua, uint64_t size)
 {
 	if (stce_fault_should_fail(STCE_FAULT_PIN))
 		return -ENOMEM;
-	if (mlock((void *)(uintptr_t)ua, size))
+	if (stce_sys_mlock(ua, size))
 		return -ENOMEM;
 	return 0;
 }

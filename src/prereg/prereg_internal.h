@@ -17,6 +17,22 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/*
+ * mlock/munlock as raw syscalls: sanitizer runtimes intercept the libc
+ * wrappers and turn them into no-ops, and the tests check VmLck.
+ */
+static inline int stce_sys_mlock(uint64_t addr, uint64_t len)
+{
+	return (int)syscall(SYS_mlock, (uintptr_t)addr, (size_t)len);
+}
+
+static inline int stce_sys_munlock(uint64_t addr, uint64_t len)
+{
+	return (int)syscall(SYS_munlock, (uintptr_t)addr, (size_t)len);
+}
 
 void stce_pin_lock(void);
 void stce_pin_unlock(void);

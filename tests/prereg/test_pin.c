@@ -84,7 +84,7 @@ static void test_pin_einval(void **state)
 
 static void test_pin_efault_eperm(void **state)
 {
-	uint64_t ua = map_anon(4 * HP), ro = map_aligned(HP, HP, PROT_READ);
+	uint64_t ua = map_anon(4 * HP), ro = map_aligned(HP, HP, PROT_READ), big;
 
 	unmap(ua + HP, HP);
 	assert_int_equal(stce_pin_range(ua, 4 * HP, 12, true), -EFAULT);
@@ -94,8 +94,11 @@ static void test_pin_efault_eperm(void **state)
 	assert_int_equal(stce_pin_range(ro, HP, 12, false), 0);
 	assert_int_equal(stce_unpin_range(ro, HP, 12, false), 0);
 	/* An IOMMU page larger than the backing 64K page. */
-	assert_int_equal(stce_pin_range(ua + 2 * HP, 2 * HP, 17, true), -EPERM);
+	big = map_aligned(4 * HP, 2 * HP, PROT_READ | PROT_WRITE);
+	assert_int_equal(stce_pin_range(big, 2 * HP, 17, true), -EPERM);
+	assert_int_equal(stce_pin_range(big, 4 * HP, 17, false), -EPERM);
 	assert_int_equal(stce_pin_pages(), 0);
+	unmap(big, 4 * HP);
 	unmap(ro, HP);
 	unmap(ua, 4 * HP);
 }

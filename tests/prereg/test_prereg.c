@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "common/alloc.h"
+#include "prereg/prereg_internal.h"
 #include "prereg_test.h"
 #include "../account/unpriv.h"
 
@@ -417,12 +418,12 @@ static int child_register_limit(void)
 	 * mlock (it also counts the user's own mlock): mlock fails, -ENOMEM,
 	 * nothing left behind.
 	 */
-	CHILD_CHECK(mlock((void *)(uintptr_t)(ua + 2 * MB), 512 * KB) == 0);
+	CHILD_CHECK(stce_sys_mlock(ua + 2 * MB, 512 * KB) == 0);
 	CHILD_CHECK(stce_prereg_register(ua, MB, &x) == -ENOMEM);
 	CHILD_CHECK(stce_account_locked_pages() == 0);
 	CHILD_CHECK(stce_prereg_count() == 0);
 	CHILD_CHECK(vmlck_kb() == 512);
-	munlock((void *)(uintptr_t)(ua + 2 * MB), 512 * KB);
+	stce_sys_munlock(ua + 2 * MB, 512 * KB);
 	CHILD_CHECK(stce_prereg_register(ua, MB, &x) == 0);
 	CHILD_CHECK(stce_prereg_put(x) == 0);
 	CHILD_CHECK(vmlck_kb() == 0);
