@@ -492,22 +492,30 @@ int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&reg_lock);
-	while ((ret = find_slot_locked(ua, size, &r, &pos)) == -EAGAIN) {
+	for (;;) {
+		ret = find_slot_locked(ua, size, &r, &pos);
+		if (ret && ret != -EAGAIN)
+			break;
+		if (!ret && !r)
+			break;
+		if (!ret && atomic_load(&r->users)) {
+			/* Shared by another container of this process. */
+			atomic_fetch_add(&r->users, 1);
+			break;
+		}
+		if (!ret && revive_locked(r))
+			break;	/* a released region, live again */
+		/*
+		 * The range meets a region whose teardown was claimed (by a
+		 * mapped_dec() waiting for this lock): wait until it is gone.
+		 */
 		pthread_mutex_unlock(&reg_lock);
 		sched_yield();
 		pthread_mutex_lock(&reg_lock);
 	}
 	if (ret)
 		goto unlock;
-	if (r && atomic_load(&r->users)) {
-		/* Shared by another container of this process. */
-		atomic_fetch_add(&r->users, 1);
-	} else if (r) {
-		if (!revive_locked(r)) {
-			ret = -EAGAIN;	/* cannot happen: checked above */
-			goto unlock;
-		}
-	} else {
+	if (!r) {
 		ret = create_locked(ua, size, shift, pos, &r);
 		if (!ret) {
 			/* The region keeps the hold on the host page. */

@@ -54,8 +54,10 @@ static void *mapper(void *arg)
 		if (nheld == HELD_MAX) {
 			/* Clear the oldest "TCE": find its region by hpa. */
 			r = stce_prereg_find_hpa(held[0]);
-			if (!r)
+			if (!r) {
+				fprintf(stderr, "find_hpa: no region\n");
 				atomic_fetch_add(&failures, 1);
+			}
 			else
 				stce_prereg_mapped_dec(r);
 			for (i = 1; i < nheld; i++)
@@ -67,18 +69,22 @@ static void *mapper(void *arg)
 		if (stce_region_ua(r) != slot_ua(s) ||
 		    stce_region_size(r) != SLOT_SIZE ||
 		    stce_prereg_ua_to_hpa(r, ua, 12, &hpa) || hpa != ua ||
-		    stce_prereg_find_hpa(ua) != r)
+		    stce_prereg_find_hpa(ua) != r) {
+			fprintf(stderr, "lookup: wrong answer\n");
 			atomic_fetch_add(&failures, 1);
+		}
 		held[nheld++] = ua;
 		atomic_fetch_add(&lookups_ok, 1);
 	}
 	for (i = 0; i < nheld; i++) {
 		struct stce_region *r = stce_prereg_find_hpa(held[i]);
 
-		if (r)
+		if (r) {
 			stce_prereg_mapped_dec(r);
-		else
+		} else {
+			fprintf(stderr, "find_hpa: no region at the end\n");
 			atomic_fetch_add(&failures, 1);
+		}
 	}
 	return NULL;
 }
@@ -109,6 +115,7 @@ static void *registrar(void *arg)
 		}
 		ret = stce_prereg_register(slot_ua(s), SLOT_SIZE, &r);
 		if (ret) {
+			fprintf(stderr, "register: %d\n", ret);
 			atomic_fetch_add(&failures, 1);
 			continue;
 		}
@@ -142,6 +149,15 @@ static void test_concurrent_lookup_register(void **state)
 
 	printf("lookups %lu, registrations %lu\n", atomic_load(&lookups_ok),
 	       atomic_load(&registers_ok));
+	for (i = 0; i < SLOTS; i++) {
+		struct stce_region *r = stce_prereg_find_hpa(slot_ua(i));
+
+		if (r)
+			printf("left: slot %d users %lu mapped %llu released %d\n",
+			       i, stce_region_users(r),
+			       (unsigned long long)stce_region_mapped(r),
+			       stce_region_released(r));
+	}
 	assert_int_equal(atomic_load(&failures), 0);
 	assert_true(atomic_load(&lookups_ok) > 0);
 	assert_true(atomic_load(&registers_ok) > 0);
