@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The process-wide locked_vm account (see include/spapr_tce/account.h).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <spapr_tce/account.h>
+
+#include "account/account_internal.h"
+#include "common/common.h"
+
+static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t locked_pages;
+static _Atomic unsigned int host_shift = 16;
+static unsigned long host_holds;	/* under account_lock */
+
+unsigned int stce_host_page_shift(void)
+{
+	return atomic_load_explicit(&host_shift, memory_order_relaxed);
+}
+
+uint64_t stce_account_bytes_to_pages(uint64_t bytes)
+{
+	unsigned int shift = stce_host_page_shift();
+
+	/* Written so that bytes near 2^64 cannot overflow the rounding. */
+	return (bytes >> shift) + !!(bytes & ((1ULL << shift) - 1));
+}
+
+/*
+ * The effective capability set of the calling thread, read with the raw
+ * syscall: capabilities are per thread and may be dropped at any time, so
+ * this is asked on every charge, as the kernel's capable() would be.
+ */
+static bool has_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &
+	       CAP_TO_MASK(CAP_IPC_LOCK);
+}
+
+/* RLIMIT_MEMLOCK in host pages; UINT64_MAX when unlimited. */
+static uint64_t rlimit_pages(unsigned int shift)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl))
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return (uint64_t)rl.rlim_cur >> shift;
+}
+
+uint64_t stce_account_limit_pages(void)
+{
+	if (has_ipc_lock())
+		return UINT64_MAX;
+	return rlimit_pages(stce_host_page_shift());
+}
+
+int stce_account_charge(uint64_t npages)
+{
+	uint64_t cur, limit;
+	int ret = 0;
+
+	if (!npages)
+		return 0;
+	limit = stce_account_limit_pages();
+	pthread_mutex_lock(&account_lock);
+	cur = atomic_load(&locked_pages);
+	if (npages > UINT64_MAX - cur || cur + npages > limit)
+		ret = -ENOMEM;
+	else
+		atomic_store(&locked_pages, cur + npages);
+	pthread_mutex_unlock(&account_lock);
+	return ret;
+}
+
+void stce_account_uncharge(uint64_t npages)
+{
+	uint64_t cur;
+
+	if (!npages)
+		return;
+	pthread_mutex_lock(&account_lock);
+	cur = atomic_load(&locked_pages);
+	assert(npages <= cur);
+	atomic_store(&locked_pages, npages <= cur ? cur - npages : 0);
+	pthread_mutex_unlock(&account_lock);
+}
+
+uint64_t stce_account_locked_pages(void)
+{
+	return atomic_load(&locked_pages);
+}
+
+int stce_set_host_page_shift(unsigned int shift)
+{
+	long real = sysconf(_SC_PAGESIZE);
+	int ret = 0;
+
+	if (shift != 12 && shift != 16)
+		return -EINVAL;
+	if (real > 0 && (1L << shift) < real)
+		return -EINVAL;
+	pthread_mutex_lock(&account_lock);
+	if (shift == stce_host_page_shift())
+		ret = 0;
+	else if (atomic_load(&locked_pages) || host_holds)
+		ret = -EBUSY;
+	else
+		atomic_store(&host_shift, shift);
+	pthread_mutex_unlock(&account_lock);
+	return ret;
+}
+
+unsigned int stce_host_page_hold(void)
+{
+	unsigned int shift;
+
+	pthread_mutex_lock(&account_lock);
+	host_holds++;
+	shift = stce_host_page_shift();
+	pthread_mutex_unlock(&account_lock);
+	return shift;
+}
+
+void stce_host_page_unhold(void)
+{
+	pthread_mutex_lock(&account_lock);
+	assert(host_holds);
+	if (host_holds)
+		host_holds--;
+	pthread_mutex_unlock(&account_lock);
+}
