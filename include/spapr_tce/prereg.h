@@ -22,9 +22,11 @@
  * Regions never overlap. A region can be *released*: its last user went
  * with stce_prereg_put_deferred() while mappings remained. It then stays
  * pinned, charged and findable by hpa (so the remaining mappings can be
- * cleared and counted down), is no longer found by user address (new maps
- * fail), and is unpinned and un-charged by the mapped_dec() that removes
- * its last mapping. Registering its exact range again revives it.
+ * cleared and counted down) and, as long as it has mappings, by user
+ * address too (new maps work, as on the kernel, which keeps the region
+ * registered); it is unpinned and un-charged by the mapped_dec() that
+ * removes its last mapping (where the kernel leaks it). Registering its
+ * exact range again revives it.
  *
  * Lookups (stce_prereg_lookup, stce_prereg_find_hpa) are lock-free,
  * allocation-free and O(log n): binary search in an immutable sorted array

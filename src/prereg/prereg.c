@@ -42,6 +42,7 @@
 #include "account/account_internal.h"
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/grace.h"
 #include "prereg/prereg_internal.h"
 #include "prereg/vma.h"
 
@@ -68,45 +69,20 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(struct region_array *) published;
 static struct region_array *spare;	/* under reg_lock */
 
-struct reader_count {
-	_Atomic long n;
-	char pad[64 - sizeof(long)];
+/*
+ * Readers (lookups) run inside a grace read-side section: per-thread
+ * counters, so concurrent lookups on many threads share no cache line.
+ * A writer that unpublished an array or a region waits out a grace
+ * period before it reuses or frees it.
+ */
+static struct stce_grace readers = {
+	.sync_lock = PTHREAD_MUTEX_INITIALIZER,
 };
-
-static _Alignas(64) struct reader_count readers[2];
-static _Atomic unsigned int reader_phase;
-
-static unsigned int read_enter(void)
-{
-	unsigned int idx = atomic_load(&reader_phase) & 1;
-
-	atomic_fetch_add(&readers[idx].n, 1);
-	return idx;
-}
-
-static void read_exit(unsigned int idx)
-{
-	atomic_fetch_sub(&readers[idx].n, 1);
-}
-
-static void wait_readers(unsigned int idx)
-{
-	unsigned int spins = 0;
-
-	while (atomic_load(&readers[idx].n)) {
-		if (++spins > 64)
-			sched_yield();
-	}
-}
 
 /* After this, no reader can hold an array or region unpublished before. */
 static void synchronize_readers(void)
 {
-	unsigned int cur = atomic_load(&reader_phase) & 1;
-
-	wait_readers(cur ^ 1);
-	atomic_store(&reader_phase, cur ^ 1);
-	wait_readers(cur);
+	stce_grace_synchronize(&readers);
 }
 
 static uint64_t region_last(const struct stce_region *r)
@@ -148,13 +124,18 @@ static struct stce_region *array_find(const struct region_array *a,
 	return NULL;
 }
 
-/* Count one mapping unless the region is released or being torn down. */
+/*
+ * Count one mapping unless the region is being torn down. A released
+ * region still has mappings (else it would be gone) and stays usable by
+ * user address until the last one goes, as the kernel keeps it
+ * registered.
+ */
 static bool mapped_get_live(struct stce_region *r)
 {
 	uint64_t v = atomic_load(&r->mapped);
 
 	do {
-		if (!(v & MAPPED_COUNT) || (v & MAPPED_RELEASED))
+		if (!(v & MAPPED_COUNT))
 			return false;
 	} while (!atomic_compare_exchange_weak(&r->mapped, &v, v + 1));
 	return true;
@@ -162,29 +143,31 @@ static bool mapped_get_live(struct stce_region *r)
 
 int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 {
+	struct stce_grace_guard guard;
 	struct stce_region *r;
-	unsigned int idx;
 	int ret = -EINVAL;
 
 	if (!size || !stce_range_fits(ua, size))
 		return -EINVAL;
-	idx = read_enter();
+	stce_grace_read_lock(&readers, &guard);
 	r = array_find(atomic_load(&published), ua);
 	if (r && size <= r->size - (ua - r->ua) && mapped_get_live(r)) {
 		*out = r;
 		ret = 0;
 	}
-	read_exit(idx);
+	stce_grace_read_unlock(&readers, &guard);
 	return ret;
 }
 
 struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 {
 	struct stce_region *r;
-	unsigned int idx = read_enter();
+	struct stce_grace_guard guard;
+
+	stce_grace_read_lock(&readers, &guard);
 
 	r = array_find(atomic_load(&published), hpa);
-	read_exit(idx);
+	stce_grace_read_unlock(&readers, &guard);
 	return r;
 }
 

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Force-included (-include) into each conformance client when it is built
+ * against spapr-tce instead of the kernel: open, ioctl, close and fopen
+ * go to the shim, which serves /dev/vfio/... from the process-wide host
+ * and /proc/self/status with VmLck showing the emulated locked_vm; every
+ * other path and descriptor goes to libc untouched. The clients' source
+ * stays exactly what ran on the real kernel.
+ */
+#ifndef STCE_CONFORMANCE_SHIM_H
+#define STCE_CONFORMANCE_SHIM_H
+
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int stce_shim_open(const char *path, int flags, ...);
+int stce_shim_ioctl(int fd, unsigned long request, ...);
+int stce_shim_close(int fd);
+FILE *stce_shim_fopen(const char *path, const char *mode);
+
+#define open stce_shim_open
+#define ioctl stce_shim_ioctl
+#define close stce_shim_close
+#define fopen stce_shim_fopen
+
+#endif /* STCE_CONFORMANCE_SHIM_H */
