@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spapr-tce: the emulated PCI DMA test device, and the platform that
+ * instantiates a topology (its PEs and devices).
+ *
+ * The device is one PCI function (type 0 header, vendor/device ids from
+ * the topology, default 1014:daa0) with a 4 KiB memory BAR0 of registers
+ * and a DMA engine that does all its DMA through its PE
+ * (stce_pe_dma_read/write): copy, fill and checksum. A command runs to
+ * completion inside the MMIO write that starts it.
+ *
+ * BAR0 registers (little-endian; 4- or 8-byte accesses, naturally
+ * aligned; a 4-byte access reaches the low or high half of a 64-bit
+ * register):
+ *
+ *	0x00 ID       RO  STCE_DMATEST_ID
+ *	0x08 SRC      RW  source bus address (copy, checksum)
+ *	0x10 DST      RW  destination bus address (copy, fill)
+ *	0x18 LEN      RW  bytes
+ *	0x20 PATTERN  RW  fill byte (low 8 bits)
+ *	0x28 CMD      WO  STCE_DMATEST_CMD_* [| STCE_DMATEST_CMD_IRQ]: runs it
+ *	0x30 STATUS   RO  STCE_DMATEST_STATUS_*
+ *	0x38 RESULT   RO  checksum (64-bit FNV-1a of the bytes)
+ *	0x40 IRQS     RW  completions that raised an interrupt; write clears
+ *	0x48 ERROR    RO  errno of the last failed command (0 if none)
+ *
+ * A command needs Bus Master Enable in the PCI command register; without
+ * it the command fails (STATUS ERROR, ERROR EPERM) with no DMA. A DMA
+ * fault freezes the PE (EEH) and fails the command (ERROR EIO). While the
+ * PE's MMIO is frozen or its reset is asserted, every BAR0 and config
+ * read returns all-ones and writes are dropped. The device resets itself
+ * (registers and config command) after a PE reset (RESET_DEACTIVATE).
+ */
+#ifndef SPAPR_TCE_DEVICE_H
+#define SPAPR_TCE_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <spapr_tce/pe.h>
+#include <spapr_tce/topology.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STCE_DMATEST_BAR0_SIZE	4096
+#define STCE_DMATEST_ID		0x53544345444d4131ULL	/* "STCEDMA1" */
+#define STCE_DMATEST_CLASS	0xff0000	/* unassigned class */
+#define STCE_DMATEST_MAX_LEN	(64ULL << 20)	/* bytes a command */
+
+enum stce_dmatest_reg {
+	STCE_DMATEST_REG_ID = 0x00,
+	STCE_DMATEST_REG_SRC = 0x08,
+	STCE_DMATEST_REG_DST = 0x10,
+	STCE_DMATEST_REG_LEN = 0x18,
+	STCE_DMATEST_REG_PATTERN = 0x20,
+	STCE_DMATEST_REG_CMD = 0x28,
+	STCE_DMATEST_REG_STATUS = 0x30,
+	STCE_DMATEST_REG_RESULT = 0x38,
+	STCE_DMATEST_REG_IRQS = 0x40,
+	STCE_DMATEST_REG_ERROR = 0x48,
+};
+
+enum stce_dmatest_cmd {
+	STCE_DMATEST_CMD_COPY = 1,	/* LEN bytes from SRC to DST */
+	STCE_DMATEST_CMD_FILL = 2,	/* LEN bytes of PATTERN at DST */
+	STCE_DMATEST_CMD_CHECKSUM = 3,	/* FNV-1a of LEN bytes at SRC */
+	STCE_DMATEST_CMD_IRQ = 0x80000000,	/* interrupt on completion */
+};
+
+enum stce_dmatest_status {
+	STCE_DMATEST_STATUS_IDLE = 0,
+	STCE_DMATEST_STATUS_DONE = 1,
+	STCE_DMATEST_STATUS_ERROR = 2,
+};
+
+/* PCI config space (type 0 header). */
+#define STCE_PCI_CONFIG_SIZE	256
+#define STCE_PCI_VENDOR_ID	0x00
+#define STCE_PCI_DEVICE_ID	0x02
+#define STCE_PCI_COMMAND	0x04
+#define STCE_PCI_COMMAND_MEMORY	0x2
+#define STCE_PCI_COMMAND_MASTER	0x4
+#define STCE_PCI_STATUS		0x06
+#define STCE_PCI_REVISION	0x08
+#define STCE_PCI_CLASS		0x09	/* 3 bytes */
+#define STCE_PCI_HEADER_TYPE	0x0e
+#define STCE_PCI_BAR0		0x10	/* 64-bit memory BAR: 0x10 and 0x14 */
+#define STCE_PCI_SUBSYS_VENDOR	0x2c
+#define STCE_PCI_SUBSYS_ID	0x2e
+#define STCE_PCI_INTERRUPT_PIN	0x3d
+
+struct stce_device;
+
+/* A DMA test device with the ids and address of @desc, on @pe (which
+ * must outlive it). -ENOMEM. */
+int stce_device_create(const struct stce_topo_device *desc,
+		       struct stce_pe *pe, struct stce_device **out);
+void stce_device_destroy(struct stce_device *dev);
+
+struct stce_pe *stce_device_pe(const struct stce_device *dev);
+const char *stce_device_name(const struct stce_device *dev);
+
+/*
+ * BAR0 access. -EINVAL: @size not 4 or 8, @offset not aligned to it or
+ * beyond the BAR, a bar other than 0. Reads of unused offsets return 0;
+ * while MMIO is frozen reads return all-ones (of @size) - still 0 as the
+ * return value - and writes are dropped.
+ */
+int stce_device_mmio_read(struct stce_device *dev, unsigned int bar,
+			  uint64_t offset, unsigned int size, uint64_t *val);
+int stce_device_mmio_write(struct stce_device *dev, unsigned int bar,
+			   uint64_t offset, unsigned int size, uint64_t val);
+
+/*
+ * Config space access: @size 1, 2 or 4, naturally aligned, inside the
+ * 256 bytes (-EINVAL otherwise). Only the command register, BAR0 (sizing
+ * included: writing all-ones reads back the size mask) and the interrupt
+ * line are writable; the rest ignores writes. All-ones reads while
+ * frozen.
+ */
+int stce_device_config_read(struct stce_device *dev, uint32_t offset,
+			    unsigned int size, uint32_t *val);
+int stce_device_config_write(struct stce_device *dev, uint32_t offset,
+			     unsigned int size, uint32_t val);
+
+/* The 64-bit FNV-1a the CHECKSUM command computes. */
+uint64_t stce_dmatest_checksum(const void *buf, size_t len);
+
+/* ---- Platform: a topology instantiated ----------------------------- */
+
+struct stce_platform;
+
+/* Create every PE and device of @topo (copied: @topo may be freed). */
+int stce_platform_create(const struct stce_topology *topo,
+			 struct stce_platform **out);
+void stce_platform_destroy(struct stce_platform *plat);
+
+const struct stce_topology *stce_platform_topology(
+	const struct stce_platform *plat);
+unsigned int stce_platform_nr_pes(const struct stce_platform *plat);
+struct stce_pe *stce_platform_pe(const struct stce_platform *plat,
+				 unsigned int i);
+unsigned int stce_platform_nr_devices(const struct stce_platform *plat);
+struct stce_device *stce_platform_device(const struct stce_platform *plat,
+					 unsigned int i);
+/* NULL when absent. */
+struct stce_pe *stce_platform_find_pe(const struct stce_platform *plat,
+				      unsigned int group);
+struct stce_device *stce_platform_find_device(
+	const struct stce_platform *plat, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPAPR_TCE_DEVICE_H */

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spapr-tce: the emulated machine's PCI topology - PHBs, PEs (one IOMMU
+ * group each, with their DMA window capabilities) and devices - read from
+ * a small text format (docs/topology.md) or built in:
+ *
+ *	host_page 64K
+ *	phb 0
+ *	pe 0 phb=0
+ *	pe 1 phb=0
+ *	device 0000:00:00.0 pe=0
+ *	device 0000:00:01.0 pe=1
+ *
+ * One object a line; '#' starts a comment; keys are optional and default
+ * to the PowerNV PHB4 values (stce_pe_caps_default()). A topology is plain
+ * data: stce_platform_create() (device.h) instantiates it.
+ */
+#ifndef SPAPR_TCE_TOPOLOGY_H
+#define SPAPR_TCE_TOPOLOGY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <spapr_tce/pe.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STCE_TOPO_MAX_PHBS	16
+#define STCE_TOPO_MAX_PES	64
+#define STCE_TOPO_MAX_DEVICES	256
+#define STCE_TOPO_MAX_LINE	1024	/* bytes a line, newline excluded */
+
+/* The emulated DMA test device's default PCI ids (IBM vendor id). */
+#define STCE_DMATEST_VENDOR	0x1014
+#define STCE_DMATEST_DEVICE	0xdaa0
+
+/* Where the preload library and the CLI read a topology from. */
+#define STCE_TOPOLOGY_ENV	"SPAPR_TCE_TOPOLOGY"
+
+struct stce_topo_phb {
+	unsigned int index;
+};
+
+struct stce_topo_pe {
+	unsigned int group;	/* IOMMU group number, unique */
+	unsigned int phb;	/* index of its PHB */
+	struct stce_pe_caps caps;	/* host_page_shift = the topology's */
+	unsigned int line;	/* where it was declared (0: built in) */
+};
+
+struct stce_topo_device {
+	char name[16];		/* canonical "dddd:bb:dd.f" */
+	uint16_t domain;
+	uint8_t bus, slot, function;
+	uint16_t vendor_id, device_id;
+	unsigned int group;	/* the PE it belongs to */
+};
+
+struct stce_topology {
+	unsigned int host_page_shift;	/* 12 or 16 */
+	unsigned int nr_phbs, nr_pes, nr_devices;
+	struct stce_topo_phb phbs[STCE_TOPO_MAX_PHBS];
+	struct stce_topo_pe pes[STCE_TOPO_MAX_PES];
+	struct stce_topo_device devices[STCE_TOPO_MAX_DEVICES];
+};
+
+/* The built-in topology shown above. -ENOMEM. */
+int stce_topology_default(struct stce_topology **out);
+
+/*
+ * Parse @text (NUL-terminated). On a malformed input: -EINVAL and, when
+ * @err is not NULL, a message naming the line and the problem, e.g.
+ * "line 3: unknown key 'levels' for pe". -ENOMEM.
+ */
+int stce_topology_parse(const char *text, struct stce_topology **out,
+			char *err, size_t errlen);
+
+/*
+ * Read and parse the file at @path: the errors of stce_topology_parse()
+ * (the message then starts with the path), or a negative errno from
+ * opening or reading it ("path: reason" in @err).
+ */
+int stce_topology_load(const char *path, struct stce_topology **out,
+		       char *err, size_t errlen);
+
+/* The file named by $SPAPR_TCE_TOPOLOGY when set and not empty, else the
+ * built-in default. */
+int stce_topology_from_env(struct stce_topology **out, char *err,
+			   size_t errlen);
+
+void stce_topology_free(struct stce_topology *topo);
+
+/* Write @topo in the text format, every key spelled out (parses back to
+ * the same topology). */
+void stce_topology_write(const struct stce_topology *topo, FILE *f);
+
+const struct stce_topo_pe *stce_topology_find_pe(
+	const struct stce_topology *topo, unsigned int group);
+const struct stce_topo_device *stce_topology_find_device(
+	const struct stce_topology *topo, const char *name);
+
+/* Parse a PCI address "dddd:bb:dd.f" (hex; dd < 0x20, f < 8). -EINVAL. */
+int stce_pci_addr_parse(const char *text, uint16_t *domain, uint8_t *bus,
+			uint8_t *slot, uint8_t *function);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPAPR_TCE_TOPOLOGY_H */

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The emulated PCI DMA test device. One mutex serialises its registers;
+ * its DMA goes through the PE's lock-free translation.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <spapr_tce/device.h>
+
+#include "common/alloc.h"
+#include "common/common.h"
+
+#define BAR0_SIZE_MASK	(~(uint64_t)(STCE_DMATEST_BAR0_SIZE - 1))
+#define BAR0_FLAGS	0x4u	/* memory, 64-bit, not prefetchable */
+#define CHUNK		4096	/* bytes moved per DMA by the engine */
+
+struct stce_device {
+	struct stce_pe *pe;
+	struct stce_topo_device desc;
+	pthread_mutex_t lock;
+	uint64_t seen_resets;	/* the PE's reset count we reset for */
+	/* config */
+	uint16_t command;
+	uint64_t bar0;		/* address bits only */
+	uint8_t interrupt_line;
+	/* BAR0 registers */
+	uint64_t src, dst, len, pattern, status, result, irqs, error;
+};
+
+static void device_reset(struct stce_device *d)
+{
+	d->command = 0;
+	d->bar0 = 0;
+	d->interrupt_line = 0;
+	d->src = d->dst = d->len = d->pattern = 0;
+	d->status = STCE_DMATEST_STATUS_IDLE;
+	d->result = d->irqs = d->error = 0;
+}
+
+int stce_device_create(const struct stce_topo_device *desc,
+		       struct stce_pe *pe, struct stce_device **out)
+{
+	struct stce_device *d = stce_zalloc(sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->pe = pe;
+	d->desc = *desc;
+	pthread_mutex_init(&d->lock, NULL);
+	d->seen_resets = stce_pe_reset_count(pe);
+	device_reset(d);
+	*out = d;
+	return 0;
+}
+
+void stce_device_destroy(struct stce_device *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_destroy(&d->lock);
+	stce_free(d);
+}
+
+struct stce_pe *stce_device_pe(const struct stce_device *d)
+{
+	return d->pe;
+}
+
+const char *stce_device_name(const struct stce_device *d)
+{
+	return d->desc.name;
+}
+
+uint64_t stce_dmatest_checksum(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Called with the lock held on every access: catch up with a PE reset. */
+static void sync_reset(struct stce_device *d)
+{
+	uint64_t resets = stce_pe_reset_count(d->pe);
+
+	if (resets != d->seen_resets) {
+		d->seen_resets = resets;
+		device_reset(d);
+	}
+}
+
+static int run_copy(struct stce_device *d, uint8_t *buf)
+{
+	for (uint64_t done = 0; done < d->len; done += CHUNK) {
+		size_t n = (size_t)(d->len - done < CHUNK ? d->len - done : CHUNK);
+		int ret = stce_pe_dma_read(d->pe, d->src + done, buf, n);
+
+		if (!ret)
+			ret = stce_pe_dma_write(d->pe, d->dst + done, buf, n);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int run_fill(struct stce_device *d, uint8_t *buf)
+{
+	memset(buf, (int)(d->pattern & 0xff), CHUNK);
+	for (uint64_t done = 0; done < d->len; done += CHUNK) {
+		size_t n = (size_t)(d->len - done < CHUNK ? d->len - done : CHUNK);
+		int ret = stce_pe_dma_write(d->pe, d->dst + done, buf, n);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int run_checksum(struct stce_device *d, uint8_t *buf)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (uint64_t done = 0; done < d->len; done += CHUNK) {
+		size_t n = (size_t)(d->len - done < CHUNK ? d->len - done : CHUNK);
+		int ret = stce_pe_dma_read(d->pe, d->src + done, buf, n);
+
+		if (ret)
+			return ret;
+		for (size_t i = 0; i < n; i++) {
+			h ^= buf[i];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	d->result = h;
+	return 0;
+}
+
+static void run_command(struct stce_device *d, uint64_t cmd)
+{
+	uint8_t buf[CHUNK];
+	int ret;
+
+	if (!(d->command & STCE_PCI_COMMAND_MASTER))
+		ret = -EPERM;
+	else if (d->len > STCE_DMATEST_MAX_LEN)
+		ret = -EINVAL;
+	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) == STCE_DMATEST_CMD_COPY)
+		ret = run_copy(d, buf);
+	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) == STCE_DMATEST_CMD_FILL)
+		ret = run_fill(d, buf);
+	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) ==
+		 STCE_DMATEST_CMD_CHECKSUM)
+		ret = run_checksum(d, buf);
+	else
+		ret = -EINVAL;
+	d->error = (uint64_t)-ret;
+	d->status = ret ? STCE_DMATEST_STATUS_ERROR : STCE_DMATEST_STATUS_DONE;
+	if (cmd & STCE_DMATEST_CMD_IRQ)
+		d->irqs++;
+}
+
+static uint64_t *reg_of(struct stce_device *d, uint64_t offset)
+{
+	switch (offset) {
+	case STCE_DMATEST_REG_SRC: return &d->src;
+	case STCE_DMATEST_REG_DST: return &d->dst;
+	case STCE_DMATEST_REG_LEN: return &d->len;
+	case STCE_DMATEST_REG_PATTERN: return &d->pattern;
+	case STCE_DMATEST_REG_STATUS: return &d->status;
+	case STCE_DMATEST_REG_RESULT: return &d->result;
+	case STCE_DMATEST_REG_IRQS: return &d->irqs;
+	case STCE_DMATEST_REG_ERROR: return &d->error;
+	default: return NULL;
+	}
+}
+
+static int mmio_check(unsigned int bar, uint64_t offset, unsigned int size)
+{
+	if (bar != 0 || (size != 4 && size != 8) || offset % size ||
+	    offset >= STCE_DMATEST_BAR0_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
+int stce_device_mmio_read(struct stce_device *d, unsigned int bar,
+			  uint64_t offset, unsigned int size, uint64_t *val)
+{
+	uint64_t reg_off = offset & ~7ULL, v = 0, *reg;
+	int ret = mmio_check(bar, offset, size);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&d->lock);
+	sync_reset(d);
+	if (stce_pe_mmio_frozen(d->pe)) {
+		*val = size == 8 ? UINT64_MAX : UINT32_MAX;
+		goto out;
+	}
+	reg = reg_of(d, reg_off);
+	if (reg_off == STCE_DMATEST_REG_ID)
+		v = STCE_DMATEST_ID;
+	else if (reg)
+		v = *reg;
+	if (size == 4)
+		v = (offset & 4) ? v >> 32 : (uint32_t)v;
+	*val = v;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int stce_device_mmio_write(struct stce_device *d, unsigned int bar,
+			   uint64_t offset, unsigned int size, uint64_t val)
+{
+	uint64_t reg_off = offset & ~7ULL, *reg;
+	int ret = mmio_check(bar, offset, size);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&d->lock);
+	sync_reset(d);
+	if (stce_pe_mmio_frozen(d->pe))
+		goto out;
+	if (reg_off == STCE_DMATEST_REG_CMD) {
+		run_command(d, size == 4 ? (uint32_t)val : val);
+		goto out;
+	}
+	if (reg_off == STCE_DMATEST_REG_IRQS) {
+		d->irqs = 0;
+		goto out;
+	}
+	if (reg_off < STCE_DMATEST_REG_SRC || reg_off > STCE_DMATEST_REG_PATTERN)
+		goto out;	/* read-only or unused */
+	reg = reg_of(d, reg_off);
+	if (size == 8)
+		*reg = val;
+	else if (offset & 4)
+		*reg = (*reg & 0xffffffffULL) | ((uint64_t)(uint32_t)val << 32);
+	else
+		*reg = (*reg & ~0xffffffffULL) | (uint32_t)val;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* The config space as bytes, built on demand from the live fields. */
+static void config_image(const struct stce_device *d, uint8_t *c)
+{
+	uint64_t bar = d->bar0 | BAR0_FLAGS;
+
+	memset(c, 0, STCE_PCI_CONFIG_SIZE);
+	c[0x00] = (uint8_t)d->desc.vendor_id;
+	c[0x01] = (uint8_t)(d->desc.vendor_id >> 8);
+	c[0x02] = (uint8_t)d->desc.device_id;
+	c[0x03] = (uint8_t)(d->desc.device_id >> 8);
+	c[0x04] = (uint8_t)d->command;
+	c[0x05] = (uint8_t)(d->command >> 8);
+	c[0x08] = 1;				/* revision */
+	c[0x09] = (uint8_t)STCE_DMATEST_CLASS;
+	c[0x0a] = (uint8_t)(STCE_DMATEST_CLASS >> 8);
+	c[0x0b] = (uint8_t)(STCE_DMATEST_CLASS >> 16);
+	for (int i = 0; i < 8; i++)
+		c[STCE_PCI_BAR0 + i] = (uint8_t)(bar >> (8 * i));
+	c[0x2c] = (uint8_t)d->desc.vendor_id;
+	c[0x2d] = (uint8_t)(d->desc.vendor_id >> 8);
+	c[0x2e] = (uint8_t)d->desc.device_id;
+	c[0x2f] = (uint8_t)(d->desc.device_id >> 8);
+	c[0x3c] = d->interrupt_line;
+	c[0x3d] = 1;				/* INTA */
+}
+
+static int config_check(uint32_t offset, unsigned int size)
+{
+	if ((size != 1 && size != 2 && size != 4) || offset % size ||
+	    offset >= STCE_PCI_CONFIG_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
+int stce_device_config_read(struct stce_device *d, uint32_t offset,
+			    unsigned int size, uint32_t *val)
+{
+	uint8_t c[STCE_PCI_CONFIG_SIZE];
+	uint32_t v = 0;
+	int ret = config_check(offset, size);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&d->lock);
+	sync_reset(d);
+	if (stce_pe_mmio_frozen(d->pe)) {
+		*val = size == 4 ? UINT32_MAX : (1u << (8 * size)) - 1;
+		goto out;
+	}
+	config_image(d, c);
+	for (unsigned int i = 0; i < size; i++)
+		v |= (uint32_t)c[offset + i] << (8 * i);
+	*val = v;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* Write @size bytes of @val at @offset into the little-endian @field of
+ * @width bytes starting at @base, when they overlap. */
+static uint64_t merge(uint64_t field, uint32_t base, unsigned int width,
+		      uint32_t offset, unsigned int size, uint32_t val)
+{
+	for (unsigned int i = 0; i < size; i++) {
+		uint32_t at = offset + i;
+
+		if (at < base || at >= base + width)
+			continue;
+		field &= ~(0xffULL << (8 * (at - base)));
+		field |= (uint64_t)((val >> (8 * i)) & 0xff) << (8 * (at - base));
+	}
+	return field;
+}
+
+int stce_device_config_write(struct stce_device *d, uint32_t offset,
+			     unsigned int size, uint32_t val)
+{
+	int ret = config_check(offset, size);
+	uint64_t bar;
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&d->lock);
+	sync_reset(d);
+	if (stce_pe_mmio_frozen(d->pe))
+		goto out;
+	d->command = (uint16_t)merge(d->command, STCE_PCI_COMMAND, 2, offset,
+				     size, val) &
+		     (STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
+	bar = merge(d->bar0 | BAR0_FLAGS, STCE_PCI_BAR0, 8, offset, size, val);
+	d->bar0 = bar & BAR0_SIZE_MASK;
+	d->interrupt_line = (uint8_t)merge(d->interrupt_line, 0x3c, 1, offset,
+					   size, val);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/* Device DMA: translation, page and window edges, permission faults. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <spapr_tce/pe.h>
+
+#include "pe_test_util.h"
+
+#define DDW (1ULL << 59)
+#define RW (STCE_TCE_READ | STCE_TCE_WRITE)
+
+struct fx {
+	struct stce_pe *pe;
+	struct stce_table *t0;	/* 4K pages, 1 MiB at 0 */
+	struct stce_table *t1;	/* 64K pages, 1 GiB at DDW, 2 levels */
+	uint8_t *small;		/* 8 pages of 4K */
+	uint8_t *big;		/* 4 pages of 64K */
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->pe = tu_pe(0);
+	if (stce_pe_take_ownership(f->pe))
+		abort();
+	f->t0 = tu_table(f->pe, 0, 12, 1ULL << 20, 1);
+	f->t1 = tu_table(f->pe, 1, 16, 1ULL << 30, 2);
+	if (stce_pe_set_window(f->pe, 0, f->t0) ||
+	    stce_pe_set_window(f->pe, 1, f->t1))
+		abort();
+	f->small = tu_pages(4096, 8);
+	f->big = tu_pages(65536, 4);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	stce_pe_destroy(f->pe);
+	stce_table_destroy(f->t0);
+	stce_table_destroy(f->t1);
+	free(f->small);
+	free(f->big);
+	free(f);
+	return 0;
+}
+
+static void assert_fault(struct stce_pe *pe, enum stce_eeh_fault_reason r,
+			 uint64_t iova, enum stce_dma_dir dir)
+{
+	struct stce_eeh_fault fl;
+
+	stce_pe_eeh_fault(pe, &fl);
+	assert_int_equal(fl.reason, r);
+	assert_true(fl.iova == iova);
+	assert_int_equal(fl.dir, dir);
+	assert_true(stce_pe_dma_frozen(pe));
+	assert_true(stce_pe_mmio_frozen(pe));
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_GET_STATE),
+			 STCE_EEH_PE_STATE_STOPPED);
+}
+
+static void thaw(struct stce_pe *pe)
+{
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_UNFREEZE_IO), 0);
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_UNFREEZE_DMA), 0);
+	assert_false(stce_pe_dma_frozen(pe));
+}
+
+static void read_write_across_pages(void **state)
+{
+	struct fx *f = *state;
+	uint8_t out[3 * 4096], in[3 * 4096];
+
+	/* Three 4K entries pointing at non-adjacent pages, in reverse. */
+	tu_map(f->t0, 0x10000, f->small + 6 * 4096, RW);
+	tu_map(f->t0, 0x11000, f->small + 3 * 4096, RW);
+	tu_map(f->t0, 0x12000, f->small + 0 * 4096, RW);
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + 3);
+	/* Starts mid-page, crosses two page boundaries. */
+	assert_int_equal(stce_pe_dma_write(f->pe, 0x10800, out, 2 * 4096 + 100), 0);
+	assert_memory_equal(f->small + 6 * 4096 + 0x800, out, 0x800);
+	assert_memory_equal(f->small + 3 * 4096, out + 0x800, 4096);
+	assert_memory_equal(f->small, out + 0x1800, 0x800 + 100);
+	memset(in, 0, sizeof(in));
+	assert_int_equal(stce_pe_dma_read(f->pe, 0x10800, in, 2 * 4096 + 100), 0);
+	assert_memory_equal(in, out, 2 * 4096 + 100);
+	assert_int_equal(stce_pe_dma_read(f->pe, 0x10000, in, 0), 0);
+	assert_false(stce_pe_dma_frozen(f->pe));
+
+	/* The 64K window: offsets within a large page. */
+	tu_map(f->t1, DDW + 0x30000, f->big + 65536, RW);
+	tu_map(f->t1, DDW + 0x40000, f->big, RW);
+	assert_int_equal(stce_pe_dma_write(f->pe, DDW + 0x3fffe, "abcd", 4), 0);
+	assert_memory_equal(f->big + 65536 + 0xfffe, "ab", 2);
+	assert_memory_equal(f->big, "cd", 2);
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW + 0x3ffff, in, 2), 0);
+	assert_memory_equal(in, "bc", 2);
+}
+
+static void window_edges(void **state)
+{
+	struct fx *f = *state;
+	uint8_t buf[16] = { 0 };
+
+	/* Last page of window 0: reading its last bytes works... */
+	tu_map(f->t0, 0xff000, f->small, RW);
+	memcpy(f->small + 4088, "edge-ok!", 8);
+	assert_int_equal(stce_pe_dma_read(f->pe, 0xffff8, buf, 8), 0);
+	assert_memory_equal(buf, "edge-ok!", 8);
+	/* ...running one byte past the end is outside every window. */
+	assert_int_equal(stce_pe_dma_read(f->pe, 0xffff8, buf, 9), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, 0x100000, STCE_DMA_READ);
+	/* Frozen: even a valid DMA now fails, and the first fault is kept. */
+	assert_int_equal(stce_pe_dma_read(f->pe, 0xffff8, buf, 8), -EIO);
+	assert_int_equal(stce_pe_dma_write(f->pe, 0xffff8, buf, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, 0x100000, STCE_DMA_READ);
+	thaw(f->pe);
+
+	/* Between the windows, and just below the DDW base. */
+	assert_int_equal(stce_pe_dma_write(f->pe, DDW - 4, buf, 4), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, DDW - 4, STCE_DMA_WRITE);
+	thaw(f->pe);
+	/* Last byte of the DDW window, then past it. */
+	tu_map(f->t1, DDW + (1ULL << 30) - 65536, f->big, RW);
+	assert_int_equal(stce_pe_dma_write(f->pe, DDW + (1ULL << 30) - 1, "z", 1), 0);
+	assert_int_equal(f->big[65535], 'z');
+	assert_int_equal(stce_pe_dma_write(f->pe, DDW + (1ULL << 30) - 1, "zz", 2), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, DDW + (1ULL << 30),
+		     STCE_DMA_WRITE);
+	thaw(f->pe);
+	/* Wrapping past 2^64. */
+	assert_int_equal(stce_pe_dma_read(f->pe, UINT64_MAX, buf, 2), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, UINT64_MAX, STCE_DMA_READ);
+	thaw(f->pe);
+}
+
+static void empty_and_permission_faults(void **state)
+{
+	struct fx *f = *state;
+	struct stce_eeh_fault fl;
+	uint8_t buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	assert_int_equal(stce_pe_dma_read(f->pe, 0x5000, buf, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, 0x5000, STCE_DMA_READ);
+	thaw(f->pe);
+	stce_pe_eeh_fault(f->pe, &fl);
+	assert_int_equal(fl.reason, STCE_EEH_FAULT_NONE);	/* cleared by thaw */
+	assert_int_equal(fl.count, 1);
+
+	/* Read-only page: the device may read, not write. */
+	tu_map(f->t0, 0x6000, f->small, STCE_TCE_READ);
+	memset(f->small, 0xaa, 4096);
+	assert_int_equal(stce_pe_dma_read(f->pe, 0x6000, buf, 8), 0);
+	assert_int_equal(buf[0], 0xaa);
+	assert_int_equal(stce_pe_dma_write(f->pe, 0x6004, buf, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x6004, STCE_DMA_WRITE);
+	assert_int_equal(f->small[4], 0xaa);	/* nothing written */
+	thaw(f->pe);
+
+	/* Write-only page. */
+	tu_map(f->t0, 0x7000, f->small + 4096, STCE_TCE_WRITE);
+	assert_int_equal(stce_pe_dma_write(f->pe, 0x7000, "wo", 2), 0);
+	assert_memory_equal(f->small + 4096, "wo", 2);
+	assert_int_equal(stce_pe_dma_read(f->pe, 0x7000, buf, 2), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x7000, STCE_DMA_READ);
+	thaw(f->pe);
+
+	/* A transfer whose second page faults: the first page moved. */
+	tu_map(f->t0, 0x8000, f->small + 2 * 4096, RW);
+	memset(f->small + 2 * 4096, 0, 4096);
+	uint8_t two[8192];
+	memset(two, 0x11, sizeof(two));
+	assert_int_equal(stce_pe_dma_write(f->pe, 0x8000, two, sizeof(two)), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, 0x9000, STCE_DMA_WRITE);
+	assert_int_equal(f->small[2 * 4096 + 4095], 0x11);
+	thaw(f->pe);
+	stce_pe_eeh_fault(f->pe, &fl);
+	assert_int_equal(fl.count, 4);
+}
+
+static void map_for_access(void **state)
+{
+	struct fx *f = *state;
+	struct stce_dma_span spans[4];
+	struct stce_dma_guard g;
+	unsigned int nr = 99;
+
+	/* Two adjacent pages merge into one span; a third elsewhere does not. */
+	tu_map(f->t0, 0x20000, f->small, RW);
+	tu_map(f->t0, 0x21000, f->small + 4096, RW);
+	tu_map(f->t0, 0x22000, f->small + 5 * 4096, STCE_TCE_READ);
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x20010, 2 * 4096 + 32,
+					 STCE_DMA_READ, spans, 4, &nr, &g), 0);
+	assert_int_equal(nr, 2);
+	assert_ptr_equal(spans[0].addr, f->small + 0x10);
+	assert_int_equal(spans[0].len, 2 * 4096 - 0x10);
+	assert_ptr_equal(spans[1].addr, f->small + 5 * 4096);
+	assert_int_equal(spans[1].len, 0x30);
+	assert_true(g.held);
+	stce_pe_dma_unmap(f->pe, &g);
+	assert_false(g.held);
+	stce_pe_dma_unmap(f->pe, &g);	/* idempotent */
+
+	/* Too many spans: nothing mapped, no freeze. */
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x20010, 2 * 4096 + 32,
+					 STCE_DMA_READ, spans, 1, &nr, &g), -E2BIG);
+	assert_false(g.held);
+	assert_false(stce_pe_dma_frozen(f->pe));
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x20000, 0, STCE_DMA_READ,
+					 spans, 4, &nr, &g), -EINVAL);
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x20000, 8, STCE_DMA_READ,
+					 spans, 0, &nr, &g), -EINVAL);
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x20000, 8, 3, spans, 4, &nr,
+					 &g), -EINVAL);
+	/* Permission fault on the read-only third page. */
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x21000, 2 * 4096,
+					 STCE_DMA_WRITE, spans, 4, &nr, &g), -EIO);
+	assert_false(g.held);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x22000, STCE_DMA_WRITE);
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x20000, 8, STCE_DMA_READ,
+					 spans, 4, &nr, &g), -EIO);
+	thaw(f->pe);
+	/* Outside every window and wrapping. */
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x200000, 8, STCE_DMA_READ,
+					 spans, 4, &nr, &g), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, 0x200000, STCE_DMA_READ);
+	thaw(f->pe);
+	tu_map(f->t1, DDW, f->big, RW);
+	assert_int_equal(stce_pe_dma_map(f->pe, DDW + 4, 16, STCE_DMA_WRITE,
+					 spans, 1, &nr, &g), 0);
+	assert_int_equal(nr, 1);
+	assert_ptr_equal(spans[0].addr, f->big + 4);
+	stce_pe_dma_unmap(f->pe, &g);
+	/* A kill with no DMA in flight returns at once. */
+	uint64_t k = stce_pe_kill_count(f->pe);
+	stce_pe_tce_kill(f->pe);
+	assert_int_equal(stce_pe_kill_count(f->pe), k + 1);
+}
+
+static void unset_window_stops_dma(void **state)
+{
+	struct fx *f = *state;
+	uint8_t buf[4];
+
+	tu_map(f->t1, DDW, f->big, RW);
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW, buf, 4), 0);
+	assert_int_equal(stce_pe_unset_window(f->pe, 1), 0);
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW, buf, 4), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, DDW, STCE_DMA_READ);
+	thaw(f->pe);
+	assert_int_equal(stce_pe_set_window(f->pe, 1, f->t1), 0);
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW, buf, 4), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(read_write_across_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(window_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(empty_and_permission_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(map_for_access, setup, teardown),
+		cmocka_unit_test_setup_teardown(unset_window_stops_dma, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
