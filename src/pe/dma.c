@@ -4,21 +4,12 @@
  * and the grace periods that keep a cleared TCE from reaching a released
  * page.
  *
- * Read side (every DMA): add one to the counter of the current epoch in
- * this thread's slot (a seq_cst RMW: a full barrier, so the TCE loads that
- * follow cannot be satisfied before it is visible), load the windows and
- * TCEs, copy, then take the one off again (release: the copies happen
- * before it).
- *
- * Grace period (stce_pe_tce_kill, unset): flip the epoch so new DMAs
- * count on the other side, wait until every slot's counter of the old
- * side is zero; then flip again and do the same for the other side. A DMA
- * whose increment our scan of its slot saw is waited for; one whose
- * increment came after the scan started after the entries were cleared
- * (those exchanges precede the scan) and so cannot see the old TCEs. The
- * flips only keep new DMAs from starving the wait. Waiting for the
- * counter to reach zero also makes every copy of the finished DMAs happen
- * before the caller's release of the pages.
+ * Every DMA runs inside a read-side section of the PE's grace period
+ * (src/common/grace.h): it loads windows and TCEs and copies inside it.
+ * stce_pe_tce_kill() and unsetting a window wait out a grace period, so
+ * once they return no DMA can still use a TCE cleared before the call,
+ * and every copy of the DMAs that did happens before the caller releases
+ * the pages.
  */
 #include <errno.h>
 #include <limits.h>
@@ -30,67 +21,27 @@
 #include "common/common.h"
 #include "pe/pe_internal.h"
 
-static atomic_uint next_reader_slot;
-static __thread unsigned int my_reader_slot
-	__attribute__((tls_model("initial-exec"))) = UINT_MAX;
-
-static inline unsigned int reader_slot(void)
-{
-	unsigned int s = my_reader_slot;
-
-	if (stce_unlikely(s == UINT_MAX)) {
-		s = atomic_fetch_add_explicit(&next_reader_slot, 1,
-					      memory_order_relaxed) %
-		    NR_READER_SLOTS;
-		my_reader_slot = s;
-	}
-	return s;
-}
-
 static inline void read_lock(struct stce_pe *pe, struct stce_dma_guard *g)
 {
-	g->slot = reader_slot();
-	g->idx = atomic_load_explicit(&pe->epoch, memory_order_relaxed) & 1;
-	atomic_fetch_add_explicit(&pe->readers[g->slot].cnt[g->idx], 1,
-				  memory_order_seq_cst);
-	g->held = true;
+	struct stce_grace_guard gg;
+
+	stce_grace_read_lock(&pe->grace, &gg);
+	g->slot = gg.slot;
+	g->idx = gg.idx;
+	g->held = gg.held;
 }
 
 static inline void read_unlock(struct stce_pe *pe, struct stce_dma_guard *g)
 {
-	if (!g->held)
-		return;
-	atomic_fetch_sub_explicit(&pe->readers[g->slot].cnt[g->idx], 1,
-				  memory_order_release);
+	struct stce_grace_guard gg = { g->slot, g->idx, g->held };
+
+	stce_grace_read_unlock(&pe->grace, &gg);
 	g->held = false;
-}
-
-static void wait_side(struct stce_pe *pe, unsigned int idx)
-{
-	for (unsigned int s = 0; s < NR_READER_SLOTS; s++) {
-		unsigned int spins = 0;
-
-		while (atomic_load_explicit(&pe->readers[s].cnt[idx],
-					    memory_order_acquire)) {
-			if (++spins > 64)
-				sched_yield();
-		}
-	}
 }
 
 void pe_synchronize(struct stce_pe *pe)
 {
-	pthread_mutex_lock(&pe->sync_lock);
-	/* Order the caller's TCE clears before the counter scans. */
-	atomic_thread_fence(memory_order_seq_cst);
-	for (int round = 0; round < 2; round++) {
-		unsigned int e = atomic_load(&pe->epoch);
-
-		atomic_store(&pe->epoch, e + 1);
-		wait_side(pe, e & 1);
-	}
-	atomic_fetch_add(&pe->kills, 1);
-	pthread_mutex_unlock(&pe->sync_lock);
+	stce_grace_synchronize(&pe->grace);
 }
 
 void stce_pe_tce_kill(struct stce_pe *pe)
@@ -100,7 +51,7 @@ void stce_pe_tce_kill(struct stce_pe *pe)
 
 uint64_t stce_pe_kill_count(const struct stce_pe *pe)
 {
-	return atomic_load(&pe->kills);
+	return stce_grace_periods(&pe->grace);
 }
 
 void pe_freeze(struct stce_pe *pe, enum stce_eeh_fault_reason reason,

@@ -117,7 +117,7 @@ int stce_pe_create(const struct stce_pe_caps *caps, unsigned int group,
 	}
 	window_fill(&pe->platform_win, pe->platform, true);
 	pthread_mutex_init(&pe->lock, NULL);
-	pthread_mutex_init(&pe->sync_lock, NULL);
+	stce_grace_init(&pe->grace);
 	pthread_mutex_init(&pe->fault_lock, NULL);
 	atomic_store(&pe->win[0], &pe->platform_win);
 	*out = pe;
@@ -148,7 +148,7 @@ void stce_pe_destroy(struct stce_pe *pe)
 		window_unpublish(pe, i);
 	stce_table_destroy(pe->platform);
 	pthread_mutex_destroy(&pe->lock);
-	pthread_mutex_destroy(&pe->sync_lock);
+	stce_grace_destroy(&pe->grace);
 	pthread_mutex_destroy(&pe->fault_lock);
 	stce_free(pe);
 }

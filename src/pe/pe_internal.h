@@ -13,6 +13,8 @@
 
 #include <spapr_tce/pe.h>
 
+#include "common/grace.h"
+
 /*
  * A window as DMA sees it: immutable once published, freed only after a
  * grace period, so a reader that loaded the pointer inside its read-side
@@ -26,21 +28,6 @@ struct pe_window {
 	bool pe_owned;		/* created by the PE: freed on unset */
 };
 
-/*
- * Read-side counters. A DMA adds one to cnt[epoch & 1] of its thread's
- * slot on entry and takes it off on exit; a grace period flips the epoch
- * (so new DMAs count on the other side) and waits, slot by slot, for each
- * side to drain. Slots are cache-line sized so that threads on different
- * slots never share a line; threads past NR_READER_SLOTS share slots,
- * which is still correct (each DMA undoes exactly what it did).
- */
-#define NR_READER_SLOTS	32
-
-struct reader_slot {
-	_Atomic uint64_t cnt[2];
-	char pad[64 - 2 * sizeof(uint64_t)];
-} __attribute__((aligned(64)));
-
 /* eeh bits */
 #define PE_EEH_DMA_FROZEN	0x1u
 #define PE_EEH_MMIO_FROZEN	0x2u
@@ -50,7 +37,6 @@ struct stce_pe {
 	/* Read by every DMA: keep together. */
 	struct pe_window *_Atomic win[STCE_PE_MAX_WINDOWS];
 	_Atomic unsigned int eeh;
-	_Atomic unsigned int epoch;
 
 	unsigned int group;
 	struct stce_pe_caps caps;
@@ -60,8 +46,6 @@ struct stce_pe {
 	struct stce_table *platform;	/* the platform's default table */
 	struct pe_window platform_win;	/* never freed while the PE lives */
 
-	pthread_mutex_t sync_lock;	/* one grace period at a time */
-	_Atomic uint64_t kills;
 
 	pthread_mutex_t fault_lock;	/* leaf: the fault record */
 	enum stce_eeh_fault_reason fault_reason;
@@ -70,7 +54,8 @@ struct stce_pe {
 	_Atomic uint64_t fault_count;
 	_Atomic uint64_t reset_count;
 
-	struct reader_slot readers[NR_READER_SLOTS];
+	/* DMA read-side sections; a kill is one grace period. */
+	struct stce_grace grace;
 };
 
 /* dma.c */
