@@ -190,6 +190,10 @@ void stce_container_get_stats(struct stce_container *c,
 /* VFIO_EEH_PE_OP on the first group's PE. -ENODEV without a group. */
 int stce_container_eeh_op(struct stce_container *c, unsigned int op);
 
+/* VFIO_EEH_PE_INJECT_ERR: see stce_pe_eeh_inject(). -ENODEV likewise. */
+int stce_container_eeh_inject(struct stce_container *c, unsigned int type,
+			      unsigned int func, uint64_t addr, uint64_t mask);
+
 #ifdef __cplusplus
 }
 #endif

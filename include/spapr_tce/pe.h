@@ -310,8 +310,8 @@ enum stce_eeh_state {
 int stce_pe_eeh_op(struct stce_pe *pe, unsigned int op);
 
 /*
- * INJECT_ERR: -EINVAL for a type other than 32/64-bit or a function
- * above STCE_EEH_ERR_FUNC_MAX; otherwise the PE freezes at once (reason
+ * INJECT_ERR: -ERANGE for a type other than 32/64-bit, -EINVAL for a
+ * function above STCE_EEH_ERR_FUNC_MAX; otherwise the PE freezes at once (reason
  * STCE_EEH_FAULT_INJECTED, iova = @addr), 0.
  */
 int stce_pe_eeh_inject(struct stce_pe *pe, unsigned int type,

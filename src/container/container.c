@@ -103,6 +103,61 @@ static void unset_everywhere(struct stce_container *c, unsigned int num)
 }
 
 /*
+ * The kernel's table geometry (KERNEL_QUIRKS): a table holds at least one
+ * host page of TCEs, so a window's real extent is never below
+ * host_page / 8 IOMMU pages (a 64K window of 64K pages reaches 512M), and
+ * a window smaller than one page is taken and charged as one page.
+ */
+static void kernel_window_sizes(struct stce_container *c, struct stce_pe *pe,
+				unsigned int page_shift, uint64_t window_size,
+				uint64_t *table_window, uint64_t *charge_window)
+{
+	struct stce_pe_caps caps;
+	uint64_t min_entries;
+
+	*table_window = *charge_window = window_size;
+	if (!container_quirks(c) || !stce_is_pow2(window_size) ||
+	    page_shift >= 64)
+		return;
+	stce_pe_get_caps(pe, &caps);
+	min_entries = 1ULL << (caps.host_page_shift - 3);
+	if (page_shift + stce_ilog2(min_entries) >= 64)
+		return;
+	*charge_window = stce_max64(window_size, 1ULL << page_shift);
+	*table_window = stce_max64(window_size, min_entries << page_shift);
+}
+
+/*
+ * The largest chunk the platform allocates in one piece: the kernel's
+ * largest page order (16 MiB with 64K pages, 4 MiB with 4K); a level that
+ * needs more fails with -ENOMEM after the charge, as on the kernel.
+ */
+static unsigned int max_chunk_shift(unsigned int host_page_shift)
+{
+	return host_page_shift == 16 ? 24 : 22;
+}
+
+/*
+ * The allocation's own checks, in the kernel's order: the 55-bit rule
+ * (-EINVAL, stce_table_create() makes it too), then, in kernel mode, the
+ * largest chunk the platform can allocate (-ENOMEM).
+ */
+static int table_fits_platform(struct stce_container *c,
+			       const struct stce_table_params *p)
+{
+	int chunk = stce_table_chunk_shift(p->page_shift, p->window_size,
+					   p->levels, p->host_page_shift);
+
+	if (chunk < 0)
+		return chunk;
+	if ((unsigned int)(chunk - 3) * p->levels + p->page_shift >= 55)
+		return -EINVAL;
+	if (container_quirks(c) && chunk > (int)max_chunk_shift(p->host_page_shift))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
  * Charge, build and program one table. The order is the kernel's: the
  * PE's checks, then the charge, then the allocation (with its own
  * checks); unlike the kernel we return the charge when a later step fails.
@@ -114,18 +169,20 @@ static int create_window_locked(struct stce_container *c,
 	struct stce_table_params params;
 	struct stce_table *t;
 	struct stce_pe *pe0 = container_first_pe(c);
-	uint64_t pages;
+	uint64_t pages, table_window, charge_window;
 	int num, ret;
 
 	num = find_free_window(c);
 	if (num < 0)
 		return num;
+	kernel_window_sizes(c, pe0, page_shift, window_size, &table_window,
+			    &charge_window);
 	ret = stce_pe_table_params(pe0, (unsigned int)num, page_shift,
-				   window_size, levels, &params);
+				   table_window, levels, &params);
 	if (ret)
 		return ret;
 	pages = stce_account_bytes_to_pages(
-		stce_table_size_hp(page_shift, window_size, levels,
+		stce_table_size_hp(page_shift, charge_window, levels,
 				   params.host_page_shift));
 	if (!pages)
 		return -EINVAL;
@@ -133,6 +190,9 @@ static int create_window_locked(struct stce_container *c,
 	if (ret)
 		return ret;
 
+	ret = table_fits_platform(c, &params);
+	if (ret)
+		goto uncharge;
 	params.flags |= STCE_TABLE_USERSPACE_VIEW;
 	ret = stce_table_create(&params, &t);
 	if (ret)
@@ -483,6 +543,9 @@ int stce_container_register(struct stce_container *c, uint64_t ua,
 
 	if (!container_v2(c))
 		return -ENOTTY;
+	/* The kernel fails a zero-sized region in its allocation. */
+	if (!size && container_quirks(c))
+		return -ENOMEM;
 	pthread_mutex_lock(&c->lock);
 	ret = stce_prereg_register(ua, size, &r);
 	if (ret)
@@ -568,6 +631,19 @@ void stce_container_get_stats(struct stce_container *c,
 	s->enable_charged_pages = c->enable_charged_pages;
 	s->nr_registered = c->nr_registered;
 	pthread_mutex_unlock(&c->lock);
+}
+
+int stce_container_eeh_inject(struct stce_container *c, unsigned int type,
+			      unsigned int func, uint64_t addr, uint64_t mask)
+{
+	struct stce_pe *pe;
+	int ret;
+
+	pthread_mutex_lock(&c->lock);
+	pe = container_first_pe(c);
+	ret = pe ? stce_pe_eeh_inject(pe, type, func, addr, mask) : -ENODEV;
+	pthread_mutex_unlock(&c->lock);
+	return ret;
 }
 
 int stce_container_eeh_op(struct stce_container *c, unsigned int op)

@@ -139,8 +139,9 @@ static int prepare_v1(const struct map_request *m, uint64_t vaddr,
 	uint64_t page = 1ULL << m->page_shift;
 	int ret;
 
+	/* The kernel pins for writing whatever the direction. */
 	ret = stce_pin_range(vaddr, (uint64_t)n << m->page_shift,
-			     m->page_shift, m->perm & STCE_TCE_WRITE);
+			     m->page_shift, true);
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < n; i++, vaddr += page) {

@@ -581,8 +581,9 @@ int stce_pe_eeh_inject(struct stce_pe *pe, unsigned int type,
 		       unsigned int func, uint64_t addr, uint64_t mask)
 {
 	(void)mask;
+	/* The kernel's eeh_pe_inject_err(): an unknown type is out of range. */
 	if (type != STCE_EEH_ERR_TYPE_32 && type != STCE_EEH_ERR_TYPE_64)
-		return -EINVAL;
+		return -ERANGE;
 	if (func > STCE_EEH_ERR_FUNC_MAX)
 		return -EINVAL;
 	pe_freeze(pe, STCE_EEH_FAULT_INJECTED, addr, 0);

@@ -61,8 +61,15 @@ static int set_iommu(struct stce_host *host, struct vfio_container *vc,
 	(void)host;
 	if (!vc->nr_groups || atomic_load(&vc->iommu))
 		return -EINVAL;
+	/*
+	 * The core offers the type to every driver that claims it as an
+	 * extension: none does (-ENODEV), or the sPAPR driver, which then
+	 * refuses what is not one of its two types (VFIO_EEH: -EINVAL).
+	 */
+	if (!check_extension(type))
+		return -ENODEV;
 	if (type != VFIO_SPAPR_TCE_IOMMU && type != VFIO_SPAPR_TCE_v2_IOMMU)
-		return -ENODEV;	/* no driver takes it */
+		return -EINVAL;
 	ret = stce_container_create((unsigned int)type,
 				    STCE_CONTAINER_KERNEL_QUIRKS, &c);
 	if (ret)
@@ -101,8 +108,7 @@ static int iommu_get_info(struct stce_container *c, void *arg)
 	info.ddw.max_dynamic_windows_supported = ci.max_dynamic_windows_supported;
 	info.ddw.levels = ci.levels;
 	/* Old callers with the 16-byte struct get the old fields only. */
-	memcpy(arg, &info, info.argsz >= ddwsz ? ddwsz : minsz);
-	return 0;
+	return vfio_copy_to_user(arg, &info, info.argsz >= ddwsz ? ddwsz : minsz);
 }
 
 static int iommu_map(struct stce_container *c, void *arg)
@@ -175,8 +181,7 @@ static int iommu_create(struct stce_container *c, void *arg)
 	if (ret)
 		return ret;
 	create.start_addr = start;
-	memcpy(arg, &create, minsz);
-	return 0;
+	return vfio_copy_to_user(arg, &create, minsz);
 }
 
 static int iommu_remove(struct stce_container *c, void *arg)
@@ -207,7 +212,13 @@ static int iommu_eeh(struct stce_container *c, void *arg)
 		return ret;
 	if (op.flags)
 		return -EINVAL;
-	return stce_container_eeh_op(c, op.op);
+	if (op.op != VFIO_EEH_PE_INJECT_ERR)
+		return stce_container_eeh_op(c, op.op);
+	ret = vfio_copy_in(&op, arg, offsetofend(struct vfio_eeh_pe_op, err.mask));
+	if (ret)
+		return ret;
+	return stce_container_eeh_inject(c, op.err.type, op.err.func,
+					 op.err.addr, op.err.mask);
 }
 
 /* The sPAPR TCE driver's ioctls; -ENOTTY for the other flavour's. */

@@ -29,6 +29,8 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 	}
 	if (!dev)
 		return -ENODEV;
+	if (!g->container || !atomic_load(&g->container->iommu))
+		return -EINVAL;
 	d = stce_zalloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;

@@ -102,8 +102,7 @@ static int get_status(struct vfio_group *g, void *arg)
 	status.flags = VFIO_GROUP_FLAGS_VIABLE;
 	if (g->container)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
-	memcpy(arg, &status, sizeof(status));
-	return 0;
+	return vfio_copy_to_user(arg, &status, sizeof(status));
 }
 
 static int set_container(struct stce_host *host, struct vfio_group *g,
@@ -114,17 +113,16 @@ static int set_container(struct stce_host *host, struct vfio_group *g,
 	struct vfio_obj *obj;
 	int fd, ret;
 
-	if (!arg)
-		return -EFAULT;
-	memcpy(&fd, arg, sizeof(fd));
-	if (fd < 0)
-		return -EINVAL;
-	if (fd >= HOST_MAX_FDS)
-		return -EBADF;
-	obj = atomic_load(&host->fds[fd]);
+	ret = vfio_copy_from_user(&fd, arg, sizeof(fd));
+	if (ret)
+		return ret;
+	obj = fd >= 0 && fd < HOST_MAX_FDS ? atomic_load(&host->fds[fd]) : NULL;
+	/* A descriptor that is not open is EBADF, one of another kind EBADFD. */
 	if (!obj)
-		return -EBADF;
-	if (obj->kind != VFIO_OBJ_CONTAINER || g->container)
+		return fcntl(fd, F_GETFD) < 0 ? -EBADF : -EBADFD;
+	if (obj->kind != VFIO_OBJ_CONTAINER)
+		return -EBADFD;
+	if (g->container)
 		return -EINVAL;
 	vc = (struct vfio_container *)obj;
 	if (vc->nr_groups == HOST_MAX_GROUPS)
@@ -151,14 +149,30 @@ static int unset_container(struct stce_host *host, struct vfio_group *g)
 	return 0;
 }
 
+/* The device name argument: a C string of the user's, as strndup_user. */
+static int copy_name(char *name, size_t len, const char *arg)
+{
+	for (size_t i = 0; i < len; i++) {
+		int ret = vfio_copy_from_user(&name[i], arg + i, 1);
+
+		if (ret)
+			return ret;
+		if (!name[i])
+			return 0;
+	}
+	return -EINVAL;
+}
+
 static int get_device_fd(struct stce_host *host, struct vfio_group *g,
 			 void *arg)
 {
-	if (!arg)
-		return -EFAULT;
-	if (!g->container || !atomic_load(&g->container->iommu))
-		return -EINVAL;
-	return vfio_device_open_locked(host, g, arg);
+	char name[256];
+	int ret;
+
+	ret = copy_name(name, sizeof(name), arg);
+	if (ret)
+		return ret;
+	return vfio_device_open_locked(host, g, name);
 }
 
 int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -18,13 +19,42 @@
 #include "common/alloc.h"
 #include "vfio/vfio_internal.h"
 
+/*
+ * The user's pointer may be anything a program passes to ioctl(2): read
+ * and write it the way the kernel does, with a fault becoming -EFAULT
+ * instead of a crash. process_vm_readv/writev on our own pid does exactly
+ * that for one syscall.
+ */
+static int user_copy(void *local, void *user, size_t len, bool to_user)
+{
+	struct iovec l = { local, len }, r = { user, len };
+	ssize_t done;
+
+	if (!user)
+		return -EFAULT;
+	done = to_user ? process_vm_writev(getpid(), &l, 1, &r, 1, 0)
+		       : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+	return done == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int vfio_copy_from_user(void *dst, const void *arg, size_t len)
+{
+	return user_copy(dst, (void *)arg, len, false);
+}
+
+int vfio_copy_to_user(void *arg, const void *src, size_t len)
+{
+	return user_copy((void *)src, arg, len, true);
+}
+
 int vfio_copy_in(void *dst, const void *arg, size_t minsz)
 {
 	uint32_t argsz;
+	int ret;
 
-	if (!arg)
-		return -EFAULT;
-	memcpy(dst, arg, minsz);
+	ret = vfio_copy_from_user(dst, arg, minsz);
+	if (ret)
+		return ret;
 	memcpy(&argsz, dst, sizeof(argsz));
 	return argsz < minsz ? -EINVAL : 0;
 }

@@ -124,4 +124,8 @@ void vfio_device_free(struct stce_host *host, struct vfio_device *d);
  */
 int vfio_copy_in(void *dst, const void *arg, size_t minsz);
 
+/* Copy to or from the user's memory; -EFAULT where it is not there. */
+int vfio_copy_from_user(void *dst, const void *arg, size_t len);
+int vfio_copy_to_user(void *arg, const void *src, size_t len);
+
 #endif /* STCE_VFIO_INTERNAL_H */

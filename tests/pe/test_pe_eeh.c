@@ -161,7 +161,7 @@ static void inject_error(void **state)
 	struct stce_eeh_fault f;
 
 	(void)state;
-	assert_int_equal(stce_pe_eeh_inject(pe, 2, 0, 0, 0), -EINVAL);
+	assert_int_equal(stce_pe_eeh_inject(pe, 2, 0, 0, 0), -ERANGE);
 	assert_int_equal(stce_pe_eeh_inject(pe, STCE_EEH_ERR_TYPE_32, 20, 0, 0), -EINVAL);
 	assert_int_equal(state_of(pe), STCE_EEH_PE_STATE_NORMAL);
 	assert_int_equal(stce_pe_eeh_inject(pe, STCE_EEH_ERR_TYPE_64,

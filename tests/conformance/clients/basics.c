@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Container and group basics: API version, CHECK_EXTENSION, SET_IOMMU rules,
  * GET_STATUS, SET/UNSET_CONTAINER, GET_DEVICE_FD, unknown ioctls.
@@ -121,7 +121,7 @@ int main(void)
 	status(g, "v2");
 	TRY(ioctl(c, _IO(VFIO_TYPE, VFIO_BASE + 50)));
 	show("v2 container ioctl(VFIO_BASE+50)", NULL);
-	TRY(ioctl(c, VFIO_IOMMU_GET_INFO));
+	TRY(ioctl(c, VFIO_IOMMU_GET_INFO, NULL));
 	show("v2 ioctl(VFIO_BASE+12, arg 0)", NULL);
 	TRY(ioctl(g, _IO(VFIO_TYPE, VFIO_BASE + 50)));
 	show("group ioctl(VFIO_BASE+50)", NULL);

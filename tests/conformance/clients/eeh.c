@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * VFIO_EEH_PE_OP on the container: argsz, flags, bad ops, the state ops, with
  * and without the device fd open. Resets and real error injection are left

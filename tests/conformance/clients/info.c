@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * VFIO_IOMMU_SPAPR_TCE_GET_INFO on v1 and v2 with every interesting argsz.
  * The buffer is pre-filled with 0xa5 so the output shows exactly which bytes

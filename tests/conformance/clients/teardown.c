@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Closing fds: what each close gives back (VmLck), in both orders, what a
  * fresh container sees afterwards, v1 closed while enabled, and the kernel's

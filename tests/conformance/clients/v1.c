@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * The v1 (VFIO_SPAPR_TCE_IOMMU) flow: ENABLE/DISABLE and their locked-memory
  * charge, MAP/UNMAP of plain anonymous memory in the default 32-bit window

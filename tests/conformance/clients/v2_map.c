@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * v2 MAP/UNMAP: the default 32-bit window (4K IOMMU pages, made by the first
  * MAP), a 64-bit window (64K pages), a 2M-page window, and every bad input.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * v2 memory pre-registration: REGISTER/UNREGISTER good and bad inputs, their
  * locked-memory charge, and UNREGISTER of a region that is still mapped.

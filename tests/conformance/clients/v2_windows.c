@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * v2 DMA windows: the pending default window, TCE_CREATE / TCE_REMOVE rules,
  * start addresses, page shifts, levels, window sizes and the exact locked

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * A MAP whose range starts inside a window and runs past its end. The kernel
  * checks only the first page of the range against the window and then writes

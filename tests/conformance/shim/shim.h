@@ -10,7 +10,9 @@
 #ifndef STCE_CONFORMANCE_SHIM_H
 #define STCE_CONFORMANCE_SHIM_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
