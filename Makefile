@@ -3,10 +3,11 @@
 #   make check   build with ASan+UBSan, run every test (and the concurrent
 #                ones again under TSan); closes with "N passed, N failed"
 #   make bench   build optimised, run every benchmark
+#   make conformance-kernel   re-record the conformance answers of the real kernel
 BUILD := build
 NINJA := ninja
 
-.PHONY: all deps demo check check-asan check-tsan bench clean
+.PHONY: all deps demo check check-asan check-tsan bench conformance-kernel clean
 
 all: deps
 	@[ -f $(BUILD)/release/build.ninja ] || \
@@ -47,6 +48,11 @@ bench: deps
 	$(NINJA) -C $(BUILD)/release
 	@for b in $(BUILD)/release/bench/*/bench-*; do \
 		[ -f "$$b" ] && [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
+
+# Re-record tests/conformance/expected/ from the real kernel (Linux 6.12 on
+# QEMU powernv9, see ../shared/oracle); installs what it needs as root.
+conformance-kernel:
+	sh scripts/conformance-kernel.sh
 
 clean:
 	rm -rf $(BUILD)
