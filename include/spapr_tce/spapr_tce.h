@@ -6,6 +6,13 @@
 #ifndef SPAPR_TCE_H
 #define SPAPR_TCE_H
 
+#include <spapr_tce/account.h>
+#include <spapr_tce/container.h>
+#include <spapr_tce/device.h>
+#include <spapr_tce/pe.h>
+#include <spapr_tce/prereg.h>
 #include <spapr_tce/table.h>
+#include <spapr_tce/topology.h>
+#include <spapr_tce/vfio.h>
 
 #endif /* SPAPR_TCE_H */
