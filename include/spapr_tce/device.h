@@ -66,8 +66,11 @@ enum stce_dmatest_cmd {
 	STCE_DMATEST_CMD_COPY = 1,	/* LEN bytes from SRC to DST */
 	STCE_DMATEST_CMD_FILL = 2,	/* LEN bytes of PATTERN at DST */
 	STCE_DMATEST_CMD_CHECKSUM = 3,	/* FNV-1a of LEN bytes at SRC */
-	STCE_DMATEST_CMD_IRQ = 0x80000000,	/* interrupt on completion */
 };
+
+/* Or'ed into a command: interrupt on completion. (A define: ISO C enum
+ * constants must fit an int.) */
+#define STCE_DMATEST_CMD_IRQ	0x80000000u
 
 enum stce_dmatest_status {
 	STCE_DMATEST_STATUS_IDLE = 0,
