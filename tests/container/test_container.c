@@ -508,10 +508,10 @@ static void v1_pins_per_map(void **state)
 	assert_int_equal(stce_pin_pages(), 0);
 	assert_int_equal(stce_pin_dirty_count(), dirty + 256);
 	/* Read-only memory: pinned for writing, as the kernel pins. */
-	ro = mmap(NULL, HP, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(ro != MAP_FAILED);
-	assert_int_equal(stce_container_map(f->c, (uint64_t)(uintptr_t)ro & ~(HP - 1),
-					    0, 4096, STCE_MAP_READ), -EFAULT);
+	ro = (void *)(uintptr_t)map_aligned(HP, HP, PROT_READ);
+	assert_non_null(ro);
+	assert_int_equal(stce_container_map(f->c, (uint64_t)(uintptr_t)ro, 0, 4096,
+					    STCE_MAP_READ), -EFAULT);
 	munmap(ro, HP);
 	/* Destroy with live v1 mappings releases every pin. */
 	assert_int_equal(stce_container_map(f->c, f->mem, 4 * MB, MB, STCE_MAP_READ), 0);
