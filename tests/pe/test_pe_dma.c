@@ -305,6 +305,17 @@ static void long_transfers_across_chunks(void **state)
 		     STCE_DMA_READ);
 	thaw(f->pe);
 
+	/* Inside one run of whole pages: the third of four is empty. */
+	for (unsigned int i = 0; i < 4; i++)
+		tu_map(f->t1, DDW + (8200 + i) * 65536ULL, f->big + i * 65536,
+		       RW);
+	tu_map(f->t1, DDW + 8202 * 65536ULL, NULL, 0);
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW + 8200 * 65536ULL, in,
+					  4 * 65536), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, DDW + 8202 * 65536ULL,
+		     STCE_DMA_READ);
+	thaw(f->pe);
+
 	/* 4K pages, 8192 a chunk: the second chunk never existed. */
 	assert_int_equal(stce_pe_unset_window(f->pe, 1), 0);
 	t = tu_table(f->pe, 1, 12, 1ULL << 30, 2);

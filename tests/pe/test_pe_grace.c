@@ -124,8 +124,10 @@ static void slots_come_back_when_threads_exit(void **state)
 			first = slot;
 		/* Asymmetric: each thread gets an exclusive slot, freed at
 		 * exit, so sequential threads reuse the same one. */
-		if (stce_grace_asymmetric())
+		if (stce_grace_asymmetric()) {
+			assert_true(slot < STCE_GRACE_SHARED_SLOT);
 			assert_int_equal(slot, first);
+		}
 	}
 	stce_grace_destroy(&grace);
 }
