@@ -33,6 +33,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#ifndef __cplusplus
+#include <stdatomic.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -171,6 +174,30 @@ int stce_table_index(const struct stce_table *table, uint64_t iova,
 
 /* The TCE at @index (0 when outside the table or never set). Lock-free. */
 uint64_t stce_table_get(const struct stce_table *table, uint64_t index);
+
+#ifndef __cplusplus
+/*
+ * Fast read access for translation (device DMA): the TCEs of the leaf
+ * chunk holding @index, starting at @index. Returns a pointer to the
+ * entry at @index and sets *@nr to how many consecutive entries can be
+ * read from it (to the end of that chunk or of the table, at least 1).
+ * Returns NULL when @index is outside the table (*@nr = 0) or its leaf
+ * chunk was never allocated (*@nr = the entries to the end of that chunk,
+ * all of which read as 0). Chunks are only freed with the table, so the
+ * pointer stays valid as long as the table does; read the entries with
+ * stce_tce_load(). One walk for a whole run instead of one a entry:
+ * stce_table_get(t, i + k) == stce_tce_load(&p[k]) for k < *nr.
+ */
+const _Atomic uint64_t *stce_table_leaf(const struct stce_table *table,
+					uint64_t index, uint64_t *nr);
+
+/* Load a TCE returned by stce_table_leaf() (acquire: the page's contents
+ * written before the TCE was set are visible after it). */
+static inline uint64_t stce_tce_load(const _Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_acquire);
+}
+#endif
 
 /* The userspace view at @index (0 when never set or no view). */
 uint64_t stce_table_get_ua(const struct stce_table *table, uint64_t index);

@@ -1,25 +1,145 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Grace periods: slot assignment, the slow read side, synchronize. The
+ * scheme and why it is correct are in grace.h.
+ */
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 
 #include "common/common.h"
 #include "common/grace.h"
 
-static atomic_uint next_slot;
-static __thread unsigned int my_slot
-	__attribute__((tls_model("initial-exec"))) = UINT_MAX;
+#if defined(__SANITIZE_THREAD__)
+#define GRACE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GRACE_TSAN 1
+#endif
+#endif
 
-unsigned int stce_grace_thread_slot(void)
+__thread unsigned int stce_grace_tls_slot
+	__attribute__((tls_model("initial-exec"))) = STCE_GRACE_NO_SLOT;
+
+#define EXCLUSIVE_MASK	((1u << STCE_GRACE_SHARED_SLOT) - 1)
+
+static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
+static bool asym;		/* fixed by mode_once, before any slot exists */
+static pthread_key_t slot_key;
+static _Atomic uint32_t slots_used;	/* exclusive slots taken */
+static atomic_uint next_slot;		/* fenced mode: round-robin */
+
+static long membarrier(int cmd)
 {
-	unsigned int s = my_slot;
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
 
-	if (stce_unlikely(s == UINT_MAX)) {
+/* A thread exits: its exclusive slot (all counters 0) is free again. */
+static void slot_release(void *v)
+{
+	unsigned int s = (unsigned int)(uintptr_t)v - 1;
+
+	stce_grace_tls_slot = STCE_GRACE_NO_SLOT;
+	atomic_fetch_and_explicit(&slots_used, ~(1u << s),
+				  memory_order_release);
+}
+
+static bool membarrier_usable(void)
+{
+	long cmds;
+
+#ifdef GRACE_TSAN
+	return false;	/* TSan cannot see the barriers membarrier makes */
+#endif
+	if (getenv("STCE_GRACE_FENCED"))
+		return false;
+	cmds = membarrier(MEMBARRIER_CMD_QUERY);
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+		return false;
+	return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+}
+
+static void mode_init(void)
+{
+	if (pthread_key_create(&slot_key, slot_release))
+		return;		/* no way to give slots back: stay fenced */
+	asym = membarrier_usable();
+}
+
+bool stce_grace_asymmetric(void)
+{
+	pthread_once(&mode_once, mode_init);
+	return asym;
+}
+
+static unsigned int slot_assign(void)
+{
+	uint32_t used;
+	unsigned int s;
+
+	if (!stce_grace_asymmetric()) {
 		s = atomic_fetch_add_explicit(&next_slot, 1,
 					      memory_order_relaxed) %
 		    STCE_GRACE_SLOTS;
-		my_slot = s;
+		return stce_grace_tls_slot = s | STCE_GRACE_FENCED;
 	}
-	return s;
+	used = atomic_load_explicit(&slots_used, memory_order_relaxed);
+	do {
+		if ((used & EXCLUSIVE_MASK) == EXCLUSIVE_MASK)
+			return stce_grace_tls_slot =
+				STCE_GRACE_SHARED_SLOT | STCE_GRACE_FENCED;
+		s = (unsigned int)__builtin_ctz(~used);
+	} while (!atomic_compare_exchange_weak_explicit(&slots_used, &used,
+							used | (1u << s),
+							memory_order_seq_cst,
+							memory_order_relaxed));
+	/*
+	 * Pairs with the fence in synchronize: a writer that did not see
+	 * this slot taken unpublished before our first section's loads.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (pthread_setspecific(slot_key, (void *)(uintptr_t)(s + 1))) {
+		/* Could not arrange the release: hand it back, share. */
+		atomic_fetch_and(&slots_used, ~(1u << s));
+		return stce_grace_tls_slot =
+			STCE_GRACE_SHARED_SLOT | STCE_GRACE_FENCED;
+	}
+	return stce_grace_tls_slot = s;
+}
+
+unsigned int stce_grace_thread_slot(void)
+{
+	unsigned int s = stce_grace_tls_slot;
+
+	if (s == STCE_GRACE_NO_SLOT)
+		s = slot_assign();
+	return s & ~STCE_GRACE_FENCED;
+}
+
+void stce_grace_read_lock_slow(struct stce_grace *g,
+			       struct stce_grace_guard *guard)
+{
+	unsigned int s = stce_grace_tls_slot;
+
+	if (s == STCE_GRACE_NO_SLOT)
+		s = slot_assign();
+	if (!(s & STCE_GRACE_FENCED)) {
+		stce_grace_read_lock(g, guard);
+		return;
+	}
+	guard->slot = s;
+	guard->idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
+	/* seq_cst: a full barrier before the section's loads. */
+	atomic_fetch_add_explicit(
+		&g->readers[s & ~STCE_GRACE_FENCED].cnt[guard->idx], 1,
+		memory_order_seq_cst);
+	guard->held = true;
 }
 
 void stce_grace_init(struct stce_grace *g)
@@ -38,6 +158,22 @@ void stce_grace_destroy(struct stce_grace *g)
 	pthread_mutex_destroy(&g->sync_lock);
 }
 
+/*
+ * Run a full barrier on every thread of the process. Registration was
+ * done before any exclusive slot existed and survives fork; a failure
+ * here would leave readers unordered, which must not pass silently.
+ */
+static void barrier_all_threads(void)
+{
+	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+		return;
+	if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
+	    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+		return;
+	fprintf(stderr, "spapr-tce: membarrier failed: %s\n", strerror(errno));
+	abort();
+}
+
 static void wait_side(struct stce_grace *g, unsigned int idx)
 {
 	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++) {
@@ -51,11 +187,32 @@ static void wait_side(struct stce_grace *g, unsigned int idx)
 	}
 }
 
+/*
+ * Whether a thread other than this one may count with plain stores. One
+ * that takes its first exclusive slot after this check fences after
+ * taking it, so its sections already see what we unpublished. Threads
+ * without a slot or on the shared slot count with full barriers.
+ */
+static bool others_hold_slots(void)
+{
+	uint32_t used = atomic_load_explicit(&slots_used, memory_order_seq_cst);
+	unsigned int me = stce_grace_tls_slot;
+
+	if (me < STCE_GRACE_SHARED_SLOT)
+		used &= ~(1u << me);
+	return used != 0;
+}
+
 void stce_grace_synchronize(struct stce_grace *g)
 {
+	/* Fix the mode first: a reader may be taking its first slot now. */
+	bool barrier_others = stce_grace_asymmetric();
+
 	pthread_mutex_lock(&g->sync_lock);
 	/* Order the caller's unpublishing before the counter scans. */
 	atomic_thread_fence(memory_order_seq_cst);
+	if (barrier_others && others_hold_slots())
+		barrier_all_threads();
 	for (int round = 0; round < 2; round++) {
 		unsigned int e = atomic_load(&g->epoch);
 

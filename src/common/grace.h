@@ -3,21 +3,40 @@
  * Grace periods for lock-free readers (a small sleepable-RCU).
  *
  * Readers bracket a read-side section with stce_grace_read_lock() and
- * stce_grace_read_unlock(): one atomic add on a per-thread slot each way,
- * no lock, no shared cache line between threads on different slots. A
- * writer that has unpublished something (cleared a TCE, unset a window)
- * calls stce_grace_synchronize(), which returns once every read-side
- * section that may have seen the old state has ended; only then may it
- * free or release what it unpublished.
+ * stce_grace_read_unlock() on the same thread; sections nest. A writer
+ * that has unpublished something (cleared a TCE, unset a window) calls
+ * stce_grace_synchronize(), which returns once every read-side section
+ * that may have seen the old state has ended; only then may it free or
+ * release what it unpublished.
  *
- * How: a reader adds one to cnt[epoch & 1] of its slot (seq_cst: a full
- * barrier, so its loads cannot be satisfied before the increment is
- * visible) and subtracts it on exit (release: its accesses happen before).
- * synchronize flips the epoch and waits for every slot's old side to
- * drain, twice, so both sides are covered and new readers cannot starve
- * it. A reader whose increment the scan missed started after the writer's
- * unpublish (which the full fence orders before the scan) and cannot see
- * the old state.
+ * How: each grace has per-slot counters cnt[2]; a reader adds one to
+ * cnt[epoch & 1] of its slot on entry and subtracts it on exit (release:
+ * its accesses happen before). synchronize flips the epoch and waits for
+ * every slot's old side to drain, twice, so both sides are covered and
+ * new readers cannot starve it.
+ *
+ * The entry needs a full barrier between the counter increment and the
+ * reader's first load of shared state, paired with one on the writer
+ * between its unpublish and the counter scan (a store-buffering pattern).
+ * Two ways to provide it, chosen once per process:
+ *
+ *  - asymmetric (the default): a thread owns its slot exclusively, so it
+ *    increments with a plain load and store followed by a compiler
+ *    barrier only; the writer's synchronize runs
+ *    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which executes a full
+ *    barrier on every CPU running a thread of this process. A reader's
+ *    program order is cut by that barrier: if its increment came before
+ *    it, the scan (after the membarrier) sees the increment; if after,
+ *    its loads also come after and see the unpublished state. Readers
+ *    cost ~1 ns; a synchronize costs a system call (plus an IPI to each
+ *    CPU running one of our threads: microseconds under a VM).
+ *  - fenced (no usable membarrier, or a ThreadSanitizer build, which does
+ *    not model membarrier): readers take an atomic seq_cst add on their
+ *    slot and a writer a full fence, as before.
+ *
+ * There are STCE_GRACE_SLOTS - 1 exclusive slots, taken by a thread on
+ * its first section and given back when it exits; threads beyond that
+ * share the last slot with atomic adds (fenced mode, always correct).
  */
 #ifndef STCE_GRACE_H
 #define STCE_GRACE_H
@@ -28,6 +47,10 @@
 #include <stdint.h>
 
 #define STCE_GRACE_SLOTS	32
+#define STCE_GRACE_SHARED_SLOT	(STCE_GRACE_SLOTS - 1)
+/* In a thread's slot number: count with atomic adds (fenced mode). */
+#define STCE_GRACE_FENCED	0x80000000u
+#define STCE_GRACE_NO_SLOT	0xffffffffu
 
 struct stce_grace_slot {
 	_Atomic uint64_t cnt[2];
@@ -43,7 +66,7 @@ struct stce_grace {
 
 /* What a reader holds between lock and unlock. */
 struct stce_grace_guard {
-	unsigned int slot;
+	unsigned int slot;	/* with STCE_GRACE_FENCED when counted so */
 	unsigned int idx;
 	bool held;
 };
@@ -51,27 +74,59 @@ struct stce_grace_guard {
 void stce_grace_init(struct stce_grace *g);
 void stce_grace_destroy(struct stce_grace *g);
 
-/* This thread's slot, assigned round-robin on first use. */
+/* This thread's slot (0..STCE_GRACE_SLOTS - 1), assigned on first use. */
 unsigned int stce_grace_thread_slot(void);
+
+/* This thread's slot and mode; STCE_GRACE_NO_SLOT until first use. */
+extern __thread unsigned int stce_grace_tls_slot
+	__attribute__((tls_model("initial-exec")));
+
+/* First section of a thread, or fenced mode. */
+void stce_grace_read_lock_slow(struct stce_grace *g,
+			       struct stce_grace_guard *guard);
 
 static inline void stce_grace_read_lock(struct stce_grace *g,
 					struct stce_grace_guard *guard)
 {
-	guard->slot = stce_grace_thread_slot();
-	guard->idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
-	atomic_fetch_add_explicit(&g->readers[guard->slot].cnt[guard->idx], 1,
-				  memory_order_seq_cst);
+	unsigned int s = stce_grace_tls_slot;
+	_Atomic uint64_t *cnt;
+	unsigned int idx;
+
+	if (__builtin_expect(s >= STCE_GRACE_SLOTS, 0)) {
+		stce_grace_read_lock_slow(g, guard);
+		return;
+	}
+	/* Only this thread writes its slot: no atomic add needed. */
+	idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
+	cnt = &g->readers[s].cnt[idx];
+	atomic_store_explicit(cnt, atomic_load_explicit(cnt,
+							memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	/* The writer's membarrier makes this a full barrier (see above). */
+	atomic_signal_fence(memory_order_seq_cst);
+	guard->slot = s;
+	guard->idx = idx;
 	guard->held = true;
 }
 
 static inline void stce_grace_read_unlock(struct stce_grace *g,
 					  struct stce_grace_guard *guard)
 {
+	_Atomic uint64_t *cnt;
+
 	if (!guard->held)
 		return;
-	atomic_fetch_sub_explicit(&g->readers[guard->slot].cnt[guard->idx], 1,
-				  memory_order_release);
 	guard->held = false;
+	if (__builtin_expect(guard->slot & STCE_GRACE_FENCED, 0)) {
+		cnt = &g->readers[guard->slot & ~STCE_GRACE_FENCED]
+			       .cnt[guard->idx];
+		atomic_fetch_sub_explicit(cnt, 1, memory_order_release);
+		return;
+	}
+	cnt = &g->readers[guard->slot].cnt[guard->idx];
+	atomic_store_explicit(cnt, atomic_load_explicit(cnt,
+							memory_order_relaxed) - 1,
+			      memory_order_release);
 }
 
 /* Wait for every read-side section that began before this call. Never
@@ -80,5 +135,8 @@ void stce_grace_synchronize(struct stce_grace *g);
 
 /* Grace periods completed so far. */
 uint64_t stce_grace_periods(const struct stce_grace *g);
+
+/* Whether this process runs the asymmetric (membarrier) mode. */
+bool stce_grace_asymmetric(void);
 
 #endif /* STCE_GRACE_H */

@@ -68,101 +68,216 @@ void pe_freeze(struct stce_pe *pe, enum stce_eeh_fault_reason reason,
 	pthread_mutex_unlock(&pe->fault_lock);
 }
 
-/* The windows of one DMA, loaded once inside the read-side section. */
-struct dma_ctx {
-	struct pe_window *win[STCE_PE_MAX_WINDOWS];
-};
-
-static inline void ctx_load(struct stce_pe *pe, struct dma_ctx *c)
+/* DMA is refused while frozen or held in reset (stce_pe_dma_frozen()). */
+static inline bool dma_blocked(const struct stce_pe *pe)
 {
-	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
-		c->win[i] = atomic_load_explicit(&pe->win[i],
-						 memory_order_acquire);
+	return atomic_load_explicit(&pe->eeh, memory_order_acquire) &
+	       (PE_EEH_DMA_FROZEN | PE_EEH_RESET);
+}
+
+/* The first window covering @iova among those loaded for this DMA. */
+static inline const struct pe_window *
+window_of(struct pe_window *const *win, uint64_t iova)
+{
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		const struct pe_window *w = win[i];
+
+		if (w && iova >= w->start && iova <= w->last)
+			return w;
+	}
+	return NULL;
+}
+
+/* What to do with each translated piece: 0 to go on, or an errno. */
+typedef int (*dma_emit_fn)(void *ctx, uint8_t *addr, size_t n);
+
+static int dma_fault(struct stce_pe *pe, enum stce_eeh_fault_reason r,
+		     uint64_t iova, unsigned int dir)
+{
+	pe_freeze(pe, r, iova, (enum stce_dma_dir)dir);
+	return -EIO;
+}
+
+/* A TCE that does not grant @dir (a single permission bit): why. */
+static int tce_fault(struct stce_pe *pe, uint64_t tce, uint64_t iova,
+		     unsigned int dir)
+{
+	return dma_fault(pe, stce_tce_live(tce) ? STCE_EEH_FAULT_PERM :
+						  STCE_EEH_FAULT_EMPTY,
+			 iova, dir);
 }
 
 /*
- * Translate @iova for @dir: the process address of that byte and how many
- * bytes from it stay in the same IOMMU page. 0, or the fault reason.
+ * Translate [@iova, @iova + @len) for @dir inside a read-side section and
+ * hand each IOMMU page's piece to @emit. Per IOMMU page: window lookup,
+ * TCE load, live and permission check. The windows are loaded once; the
+ * TCEs come from the table's leaf chunks, one walk per chunk run
+ * (stce_table_leaf), not one per entry. Inlined into each caller so that
+ * @emit is a direct call.
  */
-static inline enum stce_eeh_fault_reason
-translate(const struct dma_ctx *c, uint64_t iova, unsigned int dir,
-	  uint8_t **addr, uint64_t *avail)
+static inline __attribute__((always_inline)) int
+dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
+	 dma_emit_fn emit, void *ctx)
 {
-	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
-		const struct pe_window *w = c->win[i];
-		uint64_t off, tce, page_mask;
+	struct pe_window *win[STCE_PE_MAX_WINDOWS];
 
-		if (!w || iova < w->start || iova > w->last)
-			continue;
-		off = iova - w->start;
-		tce = stce_table_get(w->table, off >> w->page_shift);
-		if (stce_unlikely(!stce_tce_live(tce)))
-			return STCE_EEH_FAULT_EMPTY;
-		if (stce_unlikely((tce & dir) != dir))
-			return STCE_EEH_FAULT_PERM;
-		page_mask = (1ULL << w->page_shift) - 1;
-		*addr = (uint8_t *)(uintptr_t)(stce_tce_addr(tce) +
-					       (iova & page_mask));
-		*avail = (page_mask + 1) - (iova & page_mask);
-		return STCE_EEH_FAULT_NONE;
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
+		win[i] = atomic_load_explicit(&pe->win[i],
+					      memory_order_acquire);
+	while (len) {
+		const struct pe_window *w = window_of(win, iova);
+		const _Atomic uint64_t *run;
+		uint64_t nr, mask;
+
+		if (stce_unlikely(!w))
+			return dma_fault(pe, STCE_EEH_FAULT_NO_WINDOW, iova,
+					 dir);
+		mask = (1ULL << w->page_shift) - 1;
+		run = stce_table_leaf(w->table, (iova - w->start) >>
+						w->page_shift, &nr);
+		if (stce_unlikely(!run))
+			return dma_fault(pe, STCE_EEH_FAULT_EMPTY, iova, dir);
+		/* The run lies inside the window: no lookup until its end. */
+		for (uint64_t k = 0; k < nr;) {
+			uint64_t tce, off = iova & mask, avail, whole;
+			size_t n;
+			int ret;
+
+			/* Whole pages before the last piece: the lean loop. */
+			whole = off ? 0 : (len - 1) >> w->page_shift;
+			if (whole) {
+				if (whole > nr - k)
+					whole = nr - k;
+				for (uint64_t j = 0; j < whole; j++) {
+					tce = stce_tce_load(&run[k + j]);
+					if (stce_unlikely((tce & dir) != dir))
+						return tce_fault(pe, tce, iova +
+								 (j << w->page_shift),
+								 dir);
+					ret = emit(ctx, (uint8_t *)(uintptr_t)
+							stce_tce_addr(tce),
+						   mask + 1);
+					if (stce_unlikely(ret))
+						return ret;
+				}
+				k += whole;
+				len -= whole << w->page_shift;
+				/* Past 2^64 is outside every window. */
+				if (stce_unlikely(__builtin_add_overflow(
+					    iova, whole << w->page_shift, &iova)))
+					return dma_fault(pe,
+							 STCE_EEH_FAULT_NO_WINDOW,
+							 0, dir);
+				continue;
+			}
+			/* A piece that starts inside a page, or the last one. */
+			tce = stce_tce_load(&run[k++]);
+			avail = mask + 1 - off;
+			n = avail < len ? (size_t)avail : len;
+			if (stce_unlikely((tce & dir) != dir))
+				return tce_fault(pe, tce, iova, dir);
+			ret = emit(ctx, (uint8_t *)(uintptr_t)
+					(stce_tce_addr(tce) + off), n);
+			if (stce_unlikely(ret))
+				return ret;
+			len -= n;
+			if (!len)
+				return 0;
+			if (stce_unlikely(iova + n < iova))
+				return dma_fault(pe, STCE_EEH_FAULT_NO_WINDOW,
+						 0, dir);
+			iova += n;
+		}
 	}
-	return STCE_EEH_FAULT_NO_WINDOW;
+	return 0;
 }
 
-static int dma_copy(struct stce_pe *pe, uint64_t iova, uint8_t *buf,
-		    size_t len, unsigned int dir)
+struct copy_ctx {
+	uint8_t *buf;
+};
+
+static inline int copy_to_buf(void *p, uint8_t *addr, size_t n)
 {
-	struct stce_dma_guard g;
-	struct dma_ctx c;
-	int ret = 0;
+	struct copy_ctx *c = p;
 
-	if (!len)
-		return 0;
-	if (stce_unlikely(stce_pe_dma_frozen(pe)))
-		return -EIO;
-	read_lock(pe, &g);
-	ctx_load(pe, &c);
-	while (len) {
-		enum stce_eeh_fault_reason r;
-		uint64_t avail;
-		uint8_t *addr;
-		size_t n;
+	memcpy(c->buf, addr, n);
+	c->buf += n;
+	return 0;
+}
 
-		r = translate(&c, iova, dir, &addr, &avail);
-		if (stce_unlikely(r)) {
-			pe_freeze(pe, r, iova, dir);
-			ret = -EIO;
-			break;
-		}
-		n = avail < len ? (size_t)avail : len;
-		if (dir == STCE_DMA_READ)
-			memcpy(buf, addr, n);
-		else
-			memcpy(addr, buf, n);
-		buf += n;
-		len -= n;
-		/* Past 2^64 is outside every window. */
-		if (len && iova + n < iova) {
-			pe_freeze(pe, STCE_EEH_FAULT_NO_WINDOW, 0, dir);
-			ret = -EIO;
-			break;
-		}
-		iova += n;
-	}
-	read_unlock(pe, &g);
-	return ret;
+static inline int copy_from_buf(void *p, uint8_t *addr, size_t n)
+{
+	struct copy_ctx *c = p;
+
+	memcpy(addr, c->buf, n);
+	c->buf += n;
+	return 0;
 }
 
 int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
 		     size_t len)
 {
-	return dma_copy(pe, iova, buf, len, STCE_DMA_READ);
+	struct copy_ctx c = { buf };
+	struct stce_dma_guard g;
+	int ret;
+
+	if (!len)
+		return 0;
+	if (stce_unlikely(dma_blocked(pe)))
+		return -EIO;
+	read_lock(pe, &g);
+	ret = dma_walk(pe, iova, len, STCE_DMA_READ, copy_to_buf, &c);
+	read_unlock(pe, &g);
+	return ret;
 }
 
 int stce_pe_dma_write(struct stce_pe *pe, uint64_t iova, const void *buf,
 		      size_t len)
 {
-	return dma_copy(pe, iova, (uint8_t *)buf, len, STCE_DMA_WRITE);
+	struct copy_ctx c = { (uint8_t *)buf };
+	struct stce_dma_guard g;
+	int ret;
+
+	if (!len)
+		return 0;
+	if (stce_unlikely(dma_blocked(pe)))
+		return -EIO;
+	read_lock(pe, &g);
+	ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, copy_from_buf, &c);
+	read_unlock(pe, &g);
+	return ret;
+}
+
+/*
+ * Spans being built: the open one stays in registers (cur, cur_len) and
+ * is written out when the next one opens or the walk ends.
+ */
+struct span_ctx {
+	struct stce_dma_span *spans;
+	unsigned int nr, max;
+	uint8_t *cur;
+	size_t cur_len;
+};
+
+/* Adjacent pieces merge into one span. */
+static inline int add_span(void *p, uint8_t *addr, size_t n)
+{
+	struct span_ctx *c = p;
+
+	if (c->nr && c->cur + c->cur_len == addr) {
+		c->cur_len += n;
+		return 0;
+	}
+	if (stce_unlikely(c->nr == c->max))
+		return -E2BIG;
+	if (c->nr) {
+		c->spans[c->nr - 1].addr = c->cur;
+		c->spans[c->nr - 1].len = c->cur_len;
+	}
+	c->nr++;
+	c->cur = addr;
+	c->cur_len = n;
+	return 0;
 }
 
 int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
@@ -170,50 +285,26 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		    unsigned int max_spans, unsigned int *nr_spans,
 		    struct stce_dma_guard *g)
 {
-	unsigned int nr = 0;
-	struct dma_ctx c;
+	struct span_ctx c = { spans, 0, max_spans, NULL, 0 };
+	int ret;
 
 	g->held = false;
 	if (!len || !max_spans ||
 	    (dir != STCE_DMA_READ && dir != STCE_DMA_WRITE))
 		return -EINVAL;
-	if (stce_unlikely(stce_pe_dma_frozen(pe)))
+	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
 	read_lock(pe, g);
-	ctx_load(pe, &c);
-	while (len) {
-		enum stce_eeh_fault_reason r;
-		uint64_t avail;
-		uint8_t *addr;
-		size_t n;
-
-		r = translate(&c, iova, dir, &addr, &avail);
-		if (stce_unlikely(r)) {
-			pe_freeze(pe, r, iova, dir);
-			read_unlock(pe, g);
-			return -EIO;
-		}
-		n = avail < len ? (size_t)avail : len;
-		if (nr && (uint8_t *)spans[nr - 1].addr + spans[nr - 1].len ==
-			  addr) {
-			spans[nr - 1].len += n;
-		} else if (nr == max_spans) {
-			read_unlock(pe, g);
-			return -E2BIG;
-		} else {
-			spans[nr].addr = addr;
-			spans[nr].len = n;
-			nr++;
-		}
-		len -= n;
-		if (len && iova + n < iova) {
-			pe_freeze(pe, STCE_EEH_FAULT_NO_WINDOW, 0, dir);
-			read_unlock(pe, g);
-			return -EIO;
-		}
-		iova += n;
+	ret = dir == STCE_DMA_READ ?
+		dma_walk(pe, iova, len, STCE_DMA_READ, add_span, &c) :
+		dma_walk(pe, iova, len, STCE_DMA_WRITE, add_span, &c);
+	if (stce_unlikely(ret)) {
+		read_unlock(pe, g);
+		return ret;
 	}
-	*nr_spans = nr;
+	spans[c.nr - 1].addr = c.cur;
+	spans[c.nr - 1].len = c.cur_len;
+	*nr_spans = c.nr;
 	return 0;
 }
 

@@ -273,6 +273,25 @@ uint64_t stce_table_get(const struct stce_table *t, uint64_t index)
 				    memory_order_acquire);
 }
 
+const _Atomic uint64_t *stce_table_leaf(const struct stce_table *t,
+					uint64_t index, uint64_t *nr)
+{
+	uint64_t slot, run;
+	tce_slot *leaf;
+
+	if (stce_unlikely(index >= t->entries)) {
+		*nr = 0;
+		return NULL;
+	}
+	slot = index & t->entry_mask;
+	run = t->entry_mask + 1 - slot;
+	if (run > t->entries - index)
+		run = t->entries - index;
+	*nr = run;
+	leaf = leaf_lookup(t, index);
+	return leaf ? leaf + slot : NULL;
+}
+
 uint64_t stce_table_get_ua(const struct stce_table *t, uint64_t index)
 {
 	tce_slot *leaf;

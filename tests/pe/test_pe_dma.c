@@ -262,6 +262,78 @@ static void unset_window_stops_dma(void **state)
 	assert_int_equal(stce_pe_dma_read(f->pe, DDW, buf, 4), 0);
 }
 
+/*
+ * Transfers of several whole pages, across a leaf-chunk boundary of a
+ * 2-level table (8192 64K entries a chunk in window 1), with a fault at
+ * an exact page start inside the run and at a chunk never allocated.
+ */
+static void long_transfers_across_chunks(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t at = DDW + 8190 * 65536ULL;	/* 2 pages before */
+	struct stce_dma_span spans[2];
+	struct stce_table *t;
+	struct stce_dma_guard g;
+	static uint8_t in[4 * 65536];
+	unsigned int nr;
+
+	for (unsigned int i = 0; i < 4; i++)
+		tu_map(f->t1, at + i * 65536ULL, f->big + i * 65536, RW);
+	for (size_t i = 0; i < 4 * 65536; i++)
+		f->big[i] = (uint8_t)(i * 7 + i / 65536);
+	assert_int_equal(stce_pe_dma_read(f->pe, at + 100, in,
+					  3 * 65536 + 200), 0);
+	assert_memory_equal(in, f->big + 100, 3 * 65536 + 200);
+	assert_int_equal(stce_pe_dma_map(f->pe, at, 4 * 65536, STCE_DMA_WRITE,
+					 spans, 1, &nr, &g), 0);
+	assert_int_equal(nr, 1);
+	assert_ptr_equal(spans[0].addr, f->big);
+	assert_int_equal(spans[0].len, 4 * 65536);
+	stce_pe_dma_unmap(f->pe, &g);
+
+	/* Whole pages: the third (first of the second chunk) is read-only. */
+	tu_map(f->t1, at + 2 * 65536ULL, f->big + 2 * 65536, STCE_TCE_READ);
+	assert_int_equal(stce_pe_dma_write(f->pe, at, in, 4 * 65536), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, at + 2 * 65536,
+		     STCE_DMA_WRITE);
+	thaw(f->pe);
+	/* The fourth is empty. */
+	tu_map(f->t1, at + 3 * 65536ULL, NULL, 0);
+	assert_int_equal(stce_pe_dma_read(f->pe, at + 1, in, 4 * 65536 - 1),
+			 -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, at + 3 * 65536,
+		     STCE_DMA_READ);
+	thaw(f->pe);
+
+	/* Inside one run of whole pages: the third of four is empty. */
+	for (unsigned int i = 0; i < 4; i++)
+		tu_map(f->t1, DDW + (8200 + i) * 65536ULL, f->big + i * 65536,
+		       RW);
+	tu_map(f->t1, DDW + 8202 * 65536ULL, NULL, 0);
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW + 8200 * 65536ULL, in,
+					  4 * 65536), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, DDW + 8202 * 65536ULL,
+		     STCE_DMA_READ);
+	thaw(f->pe);
+
+	/* 4K pages, 8192 a chunk: the second chunk never existed. */
+	assert_int_equal(stce_pe_unset_window(f->pe, 1), 0);
+	t = tu_table(f->pe, 1, 12, 1ULL << 30, 2);
+	assert_int_equal(stce_pe_set_window(f->pe, 1, t), 0);
+	tu_map(t, DDW + 8190 * 4096ULL, f->small, RW);
+	tu_map(t, DDW + 8191 * 4096ULL, f->small + 4096, RW);
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW + 8190 * 4096ULL, in,
+					  2 * 4096), 0);
+	assert_int_equal(stce_pe_dma_map(f->pe, DDW + 8190 * 4096ULL,
+					 3 * 4096, STCE_DMA_READ, spans, 2,
+					 &nr, &g), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, DDW + 8192 * 4096ULL,
+		     STCE_DMA_READ);
+	thaw(f->pe);
+	assert_int_equal(stce_pe_unset_window(f->pe, 1), 0);
+	stce_table_destroy(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(empty_and_permission_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(map_for_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(unset_window_stops_dma, setup, teardown),
+		cmocka_unit_test_setup_teardown(long_transfers_across_chunks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

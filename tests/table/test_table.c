@@ -545,6 +545,64 @@ static void clear_exclusive_matches_clear(void **state)
 	stce_table_destroy(t);
 }
 
+/* stce_table_leaf: runs to the chunk or table end, missing chunks, range. */
+static void leaf_gives_runs_of_the_chunk(void **state)
+{
+	struct stce_table_info info;
+	const _Atomic uint64_t *p;
+	struct stce_table *t;
+	uint64_t per, nr, tce;
+
+	(void)state;
+	t = make(0, 1 * T, 12, 2, 0);
+	stce_table_get_info(t, &info);
+	per = 1ULL << (info.chunk_shift - 3);
+	assert_true(per < info.entries);
+
+	/* Never set: no chunk, a run of zeros to its end. */
+	nr = 7;
+	assert_null(stce_table_leaf(t, per + 5, &nr));
+	assert_int_equal(nr, per - 5);
+
+	tce = 0x5000 | STCE_TCE_READ;
+	assert_int_equal(stce_table_xchg(t, per + 9, &tce, NULL, 0), 0);
+	tce = 0x6000 | STCE_TCE_WRITE;
+	assert_int_equal(stce_table_xchg(t, 2 * per - 1, &tce, NULL, 0), 0);
+	p = stce_table_leaf(t, per + 5, &nr);
+	assert_non_null(p);
+	assert_int_equal(nr, per - 5);
+	for (uint64_t k = 0; k < nr; k++)
+		assert_int_equal(stce_tce_load(&p[k]),
+				 stce_table_get(t, per + 5 + k));
+	assert_int_equal(stce_tce_load(&p[4]), 0x5000 | STCE_TCE_READ);
+	assert_int_equal(stce_tce_load(&p[nr - 1]), 0x6000 | STCE_TCE_WRITE);
+	/* The start of a chunk gives the whole chunk. */
+	assert_ptr_equal(stce_table_leaf(t, per, &nr), p - 5);
+	assert_int_equal(nr, per);
+	/* The chunk before is still missing. */
+	assert_null(stce_table_leaf(t, per - 1, &nr));
+	assert_int_equal(nr, 1);
+
+	/* Outside the table. */
+	nr = 7;
+	assert_null(stce_table_leaf(t, info.entries, &nr));
+	assert_int_equal(nr, 0);
+	assert_null(stce_table_leaf(t, UINT64_MAX, &nr));
+	assert_int_equal(nr, 0);
+	stce_table_destroy(t);
+
+	/* One level: a window smaller than the chunk ends the run. */
+	t = make(0, 64 * K, 12, 1, 0);
+	stce_table_get_info(t, &info);
+	assert_true(1ULL << (info.chunk_shift - 3) > info.entries);
+	p = stce_table_leaf(t, 3, &nr);
+	assert_non_null(p);
+	assert_int_equal(nr, info.entries - 3);
+	assert_int_equal(stce_tce_load(p), 0);
+	assert_null(stce_table_leaf(t, info.entries, &nr));
+	stce_table_destroy(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +623,7 @@ int main(void)
 		cmocka_unit_test(xchg_range_refuses_bad_input),
 		cmocka_unit_test(xchg_range_fails_whole),
 		cmocka_unit_test(clear_exclusive_matches_clear),
+		cmocka_unit_test(leaf_gives_runs_of_the_chunk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
