@@ -276,24 +276,42 @@ int main(void)
 
 	b.ram_size = (mb ? strtoull(mb, NULL, 0) : 4096) << 20;
 	setup(&b);
-	xchg = bench_xchg_rate(b.entries);
-	mset = bench_memset_rate(b.entries);
-	xchg2 = xchg2_equal_rate(b.entries);
+
+	/*
+	 * The machine may be shared: every figure is the best of three
+	 * rounds, each round measuring baselines and hypercalls together.
+	 */
+	xchg = xchg2 = mset = map1 = unmap1 = cyc1 = map2 = unmap2 = cyc2 = 0;
+	for (int round = 0; round < 3; round++) {
+		double v;
+
+		v = bench_xchg_rate(b.entries);
+		xchg = v > xchg ? v : xchg;
+		v = bench_memset_rate(b.entries);
+		mset = v > mset ? v : mset;
+		v = xchg2_equal_rate(b.entries);
+		xchg2 = v > xchg2 ? v : xchg2;
+		run(&b, 1);
+		v = (double)b.entries * b.passes / b.map_time;
+		map1 = v > map1 ? v : map1;
+		v = (double)b.entries * b.passes / b.unmap_time;
+		unmap1 = v > unmap1 ? v : unmap1;
+		v = 2.0 * b.entries * b.passes / (b.map_time + b.unmap_time);
+		cyc1 = v > cyc1 ? v : cyc1;
+		run(&b, 2);
+		v = (double)b.entries * b.passes / b.map_time;
+		map2 = v > map2 ? v : map2;
+		v = (double)b.entries * b.passes / b.unmap_time;
+		unmap2 = v > unmap2 ? v : unmap2;
+		v = 2.0 * b.entries * b.passes / (b.map_time + b.unmap_time);
+		cyc2 = v > cyc2 ? v : cyc2;
+	}
 	printf("window: %llu entries of 64K; baselines over as many words:\n",
 	       (unsigned long long)b.entries);
 	bench_report("bare atomic exchange loop", xchg, "xchg", xchg, "xchg");
 	bench_report("memset 8-byte stores", mset, "store", xchg, "xchg");
 	bench_report("bare exchange loop, 2 threads", xchg2, "xchg", xchg,
 		     "xchg (the machine's 2-thread scaling)");
-
-	run(&b, 1);
-	map1 = (double)b.entries * b.passes / b.map_time;
-	unmap1 = (double)b.entries * b.passes / b.unmap_time;
-	cyc1 = 2.0 * b.entries * b.passes / (b.map_time + b.unmap_time);
-	run(&b, 2);
-	map2 = (double)b.entries * b.passes / b.map_time;
-	unmap2 = (double)b.entries * b.passes / b.unmap_time;
-	cyc2 = 2.0 * b.entries * b.passes / (b.map_time + b.unmap_time);
 
 	bench_report("1 thread:  H_PUT_TCE_INDIRECT map", map1, "TCE", xchg, "xchg");
 	bench_report("1 thread:  H_STUFF_TCE unmap", unmap1, "TCE", xchg, "xchg");

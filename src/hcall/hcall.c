@@ -202,6 +202,7 @@ struct hc_put {
 	uint16_t run_of[STCE_HCALL_MAX_INDIRECT];
 	struct hc_run runs[STCE_HCALL_MAX_INDIRECT];
 	unsigned int nr_runs;
+	bool direct;		/* validation fills hw[0] (one window, same page) */
 	/* per window: new values in, old values out */
 	uint64_t hw[STCE_HCALL_MAX_TABLES][HC_BATCH];
 	uint64_t hwua[STCE_HCALL_MAX_TABLES][HC_BATCH];
@@ -256,6 +257,9 @@ static long put_validate(struct hc_ctx *x, struct hc_put *p, bool indirect)
 	uint64_t hw_mask = (1ULL << x->max_shift) - 1;
 	bool hw = ctx_has_hw(x);
 	struct hc_run *run = NULL;
+	/* One window of the guest's page size: fill its entries here. */
+	bool direct = p->direct;
+	uint64_t *hw0 = p->hw[0], *hwua0 = p->hwua[0];
 
 	p->nr_runs = 0;
 	for (unsigned int i = 0; i < p->n; i++) {
@@ -265,6 +269,10 @@ static long put_validate(struct hc_ctx *x, struct hc_put *p, bool indirect)
 		if (!stce_tce_perm(tce)) {
 			if (indirect && !gpa_to_ua(x, gpa, 1, &ua))
 				goto param;
+			if (direct) {
+				hw0[i] = 0;
+				hwua0[i] = 0;
+			}
 			continue;
 		}
 		if (gpa & (pgsz - 1))
@@ -285,6 +293,10 @@ static long put_validate(struct hc_ctx *x, struct hc_put *p, bool indirect)
 		p->hpa[i] = ua + run->delta;
 		p->run_of[i] = (uint16_t)(p->nr_runs - 1);
 		run->live++;
+		if (direct) {
+			hw0[i] = stce_tce_make(p->hpa[i], stce_tce_perm(tce));
+			hwua0[i] = ua;
+		}
 	}
 	return STCE_H_SUCCESS;
 param:
@@ -396,7 +408,10 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 
 		if (!x->tbl[k])
 			continue;
-		m[k] = put_fill(x, p, w, i0, i1, p->hw[k], p->hwua[k]);
+		if (p->direct)
+			m[k] = i1 - i0;
+		else
+			m[k] = put_fill(x, p, w, i0, i1, p->hw[k], p->hwua[k]);
 		if (stce_table_xchg_range(x->tbl[k], hw_index(x, w, entry), m[k],
 					  p->hw[k], p->hwua[k], xflags)) {
 			/* Nothing of window k changed: undo 0..k-1. */
@@ -431,6 +446,10 @@ static long put_batch(struct hc_ctx *x, struct hc_put *p, bool indirect)
 	unsigned int step;
 	long ret;
 
+	p->direct = false;
+	if (ctx_has_hw(x) && x->nr == 1 &&
+	    x->set->w[0].shift == x->lt->page_shift && p->n <= HC_BATCH)
+		p->direct = true;
 	ret = put_validate(x, p, indirect);
 	if (ret != STCE_H_SUCCESS)
 		return ret;
