@@ -135,6 +135,16 @@ int stce_prereg_mapped_inc(struct stce_region *region);
  */
 void stce_prereg_mapped_dec(struct stce_region *region);
 
+/*
+ * Batched mapped counts: @n mappings more / less in one atomic operation
+ * (a hypercall batch mapping 512 pages of one region). The caller must
+ * already hold a mapping in @region, so it can neither be torn down nor
+ * reach zero meanwhile; _sub() removing the last mappings of a released
+ * region tears it down as stce_prereg_mapped_dec() does. @n 0 is a no-op.
+ */
+void stce_prereg_mapped_add(struct stce_region *region, uint64_t n);
+void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n);
+
 /* Read-only accessors (the counts are snapshots). */
 uint64_t stce_region_ua(const struct stce_region *region);
 uint64_t stce_region_size(const struct stce_region *region);

@@ -315,6 +315,42 @@ void stce_prereg_mapped_dec(struct stce_region *region)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/*
+ * Batched forms for owners that map or clear many pages of one region at
+ * a time (a hypercall batch): one atomic operation instead of @n. The
+ * caller holds a mapping in @region (so it cannot go meanwhile).
+ */
+void stce_prereg_mapped_add(struct stce_region *region, uint64_t n)
+{
+	uint64_t v;
+
+	if (!n)
+		return;
+	v = atomic_fetch_add(&region->mapped, n);
+	assert((v & MAPPED_COUNT) >= 2 && (v & MAPPED_COUNT) + n < MAPPED_RELEASED);
+	(void)v;
+}
+
+void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
+{
+	uint64_t v = atomic_load(&region->mapped), next;
+
+	if (!n)
+		return;
+	do {
+		assert((v & MAPPED_COUNT) >= n + 1);
+		if ((v & MAPPED_RELEASED) && (v & MAPPED_COUNT) == n + 1)
+			next = 0;	/* the last mappings of a released region */
+		else
+			next = v - n;
+	} while (!atomic_compare_exchange_weak(&region->mapped, &v, next));
+	if (next)
+		return;
+	pthread_mutex_lock(&reg_lock);
+	teardown_locked(region);
+	pthread_mutex_unlock(&reg_lock);
+}
+
 /* A released region registered again: live, with one user. */
 static bool revive_locked(struct stce_region *r)
 {

@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: MIT
+/*
+ * H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE, H_GET_TCE: the hot path.
+ *
+ * One call:
+ *  1. enters the guest's grace read-side section, finds the LIOBN (binary
+ *     search of an immutable array), the memory map and the attachment
+ *     set; enters each attached container's read-side section and checks
+ *     that its window is still the table it was attached to (a window
+ *     removed under an attachment is skipped: nothing of it is left to
+ *     keep in step);
+ *  2. validates every TCE before touching anything (KVM's
+ *     kvmppc_tce_validate for the whole list first): guest page
+ *     alignment, guest-physical -> user address through the memory map,
+ *     user address -> pre-registered region; each region found is held
+ *     by one mapping from its lookup until the call ends, so it cannot go
+ *     between validation and use;
+ *  3. counts the new mappings in their regions (one atomic add per region
+ *     per batch), exchanges the hardware entries of every attached window
+ *     with one stce_table_xchg_range() each (STCE_XCHG_NOALLOC unless the
+ *     caller is the slow path), then stores the guest view;
+ *  4. if live entries were replaced: flushes each table concerned (the
+ *     kill hook waits out the PEs' DMA) and only then drops their
+ *     mappings, one atomic subtract per region run.
+ * No lock, no allocation, no pin, no syscall on the way (a flush waits
+ * for DMA readers; it is needed only when live entries are replaced).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include <spapr_tce/hcall.h>
+#include <spapr_tce/prereg.h>
+#include <spapr_tce/table.h>
+
+#include "common/common.h"
+#include "container/container_internal.h"
+#include "hcall/hcall_internal.h"
+
+/* Hardware entries exchanged at once (one flush covers them). */
+#define HC_BATCH	512u
+#define HC_NO_RUN	0xffff
+
+struct hc_ctx {
+	struct stce_guest *g;
+	struct stce_grace_guard guard;
+	struct hc_table *lt;
+	const struct hc_memmap *mem;
+	const struct hc_slot *slot;	/* the last slot used */
+	const struct hc_attach_set *set;
+	unsigned int nr;		/* windows in set */
+	unsigned int max_shift;		/* largest live hardware page */
+	struct stce_table *tbl[STCE_HCALL_MAX_TABLES];	/* NULL: stale */
+	struct stce_grace_guard cguard[STCE_HCALL_MAX_TABLES];
+	unsigned int flags;
+};
+
+/* Enter the read-side sections; H_TOO_HARD for an unknown LIOBN. */
+static long ctx_begin(struct hc_ctx *x, struct stce_guest *g, uint64_t liobn,
+		      unsigned int flags)
+{
+	x->g = g;
+	x->flags = flags;
+	x->slot = NULL;
+	x->nr = 0;
+	x->max_shift = 0;
+	stce_grace_read_lock(&g->grace, &x->guard);
+	x->lt = hc_find_liobn(atomic_load_explicit(&g->liobns,
+						   memory_order_acquire), liobn);
+	if (stce_unlikely(!x->lt)) {
+		stce_grace_read_unlock(&g->grace, &x->guard);
+		return STCE_H_TOO_HARD;
+	}
+	x->mem = atomic_load_explicit(&g->mem, memory_order_acquire);
+	x->set = atomic_load_explicit(&x->lt->atts, memory_order_acquire);
+	if (!x->set)
+		return STCE_H_SUCCESS;
+	x->nr = x->set->nr;
+	for (unsigned int k = 0; k < x->nr; k++) {
+		const struct hc_window *w = &x->set->w[k];
+		struct stce_table *t;
+
+		stce_grace_read_lock(hcall_container_grace(w->c), &x->cguard[k]);
+		t = hcall_container_table(w->c, w->num);
+		/* Removed (or replaced) since it was attached: skip it. */
+		if (t != w->t || stce_table_page_shift(t) != w->shift ||
+		    stce_table_bus_offset(t) != w->bus_offset) {
+			stce_grace_read_unlock(hcall_container_grace(w->c),
+					       &x->cguard[k]);
+			t = NULL;
+		} else if (w->shift > x->max_shift) {
+			x->max_shift = w->shift;
+		}
+		x->tbl[k] = t;
+	}
+	return STCE_H_SUCCESS;
+}
+
+static void ctx_end(struct hc_ctx *x)
+{
+	for (unsigned int k = 0; k < x->nr; k++)
+		if (x->tbl[k])
+			stce_grace_read_unlock(hcall_container_grace(x->set->w[k].c),
+					       &x->cguard[k]);
+	stce_grace_read_unlock(&x->g->grace, &x->guard);
+}
+
+static bool ctx_has_hw(const struct hc_ctx *x)
+{
+	return x->max_shift != 0;
+}
+
+/* kvmppc_ioba_validate: aligned, and [ioba, +npages) inside the table. */
+static bool ioba_ok(const struct hc_table *lt, uint64_t ioba, uint64_t npages)
+{
+	uint64_t idx = ioba >> lt->page_shift;
+
+	if (ioba & ((1ULL << lt->page_shift) - 1))
+		return false;
+	if (idx < lt->offset || idx + npages < idx)
+		return false;
+	return idx - lt->offset + npages <= lt->size;
+}
+
+/* Guest-physical [gpa, gpa + len) to a user address: one slot only. */
+static bool gpa_to_ua(struct hc_ctx *x, uint64_t gpa, uint64_t len,
+		      uint64_t *ua)
+{
+	const struct hc_slot *s = x->slot;
+
+	if (!s || gpa - s->gpa >= s->size) {
+		s = hc_find_slot(x->mem, gpa);
+		if (!s)
+			return false;
+		x->slot = s;
+	}
+	if (s->size - (gpa - s->gpa) < len)
+		return false;
+	*ua = s->ua + (gpa - s->gpa);
+	return true;
+}
+
+/* ---- releasing what the exchanges took out ---------------------------- */
+
+/*
+ * Drop the mapping of every live TCE in @tces (after the flush that
+ * covers them): consecutive entries of one region cost one atomic
+ * subtract. The container's release for v2, batched.
+ */
+static void release_tces(const uint64_t *tces, unsigned int n)
+{
+	struct stce_region *r = NULL;
+	uint64_t rua = 0, rsize = 0, cnt = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t addr;
+
+		if (!stce_tce_live(tces[i]))
+			continue;
+		addr = stce_tce_addr(tces[i]);
+		if (r && addr - rua < rsize) {
+			cnt++;
+			continue;
+		}
+		if (r)
+			stce_prereg_mapped_sub(r, cnt);
+		r = stce_prereg_find_hpa(addr);
+		cnt = 1;
+		if (r) {
+			rua = stce_region_ua(r);
+			rsize = stce_region_size(r);
+		}
+	}
+	if (r)
+		stce_prereg_mapped_sub(r, cnt);
+}
+
+static bool any_live(const uint64_t *tces, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (stce_tce_live(tces[i]))
+			return true;
+	return false;
+}
+
+/* ---- putting a batch ------------------------------------------------ */
+
+struct hc_run {
+	struct stce_region *r;
+	uint64_t rua, rlim;	/* guest pages start in [rua, rua + rlim] */
+	uint64_t delta;		/* hpa - ua in this region */
+	uint64_t live;		/* mapping TCEs of the call in this run */
+	uint64_t count;		/* scratch: mappings of one sub-batch */
+};
+
+struct hc_put {
+	uint64_t entry;		/* absolute bus page of tces[0] */
+	unsigned int n;
+	const uint64_t *tces;	/* guest TCEs */
+	uint64_t ua[STCE_HCALL_MAX_INDIRECT];
+	uint64_t hpa[STCE_HCALL_MAX_INDIRECT];
+	uint16_t run_of[STCE_HCALL_MAX_INDIRECT];
+	struct hc_run runs[STCE_HCALL_MAX_INDIRECT];
+	unsigned int nr_runs;
+	bool direct;		/* validation fills hw[0] (one window, same page) */
+	/* per window: new values in, old values out */
+	uint64_t hw[STCE_HCALL_MAX_TABLES][HC_BATCH];
+	uint64_t hwua[STCE_HCALL_MAX_TABLES][HC_BATCH];
+};
+
+/* Drop the lookup holds of every run. */
+static void put_unhold(struct hc_put *p)
+{
+	for (unsigned int i = 0; i < p->nr_runs; i++)
+		stce_prereg_mapped_dec(p->runs[i].r);
+	p->nr_runs = 0;
+}
+
+/*
+ * A new run for the guest page at @ua: look its region up (the lookup's
+ * mapping holds it until the call ends) and check that it may be mapped
+ * with pages of (1 << @max_shift). A region's pinned range is one piece
+ * (prereg.h), so hpa - ua is constant inside it: asked once a run.
+ */
+static bool put_new_run(struct hc_put *p, uint64_t ua, uint64_t pgsz,
+			unsigned int max_shift)
+{
+	struct hc_run *run = &p->runs[p->nr_runs];
+	struct stce_region *r;
+	uint64_t hpa;
+
+	if (stce_prereg_lookup(ua, pgsz, &r))
+		return false;
+	if (stce_prereg_ua_to_hpa(r, ua, max_shift, &hpa)) {
+		stce_prereg_mapped_dec(r);
+		return false;
+	}
+	run->r = r;
+	run->rua = stce_region_ua(r);
+	run->rlim = stce_region_size(r) - pgsz;
+	run->delta = hpa - ua;
+	run->live = 0;
+	run->count = 0;
+	p->nr_runs++;
+	return true;
+}
+
+/*
+ * Validate and translate every TCE (nothing is changed here). KVM's
+ * answers: H_TOO_HARD for a mapping TCE it cannot translate;
+ * H_PARAMETER for a clearing TCE of an indirect list whose address has
+ * no memory (KVM finds that one while applying).
+ */
+static long put_validate(struct hc_ctx *x, struct hc_put *p, bool indirect)
+{
+	uint64_t pgsz = 1ULL << x->lt->page_shift;
+	uint64_t hw_mask = (1ULL << x->max_shift) - 1;
+	bool hw = ctx_has_hw(x);
+	struct hc_run *run = NULL;
+	/* One window of the guest's page size: fill its entries here. */
+	bool direct = p->direct;
+	uint64_t *hw0 = p->hw[0], *hwua0 = p->hwua[0];
+
+	p->nr_runs = 0;
+	for (unsigned int i = 0; i < p->n; i++) {
+		uint64_t tce = p->tces[i], gpa = stce_tce_addr(tce), ua;
+
+		p->run_of[i] = HC_NO_RUN;
+		if (!stce_tce_perm(tce)) {
+			if (indirect && !gpa_to_ua(x, gpa, 1, &ua))
+				goto param;
+			if (direct) {
+				hw0[i] = 0;
+				hwua0[i] = 0;
+			}
+			continue;
+		}
+		if (gpa & (pgsz - 1))
+			goto too_hard;
+		if (!gpa_to_ua(x, gpa, pgsz, &ua))
+			goto too_hard;
+		p->ua[i] = ua;
+		if (!hw)
+			continue;
+		/* The hardware page must be aligned in user memory too. */
+		if (ua & hw_mask)
+			goto too_hard;
+		if (stce_unlikely(!run || ua - run->rua > run->rlim || ua < run->rua)) {
+			if (!put_new_run(p, ua, pgsz, x->max_shift))
+				goto too_hard;
+			run = &p->runs[p->nr_runs - 1];
+		}
+		p->hpa[i] = ua + run->delta;
+		p->run_of[i] = (uint16_t)(p->nr_runs - 1);
+		run->live++;
+		if (direct) {
+			hw0[i] = stce_tce_make(p->hpa[i], stce_tce_perm(tce));
+			hwua0[i] = ua;
+		}
+	}
+	return STCE_H_SUCCESS;
+param:
+	put_unhold(p);
+	return STCE_H_PARAMETER;
+too_hard:
+	put_unhold(p);
+	return STCE_H_TOO_HARD;
+}
+
+/* Hardware entries of window @w for guest entries [i0, i1). */
+static unsigned int put_fill(const struct hc_ctx *x, struct hc_put *p,
+			     const struct hc_window *w, unsigned int i0,
+			     unsigned int i1, uint64_t *hw, uint64_t *hwua)
+{
+	unsigned int sub_shift = x->lt->page_shift - w->shift;
+	uint64_t sub = 1ULL << sub_shift, step = 1ULL << w->shift;
+	unsigned int m = 0;
+
+	if (!sub_shift) {
+		/* The common case: one hardware entry a guest entry. */
+		for (unsigned int i = i0; i < i1; i++, m++) {
+			uint64_t perm = stce_tce_perm(p->tces[i]);
+
+			hw[m] = perm ? stce_tce_make(p->hpa[i], perm) : 0;
+			hwua[m] = perm ? p->ua[i] : 0;
+		}
+		return m;
+	}
+	for (unsigned int i = i0; i < i1; i++) {
+		uint64_t perm = stce_tce_perm(p->tces[i]);
+
+		for (uint64_t j = 0; j < sub; j++, m++) {
+			hw[m] = perm ? stce_tce_make(p->hpa[i] + j * step, perm) : 0;
+			hwua[m] = perm ? p->ua[i] + j * step : 0;
+		}
+	}
+	return m;
+}
+
+static uint64_t hw_index(const struct hc_ctx *x, const struct hc_window *w,
+			 uint64_t entry)
+{
+	return ((entry << x->lt->page_shift) - w->bus_offset) >> w->shift;
+}
+
+/* Count the new mappings of guest entries [i0, i1) in their regions. */
+static void put_count(const struct hc_ctx *x, struct hc_put *p,
+		      unsigned int i0, unsigned int i1)
+{
+	uint64_t per_entry = 0;
+
+	for (unsigned int k = 0; k < x->nr; k++)
+		if (x->tbl[k])
+			per_entry += 1ULL << (x->lt->page_shift - x->set->w[k].shift);
+	if (i0 == 0 && i1 == p->n) {
+		/* The whole call in one sub-batch: counted by validation. */
+		for (unsigned int r = 0; r < p->nr_runs; r++)
+			p->runs[r].count = p->runs[r].live * per_entry;
+	} else {
+		for (unsigned int i = i0; i < i1; i++)
+			if (p->run_of[i] != HC_NO_RUN)
+				p->runs[p->run_of[i]].count += per_entry;
+	}
+	for (unsigned int r = 0; r < p->nr_runs; r++) {
+		stce_prereg_mapped_add(p->runs[r].r, p->runs[r].count);
+		p->runs[r].count = 0;
+	}
+}
+
+/*
+ * Put back what windows [0, @upto) held before this sub-batch, then
+ * release whatever that takes out: normally our own new entries (their
+ * counts go with them), or another vCPU's if it raced on the entries.
+ */
+static void put_rollback(struct hc_ctx *x, struct hc_put *p, uint64_t entry,
+			 unsigned int upto, unsigned int m[])
+{
+	for (unsigned int k = 0; k < upto; k++) {
+		struct stce_table *t = x->tbl[k];
+
+		if (!t || !m[k])
+			continue;
+		/* The leaves exist: this cannot fail. */
+		stce_table_xchg_range(t, hw_index(x, &x->set->w[k], entry),
+				      m[k], p->hw[k], p->hwua[k],
+				      STCE_XCHG_NOALLOC);
+		if (!any_live(p->hw[k], m[k]))
+			continue;
+		stce_table_flush(t);
+		release_tces(p->hw[k], m[k]);
+	}
+}
+
+/* Apply guest entries [i0, i1): hardware, then the guest view. */
+static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
+		      unsigned int i1)
+{
+	unsigned int xflags = (x->flags & STCE_HCALL_MAY_ALLOC) ? 0u :
+			      (unsigned int)STCE_XCHG_NOALLOC;
+	uint64_t entry = p->entry + i0;
+	unsigned int m[STCE_HCALL_MAX_TABLES] = { 0 };
+	_Atomic uint64_t *view;
+
+	if (ctx_has_hw(x))
+		put_count(x, p, i0, i1);
+	for (unsigned int k = 0; k < x->nr; k++) {
+		const struct hc_window *w = &x->set->w[k];
+
+		if (!x->tbl[k])
+			continue;
+		if (p->direct)
+			m[k] = i1 - i0;
+		else
+			m[k] = put_fill(x, p, w, i0, i1, p->hw[k], p->hwua[k]);
+		if (stce_table_xchg_range(x->tbl[k], hw_index(x, w, entry), m[k],
+					  p->hw[k], p->hwua[k], xflags)) {
+			/* Nothing of window k changed: undo 0..k-1. */
+			put_rollback(x, p, entry, k, m);
+			/* Our counts for window k and later never
+			 * reached a table: take them back. */
+			for (unsigned int kk = k; kk < x->nr; kk++) {
+				if (!x->tbl[kk])
+					continue;
+				m[kk] = put_fill(x, p, &x->set->w[kk], i0, i1,
+						 p->hw[kk], p->hwua[kk]);
+				release_tces(p->hw[kk], m[kk]);
+			}
+			return STCE_H_TOO_HARD;
+		}
+	}
+	view = x->lt->view + (entry - x->lt->offset);
+	for (unsigned int i = i0; i < i1; i++)
+		atomic_store_explicit(&view[i - i0], p->tces[i],
+				      memory_order_relaxed);
+	for (unsigned int k = 0; k < x->nr; k++) {
+		if (!x->tbl[k] || !any_live(p->hw[k], m[k]))
+			continue;
+		stce_table_flush(x->tbl[k]);
+		release_tces(p->hw[k], m[k]);
+	}
+	return STCE_H_SUCCESS;
+}
+
+static long put_batch(struct hc_ctx *x, struct hc_put *p, bool indirect)
+{
+	unsigned int step;
+	long ret;
+
+	p->direct = false;
+	if (ctx_has_hw(x) && x->nr == 1 &&
+	    x->set->w[0].shift == x->lt->page_shift && p->n <= HC_BATCH)
+		p->direct = true;
+	ret = put_validate(x, p, indirect);
+	if (ret != STCE_H_SUCCESS)
+		return ret;
+	/* Guest entries whose hardware entries fill one exchange batch. */
+	step = ctx_has_hw(x) ? HC_BATCH >> (x->lt->page_shift - x->set->min_shift) :
+			       p->n;
+	if (!step)
+		step = 1;
+	for (unsigned int i = 0; i < p->n && ret == STCE_H_SUCCESS; i += step) {
+		unsigned int end = i + step < p->n ? i + step : p->n;
+
+		ret = put_apply(x, p, i, end);
+	}
+	put_unhold(p);
+	return ret;
+}
+
+long stce_h_put_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
+		    uint64_t tce, unsigned int flags)
+{
+	struct hc_put p;
+	struct hc_ctx x;
+	long ret;
+
+	ret = ctx_begin(&x, g, liobn, flags);
+	if (ret != STCE_H_SUCCESS)
+		return ret;
+	if (!ioba_ok(x.lt, ioba, 1)) {
+		ret = STCE_H_PARAMETER;
+		goto out;
+	}
+	p.entry = ioba >> x.lt->page_shift;
+	p.n = 1;
+	p.tces = &tce;
+	ret = put_batch(&x, &p, false);
+out:
+	ctx_end(&x);
+	return ret;
+}
+
+long stce_h_put_tce_indirect(struct stce_guest *g, uint64_t liobn,
+			     uint64_t ioba, uint64_t tce_list,
+			     uint64_t npages, unsigned int flags)
+{
+	uint64_t tces[STCE_HCALL_MAX_INDIRECT];
+	const uint64_t *list;
+	struct hc_put p;
+	struct hc_ctx x;
+	uint64_t ua;
+	long ret;
+
+	ret = ctx_begin(&x, g, liobn, flags);
+	if (ret != STCE_H_SUCCESS)
+		return ret;
+	ret = STCE_H_PARAMETER;
+	if (npages > STCE_HCALL_MAX_INDIRECT || (tce_list & 4095) ||
+	    !ioba_ok(x.lt, ioba, npages))
+		goto out;
+	ret = STCE_H_TOO_HARD;
+	if (!gpa_to_ua(&x, tce_list, 4096, &ua))
+		goto out;
+	/* Read the list once: what was validated is what is applied. */
+	list = (const uint64_t *)(uintptr_t)ua;
+	for (unsigned int i = 0; i < npages; i++)
+		tces[i] = be64toh(list[i]);
+	p.entry = ioba >> x.lt->page_shift;
+	p.n = (unsigned int)npages;
+	p.tces = tces;
+	ret = put_batch(&x, &p, true);
+out:
+	ctx_end(&x);
+	return ret;
+}
+
+/* ---- stuff and get ---------------------------------------------------- */
+
+/* Clear [idx, idx + count) of window @k, releasing what was there. */
+static void stuff_window(struct hc_ctx *x, unsigned int k, uint64_t idx,
+			 uint64_t count)
+{
+	uint64_t tces[HC_BATCH], uas[HC_BATCH];
+	struct stce_table *t = x->tbl[k];
+
+	while (count) {
+		unsigned int n = count < HC_BATCH ? (unsigned int)count : HC_BATCH;
+
+		memset(tces, 0, n * sizeof(tces[0]));
+		memset(uas, 0, n * sizeof(uas[0]));
+		/* Clearing never allocates: cannot fail in range. */
+		stce_table_xchg_range(t, idx, n, tces, uas, STCE_XCHG_NOALLOC);
+		if (any_live(tces, n)) {
+			stce_table_flush(t);
+			release_tces(tces, n);
+		}
+		idx += n;
+		count -= n;
+	}
+}
+
+long stce_h_stuff_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
+		      uint64_t tce_value, uint64_t npages, unsigned int flags)
+{
+	_Atomic uint64_t *view;
+	struct hc_ctx x;
+	uint64_t entry;
+	long ret;
+
+	ret = ctx_begin(&x, g, liobn, flags);
+	if (ret != STCE_H_SUCCESS)
+		return ret;
+	ret = STCE_H_PARAMETER;
+	if (!ioba_ok(x.lt, ioba, npages))
+		goto out;
+	/* Only a value that grants nothing (a "poison" value) is allowed. */
+	if (stce_tce_perm(tce_value))
+		goto out;
+	entry = ioba >> x.lt->page_shift;
+	for (unsigned int k = 0; k < x.nr && npages; k++) {
+		const struct hc_window *w = &x.set->w[k];
+
+		if (x.tbl[k])
+			stuff_window(&x, k, hw_index(&x, w, entry),
+				     npages << (x.lt->page_shift - w->shift));
+	}
+	view = x.lt->view + (entry - x.lt->offset);
+	for (uint64_t i = 0; i < npages; i++)
+		atomic_store_explicit(&view[i], tce_value, memory_order_relaxed);
+	ret = STCE_H_SUCCESS;
+out:
+	ctx_end(&x);
+	return ret;
+}
+
+long stce_h_get_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
+		    uint64_t *tce)
+{
+	struct hc_ctx x;
+	long ret;
+
+	ret = ctx_begin(&x, g, liobn, 0);
+	if (ret != STCE_H_SUCCESS)
+		return ret;
+	ret = STCE_H_PARAMETER;
+	if (ioba_ok(x.lt, ioba, 1)) {
+		uint64_t idx = (ioba >> x.lt->page_shift) - x.lt->offset;
+
+		*tce = atomic_load_explicit(&x.lt->view[idx],
+					    memory_order_relaxed);
+		ret = STCE_H_SUCCESS;
+	}
+	ctx_end(&x);
+	return ret;
+}
