@@ -9,6 +9,7 @@
 #include <spapr_tce/account.h>
 #include <spapr_tce/container.h>
 #include <spapr_tce/device.h>
+#include <spapr_tce/hcall.h>
 #include <spapr_tce/pe.h>
 #include <spapr_tce/prereg.h>
 #include <spapr_tce/table.h>
