@@ -57,7 +57,14 @@ static bool membarrier_usable(void)
 #ifdef GRACE_TSAN
 	return false;	/* TSan cannot see the barriers membarrier makes */
 #endif
-	if (getenv("STCE_GRACE_FENCED"))
+	/*
+	 * Opt-in: the asymmetric mode makes readers almost free but every
+	 * synchronize an IPI to each CPU running one of our threads, which
+	 * costs more than it saves once several threads both read and
+	 * unpublish (vCPUs doing hypercalls: see docs/pe.md).
+	 */
+	if (!getenv("STCE_GRACE_ASYMMETRIC") ||
+	    strcmp(getenv("STCE_GRACE_ASYMMETRIC"), "1"))
 		return false;
 	cmds = membarrier(MEMBARRIER_CMD_QUERY);
 	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))

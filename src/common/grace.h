@@ -20,7 +20,8 @@
  * between its unpublish and the counter scan (a store-buffering pattern).
  * Two ways to provide it, chosen once per process:
  *
- *  - asymmetric (the default): a thread owns its slot exclusively, so it
+ *  - asymmetric (opt-in: STCE_GRACE_ASYMMETRIC=1 in the environment;
+ *    docs/pe.md says when it pays): a thread owns its slot exclusively, so it
  *    increments with a plain load and store followed by a compiler
  *    barrier only; the writer's synchronize runs
  *    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which executes a full
@@ -30,9 +31,9 @@
  *    its loads also come after and see the unpublished state. Readers
  *    cost ~1 ns; a synchronize costs a system call (plus an IPI to each
  *    CPU running one of our threads: microseconds under a VM).
- *  - fenced (no usable membarrier, or a ThreadSanitizer build, which does
- *    not model membarrier): readers take an atomic seq_cst add on their
- *    slot and a writer a full fence, as before.
+ *  - fenced (the default; also without a usable membarrier, and in a
+ *    ThreadSanitizer build, which does not model membarrier): readers take
+ *    an atomic seq_cst add on their slot and a writer a full fence.
  *
  * There are STCE_GRACE_SLOTS - 1 exclusive slots, taken by a thread on
  * its first section and given back when it exits; threads beyond that
