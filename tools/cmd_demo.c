@@ -223,7 +223,7 @@ static uint64_t pages_needed(const struct demo *d, uint64_t ram, bool dflt)
 static int fit_memlock(struct demo *d)
 {
 	uint64_t limit = stce_account_limit_pages(), ram = d->o.guest_mem;
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 
 	d->keep_default = true;
 	if (limit == UINT64_MAX || pages_needed(d, ram, true) <= limit)
@@ -255,7 +255,7 @@ static int fit_memlock(struct demo *d)
 	    stce_format_size(limit << stce_host_page_shift(), a, sizeof(a)),
 	    stce_format_size(ram, b, sizeof(b)),
 	    d->keep_default ? "" : " and no default window",
-	    stce_format_size(d->o.guest_mem, a, sizeof(a)));
+	    stce_format_size(d->o.guest_mem, c, sizeof(c)));
 	d->o.guest_mem = ram;
 	return 0;
 }

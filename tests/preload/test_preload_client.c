@@ -101,6 +101,10 @@ static void test_errno(void)
 	errno = 77;
 	CHECK(close(c) == 0 && errno == 77);
 	CHECK(close(c) == -1 && errno == EBADF);
+	errno = 4321;
+	c = open("/dev/vfio/0", O_RDWR);
+	CHECK(c >= 0 && errno == 4321);
+	close(c);
 	/* Other descriptors: libc's answers. */
 	CHECK(ioctl(0, VFIO_GET_API_VERSION) == -1 && errno == ENOTTY);
 }
