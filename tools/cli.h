@@ -2,6 +2,7 @@
 #ifndef STCE_CLI_H
 #define STCE_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Exit codes: 0 done, 1 the operation failed, 2 bad usage or input. */
@@ -23,5 +24,12 @@ int cli_parse_size(const char *cmd, const char *opt, const char *text,
 
 int cmd_table_size(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+
+/* The preload library this CLI goes with (cmd_trace.c), or NULL. */
+const char *cli_preload_path(void);
+/* Put it (after a sanitizer runtime it needs) in front of LD_PRELOAD. */
+int cli_preload_env(const char *lib);
 
 #endif /* STCE_CLI_H */

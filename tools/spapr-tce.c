@@ -12,9 +12,12 @@
 #include "common/size.h"
 
 static const struct cli_command commands[] = {
-	{ "demo", "run the built-in demonstration", cmd_demo },
+	{ "demo", "a simulated guest with a passthrough DMA device", cmd_demo },
+	{ "info", "the emulated topology and its capabilities", cmd_info },
 	{ "table-size", "TCE table bytes for a window (kernel formula)",
 	  cmd_table_size },
+	{ "trace", "run a program, printing each VFIO call (strace for VFIO)",
+	  cmd_trace },
 };
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -128,6 +128,25 @@ int stce_device_config_read(struct stce_device *dev, uint32_t offset,
 int stce_device_config_write(struct stce_device *dev, uint32_t offset,
 			     unsigned int size, uint32_t val);
 
+/*
+ * Interrupts. The device has one interrupt (INTA): a command written with
+ * STCE_DMATEST_CMD_IRQ raises it when it completes (IRQS counts them).
+ * @fn runs for each one, from the thread whose MMIO write ran the command,
+ * with the device's lock held: it must not call back into the device.
+ * NULL unsets it; on return no call of the previous handler is running.
+ */
+typedef void (*stce_device_irq_fn)(void *ctx);
+void stce_device_set_irq_handler(struct stce_device *dev,
+				 stce_device_irq_fn fn, void *ctx);
+
+/*
+ * A function-level reset as the PCI core performs it for a driver (what
+ * VFIO_DEVICE_RESET does): the BAR0 registers return to their power-on
+ * state, while the config space (command register, BAR0, interrupt line)
+ * is saved before and restored after, so the device stays enabled.
+ */
+void stce_device_function_reset(struct stce_device *dev);
+
 /* The 64-bit FNV-1a the CHECKSUM command computes. */
 uint64_t stce_dmatest_checksum(const void *buf, size_t len);
 

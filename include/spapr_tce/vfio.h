@@ -20,6 +20,8 @@
 #define SPAPR_TCE_VFIO_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include <spapr_tce/device.h>
 #include <spapr_tce/topology.h>
@@ -70,6 +72,49 @@ int stce_host_close(struct stce_host *host, int fd);
 
 /* Is @fd a descriptor of the host's? */
 bool stce_host_fd_ours(struct stce_host *host, int fd);
+
+/*
+ * dup(2)/dup2/dup3/F_DUPFD of a host descriptor: the caller made @newfd a
+ * real duplicate of @oldfd; from now on both name the same object, which
+ * is torn down when the last of them is closed. A host object @newfd
+ * named before is released (dup2 closes it). Returns @newfd, or -1 with
+ * EBADF.
+ */
+int stce_host_dup(struct stce_host *host, int oldfd, int newfd);
+
+/*
+ * pread(2)/pwrite(2) on a host descriptor: device region access at the
+ * VFIO-PCI region offsets (region index << 40). Bytes done, or -1 with
+ * errno: EBADF, EINVAL (not a device, an empty or unknown region, past
+ * its end, a write narrower than 4 bytes to BAR0), EFAULT.
+ */
+ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
+			size_t count, off_t off);
+ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
+			 size_t count, off_t off);
+
+/*
+ * Would mmap(2) of @fd at @off work? Never today: -1 with ENODEV for a
+ * container or group, EINVAL for a device (no region is mmap-able).
+ */
+int stce_host_mmap_check(struct stce_host *host, int fd, off_t off);
+
+/*
+ * /proc/self/status as this process's kernel would show it with the
+ * emulated VFIO accounting: the real file, with VmLck replaced by the
+ * emulated locked_vm. A read-only stream (a temporary file); NULL with
+ * errno on failure. Used by the preload library and the test shims.
+ */
+FILE *stce_proc_status_open(void);
+
+/* What a host descriptor is (for tracers and diagnostics). */
+enum stce_host_fd_kind {
+	STCE_HOST_FD_NONE = 0,		/* not the host's */
+	STCE_HOST_FD_CONTAINER,
+	STCE_HOST_FD_GROUP,
+	STCE_HOST_FD_DEVICE,
+};
+enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd);
 
 /* Descriptors open now (an audit figure: 0 once everything is closed). */
 unsigned int stce_host_open_fds(struct stce_host *host);

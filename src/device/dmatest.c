@@ -27,6 +27,9 @@ struct stce_device {
 	uint8_t interrupt_line;
 	/* BAR0 registers */
 	uint64_t src, dst, len, pattern, status, result, irqs, error;
+	/* interrupt delivery (stce_device_set_irq_handler) */
+	stce_device_irq_fn irq_fn;
+	void *irq_ctx;
 };
 
 static void device_reset(struct stce_device *d)
@@ -162,8 +165,39 @@ static void run_command(struct stce_device *d, uint64_t cmd)
 		ret = -EINVAL;
 	d->error = (uint64_t)-ret;
 	d->status = ret ? STCE_DMATEST_STATUS_ERROR : STCE_DMATEST_STATUS_DONE;
-	if (cmd & STCE_DMATEST_CMD_IRQ)
+	if (cmd & STCE_DMATEST_CMD_IRQ) {
 		d->irqs++;
+		if (d->irq_fn)
+			d->irq_fn(d->irq_ctx);
+	}
+}
+
+void stce_device_set_irq_handler(struct stce_device *d,
+				 stce_device_irq_fn fn, void *ctx)
+{
+	/* Under the lock: no handler call is in flight once we return. */
+	pthread_mutex_lock(&d->lock);
+	d->irq_fn = fn;
+	d->irq_ctx = ctx;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void stce_device_function_reset(struct stce_device *d)
+{
+	uint16_t command;
+	uint64_t bar0;
+	uint8_t line;
+
+	pthread_mutex_lock(&d->lock);
+	sync_reset(d);
+	command = d->command;
+	bar0 = d->bar0;
+	line = d->interrupt_line;
+	device_reset(d);
+	d->command = command;
+	d->bar0 = bar0;
+	d->interrupt_line = line;
+	pthread_mutex_unlock(&d->lock);
 }
 
 static uint64_t *reg_of(struct stce_device *d, uint64_t offset)

@@ -1,24 +1,134 @@
 // SPDX-License-Identifier: MIT
 /*
- * The device descriptor. Opening one pins its group (and so the group's
- * container) until it is closed. Its region and interrupt ioctls are the
- * preload issue's; for now a device answers what every VFIO device does.
+ * The device descriptor, as vfio-pci serves it for the emulated DMA test
+ * device: GET_INFO, GET_REGION_INFO (config space and BAR0; the other
+ * BARs and the ROM are empty), region read/write at the region offsets
+ * (index << 40), GET_IRQ_INFO / SET_IRQS (INTx and REQ with eventfd
+ * triggers), RESET.
+ *
+ * Opening one pins its group (and so the group's container) until it is
+ * closed. The interrupt set-up is per device, shared by its descriptors,
+ * and torn down when the last one closes (vfio-pci's close_device).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/vfio.h>
 
 #include "common/alloc.h"
 #include "vfio/vfio_internal.h"
 
+/* Bytes the largest region (BAR0) holds: bounds one access. */
+#define RW_MAX		STCE_DMATEST_BAR0_SIZE
+
+static int device_index(struct stce_host *host, const struct stce_device *dev)
+{
+	for (unsigned int i = 0; i < stce_platform_nr_devices(host->platform); i++)
+		if (stce_platform_device(host->platform, i) == dev)
+			return (int)i;
+	return -ENODEV;
+}
+
+/* ---- Interrupts ---------------------------------------------------- */
+
+static void signal_eventfd(int fd)
+{
+	uint64_t one = 1;
+
+	/* A full counter (2^64 - 2 unread signals) drops the signal. */
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		return;
+}
+
+/*
+ * The device raised INTA. INTx is automasked, as vfio-pci's: the first
+ * interrupt signals the eventfd and masks the line; interrupts while
+ * masked stay pending until the user unmasks.
+ */
+static void intx_fire_locked(struct vfio_device_state *st)
+{
+	if (st->intx_trigger < 0)
+		return;
+	if (st->intx_masked) {
+		st->intx_pending = true;
+		return;
+	}
+	signal_eventfd(st->intx_trigger);
+	st->intx_delivered++;
+	st->intx_masked = true;
+}
+
+static void device_irq(void *ctx)
+{
+	struct vfio_device_state *st = ctx;
+
+	pthread_mutex_lock(&st->irq_lock);
+	intx_fire_locked(st);
+	pthread_mutex_unlock(&st->irq_lock);
+}
+
+static void close_trigger(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static struct vfio_device_state *state_get_locked(struct stce_host *host,
+						  struct stce_device *dev,
+						  int idx)
+{
+	struct vfio_device_state *st = host->dev_state[idx];
+
+	if (st) {
+		st->users++;
+		return st;
+	}
+	st = stce_zalloc(sizeof(*st));
+	if (!st)
+		return NULL;
+	st->dev = dev;
+	st->users = 1;
+	st->intx_trigger = -1;
+	st->req_trigger = -1;
+	pthread_mutex_init(&st->irq_lock, NULL);
+	host->dev_state[idx] = st;
+	stce_device_set_irq_handler(dev, device_irq, st);
+	return st;
+}
+
+/* The last descriptor went: interrupts off, bus mastering off, as
+ * vfio-pci's disable path leaves the function. */
+static void state_put_locked(struct stce_host *host, struct vfio_device_state *st)
+{
+	int idx;
+
+	if (--st->users)
+		return;
+	stce_device_set_irq_handler(st->dev, NULL, NULL);
+	close_trigger(&st->intx_trigger);
+	close_trigger(&st->req_trigger);
+	stce_device_config_write(st->dev, STCE_PCI_COMMAND, 2, 0);
+	stce_device_function_reset(st->dev);
+	idx = device_index(host, st->dev);
+	if (idx >= 0)
+		host->dev_state[idx] = NULL;
+	pthread_mutex_destroy(&st->irq_lock);
+	stce_free(st);
+}
+
+/* ---- Open and close ------------------------------------------------ */
+
 int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 			    const char *name)
 {
 	struct stce_device *dev = NULL;
 	struct vfio_device *d;
-	int fd;
+	int fd, idx;
 
 	for (unsigned int i = 0; i < stce_platform_nr_devices(host->platform); i++) {
 		struct stce_device *cand = stce_platform_device(host->platform, i);
@@ -31,6 +141,9 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 		return -ENODEV;
 	if (!g->container || !atomic_load(&g->container->iommu))
 		return -EINVAL;
+	idx = device_index(host, dev);
+	if (idx < 0)
+		return idx;
 	d = stce_zalloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -38,8 +151,14 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 	atomic_init(&d->obj.refs, 1);
 	d->dev = dev;
 	d->group = g;
+	d->state = state_get_locked(host, dev, idx);
+	if (!d->state) {
+		stce_free(d);
+		return -ENOMEM;
+	}
 	fd = vfio_fd_install(host, &d->obj, true);
 	if (fd < 0) {
+		state_put_locked(host, d->state);
 		stce_free(d);
 		return fd;
 	}
@@ -50,18 +169,384 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 
 void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 {
+	state_put_locked(host, d->state);
 	d->group->nr_devices--;
 	vfio_obj_put_locked(host, &d->group->obj);
 	stce_free(d);
+}
+
+/* ---- Regions ------------------------------------------------------- */
+
+/* Size of region @index; 0 for the empty ones (BAR1-5, ROM). */
+static uint64_t region_size(unsigned int index)
+{
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		return STCE_PCI_CONFIG_SIZE;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		return STCE_DMATEST_BAR0_SIZE;
+	default:
+		return 0;
+	}
+}
+
+/* The widest naturally aligned access of at most @max bytes at @pos. */
+static unsigned int access_size(uint64_t pos, size_t left, unsigned int max)
+{
+	for (unsigned int size = max; size > 1; size /= 2)
+		if (!(pos % size) && left >= size)
+			return size;
+	return 1;
+}
+
+static int config_access(struct stce_device *dev, uint8_t *buf, uint64_t pos,
+			 unsigned int size, bool write)
+{
+	uint32_t v = 0;
+	int ret;
+
+	if (write) {
+		memcpy(&v, buf, size);	/* little-endian host, as the ABI */
+		return stce_device_config_write(dev, (uint32_t)pos, size, v);
+	}
+	ret = stce_device_config_read(dev, (uint32_t)pos, size, &v);
+	if (!ret)
+		memcpy(buf, &v, size);
+	return ret;
+}
+
+/*
+ * BAR0: 8- and 4-byte accesses go to the device as they are. A narrower
+ * read reads the 4 bytes around it; a narrower write is refused
+ * (-EINVAL): the device's registers take 4 and 8 bytes only.
+ */
+static int bar0_access(struct stce_device *dev, uint8_t *buf, uint64_t pos,
+		       unsigned int size, bool write)
+{
+	uint64_t v = 0;
+	int ret;
+
+	if (size >= 4) {
+		if (write) {
+			memcpy(&v, buf, size);
+			return stce_device_mmio_write(dev, 0, pos, size, v);
+		}
+		ret = stce_device_mmio_read(dev, 0, pos, size, &v);
+		if (!ret)
+			memcpy(buf, &v, size);
+		return ret;
+	}
+	if (write)
+		return -EINVAL;
+	ret = stce_device_mmio_read(dev, 0, pos & ~3ULL, 4, &v);
+	if (!ret)
+		memcpy(buf, (uint8_t *)&v + (pos & 3), size);
+	return ret;
+}
+
+ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
+		       uint64_t off, bool write)
+{
+	uint64_t index = VFIO_REGION_INDEX(off);
+	uint64_t pos = off & (VFIO_REGION_OFFSET(1) - 1), size;
+	uint8_t buf[RW_MAX];
+	size_t done = 0;
+	int ret;
+
+	if (index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+	size = region_size((unsigned int)index);
+	if (pos >= size)
+		return -EINVAL;
+	if (count > size - pos)
+		count = (size_t)(size - pos);
+	if (write) {
+		ret = vfio_copy_from_user(buf, ubuf, count);
+		if (ret)
+			return ret;
+	}
+	while (done < count) {
+		unsigned int n;
+
+		if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
+			n = access_size(pos + done, count - done, 4);
+			ret = config_access(d->dev, buf + done, pos + done, n,
+					    write);
+		} else {
+			n = access_size(pos + done, count - done, 8);
+			ret = bar0_access(d->dev, buf + done, pos + done, n,
+					  write);
+		}
+		if (ret)
+			break;
+		done += n;
+	}
+	/* As the kernel: a failure after some bytes reports those bytes. */
+	if (!done && ret)
+		return ret;
+	if (!write && done) {
+		ret = vfio_copy_to_user(ubuf, buf, done);
+		if (ret)
+			return ret;
+	}
+	return (ssize_t)done;
+}
+
+static int get_info(void *arg)
+{
+	struct vfio_device_info info;
+	const size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
+	int ret;
+
+	ret = vfio_copy_in(&info, arg, minsz);
+	if (ret)
+		return ret;
+	info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = VFIO_PCI_NUM_REGIONS;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+	return vfio_copy_to_user(arg, &info, minsz);
+}
+
+static int get_region_info(void *arg)
+{
+	struct vfio_region_info info;
+	const size_t minsz = offsetofend(struct vfio_region_info, offset);
+	int ret;
+
+	ret = vfio_copy_in(&info, arg, minsz);
+	if (ret)
+		return ret;
+	/* No VGA on this device: its index is refused, as vfio-pci does. */
+	if (info.index >= VFIO_PCI_NUM_REGIONS ||
+	    info.index == VFIO_PCI_VGA_REGION_INDEX)
+		return -EINVAL;
+	info.offset = VFIO_REGION_OFFSET(info.index);
+	info.size = region_size(info.index);
+	/*
+	 * Not mmap-able: the registers act on every access (a CMD write
+	 * runs the DMA engine), which a plain mapping cannot emulate.
+	 */
+	info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
+				 VFIO_REGION_INFO_FLAG_WRITE : 0;
+	info.cap_offset = 0;
+	return vfio_copy_to_user(arg, &info, minsz);
+}
+
+/* ---- IRQ ioctls ---------------------------------------------------- */
+
+/* Interrupts of each index: INTA; no MSI/MSI-X capability; no AER (not
+ * PCI Express); one device request interrupt. */
+static unsigned int irq_count(unsigned int index)
+{
+	switch (index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int get_irq_info(void *arg)
+{
+	struct vfio_irq_info info;
+	const size_t minsz = offsetofend(struct vfio_irq_info, count);
+	int ret;
+
+	ret = vfio_copy_in(&info, arg, minsz);
+	if (ret)
+		return ret;
+	if (info.index >= VFIO_PCI_NUM_IRQS ||
+	    info.index == VFIO_PCI_ERR_IRQ_INDEX)
+		return -EINVAL;
+	info.flags = VFIO_IRQ_INFO_EVENTFD;
+	info.count = irq_count(info.index);
+	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
+		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
+	else
+		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+	return vfio_copy_to_user(arg, &info, minsz);
+}
+
+/*
+ * Take our own reference to the user's eventfd, as eventfd_ctx_fdget:
+ * -EBADF when @fd is not open, -EINVAL when it is not an eventfd.
+ */
+static int eventfd_get(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -EBADF;
+	target[n] = 0;
+	if (strcmp(target, "anon_inode:[eventfd]"))
+		return -EINVAL;
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Replace *@slot with the user's eventfd @fd (< 0: none). */
+static int set_trigger(int *slot, int32_t fd)
+{
+	int own = -1;
+
+	if (fd >= 0) {
+		own = eventfd_get(fd);
+		if (own < 0)
+			return own;
+	}
+	close_trigger(slot);
+	*slot = own;
+	return 0;
+}
+
+struct irq_set_req {
+	struct vfio_irq_set hdr;
+	uint32_t data_type, action;
+	uint8_t data[4];	/* the one element a count-1 set carries */
+};
+
+static int intx_set(struct vfio_device_state *st, struct irq_set_req *r)
+{
+	bool on = st->intx_trigger >= 0;
+	int32_t efd;
+
+	switch (r->action) {
+	case VFIO_IRQ_SET_ACTION_MASK:
+	case VFIO_IRQ_SET_ACTION_UNMASK:
+		if (!on || r->hdr.start || r->hdr.count != 1)
+			return -EINVAL;
+		if (r->data_type == VFIO_IRQ_SET_DATA_EVENTFD)
+			return -EINVAL;	/* irqfd unmask: not offered */
+		if (r->data_type == VFIO_IRQ_SET_DATA_BOOL && !r->data[0])
+			return 0;
+		if (r->action == VFIO_IRQ_SET_ACTION_MASK) {
+			st->intx_masked = true;
+			return 0;
+		}
+		st->intx_masked = false;
+		if (st->intx_pending) {
+			st->intx_pending = false;
+			intx_fire_locked(st);
+		}
+		return 0;
+	}
+	/* TRIGGER */
+	if (on && !r->hdr.count && r->data_type == VFIO_IRQ_SET_DATA_NONE) {
+		close_trigger(&st->intx_trigger);
+		st->intx_masked = st->intx_pending = false;
+		return 0;
+	}
+	if (r->hdr.start || r->hdr.count != 1)
+		return -EINVAL;
+	if (r->data_type == VFIO_IRQ_SET_DATA_EVENTFD) {
+		memcpy(&efd, r->data, sizeof(efd));
+		if (!on)
+			st->intx_masked = st->intx_pending = false;
+		return set_trigger(&st->intx_trigger, efd);
+	}
+	/* NONE or BOOL: a test interrupt through the trigger. */
+	if (!on)
+		return -EINVAL;
+	if (r->data_type == VFIO_IRQ_SET_DATA_NONE || r->data[0])
+		intx_fire_locked(st);
+	return 0;
+}
+
+static int req_set(struct vfio_device_state *st, struct irq_set_req *r)
+{
+	int32_t efd;
+
+	if (r->action != VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -ENOTTY;
+	if (!r->hdr.count && r->data_type == VFIO_IRQ_SET_DATA_NONE) {
+		close_trigger(&st->req_trigger);
+		return 0;
+	}
+	if (r->data_type == VFIO_IRQ_SET_DATA_EVENTFD) {
+		memcpy(&efd, r->data, sizeof(efd));
+		return set_trigger(&st->req_trigger, efd);
+	}
+	if (st->req_trigger < 0)
+		return -EINVAL;
+	if (r->data_type == VFIO_IRQ_SET_DATA_NONE || r->data[0])
+		signal_eventfd(st->req_trigger);
+	return 0;
+}
+
+/* The header checks of vfio_set_irqs_validate_and_prepare. */
+static int irq_set_validate(void *arg, struct irq_set_req *r)
+{
+	const size_t minsz = offsetofend(struct vfio_irq_set, count);
+	unsigned int elem, max;
+	uint32_t flags;
+	int ret;
+
+	ret = vfio_copy_in(&r->hdr, arg, minsz);
+	if (ret)
+		return ret;
+	flags = r->hdr.flags;
+	r->data_type = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	r->action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+	if (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK |
+		      VFIO_IRQ_SET_ACTION_TYPE_MASK) ||
+	    __builtin_popcount(r->data_type) != 1 ||
+	    __builtin_popcount(r->action) != 1)
+		return -EINVAL;
+	if (r->hdr.index >= VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+	max = irq_count(r->hdr.index);
+	if (r->hdr.start >= max || r->hdr.count > max - r->hdr.start)
+		return -EINVAL;
+	elem = r->data_type == VFIO_IRQ_SET_DATA_EVENTFD ? 4 :
+	       r->data_type == VFIO_IRQ_SET_DATA_BOOL ? 1 : 0;
+	if (!elem || !r->hdr.count)
+		return 0;
+	if (r->hdr.argsz - minsz < elem * r->hdr.count)
+		return -EINVAL;
+	/* count is 1 at most here: every index has one interrupt. */
+	return vfio_copy_from_user(r->data, (const uint8_t *)arg + minsz, elem);
+}
+
+static int set_irqs(struct vfio_device_state *st, void *arg)
+{
+	struct irq_set_req r;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	ret = irq_set_validate(arg, &r);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&st->irq_lock);
+	if (r.hdr.index == VFIO_PCI_INTX_IRQ_INDEX)
+		ret = intx_set(st, &r);
+	else if (r.hdr.index == VFIO_PCI_REQ_IRQ_INDEX)
+		ret = req_set(st, &r);
+	else
+		ret = -ENOTTY;
+	pthread_mutex_unlock(&st->irq_lock);
+	return ret;
 }
 
 int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		      unsigned long request, void *arg)
 {
 	(void)host;
-	(void)d;
-	(void)arg;
 	switch (request) {
+	case VFIO_DEVICE_GET_INFO:
+		return get_info(arg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return get_region_info(arg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return get_irq_info(arg);
+	case VFIO_DEVICE_SET_IRQS:
+		return set_irqs(d->state, arg);
+	case VFIO_DEVICE_RESET:
+		stce_device_function_reset(d->dev);
+		return 0;
 	default:
 		return -ENOTTY;
 	}

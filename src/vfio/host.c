@@ -319,3 +319,123 @@ int stce_host_close(struct stce_host *host, int fd)
 	close(fd);
 	return 0;
 }
+
+/* Duplicate: @newfd (a real duplicate the caller made) now names @oldfd's
+ * object; whatever @newfd named before is released as its close would. */
+int stce_host_dup(struct stce_host *host, int oldfd, int newfd)
+{
+	struct vfio_obj *obj, *prev;
+
+	if (oldfd < 0 || oldfd >= HOST_MAX_FDS || newfd < 0 ||
+	    newfd >= HOST_MAX_FDS)
+		return vfio_ret(-EBADF);
+	if (oldfd == newfd)
+		return newfd;
+	pthread_mutex_lock(&host->lock);
+	obj = atomic_load(&host->fds[oldfd]);
+	if (!obj) {
+		pthread_mutex_unlock(&host->lock);
+		return vfio_ret(-EBADF);
+	}
+	vfio_obj_get(obj);
+	atomic_fetch_add(&host->nr_open, 1);
+	prev = atomic_exchange(&host->fds[newfd], obj);
+	pthread_mutex_unlock(&host->lock);
+	if (prev) {
+		stce_grace_synchronize(&host->grace);
+		pthread_mutex_lock(&host->lock);
+		atomic_fetch_sub(&host->nr_open, 1);
+		vfio_obj_put_locked(host, prev);
+		pthread_mutex_unlock(&host->lock);
+	}
+	return newfd;
+}
+
+/* Region access on a device descriptor; others: -EINVAL as the kernel's
+ * container and group files (no read/write). */
+static ssize_t host_rw(struct stce_host *host, int fd, void *buf,
+		       size_t count, off_t off, bool write)
+{
+	struct stce_grace_guard guard;
+	struct vfio_obj *obj;
+	ssize_t ret;
+
+	if (fd < 0 || fd >= HOST_MAX_FDS)
+		return vfio_ret(-EBADF);
+	if (off < 0)
+		return vfio_ret(-EINVAL);
+	stce_grace_read_lock(&host->grace, &guard);
+	obj = atomic_load(&host->fds[fd]);
+	if (!obj)
+		ret = -EBADF;
+	else if (obj->kind != VFIO_OBJ_DEVICE)
+		ret = -EINVAL;
+	else
+		ret = vfio_device_rw((struct vfio_device *)obj, buf, count,
+				     (uint64_t)off, write);
+	stce_grace_read_unlock(&host->grace, &guard);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
+			size_t count, off_t off)
+{
+	return host_rw(host, fd, buf, count, off, false);
+}
+
+ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
+			 size_t count, off_t off)
+{
+	return host_rw(host, fd, (void *)buf, count, off, true);
+}
+
+int stce_host_mmap_check(struct stce_host *host, int fd, off_t off)
+{
+	struct stce_grace_guard guard;
+	struct vfio_obj *obj;
+	int ret;
+
+	if (fd < 0 || fd >= HOST_MAX_FDS)
+		return vfio_ret(-EBADF);
+	stce_grace_read_lock(&host->grace, &guard);
+	obj = atomic_load(&host->fds[fd]);
+	/*
+	 * Container and group files have no mmap (ENODEV); no region of
+	 * the device is mmap-able (GET_REGION_INFO says so): EINVAL, as
+	 * vfio-pci answers for such a region.
+	 */
+	if (!obj)
+		ret = -EBADF;
+	else if (obj->kind != VFIO_OBJ_DEVICE)
+		ret = -ENODEV;
+	else
+		ret = -EINVAL;
+	stce_grace_read_unlock(&host->grace, &guard);
+	(void)off;
+	return vfio_ret(ret);
+}
+
+enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd)
+{
+	static const enum stce_host_fd_kind kinds[] = {
+		[VFIO_OBJ_CONTAINER] = STCE_HOST_FD_CONTAINER,
+		[VFIO_OBJ_GROUP] = STCE_HOST_FD_GROUP,
+		[VFIO_OBJ_DEVICE] = STCE_HOST_FD_DEVICE,
+	};
+	struct stce_grace_guard guard;
+	enum stce_host_fd_kind kind = STCE_HOST_FD_NONE;
+	struct vfio_obj *obj;
+
+	if (fd < 0 || fd >= HOST_MAX_FDS)
+		return kind;
+	stce_grace_read_lock(&host->grace, &guard);
+	obj = atomic_load(&host->fds[fd]);
+	if (obj)
+		kind = kinds[obj->kind];
+	stce_grace_read_unlock(&host->grace, &guard);
+	return kind;
+}

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <spapr_tce/container.h>
 #include <spapr_tce/vfio.h>
@@ -65,10 +66,28 @@ struct vfio_group {
 	unsigned int nr_devices;		/* open device fds */
 };
 
+/*
+ * What vfio-pci keeps once per device, whatever the number of its open
+ * descriptors: the interrupt set-up. Created by the first open, freed by
+ * the last close (host->lock); the interrupt fields under irq_lock, which
+ * nests inside the device model's own lock (the handler runs under it).
+ */
+struct vfio_device_state {
+	struct stce_device *dev;
+	unsigned int users;		/* open device objects, host->lock */
+	pthread_mutex_t irq_lock;
+	int intx_trigger;		/* our duplicate of the eventfd, or -1 */
+	bool intx_masked;		/* automasked by delivery, or MASK */
+	bool intx_pending;		/* raised while masked */
+	int req_trigger;		/* REQ eventfd (never signalled), or -1 */
+	uint64_t intx_delivered;	/* eventfd signals so far */
+};
+
 struct vfio_device {
 	struct vfio_obj obj;
 	struct stce_device *dev;
 	struct vfio_group *group;
+	struct vfio_device_state *state;
 };
 
 struct stce_host {
@@ -78,6 +97,8 @@ struct stce_host {
 	struct vfio_obj *_Atomic fds[HOST_MAX_FDS];
 	struct vfio_group *open_groups[HOST_MAX_GROUPS];	/* by PE index */
 	atomic_uint nr_open;
+	/* by platform device index; device_fd.c */
+	struct vfio_device_state *dev_state[STCE_TOPO_MAX_DEVICES];
 };
 
 /* Set errno to -@ret and return -1 when @ret < 0, else return @ret. */
@@ -116,6 +137,16 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		      unsigned long request, void *arg);
 void vfio_device_free(struct stce_host *host, struct vfio_device *d);
+
+/* Region access (pread/pwrite at the VFIO region offsets). Lock-free:
+ * the caller keeps @d alive (a grace read-side section of host->grace). */
+ssize_t vfio_device_rw(struct vfio_device *d, void *buf, size_t count,
+		       uint64_t off, bool write);
+
+/* VFIO-PCI region offsets: the index in the top bits, as vfio-pci does. */
+#define VFIO_REGION_SHIFT	40
+#define VFIO_REGION_OFFSET(index)	((uint64_t)(index) << VFIO_REGION_SHIFT)
+#define VFIO_REGION_INDEX(off)	((off) >> VFIO_REGION_SHIFT)
 
 /*
  * argsz checking as the kernel does it: copy the first @minsz bytes of

@@ -46,7 +46,7 @@ check missing-arg 2 "unknown or incomplete option '--window'" -- table-size --pa
 check extra-arg 2 "unexpected argument 'extra'" -- table-size --window 2G --page 4K extra
 check unknown-cmd 2 "unknown command 'frob'" -- frob
 check no-cmd 2 "usage: spapr-tce COMMAND" --
-check demo 0 "default 32-bit window" -- demo
+check demo-help 0 "usage: spapr-tce demo" -- demo --help
 
 echo "$fails failed"
 [ "$fails" = 0 ]

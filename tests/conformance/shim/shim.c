@@ -12,7 +12,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <spapr_tce/account.h>
 #include <spapr_tce/vfio.h>
 
 int stce_shim_open(const char *path, int flags, ...);
@@ -64,35 +63,9 @@ int stce_shim_close(int fd)
 	return close(fd);
 }
 
-/* /proc/self/status with VmLck as the kernel would count it: locked_vm. */
-static FILE *status_with_locked_vm(const char *mode)
-{
-	FILE *in = fopen("/proc/self/status", mode), *out;
-	char line[512];
-
-	if (!in)
-		return NULL;
-	out = tmpfile();
-	if (!out) {
-		fclose(in);
-		return NULL;
-	}
-	while (fgets(line, sizeof(line), in)) {
-		if (!strncmp(line, "VmLck:", 6))
-			fprintf(out, "VmLck:\t%8llu kB\n",
-				(unsigned long long)(stce_account_locked_pages() *
-						     stce_host_page_size() / 1024));
-		else
-			fputs(line, out);
-	}
-	fclose(in);
-	rewind(out);
-	return out;
-}
-
 FILE *stce_shim_fopen(const char *path, const char *mode)
 {
 	if (path && !strcmp(path, "/proc/self/status"))
-		return status_with_locked_vm(mode);
+		return stce_proc_status_open();
 	return fopen(path, mode);
 }

@@ -1,0 +1,64 @@
+#!/bin/sh
+# spapr-tce info, trace and demo.
+# Usage: test_cli.sh SPAPR_TCE_CLI SPAPR_V1_EXAMPLE EEH_EXAMPLE
+cli=$1 v1=$2 eeh=$3
+fails=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+check() {	# check NAME EXPECTED_EXIT EXPECTED_OUTPUT_SUBSTRING -- ARGS...
+	name=$1 want_rc=$2 want_out=$3
+	shift 4
+	out=$("$cli" "$@" 2>&1)
+	rc=$?
+	if [ "$rc" != "$want_rc" ]; then
+		echo "FAIL $name: exit $rc, wanted $want_rc: $out" | head -40
+		fails=$((fails + 1))
+		return
+	fi
+	case $out in
+	*"$want_out"*) echo "ok   $name" ;;
+	*) echo "FAIL $name: output lacks '$want_out':"; echo "$out" | head -40
+	   fails=$((fails + 1)) ;;
+	esac
+}
+
+check info 0 "PE 0 (IOMMU group 0, /dev/vfio/0)" -- info
+check info-device 0 "0000:00:01.0  1014:daa0" -- info
+check info-json 0 '"group": 1, "phb": 0' -- info --json
+check info-arg 2 "unexpected argument 'x'" -- info x
+check info-preload 0 "libspapr-tce-preload.so" -- info
+printf 'phb 0\npe 5 phb=0\ndevice 0000:00:03.0 pe=5\n' > "$T/topo"
+SPAPR_TCE_TOPOLOGY=$T/topo check info-topology 0 "IOMMU group 5" -- info
+SPAPR_TCE_TOPOLOGY=$T/missing check info-bad-topology 2 "missing" -- info
+
+check trace-open 0 'open("/dev/vfio/vfio", O_RDWR|O_CLOEXEC) = ' -- trace -- "$v1"
+check trace-set-iommu 0 'VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU) = 0' -- trace -- "$v1"
+check trace-map 0 'VFIO_IOMMU_MAP_DMA, {argsz=32, flags=READ|WRITE, vaddr=0x' -- trace -- "$v1"
+check trace-info 0 'dma32_window_size=0x80000000' -- trace -- "$v1"
+check trace-region 0 'VFIO_DEVICE_GET_REGION_INFO, {argsz=32, index=0, flags=0x3, size=0x1000' -- trace -- "$v1"
+check trace-pwrite 0 'pwrite(' -- trace -- "$v1"
+check trace-irq 0 'VFIO_DEVICE_SET_IRQS, {argsz=24, flags=0x24, index=0, start=0, count=1, data=[' -- trace -- "$v1"
+check trace-output 0 'spapr-v1: OK' -- trace -- "$v1"
+check trace-file 0 'eeh: OK' -- trace -o "$T/trace.log" -- "$eeh"
+if grep -q 'op=VFIO_EEH_PE_GET_STATE}) = 2' "$T/trace.log" &&
+   grep -q 'pread(.*<device>, CONFIG+0x0, 4) = 4' "$T/trace.log"; then
+	echo "ok   trace-file-content"
+else
+	echo "FAIL trace-file-content:"; head -20 "$T/trace.log"; fails=$((fails + 1))
+fi
+check trace-none 2 "no program to run" -- trace
+check trace-bad-opt 2 "unknown option '-x'" -- trace -x prog
+check trace-missing 127 "No such file" -- trace -- /nonexistent/prog
+
+check demo-small 0 "released         everything" -- demo --guest-mem 16M --vcpus 3
+check demo-4k 0 "TCEs mapped      4096 by 2 vCPUs" -- demo --guest-mem 16M --page 4K
+check demo-json 0 '"recovered": true, "released": true' -- demo --guest-mem 8M --json
+check demo-fault 0 "faults           1 (outside every window), recovered: yes" -- demo --guest-mem 8M
+check demo-vcpus 2 "--vcpus: '0'" -- demo --vcpus 0
+check demo-page 2 "--page: 4K, 64K, 2M or 1G" -- demo --page 8K
+check demo-mem 2 "--guest-mem: a multiple" -- demo --guest-mem 1000
+check demo-arg 2 "unexpected argument 'x'" -- demo x
+
+echo "$fails failed"
+[ "$fails" = 0 ]

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The device file through the host API (no preload): GET_INFO,
+ * GET_REGION_INFO, region read/write, IRQ info and eventfd delivery,
+ * RESET; and the host additions the preload library uses (dup, fd kind,
+ * mmap refusal, /proc/self/status).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/vfio.h>
+
+#include <spapr_tce/account.h>
+#include <spapr_tce/device.h>
+#include <spapr_tce/vfio.h>
+
+#define MEM		(1u << 20)
+#define CFG		((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
+#define BAR0		((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
+
+struct fx {
+	struct stce_host *h;
+	int c, g, d;
+	uint8_t *ram, *map;
+	uint64_t bus;
+};
+
+static int setup(void **state)
+{
+	struct vfio_iommu_spapr_register_memory reg = { .argsz = sizeof(reg) };
+	struct vfio_iommu_spapr_tce_create cr = { .argsz = sizeof(cr) };
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(stce_host_create(NULL, &f->h), 0);
+	f->c = stce_host_open(f->h, "/dev/vfio/vfio", O_RDWR);
+	f->g = stce_host_open(f->h, "/dev/vfio/0", O_RDWR);
+	assert_true(f->c >= 0 && f->g >= 0);
+	assert_int_equal(stce_host_ioctl(f->h, f->g, VFIO_GROUP_SET_CONTAINER, &f->c), 0);
+	assert_int_equal(stce_host_ioctl(f->h, f->c, VFIO_SET_IOMMU,
+					 (void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
+	f->map = mmap(NULL, 2 * MEM, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->map != MAP_FAILED);
+	f->ram = (uint8_t *)(((uintptr_t)f->map + MEM - 1) & ~(uintptr_t)(MEM - 1));
+	memset(f->ram, 0x5a, MEM);
+	reg.vaddr = (uintptr_t)f->ram;
+	reg.size = MEM;
+	assert_int_equal(stce_host_ioctl(f->h, f->c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &reg), 0);
+	cr.page_shift = 16;
+	cr.window_size = MEM;
+	cr.levels = 1;
+	assert_int_equal(stce_host_ioctl(f->h, f->c, VFIO_IOMMU_SPAPR_TCE_CREATE, &cr), 0);
+	f->bus = cr.start_addr;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	map.vaddr = (uintptr_t)f->ram;
+	map.iova = f->bus;
+	map.size = MEM;
+	assert_int_equal(stce_host_ioctl(f->h, f->c, VFIO_IOMMU_MAP_DMA, &map), 0);
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	assert_true(f->d >= 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	stce_host_destroy(f->h);
+	munmap(f->map, 2 * MEM);
+	free(f);
+	return 0;
+}
+
+static int dioctl(struct fx *f, unsigned long req, void *arg)
+{
+	errno = 0;
+	return stce_host_ioctl(f->h, f->d, req, arg);
+}
+
+static uint64_t bar_rd(struct fx *f, uint64_t reg)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 8, BAR0 + (off_t)reg), 8);
+	return v;
+}
+
+static void bar_wr(struct fx *f, uint64_t reg, uint64_t v)
+{
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &v, 8, BAR0 + (off_t)reg), 8);
+}
+
+static void bus_master(struct fx *f)
+{
+	uint16_t cmd = STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER;
+
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
+}
+
+static void run_cmd(struct fx *f, uint64_t cmd, uint64_t dst, uint64_t len)
+{
+	bar_wr(f, STCE_DMATEST_REG_DST, dst);
+	bar_wr(f, STCE_DMATEST_REG_LEN, len);
+	bar_wr(f, STCE_DMATEST_REG_PATTERN, 0x77);
+	bar_wr(f, STCE_DMATEST_REG_CMD, cmd);
+}
+
+/* ---- GET_INFO / GET_REGION_INFO ------------------------------------ */
+
+static void test_get_info(void **state)
+{
+	struct fx *f = *state;
+	struct vfio_device_info i = { .argsz = sizeof(i) };
+
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_INFO, &i), 0);
+	assert_int_equal(i.flags, VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET);
+	assert_int_equal(i.num_regions, VFIO_PCI_NUM_REGIONS);
+	assert_int_equal(i.num_irqs, VFIO_PCI_NUM_IRQS);
+	i.argsz = offsetof(struct vfio_device_info, num_irqs);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_INFO, &i), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_INFO, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(dioctl(f, 0x1234, NULL), -1);
+	assert_int_equal(errno, ENOTTY);
+}
+
+static void test_region_info(void **state)
+{
+	struct fx *f = *state;
+	struct vfio_region_info r;
+
+	for (unsigned int idx = 0; idx < VFIO_PCI_NUM_REGIONS + 2; idx++) {
+		memset(&r, 0xa5, sizeof(r));
+		r.argsz = sizeof(r);
+		r.index = idx;
+		if (idx == VFIO_PCI_VGA_REGION_INDEX || idx >= VFIO_PCI_NUM_REGIONS) {
+			assert_int_equal(dioctl(f, VFIO_DEVICE_GET_REGION_INFO, &r), -1);
+			assert_int_equal(errno, EINVAL);
+			continue;
+		}
+		assert_int_equal(dioctl(f, VFIO_DEVICE_GET_REGION_INFO, &r), 0);
+		assert_int_equal(r.offset, (uint64_t)idx << 40);
+		assert_int_equal(r.cap_offset, 0);
+		if (idx == VFIO_PCI_CONFIG_REGION_INDEX || idx == VFIO_PCI_BAR0_REGION_INDEX) {
+			assert_int_equal(r.size, idx ? STCE_PCI_CONFIG_SIZE : STCE_DMATEST_BAR0_SIZE);
+			assert_int_equal(r.flags, VFIO_REGION_INFO_FLAG_READ |
+						  VFIO_REGION_INFO_FLAG_WRITE);
+		} else {
+			assert_int_equal(r.size, 0);
+			assert_int_equal(r.flags, 0);
+		}
+	}
+	r.argsz = offsetof(struct vfio_region_info, offset);
+	r.index = 0;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_REGION_INFO, &r), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+/* ---- region access ------------------------------------------------- */
+
+static void test_config_rw(void **state)
+{
+	struct fx *f = *state;
+	uint8_t b[16];
+	uint32_t id;
+	uint16_t cmd;
+
+	assert_int_equal(stce_host_pread(f->h, f->d, &id, 4, CFG), 4);
+	assert_int_equal(id, STCE_DMATEST_VENDOR | ((uint32_t)STCE_DMATEST_DEVICE << 16));
+	/* Odd sizes and alignments are split: 3 bytes at 1. */
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 3, CFG + 1), 3);
+	assert_int_equal(b[0], STCE_DMATEST_VENDOR >> 8);
+	assert_int_equal(b[1], STCE_DMATEST_DEVICE & 0xff);
+	/* Clipped at the end; past it EINVAL. */
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 16, CFG + 252), 4);
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 4, CFG + 256), -1);
+	assert_int_equal(errno, EINVAL);
+	cmd = STCE_PCI_COMMAND_MASTER;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
+	cmd = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
+	assert_int_equal(cmd, STCE_PCI_COMMAND_MASTER);
+	/* A bad buffer is EFAULT, both ways. */
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, (void *)8, 4, CFG), -1);
+	assert_int_equal(errno, EFAULT);
+	errno = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, (void *)8, 4, CFG), -1);
+	assert_int_equal(errno, EFAULT);
+}
+
+static void test_region_errors(void **state)
+{
+	struct fx *f = *state;
+	uint64_t v;
+
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 8, (off_t)1 << 40), -1);
+	assert_int_equal(errno, EINVAL);	/* BAR1: empty */
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 8, (off_t)9 << 40), -1);
+	assert_int_equal(errno, EINVAL);	/* no such region */
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 8, -1), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->c, &v, 8, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* the container has no regions */
+	errno = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->g, &v, 8, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, 0, &v, 8, 0), -1);
+	assert_int_equal(errno, EBADF);
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, -1, &v, 8, 0), -1);
+	assert_int_equal(errno, EBADF);
+}
+
+static void test_bar0_rw(void **state)
+{
+	struct fx *f = *state;
+	uint32_t lo = 0, hi = 0;
+	uint16_t half = 0;
+	uint8_t byte = 1;
+
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
+	assert_int_equal(stce_host_pread(f->h, f->d, &lo, 4, BAR0), 4);
+	assert_int_equal(stce_host_pread(f->h, f->d, &hi, 4, BAR0 + 4), 4);
+	assert_int_equal(((uint64_t)hi << 32) | lo, STCE_DMATEST_ID);
+	assert_int_equal(stce_host_pread(f->h, f->d, &half, 2, BAR0 + 2), 2);
+	assert_int_equal(half, (uint16_t)(STCE_DMATEST_ID >> 16));
+	errno = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &byte, 1, BAR0 + STCE_DMATEST_REG_SRC), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &lo, 4, BAR0 + 4096), -1);
+	assert_int_equal(errno, EINVAL);
+	/* A DMA command through pwrite, reaching the mapped memory. */
+	bus_master(f);
+	run_cmd(f, STCE_DMATEST_CMD_FILL, f->bus, 4096);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_STATUS), STCE_DMATEST_STATUS_DONE);
+	assert_int_equal(f->ram[4095], 0x77);
+	assert_int_equal(f->ram[4096], 0x5a);
+}
+
+static void test_frozen_reads_all_ones(void **state)
+{
+	struct fx *f = *state;
+	uint32_t vendor;
+
+	bus_master(f);
+	run_cmd(f, STCE_DMATEST_CMD_FILL, f->bus + MEM, 4096);	/* outside */
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), UINT64_MAX);
+	assert_int_equal(stce_host_pread(f->h, f->d, &vendor, 4, CFG), 4);
+	assert_int_equal(vendor, UINT32_MAX);
+}
+
+/* ---- interrupts ---------------------------------------------------- */
+
+static void test_irq_info(void **state)
+{
+	struct fx *f = *state;
+	struct vfio_irq_info i = { .argsz = sizeof(i) };
+
+	i.index = VFIO_PCI_INTX_IRQ_INDEX;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_IRQ_INFO, &i), 0);
+	assert_int_equal(i.count, 1);
+	assert_int_equal(i.flags, VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+				  VFIO_IRQ_INFO_AUTOMASKED);
+	i.index = VFIO_PCI_MSI_IRQ_INDEX;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_IRQ_INFO, &i), 0);
+	assert_int_equal(i.count, 0);
+	assert_int_equal(i.flags, VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE);
+	i.index = VFIO_PCI_REQ_IRQ_INDEX;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_IRQ_INFO, &i), 0);
+	assert_int_equal(i.count, 1);
+	i.index = VFIO_PCI_ERR_IRQ_INDEX;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_IRQ_INFO, &i), -1);
+	assert_int_equal(errno, EINVAL);
+	i.index = VFIO_PCI_NUM_IRQS;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_IRQ_INFO, &i), -1);
+	assert_int_equal(errno, EINVAL);
+	i.argsz = 12;
+	i.index = 0;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_IRQ_INFO, &i), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+struct irq_req {
+	struct vfio_irq_set s;
+	int32_t fd;
+};
+
+static int set_irqs(struct fx *f, uint32_t flags, uint32_t index, uint32_t count,
+		    int32_t fd)
+{
+	struct irq_req r = {
+		.s = { .argsz = sizeof(r), .flags = flags, .index = index,
+		       .start = 0, .count = count },
+		.fd = fd,
+	};
+
+	return dioctl(f, VFIO_DEVICE_SET_IRQS, &r);
+}
+
+#define TRIG_EFD	(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER)
+#define UNMASK		(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK)
+
+static void test_set_irqs_errors(void **state)
+{
+	struct fx *f = *state;
+	int efd = eventfd(0, EFD_NONBLOCK), pipefd[2];
+	struct irq_req r = { .s = { .argsz = 16, .flags = TRIG_EFD, .count = 1 } };
+
+	assert_int_equal(pipe(pipefd), 0);
+	static const uint32_t bad_flags[] = {
+		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+		VFIO_IRQ_SET_DATA_NONE,
+		VFIO_IRQ_SET_ACTION_TRIGGER,
+		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK,
+		TRIG_EFD | (1u << 6),
+	};
+	for (size_t i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
+		assert_int_equal(set_irqs(f, bad_flags[i], 0, 1, efd), -1);
+		assert_int_equal(errno, EINVAL);
+	}
+	assert_int_equal(set_irqs(f, TRIG_EFD, VFIO_PCI_MSI_IRQ_INDEX, 1, efd), -1);
+	assert_int_equal(errno, EINVAL);	/* no MSI */
+	assert_int_equal(set_irqs(f, TRIG_EFD, VFIO_PCI_NUM_IRQS, 1, efd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 2, efd), -1);
+	assert_int_equal(errno, EINVAL);	/* one INTx */
+	assert_int_equal(dioctl(f, VFIO_DEVICE_SET_IRQS, &r), -1);
+	assert_int_equal(errno, EINVAL);	/* argsz without room for the fd */
+	r.s.argsz = 8;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_SET_IRQS, &r), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_SET_IRQS, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, pipefd[0]), -1);
+	assert_int_equal(errno, EINVAL);	/* not an eventfd */
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, 9999), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(set_irqs(f, UNMASK, 0, 1, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* INTx not enabled */
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+				  0, 1, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* loopback without a trigger */
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
+				  VFIO_PCI_REQ_IRQ_INDEX, 1, 0), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+				  0, 1, efd), -1);
+	assert_int_equal(errno, EINVAL);
+	close(efd);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+static uint64_t efd_count(int efd)
+{
+	uint64_t n = 0;
+
+	if (read(efd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+static void test_intx_delivery(void **state)
+{
+	struct fx *f = *state;
+	int efd = eventfd(0, EFD_NONBLOCK);
+
+	bus_master(f);
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
+	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_int_equal(efd_count(efd), 1);
+	/* Automasked: the next completion waits for UNMASK. */
+	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(set_irqs(f, UNMASK, 0, 1, 0), 0);
+	assert_int_equal(efd_count(efd), 1);
+	/* A command without the IRQ bit raises nothing. */
+	assert_int_equal(set_irqs(f, UNMASK, 0, 1, 0), 0);
+	run_cmd(f, STCE_DMATEST_CMD_FILL, f->bus, 64);
+	assert_int_equal(efd_count(efd), 0);
+	/* MASK holds it back; BOOL false unmasks nothing. */
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
+				  0, 1, 0), 0);
+	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK,
+				  0, 1, 0), 0);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK,
+				  0, 1, 1), 0);
+	assert_int_equal(efd_count(efd), 1);
+	/* Loopback trigger. */
+	assert_int_equal(set_irqs(f, UNMASK, 0, 1, 0), 0);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+				  0, 1, 0), 0);
+	assert_int_equal(efd_count(efd), 1);
+	/* Disabled: count 0; nothing arrives any more. */
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+				  0, 0, 0), 0);
+	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_int_equal(efd_count(efd), 0);
+	/* The user's eventfd was duplicated: closing ours is harmless. */
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, -1), 0);
+	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_int_equal(efd_count(efd), 0);
+	close(efd);
+}
+
+static void test_req_irq(void **state)
+{
+	struct fx *f = *state;
+	int efd = eventfd(0, EFD_NONBLOCK);
+
+	assert_int_equal(set_irqs(f, TRIG_EFD, VFIO_PCI_REQ_IRQ_INDEX, 1, efd), 0);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+				  VFIO_PCI_REQ_IRQ_INDEX, 1, 0), 0);
+	assert_int_equal(efd_count(efd), 1);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+				  VFIO_PCI_REQ_IRQ_INDEX, 0, 0), 0);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+				  VFIO_PCI_REQ_IRQ_INDEX, 1, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	close(efd);
+}
+
+/* Closing the last device file turns interrupts and bus mastering off. */
+static void test_last_close_disables(void **state)
+{
+	struct fx *f = *state;
+	int efd = eventfd(0, EFD_NONBLOCK), d2;
+	uint16_t cmd = 0xffff;
+
+	bus_master(f);
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	assert_true(d2 >= 0);
+	assert_int_equal(stce_host_close(f->h, f->d), 0);
+	/* Another file still open: the set-up stays. */
+	f->d = d2;
+	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_int_equal(efd_count(efd), 1);
+	assert_int_equal(stce_host_close(f->h, f->d), 0);
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	assert_true(f->d >= 0);
+	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
+	assert_int_equal(cmd, 0);
+	bus_master(f);
+	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_STATUS), STCE_DMATEST_STATUS_DONE);
+	assert_int_equal(efd_count(efd), 0);
+	close(efd);
+}
+
+static void test_reset(void **state)
+{
+	struct fx *f = *state;
+	uint16_t cmd = 0;
+
+	bus_master(f);
+	bar_wr(f, STCE_DMATEST_REG_SRC, 0x1234);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0x1234);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_RESET, NULL), 0);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0);
+	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
+	assert_int_equal(cmd, STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
+}
+
+/* ---- host additions ------------------------------------------------ */
+
+static void test_dup(void **state)
+{
+	struct fx *f = *state;
+	unsigned int open_before = stce_host_open_fds(f->h);
+	int g2 = dup(f->g), c2 = fcntl(f->c, F_DUPFD_CLOEXEC, 0), status_ret;
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+
+	assert_int_equal(stce_host_dup(f->h, f->g, g2), g2);
+	assert_int_equal(stce_host_dup(f->h, f->c, c2), c2);
+	assert_int_equal(stce_host_open_fds(f->h), open_before + 2);
+	assert_int_equal(stce_host_fd_kind(f->h, g2), STCE_HOST_FD_GROUP);
+	/* Closing the original keeps the object: same group, same container. */
+	assert_int_equal(stce_host_close(f->h, f->g), 0);
+	f->g = g2;
+	status_ret = stce_host_ioctl(f->h, g2, VFIO_GROUP_GET_STATUS, &st);
+	assert_int_equal(status_ret, 0);
+	assert_true(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
+	errno = 0;
+	assert_int_equal(stce_host_open(f->h, "/dev/vfio/0", O_RDWR), -1);
+	assert_int_equal(errno, EBUSY);		/* still open through g2 */
+	assert_int_equal(stce_host_ioctl(f->h, c2, VFIO_CHECK_EXTENSION,
+					 (void *)(uintptr_t)VFIO_EEH), 1);
+	/* dup2 onto a host descriptor releases what it named. */
+	assert_int_equal(stce_host_dup(f->h, f->c, c2), c2);
+	assert_int_equal(stce_host_close(f->h, c2), 0);
+	/* Errors. */
+	errno = 0;
+	assert_int_equal(stce_host_dup(f->h, 0, 100), -1);
+	assert_int_equal(errno, EBADF);
+	errno = 0;
+	assert_int_equal(stce_host_dup(f->h, f->c, -1), -1);
+	assert_int_equal(errno, EBADF);
+	errno = 0;
+	assert_int_equal(stce_host_dup(f->h, -1, 5), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(stce_host_dup(f->h, f->c, f->c), f->c);
+	assert_int_equal(stce_host_open_fds(f->h), open_before);
+}
+
+static void test_kind_and_mmap(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(stce_host_fd_kind(f->h, f->c), STCE_HOST_FD_CONTAINER);
+	assert_int_equal(stce_host_fd_kind(f->h, f->g), STCE_HOST_FD_GROUP);
+	assert_int_equal(stce_host_fd_kind(f->h, f->d), STCE_HOST_FD_DEVICE);
+	assert_int_equal(stce_host_fd_kind(f->h, 0), STCE_HOST_FD_NONE);
+	assert_int_equal(stce_host_fd_kind(f->h, -3), STCE_HOST_FD_NONE);
+	assert_int_equal(stce_host_mmap_check(f->h, f->c, 0), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(stce_host_mmap_check(f->h, f->d, BAR0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(stce_host_mmap_check(f->h, 0, 0), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(stce_host_mmap_check(f->h, 1 << 20, 0), -1);
+	assert_int_equal(errno, EBADF);
+}
+
+static void test_proc_status(void **state)
+{
+	char line[256];
+	long kb = -1;
+	FILE *s = stce_proc_status_open();
+
+	(void)state;
+	assert_non_null(s);
+	while (fgets(line, sizeof(line), s))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(s);
+	/* The fixture registered 1 MiB and made tables: all of it shows. */
+	assert_int_equal(kb, (long)(stce_account_locked_pages() * stce_host_page_size() / 1024));
+	assert_true(kb >= (long)(MEM / 1024));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_get_info),
+		T(test_region_info),
+		T(test_config_rw),
+		T(test_region_errors),
+		T(test_bar0_rw),
+		T(test_frozen_reads_all_ones),
+		T(test_irq_info),
+		T(test_set_irqs_errors),
+		T(test_intx_delivery),
+		T(test_req_irq),
+		T(test_last_close_disables),
+		T(test_reset),
+		T(test_dup),
+		T(test_kind_and_mmap),
+		T(test_proc_status),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
