@@ -132,6 +132,18 @@ int stce_pe_set_window(struct stce_pe *pe, unsigned int num,
 		       struct stce_table *table);
 
 /*
+ * Program every window at once: @tables[num] as window num (NULL: leave
+ * the slot empty; at least one table). Every table is checked and every
+ * allocation made first, so a failure changes nothing; then all windows
+ * appear in one step that no DMA can split: a DMA sees either none of
+ * them or all of them (a window-set sequence count read by the DMA side).
+ * -EPERM: not user-owned. -EINVAL: as stce_pe_set_window, or no table.
+ * -EBUSY: a slot to be set is in use. -ENOMEM.
+ */
+int stce_pe_set_windows(struct stce_pe *pe,
+			struct stce_table *const tables[STCE_PE_MAX_WINDOWS]);
+
+/*
  * Take window @num off the bus; on return no DMA can reach the table any
  * more (the grace period of stce_pe_tce_kill() has passed), so its owner
  * may clear and destroy it. A window the PE created itself

@@ -333,24 +333,17 @@ static bool caps_compatible(const struct stce_pe *a, const struct stce_pe *b)
 	return !memcmp(&ca, &cb, sizeof(ca));
 }
 
-/* Program every window into @pe; on failure unset what was set. */
+/* Program every window into @pe in one step (none on failure). */
 static int set_all_windows(struct stce_container *c, struct stce_pe *pe)
 {
-	for (unsigned int num = 0; num < STCE_PE_MAX_WINDOWS; num++) {
-		struct stce_table *t = atomic_load(&c->tables[num]);
-		int ret;
+	struct stce_table *t[STCE_PE_MAX_WINDOWS];
+	bool any = false;
 
-		if (!t)
-			continue;
-		ret = stce_pe_set_window(pe, num, t);
-		if (ret) {
-			for (unsigned int i = 0; i < num; i++)
-				if (stce_pe_window_table(pe, i))
-					stce_pe_unset_window(pe, i);
-			return ret;
-		}
+	for (unsigned int num = 0; num < STCE_PE_MAX_WINDOWS; num++) {
+		t[num] = atomic_load(&c->tables[num]);
+		any |= t[num] != NULL;
 	}
-	return 0;
+	return any ? stce_pe_set_windows(pe, t) : 0;
 }
 
 static int attach_locked(struct stce_container *c, struct stce_pe *pe)
@@ -404,12 +397,13 @@ static int detach_locked(struct stce_container *c, struct stce_pe *pe)
 
 	if (slot < 0)
 		return slot;
-	for (unsigned int num = 0; num < STCE_PE_MAX_WINDOWS; num++)
-		if (stce_pe_window_table(pe, num))
-			stce_pe_unset_window(pe, num);
+	/*
+	 * Releasing the PE takes every window off in one step and waits out
+	 * its DMAs; only then may the kill hook stop covering it.
+	 */
+	stce_pe_release_ownership(pe);
 	atomic_store(&c->groups[slot], NULL);
 	c->nr_groups--;
-	stce_pe_release_ownership(pe);
 	return 0;
 }
 

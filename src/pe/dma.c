@@ -75,6 +75,30 @@ static inline bool dma_blocked(const struct stce_pe *pe)
 	       (PE_EEH_DMA_FROZEN | PE_EEH_RESET);
 }
 
+/*
+ * The windows for one DMA: a consistent set, never one window of a change
+ * made with stce_pe_set_windows() and not the other (the set's sequence
+ * count is odd while it changes, and moves when it is done).
+ */
+static inline void load_windows(struct stce_pe *pe,
+				struct pe_window **win)
+{
+	unsigned int seq;
+
+	for (;;) {
+		seq = atomic_load_explicit(&pe->win_seq, memory_order_acquire);
+		for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
+			win[i] = atomic_load_explicit(&pe->win[i],
+						      memory_order_acquire);
+		atomic_thread_fence(memory_order_acquire);
+		if (!(seq & 1) &&
+		    seq == atomic_load_explicit(&pe->win_seq,
+						memory_order_relaxed))
+			return;
+		sched_yield();
+	}
+}
+
 /* The first window covering @iova among those loaded for this DMA. */
 static inline const struct pe_window *
 window_of(struct pe_window *const *win, uint64_t iova)
@@ -121,9 +145,7 @@ dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
 {
 	struct pe_window *win[STCE_PE_MAX_WINDOWS];
 
-	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
-		win[i] = atomic_load_explicit(&pe->win[i],
-					      memory_order_acquire);
+	load_windows(pe, win);
 	while (len) {
 		const struct pe_window *w = window_of(win, iova);
 		const _Atomic uint64_t *run;

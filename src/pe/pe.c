@@ -140,6 +140,30 @@ static void window_unpublish(struct stce_pe *pe, unsigned int num)
 	stce_free(w);
 }
 
+static void win_seq_begin(struct stce_pe *pe);
+static void win_seq_end(struct stce_pe *pe);
+
+/* Take every window off the bus in one step, then wait out the DMAs. */
+static void windows_unpublish_all(struct stce_pe *pe)
+{
+	struct pe_window *w[STCE_PE_MAX_WINDOWS];
+
+	win_seq_begin(pe);
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		w[i] = atomic_load(&pe->win[i]);
+		atomic_store_explicit(&pe->win[i], NULL, memory_order_relaxed);
+	}
+	win_seq_end(pe);
+	pe_synchronize(pe);
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		if (!w[i] || w[i] == &pe->platform_win)
+			continue;
+		if (w[i]->pe_owned)
+			stce_table_destroy(w[i]->table);
+		stce_free(w[i]);
+	}
+}
+
 void stce_pe_destroy(struct stce_pe *pe)
 {
 	if (!pe)
@@ -263,6 +287,72 @@ int stce_pe_set_window(struct stce_pe *pe, unsigned int num,
 
 	pthread_mutex_lock(&pe->lock);
 	ret = set_window_locked(pe, num, table, false);
+	pthread_mutex_unlock(&pe->lock);
+	return ret;
+}
+
+/* Writers of several windows at once bracket the stores with this. */
+static void win_seq_begin(struct stce_pe *pe)
+{
+	atomic_fetch_add_explicit(&pe->win_seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static void win_seq_end(struct stce_pe *pe)
+{
+	atomic_fetch_add_explicit(&pe->win_seq, 1, memory_order_release);
+}
+
+int stce_pe_set_windows(struct stce_pe *pe,
+			struct stce_table *const tables[STCE_PE_MAX_WINDOWS])
+{
+	struct pe_window *w[STCE_PE_MAX_WINDOWS] = { NULL };
+	unsigned int num, n = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&pe->lock);
+	if (!pe->user_owned) {
+		ret = -EPERM;
+		goto out;
+	}
+	for (num = 0; num < STCE_PE_MAX_WINDOWS; num++) {
+		if (!tables[num])
+			continue;
+		n++;
+		if (num >= pe->caps.max_windows ||
+		    !table_fits(pe, num, tables[num])) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (atomic_load(&pe->win[num])) {
+			ret = -EBUSY;
+			goto out;
+		}
+	}
+	if (!n) {
+		ret = -EINVAL;
+		goto out;
+	}
+	for (num = 0; num < STCE_PE_MAX_WINDOWS; num++) {
+		if (!tables[num])
+			continue;
+		w[num] = stce_zalloc(sizeof(*w[num]));
+		if (!w[num]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		window_fill(w[num], tables[num], false);
+	}
+	win_seq_begin(pe);
+	for (num = 0; num < STCE_PE_MAX_WINDOWS; num++)
+		if (w[num])
+			atomic_store_explicit(&pe->win[num], w[num],
+					      memory_order_release);
+	win_seq_end(pe);
+	memset(w, 0, sizeof(w));
+out:
+	for (num = 0; num < STCE_PE_MAX_WINDOWS; num++)
+		stce_free(w[num]);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }
@@ -441,8 +531,7 @@ int stce_pe_release_ownership(struct stce_pe *pe)
 		ret = -EINVAL;
 		goto out;
 	}
-	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
-		window_unpublish(pe, i);
+	windows_unpublish_all(pe);
 	pe->user_owned = false;
 	atomic_store(&pe->win[0], &pe->platform_win);
 out:

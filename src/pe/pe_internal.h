@@ -36,6 +36,8 @@ struct pe_window {
 struct stce_pe {
 	/* Read by every DMA: keep together. */
 	struct pe_window *_Atomic win[STCE_PE_MAX_WINDOWS];
+	/* Odd while several windows change together (see dma.c ctx_load). */
+	_Atomic unsigned int win_seq;
 	_Atomic unsigned int eeh;
 
 	unsigned int group;
