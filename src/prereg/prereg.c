@@ -59,10 +59,21 @@ struct stce_region {
 	_Atomic unsigned long users;	/* written under reg_lock */
 };
 
+/*
+ * The index: regions sorted by address, with each one's range kept beside
+ * its pointer, so a binary search reads one contiguous array and touches
+ * a region only once it has found it (4096 regions: 96 KiB of keys).
+ */
+struct region_key {
+	uint64_t ua;
+	uint64_t size;
+	struct stce_region *r;
+};
+
 struct region_array {
 	size_t nr;
 	size_t cap;
-	struct stce_region *r[];
+	struct region_key e[];
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -98,7 +109,7 @@ static size_t array_lower_bound(const struct region_array *a, uint64_t addr)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (a->r[mid]->ua < addr)
+		if (a->e[mid].ua < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -115,12 +126,12 @@ static struct stce_region *array_find(const struct region_array *a,
 	if (!a || !a->nr)
 		return NULL;
 	i = array_lower_bound(a, addr);
-	if (i < a->nr && a->r[i]->ua == addr)
-		return a->r[i];
+	if (i < a->nr && a->e[i].ua == addr)
+		return a->e[i].r;
 	if (!i)
 		return NULL;
-	if (addr - a->r[i - 1]->ua < a->r[i - 1]->size)
-		return a->r[i - 1];
+	if (addr - a->e[i - 1].ua < a->e[i - 1].size)
+		return a->e[i - 1].r;
 	return NULL;
 }
 
@@ -231,8 +242,8 @@ static void remove_locked(struct stce_region *r)
 		/* The spare always has room for one region less. */
 		assert(next && next->cap >= cur->nr - 1);
 		for (i = 0; i < cur->nr; i++)
-			if (cur->r[i] != r)
-				next->r[j++] = cur->r[i];
+			if (cur->e[i].r != r)
+				next->e[j++] = cur->e[i];
 		next->nr = j;
 	}
 	publish_locked(next);
@@ -379,10 +390,10 @@ static int find_slot_locked(uint64_t ua, uint64_t size,
 	struct stce_region *hit = NULL;
 	size_t i = array_lower_bound(a, ua);
 
-	if (i < (a ? a->nr : 0) && a->r[i]->ua <= last)
-		hit = a->r[i];
-	else if (i > 0 && region_last(a->r[i - 1]) >= ua)
-		hit = a->r[i - 1];
+	if (i < (a ? a->nr : 0) && a->e[i].ua <= last)
+		hit = a->e[i].r;
+	else if (i > 0 && region_last(a->e[i - 1].r) >= ua)
+		hit = a->e[i - 1].r;
 	*found = NULL;
 	*pos = i;
 	if (!hit)
@@ -404,7 +415,7 @@ static struct region_array *array_for_insert(size_t nr)
 	if (spare && spare->cap >= nr + 1)
 		return spare;
 	cap = nr < 4 ? 8 : 2 * nr;
-	a = stce_zalloc(sizeof(*a) + cap * sizeof(a->r[0]));
+	a = stce_zalloc(sizeof(*a) + cap * sizeof(a->e[0]));
 	if (a)
 		a->cap = cap;
 	return a;
@@ -417,11 +428,11 @@ static void insert_locked(struct region_array *next, struct stce_region *r,
 	size_t nr = cur ? cur->nr : 0;
 
 	if (pos)
-		memcpy(next->r, cur->r, pos * sizeof(next->r[0]));
-	next->r[pos] = r;
+		memcpy(next->e, cur->e, pos * sizeof(next->e[0]));
+	next->e[pos] = (struct region_key){ r->ua, r->size, r };
 	if (nr > pos)
-		memcpy(&next->r[pos + 1], &cur->r[pos],
-		       (nr - pos) * sizeof(next->r[0]));
+		memcpy(&next->e[pos + 1], &cur->e[pos],
+		       (nr - pos) * sizeof(next->e[0]));
 	next->nr = nr + 1;
 	atomic_store(&published, next);
 }
