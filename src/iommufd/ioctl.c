@@ -307,95 +307,6 @@ int stce_iommufd_compat_group_detach(struct stce_iommufd *ictx,
 	return ret;
 }
 
-static int compat_info(struct stce_container *c, void *arg)
-{
-	struct vfio_iommu_spapr_tce_info info;
-	const size_t minsz = offsetofend(struct vfio_iommu_spapr_tce_info,
-					 dma32_window_size);
-	const size_t ddwsz = offsetofend(struct vfio_iommu_spapr_tce_info, ddw);
-	struct stce_container_info ci;
-	int ret;
-
-	ret = stce_container_get_info(c, &ci);
-	if (ret)
-		return ret;
-	ret = vfio_copy_in(&info, arg, minsz);
-	if (ret)
-		return ret;
-	info.flags = ci.flags;
-	info.dma32_window_start = ci.dma32_window_start;
-	info.dma32_window_size = ci.dma32_window_size;
-	memset(&info.ddw, 0, sizeof(info.ddw));
-	info.ddw.pgsizes = ci.pgsizes;
-	info.ddw.max_dynamic_windows_supported = ci.max_dynamic_windows_supported;
-	info.ddw.levels = ci.levels;
-	return vfio_copy_to_user(arg, &info, info.argsz >= ddwsz ? ddwsz : minsz);
-}
-
-static int compat_map(struct stce_container *c, void *arg, bool map)
-{
-	struct vfio_iommu_type1_dma_map m;
-	struct vfio_iommu_type1_dma_unmap u;
-	int ret;
-
-	if (!stce_container_enabled(c))
-		return -EPERM;
-	if (!map) {
-		ret = vfio_copy_in(&u, arg, offsetofend(typeof(u), size));
-		if (ret)
-			return ret;
-		return u.flags ? -EINVAL : stce_container_unmap(c, u.iova, u.size);
-	}
-	ret = vfio_copy_in(&m, arg, offsetofend(typeof(m), size));
-	if (ret)
-		return ret;
-	if (m.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
-		return -EINVAL;
-	return stce_container_map(c, m.vaddr, m.iova, m.size, m.flags);
-}
-
-static int compat_register(struct stce_container *c, void *arg, bool reg)
-{
-	struct vfio_iommu_spapr_register_memory r;
-	int ret = vfio_copy_in(&r, arg, offsetofend(typeof(r), size));
-
-	if (ret)
-		return ret;
-	if (r.flags)
-		return -EINVAL;
-	return reg ? stce_container_register(c, r.vaddr, r.size)
-		   : stce_container_unregister(c, r.vaddr, r.size);
-}
-
-static int compat_create(struct stce_container *c, void *arg)
-{
-	struct vfio_iommu_spapr_tce_create cr;
-	const size_t minsz = offsetofend(typeof(cr), start_addr);
-	uint64_t start;
-	int ret = vfio_copy_in(&cr, arg, minsz);
-
-	if (ret)
-		return ret;
-	if (cr.flags)
-		return -EINVAL;
-	ret = stce_container_create_window(c, cr.page_shift, cr.window_size,
-					   cr.levels, &start);
-	if (ret)
-		return ret;
-	cr.start_addr = start;
-	return vfio_copy_to_user(arg, &cr, minsz);
-}
-
-static int compat_remove(struct stce_container *c, void *arg)
-{
-	struct vfio_iommu_spapr_tce_remove rm;
-	int ret = vfio_copy_in(&rm, arg, offsetofend(typeof(rm), start_addr));
-
-	if (ret)
-		return ret;
-	return rm.flags ? -EINVAL : stce_container_remove_window(c, rm.start_addr);
-}
-
 /* EEH acts on the first real group, never on the domain's shadow PE. */
 static int compat_eeh(struct stce_iommufd *ictx, void *arg)
 {
@@ -448,27 +359,11 @@ static long compat_ioctl(struct stce_iommufd *ictx, unsigned long request,
 	/* A container without an IOMMU answers -EINVAL. */
 	if (!ictx->compat_set)
 		return -EINVAL;
-	c = ictx->compat_ioas->dom->c;
-	switch (request) {
-	case VFIO_IOMMU_SPAPR_TCE_GET_INFO:
-		return compat_info(c, arg);
-	case VFIO_IOMMU_MAP_DMA:
-		return compat_map(c, arg, true);
-	case VFIO_IOMMU_UNMAP_DMA:
-		return compat_map(c, arg, false);
-	case VFIO_IOMMU_SPAPR_REGISTER_MEMORY:
-		return compat_register(c, arg, true);
-	case VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:
-		return compat_register(c, arg, false);
-	case VFIO_IOMMU_SPAPR_TCE_CREATE:
-		return compat_create(c, arg);
-	case VFIO_IOMMU_SPAPR_TCE_REMOVE:
-		return compat_remove(c, arg);
-	case VFIO_EEH_PE_OP:
+	if (request == VFIO_EEH_PE_OP)
 		return compat_eeh(ictx, arg);
-	default:
-		return -ENOTTY;
-	}
+	/* The rest answers exactly as a VFIO container's IOMMU does. */
+	c = ictx->compat_ioas->dom->c;
+	return vfio_iommu_ioctl(c, request, arg);
 }
 
 long stce_iommufd_ioctl(struct stce_iommufd *ictx, unsigned long request,

@@ -222,8 +222,8 @@ static int iommu_eeh(struct stce_container *c, void *arg)
 }
 
 /* The sPAPR TCE driver's ioctls; -ENOTTY for the other flavour's. */
-static int iommu_ioctl(struct stce_container *c, unsigned long request,
-		       void *arg)
+int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
+		     void *arg)
 {
 	bool v2 = stce_container_type(c) == STCE_IOMMU_V2;
 
@@ -268,7 +268,7 @@ int vfio_container_ioctl(struct stce_host *host, struct vfio_container *vc,
 	}
 	c = atomic_load(&vc->iommu);
 	if (c)
-		return iommu_ioctl(c, request, arg);
+		return vfio_iommu_ioctl(c, request, arg);
 	/* No IOMMU yet: the core answers extensions for every driver. */
 	if (request == VFIO_CHECK_EXTENSION)
 		return check_extension((unsigned long)arg);

@@ -123,6 +123,14 @@ int vfio_container_ioctl(struct stce_host *host, struct vfio_container *c,
 			 unsigned long request, void *arg);
 void vfio_container_free(struct stce_host *host, struct vfio_container *c);
 
+/*
+ * The sPAPR driver's ioctls on an IOMMU (GET_INFO, MAP/UNMAP, REGISTER,
+ * TCE_CREATE/REMOVE, ENABLE/DISABLE, EEH): shared by the container
+ * descriptor and the iommufd compat layer. Negative errno.
+ */
+int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
+		     void *arg);
+
 int vfio_group_open(struct stce_host *host, unsigned int number, int flags);
 int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,
 		     unsigned long request, void *arg);
