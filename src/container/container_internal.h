@@ -35,8 +35,10 @@ struct stce_container {
 	atomic_bool def_window_pending;
 	struct stce_grace grace;
 
+	/* Written under the lock; read without it by the ioctl layer and
+	 * the window calls' first check. */
+	atomic_uint nr_groups;
 	pthread_mutex_t lock;		/* everything below */
-	unsigned int nr_groups;
 	uint64_t charged_pages[STCE_PE_MAX_WINDOWS];
 	uint64_t enable_charged_pages;
 	struct stce_region **registered;
