@@ -2,7 +2,7 @@
 #   make demo    build, then run the CLI's demonstration
 #   make check   build with ASan+UBSan, run every test (and the concurrent
 #                ones again under TSan); closes with "N passed, N failed"
-#   make bench   build optimised, run every benchmark
+#   make bench   build optimised, run every benchmark, write bench/REPORT.md
 #   make conformance-kernel   re-record the conformance answers of the real kernel
 #   make fuzz    build the libFuzzer targets (clang) and run each for
 #                FUZZ_SECONDS (default 60); fails on a crash
@@ -46,12 +46,14 @@ check-tsan:
 	$(NINJA) -C $(BUILD)/tsan
 	setarch -R meson test -C $(BUILD)/tsan --suite concurrent --print-errorlogs
 
+# Runs every benchmark (output as it goes) and writes bench/REPORT.md and
+# the plot bench/scaling.png (gnuplot: installed for this target only).
 bench: deps
+	@sh scripts/deps.sh bench
 	@[ -f $(BUILD)/release/build.ninja ] || \
 		meson setup $(BUILD)/release --buildtype=release -Dtests=false
 	$(NINJA) -C $(BUILD)/release
-	@for b in $(BUILD)/release/bench/*/bench-*; do \
-		[ -f "$$b" ] && [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
+	@python3 scripts/bench-report.py $(BUILD)/release
 
 # Each target starts from its committed seeds (fuzz/corpus/<target>) and
 # keeps what it finds in build/fuzz/corpus/<target>; a crash leaves its
