@@ -2,12 +2,16 @@
 #   make demo    build, then run the CLI's demonstration
 #   make check   build with ASan+UBSan, run every test (and the concurrent
 #                ones again under TSan); closes with "N passed, N failed"
-#   make bench   build optimised, run every benchmark
+#   make bench   build optimised, run every benchmark, write bench/REPORT.md
 #   make conformance-kernel   re-record the conformance answers of the real kernel
+#   make fuzz    build the libFuzzer targets (clang) and run each for
+#                FUZZ_SECONDS (default 60); fails on a crash
 BUILD := build
 NINJA := ninja
+FUZZ_SECONDS := 60
+FUZZ_TARGETS := $(shell sed -n "s/^\t'\(fuzz_[a-z0-9_]*\)',.*/\1/p" fuzz/meson.build)
 
-.PHONY: all deps demo check check-asan check-tsan bench conformance-kernel clean
+.PHONY: all deps demo check check-asan check-tsan bench fuzz conformance-kernel clean
 
 all: deps
 	@[ -f $(BUILD)/release/build.ninja ] || \
@@ -42,12 +46,41 @@ check-tsan:
 	$(NINJA) -C $(BUILD)/tsan
 	setarch -R meson test -C $(BUILD)/tsan --suite concurrent --print-errorlogs
 
+# Runs every benchmark (output as it goes) and writes bench/REPORT.md and
+# the plot bench/scaling.png (gnuplot: installed for this target only).
 bench: deps
+	@sh scripts/deps.sh bench
 	@[ -f $(BUILD)/release/build.ninja ] || \
 		meson setup $(BUILD)/release --buildtype=release -Dtests=false
 	$(NINJA) -C $(BUILD)/release
-	@for b in $(BUILD)/release/bench/*/bench-*; do \
-		[ -f "$$b" ] && [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
+	@python3 scripts/bench-report.py $(BUILD)/release
+
+# Each target starts from its committed seeds (fuzz/corpus/<target>) and
+# keeps what it finds in build/fuzz/corpus/<target>; a crash leaves its
+# input in build/fuzz/artifacts/ and fails the target.
+fuzz:
+	@sh scripts/deps.sh fuzz
+	@[ -f $(BUILD)/fuzz/build.ninja ] || \
+		CC=clang meson setup $(BUILD)/fuzz --buildtype=debugoptimized \
+			-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+			-Dc_args=-fno-sanitize-recover=all -Dtests=false -Dbench=false
+	$(NINJA) -C $(BUILD)/fuzz
+	@mkdir -p $(BUILD)/fuzz/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+		echo "== $$t ($(FUZZ_SECONDS) s)"; \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		./$(BUILD)/fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- \
+			$(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t \
+			2>$(BUILD)/fuzz/$$t.log || \
+			{ tail -60 $(BUILD)/fuzz/$$t.log; echo "FAIL: $$t"; exit 1; }; \
+		grep -E "^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)" \
+			$(BUILD)/fuzz/$$t.log; \
+		echo "corpus: $$(ls $(BUILD)/fuzz/corpus/$$t | wc -l) found + $$(ls fuzz/corpus/$$t | wc -l) seeds"; \
+	done
 
 # Re-record tests/conformance/expected/ from the real kernel (Linux 6.12 on
 # QEMU powernv9, see ../shared/oracle); installs what it needs as root.

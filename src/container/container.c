@@ -172,6 +172,9 @@ static int create_window_locked(struct stce_container *c,
 	uint64_t pages, table_window, charge_window;
 	int num, ret;
 
+	/* The last group may have left since the caller looked. */
+	if (!pe0)
+		return -ENXIO;
 	num = find_free_window(c);
 	if (num < 0)
 		return num;

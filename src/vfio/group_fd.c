@@ -152,6 +152,9 @@ static int unset_container(struct stce_host *host, struct vfio_group *g)
 /* The device name argument: a C string of the user's, as strndup_user. */
 static int copy_name(char *name, size_t len, const char *arg)
 {
+	/* No pointer arithmetic on NULL (undefined): it faults at once. */
+	if (!arg)
+		return -EFAULT;
 	for (size_t i = 0; i < len; i++) {
 		int ret = vfio_copy_from_user(&name[i], arg + i, 1);
 
