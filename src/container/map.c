@@ -34,101 +34,147 @@ struct map_request {
 	uint64_t pages;
 };
 
-void container_release_tce(struct stce_container *c, unsigned int page_shift,
-			   uint64_t tce)
+/*
+ * Releasing what cleared entries pointed to. v2 drops mappings from their
+ * regions; consecutive entries almost always share a region, so the drops
+ * are gathered into one atomic subtraction a run (the region's counter is
+ * one cache line every vCPU and mapping thread would otherwise fight
+ * over). v1 unpins page by page.
+ */
+struct release_run {
+	struct stce_container *c;
+	unsigned int page_shift;
+	struct stce_region *r;
+	uint64_t n;
+};
+
+static void release_flush(struct release_run *run)
+{
+	if (run->r)
+		stce_prereg_mapped_sub(run->r, run->n);
+	run->r = NULL;
+	run->n = 0;
+}
+
+static void release_one(struct release_run *run, uint64_t tce)
 {
 	uint64_t addr = stce_tce_addr(tce);
 
-	if (container_v2(c)) {
-		struct stce_region *r = stce_prereg_find_hpa(addr);
-
-		if (r)
-			stce_prereg_mapped_dec(r);
+	if (!container_v2(run->c)) {
+		stce_unpin_range(addr, 1ULL << run->page_shift, run->page_shift,
+				 tce & STCE_TCE_WRITE);
 		return;
 	}
-	stce_unpin_range(addr, 1ULL << page_shift, page_shift,
-			 tce & STCE_TCE_WRITE);
+	if (run->r && addr - stce_region_ua(run->r) < stce_region_size(run->r)) {
+		run->n++;
+		return;
+	}
+	release_flush(run);
+	run->r = stce_prereg_find_hpa(addr);
+	run->n = run->r ? 1 : 0;
 }
 
-struct clear_ctx {
-	struct stce_container *c;
-	unsigned int page_shift;
-};
+void container_release_tce(struct stce_container *c, unsigned int page_shift,
+			   uint64_t tce)
+{
+	struct release_run run = { c, page_shift, NULL, 0 };
+
+	release_one(&run, tce);
+	release_flush(&run);
+}
 
 static void release_cleared(void *ctx, const struct stce_cleared *e)
 {
-	struct clear_ctx *cc = ctx;
-
-	container_release_tce(cc->c, cc->page_shift, e->tce);
+	release_one(ctx, e->tce);
 }
 
 int container_clear(struct stce_container *c, struct stce_table *t,
 		    uint64_t index, uint64_t count, bool exclusive)
 {
-	struct clear_ctx cc = { c, stce_table_page_shift(t) };
+	struct release_run run = { c, stce_table_page_shift(t), NULL, 0 };
+	int ret;
 
 	if (!count)
 		return 0;
 	if (exclusive)
-		return stce_table_clear_exclusive(t, index, count,
-						  release_cleared, &cc, NULL);
-	return stce_table_clear(t, index, count, release_cleared, &cc, NULL);
+		ret = stce_table_clear_exclusive(t, index, count,
+						 release_cleared, &run, NULL);
+	else
+		ret = stce_table_clear(t, index, count, release_cleared, &run,
+				       NULL);
+	/* Every entry gathered here was flushed before it was handed over. */
+	release_flush(&run);
+	return ret;
 }
 
+/* Mappings counted for a batch, region by region. */
+struct map_runs {
+	struct stce_region *r[MAP_BATCH];
+	uint64_t n[MAP_BATCH];
+	unsigned int nr;
+};
+
 /* Undo the mapping counts of a batch that was never written. */
-static void unuse_batch(const struct map_request *m,
-			struct stce_region **regions, unsigned int n)
+static void unuse_batch(const struct map_request *m, uint64_t vaddr,
+			const struct map_runs *runs, unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		if (container_v2(m->c))
-			stce_prereg_mapped_dec(regions[i]);
+	if (!container_v2(m->c)) {
+		if (n)
+			stce_unpin_range(vaddr, (uint64_t)n << m->page_shift,
+					 m->page_shift, false);
+		return;
 	}
-	if (!container_v2(m->c) && n)
-		stce_unpin_range(m->vaddr, (uint64_t)n << m->page_shift,
-				 m->page_shift, false);
+	for (unsigned int i = 0; i < runs->nr; i++)
+		stce_prereg_mapped_sub(runs->r[i], runs->n[i]);
 }
 
 /*
- * v2: translate each page of the batch through pre-registered memory and
- * count a mapping in its region. The region lookup is repeated only when
- * the batch crosses into another region.
+ * v2: translate each page of the batch through pre-registered memory.
+ * The region is looked up again only when the batch crosses into another
+ * one, and each region's mapping count moves once for its whole run: the
+ * lookup's hold keeps the region alive while its run is counted.
  */
 static int prepare_v2(const struct map_request *m, uint64_t vaddr,
 		      unsigned int n, uint64_t *tces, uint64_t *uas,
-		      struct stce_region **regions)
+		      struct map_runs *runs)
 {
-	uint64_t page = 1ULL << m->page_shift;
+	uint64_t page = 1ULL << m->page_shift, hpa;
 	struct stce_region *r = NULL;
-	unsigned int i;
+	unsigned int i, run_start = 0;
 	int ret = 0;
 
+	runs->nr = 0;
 	for (i = 0; i < n; i++, vaddr += page) {
-		uint64_t hpa;
-
 		if (!r || stce_prereg_ua_to_hpa(r, vaddr, m->page_shift, &hpa)) {
-			if (r)
-				stce_prereg_mapped_dec(r);	/* lookup hold */
+			if (r) {
+				/* Close the run; drop the lookup's hold. */
+				stce_prereg_mapped_add(r, i - run_start);
+				runs->r[runs->nr] = r;
+				runs->n[runs->nr++] = i - run_start;
+				stce_prereg_mapped_dec(r);
+			}
 			r = NULL;
+			run_start = i;
 			ret = stce_prereg_lookup(vaddr, page, &r);
-			if (ret)
-				break;
-			ret = stce_prereg_ua_to_hpa(r, vaddr, m->page_shift, &hpa);
+			if (!ret)
+				ret = stce_prereg_ua_to_hpa(r, vaddr,
+							    m->page_shift, &hpa);
 			if (ret)
 				break;
 		}
-		ret = stce_prereg_mapped_inc(r);
-		if (ret) {
-			ret = -EINVAL;	/* being torn down: as if not there */
-			break;
-		}
-		regions[i] = r;
 		tces[i] = stce_tce_make(hpa, m->perm);
 		uas[i] = vaddr;
 	}
-	if (r)
+	if (r) {
+		if (!ret) {
+			stce_prereg_mapped_add(r, i - run_start);
+			runs->r[runs->nr] = r;
+			runs->n[runs->nr++] = i - run_start;
+		}
 		stce_prereg_mapped_dec(r);
+	}
 	if (ret)
-		unuse_batch(m, regions, i);
+		unuse_batch(m, 0, runs, 0);
 	return ret;
 }
 
@@ -158,13 +204,13 @@ static int prepare_v1(const struct map_request *m, uint64_t vaddr,
 static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 {
 	uint64_t tces[MAP_BATCH], uas[MAP_BATCH];
-	struct stce_region *regions[MAP_BATCH];
+	struct map_runs runs = { .nr = 0 };
 	uint64_t vaddr = m->vaddr + (done << m->page_shift);
 	bool replaced = false;
 	int ret;
 
 	if (container_v2(m->c))
-		ret = prepare_v2(m, vaddr, n, tces, uas, regions);
+		ret = prepare_v2(m, vaddr, n, tces, uas, &runs);
 	else
 		ret = prepare_v1(m, vaddr, n, tces, uas);
 	if (ret)
@@ -172,10 +218,7 @@ static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 
 	ret = stce_table_xchg_range(m->t, m->index + done, n, tces, uas, 0);
 	if (ret) {
-		struct map_request batch = *m;
-
-		batch.vaddr = vaddr;
-		unuse_batch(&batch, regions, n);
+		unuse_batch(m, vaddr, &runs, n);
 		return ret;
 	}
 	for (unsigned int i = 0; i < n && !replaced; i++)
@@ -183,9 +226,14 @@ static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 	if (!replaced)
 		return 0;
 	stce_table_flush(m->t);
-	for (unsigned int i = 0; i < n; i++)
-		if (stce_tce_live(tces[i]))
-			container_release_tce(m->c, m->page_shift, tces[i]);
+	{
+		struct release_run run = { m->c, m->page_shift, NULL, 0 };
+
+		for (unsigned int i = 0; i < n; i++)
+			if (stce_tce_live(tces[i]))
+				release_one(&run, tces[i]);
+		release_flush(&run);
+	}
 	return 0;
 }
 
