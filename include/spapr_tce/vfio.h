@@ -3,7 +3,8 @@
  * spapr-tce: the VFIO ABI. A "host" is an emulated POWER machine (its
  * PEs and devices, from a topology) together with the VFIO files a
  * process has open on it: the container (/dev/vfio/vfio), groups
- * (/dev/vfio/<group>) and device files. Its open/ioctl/close take what
+ * (/dev/vfio/<group>) and device files, and the iommufd ones: /dev/iommu
+ * (<spapr_tce/iommufd.h>) and the device cdevs /dev/vfio/devices/vfioN. Its open/ioctl/close take what
  * the syscalls take and answer as they do: a file descriptor or 0 (or a
  * positive value where the kernel returns one), else -1 with errno set,
  * errno for errno what Linux 6.12's sPAPR driver answers (docs/quirks.md).
@@ -94,7 +95,8 @@ int stce_host_dup(struct stce_host *host, int oldfd, int newfd);
 /*
  * pread(2)/pwrite(2) on a host descriptor: device region access at the
  * VFIO-PCI region offsets (region index << 40). Bytes done, or -1 with
- * errno: EBADF, EINVAL (not a device, an empty or unknown region, past
+ * errno: EBADF, EINVAL (not a device, a cdev not bound yet, an empty or
+ * unknown region, past
  * its end, a write narrower than 4 bytes to BAR0), EFAULT.
  */
 ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,

@@ -4,7 +4,8 @@
  *
  * host.c: descriptors, open, close, dispatch. container_fd.c: the
  * container's ioctls (the VFIO core's and the sPAPR driver's).
- * group_fd.c: the group's. device_fd.c: the device's.
+ * group_fd.c: the group's. device_fd.c: the device's (and the cdev's).
+ * iommufd_fd.c: /dev/iommu, whose ioctls are src/iommufd's.
  *
  * Lifetimes. Every object has a reference count: one for its descriptor,
  * one for each object that points to it (a group holds its container, a
