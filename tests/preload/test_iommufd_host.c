@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -551,7 +552,8 @@ static void test_compat_and_cdev_exclusive(void **state)
 struct race {
 	struct fx *f;
 	int fd;
-	int ok, ebadf, other;
+	int ok, ebadf, other;	/* the worker's until joined */
+	atomic_int rounds;
 };
 
 static void *iommufd_worker(void *arg)
@@ -562,6 +564,7 @@ static void *iommufd_worker(void *arg)
 		struct iommu_ioas_alloc a = { .size = sizeof(a) };
 		struct iommu_destroy d = { .size = sizeof(d) };
 
+		atomic_fetch_add(&r->rounds, 1);
 		if (stce_host_ioctl(r->f->h, r->fd, IOMMU_IOAS_ALLOC, &a)) {
 			if (errno == EBADF)
 				r->ebadf++;
@@ -592,7 +595,7 @@ static void test_iommufd_ioctl_vs_close(void **state)
 		r[i].fd = fd;
 		assert_int_equal(pthread_create(&t[i], NULL, iommufd_worker, &r[i]), 0);
 	}
-	while (!r[0].ok && !r[0].ebadf)
+	while (atomic_load(&r[0].rounds) < 10)
 		usleep(100);
 	assert_int_equal(stce_host_close(f->h, fd), 0);
 	for (int i = 0; i < 2; i++) {
