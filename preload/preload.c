@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * libspapr-tce-preload.so: LD_PRELOAD it and a program's /dev/vfio/vfio
- * and /dev/vfio/<group> are spapr-tce's (docs/preload.md).
+ * libspapr-tce-preload.so: LD_PRELOAD it and a program's /dev/vfio/vfio,
+ * /dev/vfio/<group>, /dev/vfio/devices/vfioN and /dev/iommu are
+ * spapr-tce's (docs/preload.md).
  *
  * Each interposed entry point asks one question first - is this path or
  * descriptor the host's? - and hands everything else to the next
@@ -184,14 +185,16 @@ __attribute__((constructor)) static void preload_init(void)
 
 /* ---- open ---------------------------------------------------------- */
 
+/* /dev/vfio/... (container, groups, device cdevs) and /dev/iommu. */
 static bool maybe_ours(const char *path)
 {
-	return path && !strncmp(path, STCE_VFIO_GROUP_PREFIX,
-				strlen(STCE_VFIO_GROUP_PREFIX));
+	return path && (!strncmp(path, STCE_VFIO_GROUP_PREFIX,
+				 strlen(STCE_VFIO_GROUP_PREFIX)) ||
+			!strcmp(path, "/dev/iommu"));
 }
 
 /*
- * A /dev/vfio/ path: the host's open when the path is the host's. Returns
+ * A /dev/vfio/ or /dev/iommu path: the host's open when the path is the host's. Returns
  * false to let libc have it.
  */
 static bool host_open(const char *path, int flags, int *ret)

@@ -3,7 +3,8 @@
  * spapr-tce: the VFIO ABI. A "host" is an emulated POWER machine (its
  * PEs and devices, from a topology) together with the VFIO files a
  * process has open on it: the container (/dev/vfio/vfio), groups
- * (/dev/vfio/<group>) and device files. Its open/ioctl/close take what
+ * (/dev/vfio/<group>) and device files, and the iommufd ones: /dev/iommu
+ * (<spapr_tce/iommufd.h>) and the device cdevs /dev/vfio/devices/vfioN. Its open/ioctl/close take what
  * the syscalls take and answer as they do: a file descriptor or 0 (or a
  * positive value where the kernel returns one), else -1 with errno set,
  * errno for errno what Linux 6.12's sPAPR driver answers (docs/quirks.md).
@@ -32,6 +33,9 @@ extern "C" {
 
 #define STCE_VFIO_CONTAINER_PATH	"/dev/vfio/vfio"
 #define STCE_VFIO_GROUP_PREFIX		"/dev/vfio/"
+/* The device cdevs: vfio<N>, N the device's index in the topology (its
+ * order of declaration), as the kernel numbers them in probe order. */
+#define STCE_VFIO_CDEV_PREFIX		"/dev/vfio/devices/vfio"
 
 struct stce_host;
 
@@ -54,13 +58,19 @@ struct stce_platform *stce_host_platform(struct stce_host *host);
 struct stce_host *stce_host_default(void);
 
 /*
- * Is @path one of the host's? /dev/vfio/vfio, and /dev/vfio/<N> for
- * every group N of the topology.
+ * Is @path one of the host's? /dev/vfio/vfio, /dev/iommu,
+ * /dev/vfio/<N> for every group N of the topology and
+ * /dev/vfio/devices/vfio<N> for every device (N its topology index).
  */
 bool stce_host_path_ours(struct stce_host *host, const char *path);
 
-/* open(2) of a host path. ENOENT for paths that are not the host's,
- * EBUSY for a group that is open already. */
+/*
+ * open(2) of a host path. ENOENT for paths that are not the host's,
+ * EBUSY for a group that is open already, or whose device is bound to an
+ * iommufd through its cdev. /dev/iommu: a new iommufd context
+ * (<spapr_tce/iommufd.h>). A cdev: a device descriptor on which only
+ * VFIO_DEVICE_BIND_IOMMUFD is valid until it is bound (EINVAL).
+ */
 int stce_host_open(struct stce_host *host, const char *path, int flags);
 
 /* ioctl(2) on a host descriptor. EBADF for descriptors not the host's. */
@@ -85,7 +95,8 @@ int stce_host_dup(struct stce_host *host, int oldfd, int newfd);
 /*
  * pread(2)/pwrite(2) on a host descriptor: device region access at the
  * VFIO-PCI region offsets (region index << 40). Bytes done, or -1 with
- * errno: EBADF, EINVAL (not a device, an empty or unknown region, past
+ * errno: EBADF, EINVAL (not a device, a cdev not bound yet, an empty or
+ * unknown region, past
  * its end, a write narrower than 4 bytes to BAR0), EFAULT.
  */
 ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
@@ -95,7 +106,8 @@ ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
 
 /*
  * Would mmap(2) of @fd at @off work? Never today: -1 with ENODEV for a
- * container or group, EINVAL for a device (no region is mmap-able).
+ * container, group or iommufd, EINVAL for a device (no region is
+ * mmap-able).
  */
 int stce_host_mmap_check(struct stce_host *host, int fd, off_t off);
 
@@ -113,6 +125,7 @@ enum stce_host_fd_kind {
 	STCE_HOST_FD_CONTAINER,
 	STCE_HOST_FD_GROUP,
 	STCE_HOST_FD_DEVICE,
+	STCE_HOST_FD_IOMMUFD,
 };
 enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd);
 

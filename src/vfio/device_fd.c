@@ -7,7 +7,11 @@
  * triggers), RESET.
  *
  * Opening one pins its group (and so the group's container) until it is
- * closed. The interrupt set-up is per device, shared by its descriptors,
+ * closed. A device opened through its cdev (/dev/vfio/devices/vfioN) has
+ * no group: it answers VFIO_DEVICE_BIND_IOMMUFD only (EINVAL to the rest,
+ * region access included) until it is bound to an iommufd, then attaches
+ * to an IOAS or HWPT of it (src/iommufd); while it is bound, its group
+ * cannot be opened, and while the group is open it cannot be bound. The interrupt set-up is per device, shared by its descriptors,
  * and torn down when the last one closes (vfio-pci's close_device).
  */
 #include <errno.h>
@@ -18,6 +22,13 @@
 #include <unistd.h>
 
 #include <linux/vfio.h>
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#else
+#include <spapr_tce/uapi/linux/iommufd.h>
+#endif
+
+#include <spapr_tce/iommufd.h>
 
 #include "common/alloc.h"
 #include "vfio/vfio_internal.h"
@@ -123,6 +134,39 @@ static void state_put_locked(struct stce_host *host, struct vfio_device_state *s
 
 /* ---- Open and close ------------------------------------------------ */
 
+static struct vfio_device *device_alloc(struct stce_host *host,
+				       struct stce_device *dev)
+{
+	struct vfio_device *d = stce_zalloc(sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->obj.kind = VFIO_OBJ_DEVICE;
+	atomic_init(&d->obj.refs, 1);
+	d->dev = dev;
+	d->pe_idx = (unsigned int)vfio_pe_index(host, stce_device_pe(dev));
+	d->iofd.pe = stce_device_pe(dev);
+	return d;
+}
+
+int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
+				 int flags)
+{
+	struct vfio_device *d;
+	int fd;
+
+	if (index >= stce_platform_nr_devices(host->platform))
+		return -ENOENT;
+	d = device_alloc(host, stce_platform_device(host->platform, index));
+	if (!d)
+		return -ENOMEM;
+	atomic_init(&d->granted, false);
+	fd = vfio_fd_install(host, &d->obj, flags & O_CLOEXEC);
+	if (fd < 0)
+		stce_free(d);
+	return fd;
+}
+
 int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 			    const char *name)
 {
@@ -139,18 +183,19 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 	}
 	if (!dev)
 		return -ENODEV;
-	if (!g->container || !atomic_load(&g->container->iommu))
+	/* A container with its IOMMU set, or an iommufd (the compat path,
+	 * whose IOAS exists from SET_CONTAINER on). */
+	if (!g->iommufd &&
+	    (!g->container || !atomic_load(&g->container->iommu)))
 		return -EINVAL;
 	idx = device_index(host, dev);
 	if (idx < 0)
 		return idx;
-	d = stce_zalloc(sizeof(*d));
+	d = device_alloc(host, dev);
 	if (!d)
 		return -ENOMEM;
-	d->obj.kind = VFIO_OBJ_DEVICE;
-	atomic_init(&d->obj.refs, 1);
-	d->dev = dev;
 	d->group = g;
+	atomic_init(&d->granted, true);
 	d->state = state_get_locked(host, dev, idx);
 	if (!d->state) {
 		stce_free(d);
@@ -169,9 +214,17 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 
 void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 {
-	state_put_locked(host, d->state);
-	d->group->nr_devices--;
-	vfio_obj_put_locked(host, &d->group->obj);
+	/* As the kernel's close: the device first, then the binding (its
+	 * PE leaves the domain and goes back to the platform). */
+	if (d->state)
+		state_put_locked(host, d->state);
+	if (d->group) {
+		d->group->nr_devices--;
+		vfio_obj_put_locked(host, &d->group->obj);
+	} else if (d->iofd.ictx) {
+		stce_iommufd_vdev_release(&d->iofd);
+		host->cdev_bound[d->pe_idx]--;
+	}
 	stce_free(d);
 }
 
@@ -253,6 +306,8 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 	size_t done = 0;
 	int ret;
 
+	if (!atomic_load(&d->granted))
+		return -EINVAL;	/* a cdev not bound yet */
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 	size = region_size((unsigned int)index);
@@ -531,11 +586,67 @@ static int set_irqs(struct vfio_device_state *st, void *arg)
 	return ret;
 }
 
+/* ---- iommufd (the cdev) ------------------------------------------- */
+
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD, with the kernel's checks in its order: the
+ * struct (argsz, flags, a negative fd: EINVAL), a device opened through
+ * its group (EINVAL), the group open (EBUSY), bound already (EINVAL), the
+ * fd (not open EBADF, not an iommufd EBADFD), the device open through
+ * another cdev (EINVAL: the cdev path opens a device once).
+ */
+static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
+{
+	struct vfio_device_bind_iommufd b;
+	int idx, ret;
+
+	ret = vfio_copy_in(&b, arg, offsetofend(typeof(b), out_devid));
+	if (ret)
+		return ret;
+	if (b.flags || b.iommufd < 0 || d->group)
+		return -EINVAL;
+	if (host->open_groups[d->pe_idx])
+		return -EBUSY;
+	if (atomic_load(&d->granted))
+		return -EINVAL;
+	if (!vfio_iommufd_lookup(host, b.iommufd))
+		return fcntl(b.iommufd, F_GETFD) < 0 ? -EBADF : -EBADFD;
+	idx = device_index(host, d->dev);
+	if (idx < 0)
+		return idx;
+	if (host->dev_state[idx])
+		return -EINVAL;
+	d->state = state_get_locked(host, d->dev, idx);
+	if (!d->state)
+		return -ENOMEM;
+	ret = (int)stce_iommufd_vdev_ioctl(&d->iofd, VFIO_DEVICE_BIND_IOMMUFD,
+					   arg, vfio_iommufd_lookup, host);
+	if (ret) {
+		state_put_locked(host, d->state);
+		d->state = NULL;
+		return ret;
+	}
+	host->cdev_bound[d->pe_idx]++;
+	atomic_store(&d->granted, true);
+	return 0;
+}
+
 int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		      unsigned long request, void *arg)
 {
-	(void)host;
+	if (request == VFIO_DEVICE_BIND_IOMMUFD)
+		return cdev_bind(host, d, arg);
+	/* Nothing else before a cdev is bound (access_granted). */
+	if (!atomic_load(&d->granted))
+		return -EINVAL;
 	switch (request) {
+	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
+		/* cdev only; a group's device passes them to vfio-pci. */
+		if (d->group)
+			return -ENOTTY;
+		return (int)stce_iommufd_vdev_ioctl(&d->iofd, request, arg,
+						    vfio_iommufd_lookup, host);
 	case VFIO_DEVICE_GET_INFO:
 		return get_info(arg);
 	case VFIO_DEVICE_GET_REGION_INFO:

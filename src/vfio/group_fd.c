@@ -13,11 +13,12 @@
 #include <linux/vfio.h>
 
 #include <spapr_tce/container.h>
+#include <spapr_tce/iommufd.h>
 
 #include "common/alloc.h"
 #include "vfio/vfio_internal.h"
 
-static int pe_index(struct stce_host *host, const struct stce_pe *pe)
+int vfio_pe_index(struct stce_host *host, const struct stce_pe *pe)
 {
 	for (unsigned int i = 0; i < stce_platform_nr_pes(host->platform); i++)
 		if (stce_platform_pe(host->platform, i) == pe)
@@ -33,9 +34,11 @@ int vfio_group_open(struct stce_host *host, unsigned int number, int flags)
 
 	if (!pe)
 		return -ENOENT;
-	idx = pe_index(host, pe);
-	if (host->open_groups[idx])
-		return -EBUSY;	/* one open file a group */
+	idx = vfio_pe_index(host, pe);
+	/* One open file a group; none while a device of it is bound
+	 * through its cdev (the kernel's cdev_device_open_cnt). */
+	if (host->open_groups[idx] || host->cdev_bound[idx])
+		return -EBUSY;
 	g = stce_zalloc(sizeof(*g));
 	if (!g)
 		return -ENOMEM;
@@ -54,9 +57,9 @@ int vfio_group_open(struct stce_host *host, unsigned int number, int flags)
 
 void vfio_group_free(struct stce_host *host, struct vfio_group *g)
 {
-	if (g->container)
+	if (g->container || g->iommufd)
 		vfio_group_unset_container_locked(host, g);
-	host->open_groups[pe_index(host, g->pe)] = NULL;
+	host->open_groups[vfio_pe_index(host, g->pe)] = NULL;
 	stce_free(g);
 }
 
@@ -71,12 +74,27 @@ static void container_forget_group(struct vfio_container *vc,
 	}
 }
 
+/* The iommufd compat: the group leaves the context's compatibility IOAS. */
+static void unset_iommufd_locked(struct stce_host *host, struct vfio_group *g)
+{
+	struct vfio_iommufd *f = g->iommufd;
+
+	stce_iommufd_compat_group_detach(f->ictx, g->pe);
+	g->iommufd = NULL;
+	vfio_obj_put_locked(host, &f->obj);
+}
+
 void vfio_group_unset_container_locked(struct stce_host *host,
 				       struct vfio_group *g)
 {
 	struct vfio_container *vc = g->container;
-	struct stce_container *c = atomic_load(&vc->iommu);
+	struct stce_container *c;
 
+	if (g->iommufd) {
+		unset_iommufd_locked(host, g);
+		return;
+	}
+	c = atomic_load(&vc->iommu);
 	if (c)
 		stce_container_detach(c, g->pe);
 	container_forget_group(vc, g);
@@ -100,9 +118,30 @@ static int get_status(struct vfio_group *g, void *arg)
 	if (ret)
 		return ret;
 	status.flags = VFIO_GROUP_FLAGS_VIABLE;
-	if (g->container)
+	if (g->container || g->iommufd)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
 	return vfio_copy_to_user(arg, &status, sizeof(status));
+}
+
+/*
+ * The kernel's iommufd compat: a group set on an iommufd joins its
+ * compatibility IOAS, whose domain VFIO_SET_IOMMU (on the iommufd) makes.
+ * The group holds the descriptor's object as it holds a container's.
+ */
+static int set_iommufd(struct stce_host *host, struct vfio_group *g,
+		       struct vfio_iommufd *f)
+{
+	int ret;
+
+	(void)host;
+	if (g->container || g->iommufd)
+		return -EINVAL;
+	ret = stce_iommufd_compat_group_attach(f->ictx, g->pe);
+	if (ret)
+		return ret;
+	vfio_obj_get(&f->obj);
+	g->iommufd = f;
+	return 0;
 }
 
 static int set_container(struct stce_host *host, struct vfio_group *g,
@@ -120,9 +159,11 @@ static int set_container(struct stce_host *host, struct vfio_group *g,
 	/* A descriptor that is not open is EBADF, one of another kind EBADFD. */
 	if (!obj)
 		return fcntl(fd, F_GETFD) < 0 ? -EBADF : -EBADFD;
+	if (obj->kind == VFIO_OBJ_IOMMUFD)
+		return set_iommufd(host, g, (struct vfio_iommufd *)obj);
 	if (obj->kind != VFIO_OBJ_CONTAINER)
 		return -EBADFD;
-	if (g->container)
+	if (g->container || g->iommufd)
 		return -EINVAL;
 	vc = (struct vfio_container *)obj;
 	if (vc->nr_groups == HOST_MAX_GROUPS)
@@ -141,7 +182,7 @@ static int set_container(struct stce_host *host, struct vfio_group *g,
 
 static int unset_container(struct stce_host *host, struct vfio_group *g)
 {
-	if (!g->container)
+	if (!g->container && !g->iommufd)
 		return -EINVAL;
 	if (g->nr_devices)
 		return -EBUSY;

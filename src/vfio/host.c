@@ -14,6 +14,7 @@
 
 #include <linux/vfio.h>
 
+#include <spapr_tce/iommufd.h>
 #include <spapr_tce/vfio.h>
 
 #include "common/alloc.h"
@@ -136,16 +137,14 @@ struct stce_host *stce_host_default(void)
 	return default_host;
 }
 
-/* The group number in "/dev/vfio/<N>", or -ENOENT. */
-static int group_of_path(const char *path)
+/* The decimal N (no sign, no leading zero) in "<prefix><N>", or -ENOENT. */
+static int number_of_path(const char *path, const char *prefix)
 {
-	const char *p = path + strlen(STCE_VFIO_GROUP_PREFIX);
+	const char *p = path + strlen(prefix);
 	char *end;
 	long n;
 
-	if (strncmp(path, STCE_VFIO_GROUP_PREFIX,
-		    strlen(STCE_VFIO_GROUP_PREFIX)) ||
-	    *p < '0' || *p > '9')
+	if (strncmp(path, prefix, strlen(prefix)) || *p < '0' || *p > '9')
 		return -ENOENT;
 	errno = 0;
 	n = strtol(p, &end, 10);
@@ -154,13 +153,33 @@ static int group_of_path(const char *path)
 	return (int)n;
 }
 
+/* The group number in "/dev/vfio/<N>", or -ENOENT. */
+static int group_of_path(const char *path)
+{
+	return number_of_path(path, STCE_VFIO_GROUP_PREFIX);
+}
+
+/* The device index in "/dev/vfio/devices/vfio<N>" (N < the platform's
+ * devices), or -ENOENT. */
+static int cdev_of_path(struct stce_host *host, const char *path)
+{
+	int n = number_of_path(path, STCE_VFIO_CDEV_PREFIX);
+
+	if (n >= 0 && (unsigned int)n >= stce_platform_nr_devices(host->platform))
+		return -ENOENT;
+	return n;
+}
+
 bool stce_host_path_ours(struct stce_host *host, const char *path)
 {
 	int group;
 
 	if (!path)
 		return false;
-	if (!strcmp(path, STCE_VFIO_CONTAINER_PATH))
+	if (!strcmp(path, STCE_VFIO_CONTAINER_PATH) ||
+	    !strcmp(path, STCE_IOMMUFD_PATH))
+		return true;
+	if (cdev_of_path(host, path) >= 0)
 		return true;
 	group = group_of_path(path);
 	return group >= 0 && stce_platform_find_pe(host->platform,
@@ -174,6 +193,7 @@ int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj,
 		[VFIO_OBJ_CONTAINER] = "spapr-tce-container",
 		[VFIO_OBJ_GROUP] = "spapr-tce-group",
 		[VFIO_OBJ_DEVICE] = "spapr-tce-device",
+		[VFIO_OBJ_IOMMUFD] = "spapr-tce-iommufd",
 	};
 	int fd = memfd_create(names[obj->kind], cloexec ? MFD_CLOEXEC : 0);
 
@@ -191,13 +211,26 @@ int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj,
 
 int stce_host_open(struct stce_host *host, const char *path, int flags)
 {
-	int group, ret;
+	int group, dev, ret;
 
 	if (!path)
 		return vfio_ret(-EFAULT);
 	if (!strcmp(path, STCE_VFIO_CONTAINER_PATH)) {
 		pthread_mutex_lock(&host->lock);
 		ret = vfio_container_open(host, flags);
+		pthread_mutex_unlock(&host->lock);
+		return vfio_ret(ret);
+	}
+	if (!strcmp(path, STCE_IOMMUFD_PATH)) {
+		pthread_mutex_lock(&host->lock);
+		ret = vfio_iommufd_open(host, flags);
+		pthread_mutex_unlock(&host->lock);
+		return vfio_ret(ret);
+	}
+	dev = cdev_of_path(host, path);
+	if (dev >= 0) {
+		pthread_mutex_lock(&host->lock);
+		ret = vfio_device_cdev_open_locked(host, (unsigned int)dev, flags);
 		pthread_mutex_unlock(&host->lock);
 		return vfio_ret(ret);
 	}
@@ -228,6 +261,9 @@ void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj)
 		break;
 	case VFIO_OBJ_DEVICE:
 		vfio_device_free(host, (struct vfio_device *)obj);
+		break;
+	case VFIO_OBJ_IOMMUFD:
+		vfio_iommufd_free((struct vfio_iommufd *)obj);
 		break;
 	}
 }
@@ -262,6 +298,8 @@ static int ioctl_locked(struct stce_host *host, struct vfio_obj *obj,
 		ret = vfio_device_ioctl(host, (struct vfio_device *)obj,
 					request, arg);
 		break;
+	case VFIO_OBJ_IOMMUFD:	/* never here: stce_host_ioctl serves it */
+		break;
 	}
 	vfio_obj_put_locked(host, obj);
 	pthread_mutex_unlock(&host->lock);
@@ -291,6 +329,19 @@ int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
 		ret = vfio_container_ioctl(host, (struct vfio_container *)obj,
 					   request, arg);
 		stce_grace_read_unlock(&host->grace, &guard);
+		return vfio_ret(ret);
+	}
+	/*
+	 * An iommufd serialises on its own context (and MAP/UNMAP's TCE
+	 * writes are lock-free inside it): hold the context, not the host.
+	 */
+	if (obj->kind == VFIO_OBJ_IOMMUFD) {
+		struct stce_iommufd *ictx = ((struct vfio_iommufd *)obj)->ictx;
+
+		stce_iommufd_get(ictx);
+		stce_grace_read_unlock(&host->grace, &guard);
+		ret = (int)stce_iommufd_ioctl(ictx, request, arg);
+		stce_iommufd_put(ictx);
 		return vfio_ret(ret);
 	}
 	vfio_obj_get(obj);
@@ -411,7 +462,7 @@ int stce_host_mmap_check(struct stce_host *host, int fd, off_t off)
 	if (!obj)
 		ret = -EBADF;
 	else if (obj->kind != VFIO_OBJ_DEVICE)
-		ret = -ENODEV;
+		ret = -ENODEV;	/* iommufd too: no mmap on 6.12 */
 	else
 		ret = -EINVAL;
 	stce_grace_read_unlock(&host->grace, &guard);
@@ -425,6 +476,7 @@ enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd)
 		[VFIO_OBJ_CONTAINER] = STCE_HOST_FD_CONTAINER,
 		[VFIO_OBJ_GROUP] = STCE_HOST_FD_GROUP,
 		[VFIO_OBJ_DEVICE] = STCE_HOST_FD_DEVICE,
+		[VFIO_OBJ_IOMMUFD] = STCE_HOST_FD_IOMMUFD,
 	};
 	struct stce_grace_guard guard;
 	enum stce_host_fd_kind kind = STCE_HOST_FD_NONE;

@@ -4,7 +4,8 @@
  *
  * host.c: descriptors, open, close, dispatch. container_fd.c: the
  * container's ioctls (the VFIO core's and the sPAPR driver's).
- * group_fd.c: the group's. device_fd.c: the device's.
+ * group_fd.c: the group's. device_fd.c: the device's (and the cdev's).
+ * iommufd_fd.c: /dev/iommu, whose ioctls are src/iommufd's.
  *
  * Lifetimes. Every object has a reference count: one for its descriptor,
  * one for each object that points to it (a group holds its container, a
@@ -27,6 +28,7 @@
 #include <sys/types.h>
 
 #include <spapr_tce/container.h>
+#include <spapr_tce/iommufd.h>
 #include <spapr_tce/vfio.h>
 
 #include "common/grace.h"
@@ -41,6 +43,7 @@ enum vfio_kind {
 	VFIO_OBJ_CONTAINER,
 	VFIO_OBJ_GROUP,
 	VFIO_OBJ_DEVICE,
+	VFIO_OBJ_IOMMUFD,	/* /dev/iommu */
 };
 
 struct vfio_obj {
@@ -58,11 +61,23 @@ struct vfio_container {
 	unsigned int nr_groups;
 };
 
+/*
+ * An open /dev/iommu: the iommufd context (src/iommufd), which serialises
+ * its own ioctls, so they run without host->lock (a context reference
+ * taken in a grace read-side section keeps it alive).
+ */
+struct vfio_iommufd {
+	struct vfio_obj obj;
+	struct stce_iommufd *ictx;
+};
+
 struct vfio_group {
 	struct vfio_obj obj;
 	unsigned int number;
 	struct stce_pe *pe;
-	struct vfio_container *container;	/* host->lock */
+	/* At most one of the two (VFIO_GROUP_SET_CONTAINER); host->lock. */
+	struct vfio_container *container;
+	struct vfio_iommufd *iommufd;		/* the iommufd compat */
 	unsigned int nr_devices;		/* open device fds */
 };
 
@@ -83,11 +98,20 @@ struct vfio_device_state {
 	uint64_t intx_delivered;	/* eventfd signals so far */
 };
 
+/*
+ * A device descriptor: opened through its group (VFIO_GROUP_GET_DEVICE_FD:
+ * @group set, usable at once) or through its cdev /dev/vfio/devices/vfioN
+ * (@group NULL: only VFIO_DEVICE_BIND_IOMMUFD until it is bound; @state
+ * made at the bind, as the kernel opens the device there).
+ */
 struct vfio_device {
 	struct vfio_obj obj;
 	struct stce_device *dev;
 	struct vfio_group *group;
-	struct vfio_device_state *state;
+	struct vfio_device_state *state;	/* NULL: cdev not bound */
+	atomic_bool granted;			/* region access allowed */
+	unsigned int pe_idx;			/* platform PE index */
+	struct stce_iommufd_vdev iofd;		/* cdev binding */
 };
 
 struct stce_host {
@@ -99,6 +123,8 @@ struct stce_host {
 	atomic_uint nr_open;
 	/* by platform device index; device_fd.c */
 	struct vfio_device_state *dev_state[STCE_TOPO_MAX_DEVICES];
+	/* cdev devices bound, by PE index: their group cannot be opened */
+	unsigned int cdev_bound[HOST_MAX_GROUPS];
 };
 
 /* Set errno to -@ret and return -1 when @ret < 0, else return @ret. */
@@ -131,6 +157,9 @@ void vfio_container_free(struct stce_host *host, struct vfio_container *c);
 int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
 		     void *arg);
 
+/* The platform index of @pe (its slot in open_groups, cdev_bound). */
+int vfio_pe_index(struct stce_host *host, const struct stce_pe *pe);
+
 int vfio_group_open(struct stce_host *host, unsigned int number, int flags);
 int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,
 		     unsigned long request, void *arg);
@@ -142,9 +171,17 @@ void vfio_group_unset_container_locked(struct stce_host *host,
 
 int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 			    const char *name);
+/* open(2) of /dev/vfio/devices/vfio<@index> (platform device index). */
+int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
+				 int flags);
 int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		      unsigned long request, void *arg);
 void vfio_device_free(struct stce_host *host, struct vfio_device *d);
+
+int vfio_iommufd_open(struct stce_host *host, int flags);
+void vfio_iommufd_free(struct vfio_iommufd *f);
+/* The context of iommufd descriptor @fd, or NULL (host->lock held). */
+struct stce_iommufd *vfio_iommufd_lookup(void *host, int fd);
 
 /* Region access (pread/pwrite at the VFIO region offsets). Lock-free:
  * the caller keeps @d alive (a grace read-side section of host->grace). */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # spapr-tce info, trace and demo.
-# Usage: test_cli.sh SPAPR_TCE_CLI SPAPR_V1_EXAMPLE EEH_EXAMPLE
-cli=$1 v1=$2 eeh=$3
+# Usage: test_cli.sh SPAPR_TCE_CLI SPAPR_V1_EXAMPLE EEH_EXAMPLE IOMMUFD_EXAMPLE
+cli=$1 v1=$2 eeh=$3 iofd=$4
 fails=0
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -47,6 +47,12 @@ if grep -q 'op=VFIO_EEH_PE_GET_STATE}) = 2' "$T/trace.log" &&
 else
 	echo "FAIL trace-file-content:"; head -20 "$T/trace.log"; fails=$((fails + 1))
 fi
+check trace-iommufd-open 0 'open("/dev/iommu", O_RDWR|O_CLOEXEC) = ' -- trace -- "$iofd"
+check trace-iommufd-bind 0 'VFIO_DEVICE_BIND_IOMMUFD, {argsz=16, flags=0x0, iommufd=' -- trace -- "$iofd"
+check trace-iommufd-hwpt 0 'IOMMU_HWPT_ALLOC, {size=40, flags=0x0, dev_id=1, pt_id=2, out_hwpt_id=3, data_type=0x53504154' -- trace -- "$iofd"
+check trace-iommufd-map 0 'IOMMU_IOAS_MAP, {size=40, flags=FIXED_IOVA|WRITEABLE|READABLE, ioas_id=2' -- trace -- "$iofd"
+check trace-iommufd-attach 0 '<device>, VFIO_DEVICE_ATTACH_IOMMUFD_PT, {argsz=12, flags=0x0, pt_id=3}) = 0' -- trace -- "$iofd"
+check trace-iommufd-unmap 0 'IOMMU_IOAS_UNMAP, {size=24, ioas_id=2, iova=0x0, length=0x200000}) = 0' -- trace -- "$iofd"
 check trace-none 2 "no program to run" -- trace
 check trace-bad-opt 2 "unknown option '-x'" -- trace -x prog
 check trace-missing 127 "No such file" -- trace -- /nonexistent/prog

@@ -4,7 +4,7 @@
  * nothing of spapr-tce (libc and <linux/vfio.h> only; run with
  * LD_PRELOAD): errno, CLOEXEC, dup/dup2/fcntl/close_range, read/write
  * at the file position, mmap refusal, sysfs, VmLck, eventfd interrupts,
- * fork, exec, threads.
+ * fork, exec, threads, /dev/iommu and the device cdevs.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -24,6 +24,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/vfio.h>
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#else
+#include <spapr_tce/uapi/linux/iommufd.h>
+#endif
 
 #define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
 #define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
@@ -395,6 +400,47 @@ static void test_threads(void)
 	v2_teardown(&s);
 }
 
+/* /dev/iommu and /dev/vfio/devices/vfioN are served; other paths under
+ * them are libc's. */
+static void test_iommufd(void)
+{
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+	struct iommu_destroy d = { .size = sizeof(d) };
+	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b) };
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int fd, fd2, dev, g;
+	uint64_t v = 0;
+
+	errno = 99;
+	fd = openat(AT_FDCWD, "/dev/iommu", O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0 && errno == 99 && fcntl(fd, F_GETFD) == FD_CLOEXEC);
+	CHECK(!ioctl(fd, IOMMU_IOAS_ALLOC, &a) && errno == 99);
+	fd2 = dup2(fd, 150);
+	CHECK(fd2 == 150 && close(fd) == 0);
+	d.id = a.out_ioas_id;
+	CHECK(!ioctl(fd2, IOMMU_DESTROY, &d));
+	CHECK(ioctl(fd2, IOMMU_DESTROY, &d) == -1 && errno == ENOENT);
+	CHECK(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0) == MAP_FAILED &&
+	      errno == ENODEV);
+	/* The cdev: nothing but BIND before the bind. */
+	dev = open("/dev/vfio/devices/vfio1", O_RDWR);
+	CHECK(dev >= 0);
+	CHECK(ioctl(dev, VFIO_DEVICE_GET_INFO, &info) == -1 && errno == EINVAL);
+	CHECK(pread(dev, &v, 8, BAR0) == -1 && errno == EINVAL);
+	b.iommufd = 0;	/* stdin: open, not an iommufd */
+	CHECK(ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == -1 && errno == EBADFD);
+	b.iommufd = fd2;
+	CHECK(!ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	CHECK(open("/dev/vfio/1", O_RDWR) == -1 && errno == EBUSY);
+	CHECK(pread(dev, &v, 8, BAR0) == 8 && v == DEV_ID);
+	CHECK(close(fd2) == 0 && close(dev) == 0);
+	g = open("/dev/vfio/1", O_RDWR);
+	CHECK(g >= 0 && close(g) == 0);
+	/* Not the topology's: libc's answer (no such file here). */
+	CHECK(open("/dev/vfio/devices/vfio7", O_RDWR) == -1 && errno == ENOENT);
+	CHECK(open("/dev/iommu0", O_RDWR) == -1 && errno == ENOENT);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -406,6 +452,7 @@ int main(int argc, char **argv)
 		{ "sysfs", test_sysfs }, { "vmlck", test_vmlck },
 		{ "irq_poll", test_irq_poll }, { "fork", test_fork },
 		{ "exec", test_exec }, { "threads", test_threads },
+		{ "iommufd", test_iommufd },
 	};
 
 	self = argv[0];
