@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
  * spapr-tce demo: a simulated pSeries guest with a passthrough DMA device,
- * from the host side - what QEMU/KVM and the sPAPR TCE driver do for it:
+ * both sides of it - the guest's calls and what the hypervisor (QEMU/KVM
+ * and the sPAPR TCE driver) does for them:
  *
- *   1. a v2 container takes the device's PE;
- *   2. guest RAM is pre-registered (pinned, charged to locked_vm);
- *   3. the guest creates a 64-bit DMA window (DDW);
- *   4. all guest RAM is mapped into it, by N vCPU threads at once;
+ *   1. a v2 container takes the device's PE (VFIO_SET_IOMMU);
+ *   2. the VM's RAM is declared to the guest memory map (KVM memslots)
+ *      and pre-registered (pinned, charged to locked_vm);
+ *   3. the guest PHB comes up with its default window; the guest asks
+ *      for a 64-bit window with ibm,query-pe-dma-window and
+ *      ibm,create-pe-dma-window; the hypervisor attaches the group to
+ *      the new LIOBN (KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE);
+ *   4. N vCPU threads map all guest RAM 1:1 into it with
+ *      H_PUT_TCE_INDIRECT, 512 TCEs a call from a TCE list page of
+ *      their own in guest memory; an H_TOO_HARD answer is retried on the
+ *      hypervisor's slow path (STCE_HCALL_MAY_ALLOC) and counted;
  *   5. the device does DMA through the window (fill, copy, checksum);
- *   6. a deliberate DMA outside the window freezes the PE (EEH); the
- *      guest's recovery resets and thaws it, and DMA works again;
- *   7. teardown, and an audit that everything was released.
- *
- * Step 4 is demo_map_ram(): today each vCPU maps its slice through the
- * container C API, 512 TCEs a call (what one H_PUT_TCE_INDIRECT carries);
- * it is the one function to switch to the guest hypercall path once
- * src/hcall exists.
+ *   6. a deliberate DMA outside every window freezes the PE (EEH); the
+ *      guest's recovery (VFIO_EEH_PE_OP underneath) resets and thaws it;
+ *   7. the vCPUs unmap everything with H_STUFF_TCE;
+ *   8. the guest removes its window and resets the PE's windows (RTAS);
+ *      the VM goes, its RAM is unregistered, the PE is returned, and an
+ *      audit checks that everything was released.
  */
+#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -32,6 +39,7 @@
 #include <spapr_tce/account.h>
 #include <spapr_tce/container.h>
 #include <spapr_tce/device.h>
+#include <spapr_tce/hcall.h>
 #include <spapr_tce/prereg.h>
 #include <spapr_tce/table.h>
 #include <spapr_tce/topology.h>
@@ -40,23 +48,49 @@
 #include "common/common.h"
 #include "common/size.h"
 
-#define TCES_PER_CALL	512		/* one H_PUT_TCE_INDIRECT */
-#define REG_CHUNK	(64ULL << 20)	/* RAM registered per REGISTER */
+#define TCES_PER_CALL	STCE_HCALL_MAX_INDIRECT	/* one H_PUT_TCE_INDIRECT */
+#define LIST_BYTES	4096ULL			/* one TCE list page */
+#define REG_CHUNK	(64ULL << 20)		/* RAM registered per REGISTER */
 #define MAX_VCPUS	64
-#define DDW_LEVELS	2
+#define TCE_RW		(STCE_TCE_READ | STCE_TCE_WRITE)
+
+/* The guest PHB as QEMU's pSeries machine numbers its first one. */
+#define DEMO_BUID		0x800000020000000ULL
+#define DEMO_LIOBN_DEFAULT	0x80000000ULL
+#define DEMO_LIOBN_DDW		0x80000001ULL
+#define DEMO_CONFIG_ADDR	0	/* the device: bus 0, devfn 0 */
+
+/* What the RTAS layer keeps a table chunk within (see src/hcall/rtas.c):
+ * it picks the fewest levels whose chunks fit. */
+#define RTAS_MAX_CHUNK_SHIFT	24
+
+/*
+ * The 32-bit default window of the built-in PEs (2G of 4K pages) costs
+ * 12M of locked memory (table, its userspace view, the guest's view):
+ * more than a user's usual 8M RLIMIT_MEMLOCK. Under such a limit the
+ * demo gives its guest PHB this small one instead (as QEMU's PHB
+ * property dma_win_size would), unless the topology is the user's.
+ */
+#define SMALL_DMA32_SIZE	(32ULL << 20)
 
 static const char demo_usage[] =
-	"usage: spapr-tce demo [--guest-mem SIZE] [--page SIZE] [--vcpus N] [--json]\n"
+	"usage: spapr-tce demo [--guest-mem SIZE] [--page SIZE] [--vcpus N] [--window SIZE] [--json]\n"
 	"A simulated pSeries guest with a passthrough DMA device: v2 container,\n"
-	"pre-registration, a 64-bit DMA window, all RAM mapped by N vCPU threads,\n"
-	"device DMA, a deliberate fault and its EEH recovery, teardown, report.\n"
+	"guest memory map and pre-registration, a 64-bit DMA window asked for\n"
+	"through RTAS, all RAM mapped with H_PUT_TCE_INDIRECT by N vCPU threads,\n"
+	"device DMA, a deliberate fault and its EEH recovery, H_STUFF_TCE unmap,\n"
+	"RTAS remove/reset, teardown, report.\n"
 	"Defaults: --guest-mem 1G (less when RLIMIT_MEMLOCK cannot hold it),\n"
-	"--page 64K (4K, 64K; 2M and 1G need hugetlbfs pages), --vcpus 2.\n";
+	"--page 64K (4K, 64K; 2M and 1G need hugetlbfs pages), --vcpus 2,\n"
+	"--window: the DDW the guest asks for, RAM rounded up to a power of two\n"
+	"(a window of more than 2M TCEs gets 2 levels, filled on the hypercalls'\n"
+	"slow path: e.g. --page 4K --window 32G).\n";
 
 struct demo_opts {
 	uint64_t guest_mem;
 	uint64_t page;
 	unsigned int vcpus;
+	uint64_t window;	/* 0: RAM rounded up to a power of two */
 	bool json;
 	bool mem_given;
 };
@@ -67,17 +101,23 @@ struct demo {
 	struct stce_pe *pe;
 	struct stce_device *dev;
 	struct stce_container *c;
+	struct stce_guest *g;
 	uint8_t *map_base;	/* what mmap returned */
 	size_t map_len;
-	uint8_t *ram;		/* guest RAM, aligned */
+	uint8_t *ram;		/* guest RAM: guest physical 0 */
 	uint64_t ram_size;
 	unsigned int page_shift;
-	bool keep_default;	/* the 32-bit default window too */
+	bool keep_default;	/* room for the default window next to the DDW */
+	bool small_default;	/* SMALL_DMA32_SIZE default windows */
+	bool default_removed;	/* the guest removed it to make room */
+	uint64_t liobn;		/* the DDW's */
 	uint64_t ddw_start, ddw_size;
+	unsigned int ddw_levels;
 	uint64_t locked_before, locked_peak;
 	struct stce_container_stats stats;	/* with everything mapped */
-	double t_register, t_map, t_dma, t_teardown;
-	uint64_t tces, dma_bytes, faults;
+	double t_register, t_map, t_dma, t_unmap, t_teardown;
+	uint64_t tces, tces_unmapped, dma_bytes, faults;
+	uint64_t put_calls, stuff_calls, get_calls, too_hard, rtas_calls;
 	char fault_reason[64];
 	bool recovered, released;
 	bool progress;		/* a bar on stderr (a terminal) */
@@ -94,6 +134,23 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double rate(uint64_t n, double seconds)
+{
+	return n / (seconds > 0 ? seconds : 1e-9);
+}
+
+/* "12.3 M TCEs/s" or, below a million, "456 K TCEs/s". */
+static const char *rate_text(uint64_t n, double seconds, char *buf, size_t len)
+{
+	double r = rate(n, seconds);
+
+	if (r >= 1e6)
+		snprintf(buf, len, "%.1f M TCEs/s", r / 1e6);
+	else
+		snprintf(buf, len, "%.0f K TCEs/s", r / 1e3);
+	return buf;
 }
 
 static void say(const struct demo *d, const char *fmt, ...)
@@ -131,6 +188,13 @@ static int fail(const char *step, int err)
 	return CLI_FAILED;
 }
 
+/* An RTAS service answered @status (or a hypercall its H_* code). */
+static int fail_code(const char *call, long status)
+{
+	fprintf(stderr, "spapr-tce demo: %s answered %ld\n", call, status);
+	return CLI_FAILED;
+}
+
 /* ---- options ------------------------------------------------------- */
 
 static int parse_args(int argc, char **argv, struct demo_opts *o)
@@ -139,6 +203,7 @@ static int parse_args(int argc, char **argv, struct demo_opts *o)
 		{ "guest-mem", required_argument, NULL, 'm' },
 		{ "page", required_argument, NULL, 'p' },
 		{ "vcpus", required_argument, NULL, 'v' },
+		{ "window", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -169,6 +234,12 @@ static int parse_args(int argc, char **argv, struct demo_opts *o)
 						       optarg, MAX_VCPUS);
 			o->vcpus = (unsigned int)v;
 			break;
+		case 'w':
+			if (cli_parse_size("demo", "--window", optarg, &o->window))
+				return CLI_USAGE;
+			if (!o->window || (o->window & (o->window - 1)))
+				return cli_usage_error("demo", "--window: a power of two");
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -189,45 +260,148 @@ static int parse_args(int argc, char **argv, struct demo_opts *o)
 	    o->guest_mem % stce_host_page_size())
 		return cli_usage_error("demo", "--guest-mem: a multiple of the page and of the %lluK host page",
 				       (unsigned long long)(stce_host_page_size() >> 10));
+	if (o->window && o->window < o->guest_mem)
+		return cli_usage_error("demo", "--window: not smaller than --guest-mem");
 	return 0;
 }
 
 /* ---- set-up -------------------------------------------------------- */
 
-static uint64_t ddw_size_for(uint64_t ram)
+/* The window a Linux guest asks for: RAM rounded up to a power of two
+ * (its maximum memory: this guest has no hotplug), or --window. */
+static uint64_t ddw_size_for(const struct demo *d, uint64_t ram)
 {
 	uint64_t s = 1;
 
+	if (d->o.window)
+		return d->o.window;
 	while (s < ram)
 		s <<= 1;
 	return s;
 }
 
-/* locked_vm this run needs: RAM, the DDW table, the default window's. */
+/* The levels ibm,create-pe-dma-window gives a window (src/hcall/rtas.c). */
+static unsigned int rtas_levels(const struct stce_pe_caps *caps,
+				unsigned int page_shift, uint64_t size)
+{
+	for (unsigned int levels = 1; levels <= caps->max_levels; levels++) {
+		int cs = stce_table_chunk_shift(page_shift, size, levels,
+						caps->host_page_shift);
+
+		if (cs >= 0 && cs <= RTAS_MAX_CHUNK_SHIFT)
+			return levels;
+	}
+	return caps->max_levels;
+}
+
+/* locked_vm of one LIOBN: the hardware table plus KVM's charge for the
+ * guest view (its TCE pages and their tracking; one page over-counted
+ * for the tracking structure). */
+static uint64_t window_pages(const struct stce_pe_caps *caps,
+			     unsigned int page_shift, uint64_t size,
+			     unsigned int levels)
+{
+	uint64_t hw = stce_table_size_hp(page_shift, size, levels,
+					 caps->host_page_shift);
+	uint64_t view = stce_account_bytes_to_pages((size >> page_shift) * 8);
+
+	return stce_account_bytes_to_pages(hw) + view + 1 +
+	       stce_account_bytes_to_pages(view * sizeof(void *));
+}
+
+/*
+ * locked_vm this run needs: RAM, the DDW's tables and the default
+ * window's. With @dflt false the guest removes the default window before
+ * it asks for the DDW (and the reset brings it back after the DDW went),
+ * so the two never coexist.
+ */
 static uint64_t pages_needed(const struct demo *d, uint64_t ram, bool dflt)
 {
-	unsigned int hs = stce_host_page_shift();
-	uint64_t bytes = ram + stce_table_size_hp(d->page_shift, ddw_size_for(ram),
-						  DDW_LEVELS, hs);
+	uint64_t ddw = ddw_size_for(d, ram), w_ddw, w_def;
 	struct stce_pe_caps caps;
 
 	stce_pe_get_caps(d->pe, &caps);
-	if (dflt)
-		bytes += stce_table_size_hp(caps.dma32_page_shift, caps.dma32_size,
-					    1, hs);
-	return stce_account_bytes_to_pages(bytes);
+	w_ddw = window_pages(&caps, d->page_shift, ddw,
+			     rtas_levels(&caps, d->page_shift, ddw));
+	w_def = window_pages(&caps, caps.dma32_page_shift, caps.dma32_size, 1);
+	return stce_account_bytes_to_pages(ram) +
+	       (dflt ? w_ddw + w_def : stce_max64(w_ddw, w_def));
 }
 
-/* Fit the run into RLIMIT_MEMLOCK: a smaller guest when the size was
- * not asked for, else a clear refusal. */
+/* The largest guest not above d->o.guest_mem that fits @limit, or 0. */
+static uint64_t fitting_ram(const struct demo *d, uint64_t limit, bool dflt)
+{
+	uint64_t ram = d->o.guest_mem;
+
+	while (ram > d->o.page && pages_needed(d, ram, dflt) > limit)
+		ram >>= 1;
+	if (pages_needed(d, ram, dflt) > limit || ram % stce_host_page_size())
+		return 0;
+	return ram;
+}
+
+static int setup_platform(struct demo *d);
+
+static void note_memlock(const struct demo *d, uint64_t limit, uint64_t ram)
+{
+	char a[32], b[32], c[32];
+
+	stce_format_size(limit << stce_host_page_shift(), a, sizeof(a));
+	if (ram == d->o.guest_mem) {
+		say(d, "note: RLIMIT_MEMLOCK is %s, so the guest PHB gets a 32M default window%s\n"
+		    "      (raise `ulimit -l` or run as root for the 2G one)\n\n", a,
+		    d->keep_default ? "" : ",\n      which the guest gives up for its DDW");
+		return;
+	}
+	say(d, "note: RLIMIT_MEMLOCK is %s, so the guest gets %s of RAM%s%s\n"
+	    "      (raise `ulimit -l` or run as root for the full %s%s)\n\n", a,
+	    stce_format_size(ram, b, sizeof(b)),
+	    d->small_default ? ", a 32M default window" : "",
+	    d->keep_default ? "" : " (given up for the DDW)",
+	    stce_format_size(d->o.guest_mem, c, sizeof(c)),
+	    d->small_default ? " and the 2G default window" : "");
+}
+
+/* The built-in topology, whose default windows the demo may shrink. */
+static bool topology_builtin(void)
+{
+	const char *env = getenv(STCE_TOPOLOGY_ENV);
+
+	return !env || !env[0];
+}
+
+/*
+ * Fit the run into RLIMIT_MEMLOCK: a small default window (built-in
+ * topology), then a smaller guest when the size was not asked for, else
+ * a clear refusal.
+ */
 static int fit_memlock(struct demo *d)
 {
 	uint64_t limit = stce_account_limit_pages(), ram = d->o.guest_mem;
-	char a[32], b[32], c[32];
+	char a[32], b[32];
+	int ret;
 
 	d->keep_default = true;
 	if (limit == UINT64_MAX || pages_needed(d, ram, true) <= limit)
 		return 0;
+	if (topology_builtin()) {
+		stce_platform_destroy(d->plat);
+		d->plat = NULL;
+		d->small_default = true;
+		ret = setup_platform(d);
+		if (ret)
+			return ret;
+		if (pages_needed(d, ram, true) <= limit) {
+			note_memlock(d, limit, ram);
+			return 0;
+		}
+	}
+	/* As a guest on a PHB with room for one window: it drops the default. */
+	if (pages_needed(d, ram, false) <= limit) {
+		d->keep_default = false;
+		note_memlock(d, limit, ram);
+		return 0;
+	}
 	if (d->o.mem_given) {
 		fprintf(stderr, "spapr-tce demo: %s of guest RAM needs more locked memory than "
 			"RLIMIT_MEMLOCK (%s) allows; raise it (ulimit -l) or run as root\n",
@@ -235,27 +409,18 @@ static int fit_memlock(struct demo *d)
 			stce_format_size(limit << stce_host_page_shift(), b, sizeof(b)));
 		return CLI_FAILED;
 	}
-	while (ram > d->o.page && pages_needed(d, ram, true) > limit)
-		ram >>= 1;
-	if (pages_needed(d, ram, true) > limit) {
-		/* As a guest on a one-window PHB: drop the default window. */
+	ram = fitting_ram(d, limit, true);
+	if (!ram) {
 		d->keep_default = false;
-		ram = d->o.guest_mem;
-		while (ram > d->o.page && pages_needed(d, ram, false) > limit)
-			ram >>= 1;
+		ram = fitting_ram(d, limit, false);
 	}
-	if (pages_needed(d, ram, d->keep_default) > limit || ram % stce_host_page_size()) {
+	if (!ram) {
 		fprintf(stderr, "spapr-tce demo: RLIMIT_MEMLOCK (%s) is too small for any guest; "
 			"raise it (ulimit -l) or run as root\n",
 			stce_format_size(limit << stce_host_page_shift(), b, sizeof(b)));
 		return CLI_FAILED;
 	}
-	say(d, "note: RLIMIT_MEMLOCK is %s, so the guest gets %s of RAM%s\n"
-	    "      (raise `ulimit -l` or run as root for the full %s)\n\n",
-	    stce_format_size(limit << stce_host_page_shift(), a, sizeof(a)),
-	    stce_format_size(ram, b, sizeof(b)),
-	    d->keep_default ? "" : " and no default window",
-	    stce_format_size(d->o.guest_mem, c, sizeof(c)));
+	note_memlock(d, limit, ram);
 	d->o.guest_mem = ram;
 	return 0;
 }
@@ -302,6 +467,8 @@ static int setup_platform(struct demo *d)
 		fprintf(stderr, "spapr-tce demo: %s\n", err[0] ? err : strerror(-ret));
 		return CLI_FAILED;
 	}
+	for (unsigned int i = 0; d->small_default && i < topo->nr_pes; i++)
+		topo->pes[i].caps.dma32_size = SMALL_DMA32_SIZE;
 	ret = stce_platform_create(topo, &d->plat);
 	stce_topology_free(topo);
 	if (ret)
@@ -314,7 +481,7 @@ static int setup_platform(struct demo *d)
 	return 0;
 }
 
-/* ---- steps --------------------------------------------------------- */
+/* ---- steps 1-3: the VM and its DMA window --------------------------- */
 
 static int step_container(struct demo *d)
 {
@@ -325,17 +492,24 @@ static int step_container(struct demo *d)
 	ret = stce_container_attach(d->c, d->pe);
 	if (ret)
 		return fail("attach the PE", ret);
-	say(d, "[1/7] v2 container: IOMMU group %u (PE of %s) attached\n",
+	say(d, "[1/8] v2 container: IOMMU group %u (PE of %s) attached\n",
 	    stce_pe_group(d->pe), stce_device_name(d->dev));
 	return 0;
 }
 
-static int step_register(struct demo *d)
+/* The VM's RAM: one memory slot at guest physical 0, pre-registered. */
+static int step_memory(struct demo *d)
 {
 	double t0 = now();
 	char a[32];
 	int ret;
 
+	ret = stce_guest_create(&d->g);
+	if (ret)
+		return fail("guest", ret);
+	ret = stce_guest_add_memory(d->g, 0, d->ram_size, (uintptr_t)d->ram);
+	if (ret)
+		return fail("guest memory map", ret);
 	for (uint64_t off = 0; off < d->ram_size; off += REG_CHUNK) {
 		uint64_t n = min64(REG_CHUNK, d->ram_size - off);
 
@@ -345,124 +519,317 @@ static int step_register(struct demo *d)
 		bar(d, "register", off + n, d->ram_size);
 	}
 	d->t_register = now() - t0;
-	say(d, "[2/7] pre-registered %s of guest RAM in %.2f s (pinned; locked_vm +%llu pages)\n",
+	say(d, "[2/8] guest RAM: %s at guest physical 0 (one memory slot), pre-registered in "
+	    "%.2f s (pinned; locked_vm +%llu pages)\n",
 	    stce_format_size(d->ram_size, a, sizeof(a)), d->t_register,
 	    (unsigned long long)(stce_account_locked_pages() - d->locked_before));
 	return 0;
 }
 
-static int step_window(struct demo *d)
+static void phb_args(uint32_t *args)
 {
-	char a[32], b[32];
-	int ret;
+	args[0] = DEMO_CONFIG_ADDR;
+	args[1] = (uint32_t)(DEMO_BUID >> 32);
+	args[2] = (uint32_t)DEMO_BUID;
+}
 
-	if (!d->keep_default) {
-		ret = stce_container_remove_window(d->c, 0);
-		if (ret)
-			return fail("remove the default window", ret);
+/* ibm,query-pe-dma-window: rets[1] windows free, rets[3] page sizes. */
+static int rtas_query(struct demo *d, uint32_t *rets)
+{
+	uint32_t args[3];
+
+	phb_args(args);
+	d->rtas_calls++;
+	return stce_rtas_query_pe_dma_window(d->g, 3, args, 5, rets);
+}
+
+/* The LoPAPR bit of @page, 0 for a size without one (1G). */
+static uint32_t pgsize_bit(uint64_t page)
+{
+	switch (page) {
+	case 4096: return STCE_RTAS_DDW_PGSIZE_4K;
+	case 64 << 10: return STCE_RTAS_DDW_PGSIZE_64K;
+	case 2 << 20: return STCE_RTAS_DDW_PGSIZE_2M;
+	default: return 0;
 	}
-	d->ddw_size = ddw_size_for(d->ram_size);
-	ret = stce_container_create_window(d->c, d->page_shift, d->ddw_size,
-					   DDW_LEVELS, &d->ddw_start);
+}
+
+static const char *pgmask_text(uint32_t mask, char *buf, size_t len)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ STCE_RTAS_DDW_PGSIZE_4K, "4K" }, { STCE_RTAS_DDW_PGSIZE_64K, "64K" },
+		{ STCE_RTAS_DDW_PGSIZE_2M, "2M" }, { STCE_RTAS_DDW_PGSIZE_16M, "16M" },
+		{ STCE_RTAS_DDW_PGSIZE_32M, "32M" }, { STCE_RTAS_DDW_PGSIZE_64M, "64M" },
+		{ STCE_RTAS_DDW_PGSIZE_128M, "128M" }, { STCE_RTAS_DDW_PGSIZE_256M, "256M" },
+		{ STCE_RTAS_DDW_PGSIZE_16G, "16G" },
+	};
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((mask & names[i].bit) && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s",
+						 used ? " " : "", names[i].name);
+	return buf;
+}
+
+/* The guest gives up its default window (Linux does when no window is
+ * free for the DDW); the hypervisor's TCE_REMOVE underneath. */
+static int guest_remove_default(struct demo *d, uint32_t *rets)
+{
+	uint32_t args[1] = { (uint32_t)DEMO_LIOBN_DEFAULT }, st[1];
+	int status;
+
+	d->rtas_calls++;
+	status = stce_rtas_remove_pe_dma_window(d->g, 1, args, 1, st);
+	if (status)
+		return fail_code("ibm,remove-pe-dma-window (default window)", status);
+	d->default_removed = true;
+	status = rtas_query(d, rets);
+	return status ? fail_code("ibm,query-pe-dma-window", status) : 0;
+}
+
+static void ddw_levels(struct demo *d)
+{
+	struct stce_container_stats st;
+
+	stce_container_get_stats(d->c, &st);
+	for (int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
+		if (st.window[i].size && st.window[i].start == d->ddw_start)
+			d->ddw_levels = st.window[i].levels;
+}
+
+/*
+ * The hypervisor brings up the guest PHB (default window on LIOBN
+ * DEMO_LIOBN_DEFAULT); the guest queries and creates its DDW; the
+ * hypervisor attaches the device's group to the new LIOBN.
+ */
+static int step_ddw(struct demo *d)
+{
+	const uint64_t liobns[2] = { DEMO_LIOBN_DEFAULT, DEMO_LIOBN_DDW };
+	uint32_t args[5], rets[5];
+	char a[32], b[32], m[64];
+	uint32_t bit = pgsize_bit(d->o.page);
+	int ret, status;
+
+	ret = stce_guest_add_phb(d->g, DEMO_BUID, d->c, liobns);
 	if (ret)
-		return fail("create the 64-bit window", ret);
-	say(d, "[3/7] DDW: %s window of %s pages, %d levels, at bus 0x%llx\n",
-	    stce_format_size(d->ddw_size, a, sizeof(a)),
-	    stce_format_size(d->o.page, b, sizeof(b)), DDW_LEVELS,
-	    (unsigned long long)d->ddw_start);
+		return fail("guest PHB and its default window", ret);
+	status = rtas_query(d, rets);
+	if (status)
+		return fail_code("ibm,query-pe-dma-window", status);
+	if ((!d->keep_default || !rets[1]) && (ret = guest_remove_default(d, rets)))
+		return ret;
+	if (!rets[1])
+		return fail("no DMA window free on the PE", ENOSPC);
+	if (bit && !(rets[3] & bit))
+		return fail("the PE has no DMA window of that page size", EINVAL);
+	say(d, "[3/8] DDW: ibm,query-pe-dma-window: %u window%s free, page sizes %s%s\n",
+	    rets[1], rets[1] > 1 ? "s" : "", pgmask_text(rets[3], m, sizeof(m)),
+	    d->default_removed ? " (after the guest removed its default window)" : "");
+
+	d->ddw_size = ddw_size_for(d, d->ram_size);
+	phb_args(args);
+	args[3] = d->page_shift;
+	args[4] = stce_ilog2(d->ddw_size);
+	d->rtas_calls++;
+	status = stce_rtas_create_pe_dma_window(d->g, 5, args, 4, rets);
+	if (status)
+		return fail_code("ibm,create-pe-dma-window", status);
+	d->liobn = rets[1];
+	d->ddw_start = ((uint64_t)rets[2] << 32) | rets[3];
+	/* KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: the group's hardware window
+	 * under the guest's LIOBN (the same window: written once). */
+	ret = stce_guest_attach(d->g, d->liobn, d->c, d->pe);
+	if (ret)
+		return fail("attach the group to the LIOBN", ret);
+	ddw_levels(d);
+	say(d, "      ibm,create-pe-dma-window: LIOBN 0x%llx, %s of %s pages at bus 0x%llx, "
+	    "%u level%s;\n      group %u attached to it\n",
+	    (unsigned long long)d->liobn, stce_format_size(d->ddw_size, a, sizeof(a)),
+	    stce_format_size(d->o.page, b, sizeof(b)), (unsigned long long)d->ddw_start,
+	    d->ddw_levels, d->ddw_levels > 1 ? "s" : "", stce_pe_group(d->pe));
 	return 0;
 }
 
-/* ---- step 4: map all guest RAM from the vCPUs ---------------------- */
+/* ---- steps 4 and 7: the vCPUs' hypercalls --------------------------- */
+
+enum vcpu_op { VCPU_MAP, VCPU_UNMAP };
 
 struct vcpu {
 	struct demo *d;
-	uint64_t first, count;	/* IOMMU pages of RAM this vCPU maps */
+	enum vcpu_op op;
+	uint64_t first, count;	/* IOMMU pages of RAM this vCPU (un)maps */
+	uint64_t list_gpa;	/* its TCE list page */
 	_Atomic uint64_t *done;
-	int ret;
+	_Atomic unsigned int *over;
+	uint64_t calls, too_hard;
+	long hret;		/* the failing call's answer */
 };
 
 /*
- * One vCPU: its slice of RAM, TCES_PER_CALL pages a call, at bus address
- * ddw_start + guest physical address (the guest's 1:1 DDW mapping).
+ * One H_PUT_TCE_INDIRECT: the guest writes @n TCEs (big-endian, as PAPR
+ * has them) for RAM pages [page, page + n) into its list page and maps
+ * them at ioba = window start + guest physical address (a 1:1 DDW).
  */
-static void *vcpu_map(void *arg)
+static long vcpu_put(struct vcpu *v, uint64_t page, uint64_t n)
+{
+	struct demo *d = v->d;
+	uint64_t *list = (uint64_t *)(d->ram + v->list_gpa);
+	uint64_t ioba = d->ddw_start + (page << d->page_shift);
+	long ret;
+
+	for (uint64_t i = 0; i < n; i++)
+		list[i] = htobe64(((page + i) << d->page_shift) | TCE_RW);
+	v->calls++;
+	ret = stce_h_put_tce_indirect(d->g, d->liobn, ioba, v->list_gpa, n, 0);
+	if (ret != STCE_H_TOO_HARD)
+		return ret;
+	/*
+	 * The fast path met a hardware table level that does not exist yet:
+	 * as KVM's real mode it gave up. The hypervisor repeats the call on
+	 * its slow path, which may allocate the level.
+	 */
+	v->too_hard++;
+	return stce_h_put_tce_indirect(d->g, d->liobn, ioba, v->list_gpa, n,
+				       STCE_HCALL_MAY_ALLOC);
+}
+
+/* One H_STUFF_TCE: clear @n entries from RAM page @page. */
+static long vcpu_stuff(struct vcpu *v, uint64_t page, uint64_t n)
+{
+	struct demo *d = v->d;
+
+	v->calls++;
+	return stce_h_stuff_tce(d->g, d->liobn,
+				d->ddw_start + (page << d->page_shift), 0, n, 0);
+}
+
+static void *vcpu_run(void *arg)
 {
 	struct vcpu *v = arg;
-	struct demo *d = v->d;
-	uint64_t ps = d->o.page;
 
 	for (uint64_t i = 0; i < v->count; i += TCES_PER_CALL) {
 		uint64_t n = min64(TCES_PER_CALL, v->count - i);
-		uint64_t gpa = (v->first + i) * ps;
+		long ret = v->op == VCPU_MAP ? vcpu_put(v, v->first + i, n) :
+					       vcpu_stuff(v, v->first + i, n);
 
-		v->ret = stce_container_map(d->c, (uintptr_t)d->ram + gpa,
-					    d->ddw_start + gpa, n * ps,
-					    STCE_MAP_READ | STCE_MAP_WRITE);
-		if (v->ret)
+		if (ret != STCE_H_SUCCESS) {
+			v->hret = ret;
 			break;
+		}
 		atomic_fetch_add(v->done, n);
 	}
+	atomic_fetch_add(v->over, 1);
 	return NULL;
 }
 
-/* Map every page of guest RAM into the DDW, from o.vcpus threads on
- * disjoint slices. Returns 0 or a negative errno. */
-static int demo_map_ram(struct demo *d)
+/*
+ * Every page of guest RAM, from o.vcpus threads on disjoint slices; vCPU
+ * i keeps its TCE list in the i-th 4K page from the top of RAM (a vCPU
+ * with pages has i < pages, so the list is inside RAM). Returns the
+ * first failing call's answer, or H_SUCCESS; -EAGAIN without threads.
+ */
+static long run_vcpus(struct demo *d, enum vcpu_op op, const char *what,
+		      uint64_t *calls)
 {
 	uint64_t pages = d->ram_size >> d->page_shift, per;
 	pthread_t tid[MAX_VCPUS];
 	struct vcpu v[MAX_VCPUS];
 	_Atomic uint64_t done = 0;
+	_Atomic unsigned int over = 0;
 	unsigned int n = d->o.vcpus, started = 0;
-	int ret = 0;
+	long ret = STCE_H_SUCCESS;
 
 	per = (pages + n - 1) / n;
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t first = min64(pages, i * per);
 
-		v[i] = (struct vcpu){ .d = d, .first = first,
+		v[i] = (struct vcpu){ .d = d, .op = op, .first = first,
 				      .count = min64(per, pages - first),
-				      .done = &done };
-		if (pthread_create(&tid[i], NULL, vcpu_map, &v[i])) {
+				      .list_gpa = d->ram_size - (i + 1) * LIST_BYTES,
+				      .done = &done, .over = &over };
+		if (pthread_create(&tid[i], NULL, vcpu_run, &v[i])) {
 			ret = -EAGAIN;
 			break;
 		}
 		started++;
 	}
-	while (started == n && atomic_load(&done) < pages) {
-		bool all_over = true;
-
-		bar(d, "map", atomic_load(&done), pages);
-		for (unsigned int i = 0; i < n; i++)
-			all_over &= v[i].ret != 0;
-		if (all_over)
-			break;
+	while (atomic_load(&over) < started) {
+		bar(d, what, atomic_load(&done), pages);
 		usleep(d->progress ? 2000 : 200);
 	}
+	*calls = 0;
 	for (unsigned int i = 0; i < started; i++) {
 		pthread_join(tid[i], NULL);
-		if (v[i].ret && !ret)
-			ret = v[i].ret;
+		if (v[i].hret != STCE_H_SUCCESS && ret == STCE_H_SUCCESS)
+			ret = v[i].hret;
+		*calls += v[i].calls;
+		d->too_hard += v[i].too_hard;
 	}
-	bar(d, "map", pages, pages);
-	d->tces = atomic_load(&done);
+	bar(d, what, pages, pages);
+	if (op == VCPU_MAP)
+		d->tces = atomic_load(&done);
+	else
+		d->tces_unmapped = atomic_load(&done);
 	return ret;
+}
+
+/* Mappings the pre-registered regions of guest RAM count now. */
+static uint64_t ram_mappings(struct demo *d)
+{
+	struct stce_region *r;
+	uint64_t sum = 0;
+
+	for (uint64_t off = 0; off < d->ram_size; off += REG_CHUNK) {
+		/* The lookup counts one mapping itself, to hold the region. */
+		if (stce_prereg_lookup((uintptr_t)d->ram + off,
+				       min64(REG_CHUNK, d->ram_size - off), &r))
+			return UINT64_MAX;
+		sum += stce_region_mapped(r) - 1;
+		stce_prereg_mapped_dec(r);
+	}
+	return sum;
+}
+
+/* H_GET_TCE of the first and last RAM page: @want_mapped or 0. */
+static bool tces_read_back(struct demo *d, bool want_mapped)
+{
+	uint64_t last = (d->ram_size >> d->page_shift) - 1, tce;
+
+	for (uint64_t page = 0;; page = last) {
+		d->get_calls++;
+		if (stce_h_get_tce(d->g, d->liobn, d->ddw_start + (page << d->page_shift),
+				   &tce) != STCE_H_SUCCESS ||
+		    tce != (want_mapped ? (page << d->page_shift) | TCE_RW : 0))
+			return false;
+		if (page == last)
+			return true;
+	}
 }
 
 static int step_map(struct demo *d)
 {
 	double t0 = now();
-	int ret = demo_map_ram(d);
+	long ret = run_vcpus(d, VCPU_MAP, "map", &d->put_calls);
+	char r[32];
 
 	d->t_map = now() - t0;
-	if (ret)
-		return fail("map guest RAM", ret);
+	if (ret == -EAGAIN)
+		return fail("vCPU threads", EAGAIN);
+	if (ret != STCE_H_SUCCESS)
+		return fail_code("H_PUT_TCE_INDIRECT", ret);
+	if (!tces_read_back(d, true))
+		return fail("H_GET_TCE after the map", EIO);
+	if (ram_mappings(d) != d->tces)
+		return fail("mappings counted in the registered RAM", EPROTO);
 	stce_container_get_stats(d->c, &d->stats);
 	d->locked_peak = stce_account_locked_pages();
-	say(d, "[4/7] mapped all guest RAM: %llu TCEs from %u vCPU%s in %.3f s (%.1f M TCEs/s)\n",
-	    (unsigned long long)d->tces, d->o.vcpus, d->o.vcpus > 1 ? "s" : "",
-	    d->t_map, d->tces / (d->t_map > 0 ? d->t_map : 1e-9) / 1e6);
+	say(d, "[4/8] H_PUT_TCE_INDIRECT: all guest RAM mapped, %llu TCEs in %llu calls from "
+	    "%u vCPU%s in %.1f ms (%s),\n      %llu H_TOO_HARD retried on the slow path\n",
+	    (unsigned long long)d->tces, (unsigned long long)d->put_calls, d->o.vcpus,
+	    d->o.vcpus > 1 ? "s" : "", d->t_map * 1e3,
+	    rate_text(d->tces, d->t_map, r, sizeof(r)), (unsigned long long)d->too_hard);
 	return 0;
 }
 
@@ -535,7 +902,7 @@ static int step_dma(struct demo *d)
 	}
 	d->dma_bytes = done;
 	d->t_dma = now() - t0;
-	say(d, "[5/7] device DMA: fill + copy + checksum of %s through the DDW, verified (%.0f MB/s)\n",
+	say(d, "[5/8] device DMA: fill + copy + checksum of %s through the DDW, verified (%.0f MB/s)\n",
 	    stce_format_size(span, a, sizeof(a)), done / (d->t_dma > 0 ? d->t_dma : 1e-9) / 1e6);
 	return 0;
 }
@@ -551,10 +918,16 @@ static const char *fault_reason_name(enum stce_eeh_fault_reason r)
 	}
 }
 
-/* A DMA just past the window's end; then the guest's EEH recovery. */
+/*
+ * A DMA just past the window's end; then the guest's EEH recovery. The
+ * guest's RTAS EEH calls reach the host as VFIO_EEH_PE_OP (QEMU's
+ * mapping): ibm,read-slot-reset-state2 is GET_STATE, ibm,set-slot-reset
+ * is RESET_HOT then RESET_DEACTIVATE, ibm,configure-pe is CONFIGURE.
+ */
 static int step_eeh(struct demo *d)
 {
 	uint64_t bad = d->ddw_start + d->ddw_size, id;
+	uint64_t probe = min64(d->ram_size, 65536);
 	struct stce_eeh_fault f;
 	int state;
 
@@ -569,9 +942,10 @@ static int step_eeh(struct demo *d)
 	snprintf(d->fault_reason, sizeof(d->fault_reason), "%s", fault_reason_name(f.reason));
 	if (state != STCE_EEH_PE_STATE_STOPPED || id != UINT64_MAX)
 		return fail("PE not frozen after the fault", EPROTO);
-	say(d, "[6/7] EEH: DMA to bus 0x%llx (%s) froze the PE; MMIO reads 0x%llx\n",
+	say(d, "[6/8] EEH: DMA to bus 0x%llx (%s) froze the PE; MMIO reads 0x%llx\n",
 	    (unsigned long long)f.iova, d->fault_reason, (unsigned long long)id);
-	/* The guest's recovery: hot reset, release it, configure. */
+	/* The guest's recovery: hot reset, release it, configure. A PE
+	 * reset leaves the TCE tables alone: DMA works through them at once. */
 	if (stce_container_eeh_op(d->c, STCE_EEH_PE_RESET_HOT) ||
 	    stce_container_eeh_op(d->c, STCE_EEH_PE_RESET_DEACTIVATE) ||
 	    stce_container_eeh_op(d->c, STCE_EEH_PE_CONFIGURE))
@@ -580,32 +954,69 @@ static int step_eeh(struct demo *d)
 	enable_device(d);
 	if (state != STCE_EEH_PE_STATE_NORMAL ||
 	    reg_read(d, STCE_DMATEST_REG_ID) != STCE_DMATEST_ID ||
-	    device_cmd(d, STCE_DMATEST_CMD_CHECKSUM, d->ddw_start, 0, 65536, 0) !=
+	    device_cmd(d, STCE_DMATEST_CMD_CHECKSUM, d->ddw_start, 0, probe, 0) !=
 	    STCE_DMATEST_STATUS_DONE ||
-	    reg_read(d, STCE_DMATEST_REG_RESULT) != stce_dmatest_checksum(d->ram, 65536))
+	    reg_read(d, STCE_DMATEST_REG_RESULT) != stce_dmatest_checksum(d->ram, probe))
 		return fail("the device after recovery", EIO);
 	d->recovered = true;
-	say(d, "      recovered: reset, PE state normal, device DMA works again\n");
+	say(d, "      recovered (VFIO_EEH_PE_OP: reset hot, deactivate, configure): PE state normal,\n"
+	    "      device DMA through the same TCEs works again\n");
 	return 0;
 }
 
-/* Unmap (the same slices), remove the window, unregister, detach. */
+static int step_unmap(struct demo *d)
+{
+	double t0 = now();
+	long ret = run_vcpus(d, VCPU_UNMAP, "unmap", &d->stuff_calls);
+	char r[32];
+
+	d->t_unmap = now() - t0;
+	if (ret == -EAGAIN)
+		return fail("vCPU threads", EAGAIN);
+	if (ret != STCE_H_SUCCESS)
+		return fail_code("H_STUFF_TCE", ret);
+	if (!tces_read_back(d, false))
+		return fail("H_GET_TCE after the unmap", EIO);
+	if (ram_mappings(d))
+		return fail("guest RAM still mapped after H_STUFF_TCE", EBUSY);
+	say(d, "[7/8] H_STUFF_TCE: all guest RAM unmapped, %llu TCEs in %llu calls from %u vCPU%s "
+	    "in %.1f ms (%s);\n      H_GET_TCE reads 0, the registered RAM counts no mapping\n",
+	    (unsigned long long)d->tces_unmapped, (unsigned long long)d->stuff_calls,
+	    d->o.vcpus, d->o.vcpus > 1 ? "s" : "", d->t_unmap * 1e3,
+	    rate_text(d->tces_unmapped, d->t_unmap, r, sizeof(r)));
+	return 0;
+}
+
+/* What the audit reads after the teardown. */
+static uint64_t locked_after(const struct demo *d)
+{
+	return stce_account_locked_pages() - d->locked_before;
+}
+
+/*
+ * The guest removes its DDW and resets the PE's windows (what a guest
+ * does on reboot or kexec: the default window comes back); then the VM
+ * goes (its LIOBNs and memory map), its RAM is unregistered and the PE
+ * returned to the platform.
+ */
 static int step_teardown(struct demo *d)
 {
-	uint64_t step = (uint64_t)TCES_PER_CALL << d->page_shift;
+	uint32_t args[3] = { (uint32_t)d->liobn }, rets[1];
 	double t0 = now();
-	int ret;
+	int ret, status;
 
-	for (uint64_t off = 0; off < d->ram_size; off += step) {
-		ret = stce_container_unmap(d->c, d->ddw_start + off,
-					   min64(step, d->ram_size - off));
-		if (ret)
-			return fail("unmap", ret);
-		bar(d, "unmap", off + step, d->ram_size);
-	}
-	ret = stce_container_remove_window(d->c, d->ddw_start);
-	if (ret)
-		return fail("remove the DDW", ret);
+	d->rtas_calls++;
+	status = stce_rtas_remove_pe_dma_window(d->g, 1, args, 1, rets);
+	if (status)
+		return fail_code("ibm,remove-pe-dma-window", status);
+	phb_args(args);
+	d->rtas_calls++;
+	status = stce_rtas_reset_pe_dma_window(d->g, 3, args, 1, rets);
+	if (status)
+		return fail_code("ibm,reset-pe-dma-window", status);
+	/* Before the container: an attached container must outlive it. */
+	stce_guest_destroy(d->g);
+	d->g = NULL;
 	for (uint64_t off = 0; off < d->ram_size; off += REG_CHUNK) {
 		ret = stce_container_unregister(d->c, (uintptr_t)d->ram + off,
 						min64(REG_CHUNK, d->ram_size - off));
@@ -618,9 +1029,10 @@ static int step_teardown(struct demo *d)
 	stce_container_destroy(d->c);
 	d->c = NULL;
 	d->t_teardown = now() - t0;
-	d->released = stce_account_locked_pages() == d->locked_before &&
+	d->released = locked_after(d) == 0 && stce_prereg_count() == 0 &&
 		      stce_pin_pages() == 0 && !stce_pe_user_owned(d->pe);
-	say(d, "[7/7] teardown in %.2f s: unmapped, window removed, RAM unregistered, PE returned\n",
+	say(d, "[8/8] teardown in %.2f s: ibm,remove-pe-dma-window, ibm,reset-pe-dma-window "
+	    "(default window back),\n      VM gone, RAM unregistered, PE returned\n",
 	    d->t_teardown);
 	return d->released ? 0 : fail("audit: something was not released", EBUSY);
 }
@@ -636,36 +1048,56 @@ static uint64_t table_bytes(const struct demo *d)
 	return sum;
 }
 
+static uint64_t window_liobn(const struct demo *d, int i)
+{
+	return d->stats.window[i].start == d->ddw_start ? d->liobn : DEMO_LIOBN_DEFAULT;
+}
+
 static void report_text(const struct demo *d)
 {
 	uint64_t hp = stce_host_page_size();
-	char a[32], b[32];
+	char a[32], b[32], r[32];
 
 	printf("\nreport\n");
 	for (int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
 		if (!d->stats.window[i].size)
 			continue;
-		printf("  window %d         bus 0x%llx, %s, %s pages, %u level%s\n", i,
-		       (unsigned long long)d->stats.window[i].start,
+		printf("  window %d         bus 0x%llx, %s, %s pages, %u level%s, LIOBN 0x%llx (%s)\n",
+		       i, (unsigned long long)d->stats.window[i].start,
 		       stce_format_size(d->stats.window[i].size, a, sizeof(a)),
 		       stce_format_size(1ULL << d->stats.window[i].page_shift, b, sizeof(b)),
-		       d->stats.window[i].levels, d->stats.window[i].levels > 1 ? "s" : "");
+		       d->stats.window[i].levels, d->stats.window[i].levels > 1 ? "s" : "",
+		       (unsigned long long)window_liobn(d, i),
+		       window_liobn(d, i) == d->liobn ? "the DDW" : "default");
 	}
 	if (d->stats.default_window_pending)
 		printf("  window 0         default 32-bit window, pending (never used)\n");
+	if (d->default_removed)
+		printf("  default window   removed by the guest to make room%s\n",
+		       d->liobn == DEMO_LIOBN_DEFAULT ? " (the DDW got its LIOBN)" : "");
 	printf("  table bytes      %llu allocated\n", (unsigned long long)table_bytes(d));
 	printf("  locked_vm        %llu pages (%s) at peak\n",
 	       (unsigned long long)(d->locked_peak - d->locked_before),
 	       stce_format_size((d->locked_peak - d->locked_before) * hp, a, sizeof(a)));
-	printf("  TCEs mapped      %llu by %u vCPU%s, %.1f M TCEs/s\n",
+	printf("  TCEs mapped      %llu by %u vCPU%s, %s: %llu H_PUT_TCE_INDIRECT, "
+	       "%llu H_TOO_HARD retried\n",
 	       (unsigned long long)d->tces, d->o.vcpus, d->o.vcpus > 1 ? "s" : "",
-	       d->tces / (d->t_map > 0 ? d->t_map : 1e-9) / 1e6);
+	       rate_text(d->tces, d->t_map, r, sizeof(r)), (unsigned long long)d->put_calls,
+	       (unsigned long long)d->too_hard);
+	printf("  TCEs unmapped    %llu by %u vCPU%s, %s: %llu H_STUFF_TCE\n",
+	       (unsigned long long)d->tces_unmapped, d->o.vcpus, d->o.vcpus > 1 ? "s" : "",
+	       rate_text(d->tces_unmapped, d->t_unmap, r, sizeof(r)),
+	       (unsigned long long)d->stuff_calls);
+	printf("  other calls      %llu H_GET_TCE, %llu RTAS\n",
+	       (unsigned long long)d->get_calls, (unsigned long long)d->rtas_calls);
 	printf("  device DMA       %llu bytes\n", (unsigned long long)d->dma_bytes);
 	printf("  faults           %llu (%s), recovered: %s\n",
 	       (unsigned long long)d->faults, d->fault_reason, d->recovered ? "yes" : "no");
-	printf("  released         %s (locked_vm back to %llu, 0 pinned pages, PE back with the platform)\n",
+	printf("  released         %s (locked_vm back to %llu, %zu registered regions, "
+	       "%llu pinned pages, PE back with the platform)\n",
 	       d->released ? "everything" : "NOT everything",
-	       (unsigned long long)d->locked_before);
+	       (unsigned long long)(d->locked_before + locked_after(d)),
+	       stce_prereg_count(), (unsigned long long)stce_pin_pages());
 }
 
 static void report_json(const struct demo *d)
@@ -675,26 +1107,40 @@ static void report_json(const struct demo *d)
 	for (int i = 0, first = 1; i < STCE_PE_MAX_WINDOWS; i++) {
 		if (!d->stats.window[i].size)
 			continue;
-		printf("%s{\"start\": %llu, \"size\": %llu, \"page_shift\": %u, \"levels\": %u}",
+		printf("%s{\"start\": %llu, \"size\": %llu, \"page_shift\": %u, \"levels\": %u, "
+		       "\"liobn\": %llu}",
 		       first ? "" : ", ", (unsigned long long)d->stats.window[i].start,
 		       (unsigned long long)d->stats.window[i].size,
-		       d->stats.window[i].page_shift, d->stats.window[i].levels);
+		       d->stats.window[i].page_shift, d->stats.window[i].levels,
+		       (unsigned long long)window_liobn(d, i));
 		first = 0;
 	}
-	printf("], \"table_bytes\": %llu, \"locked_vm_pages\": %llu, \"tces\": %llu, "
-	       "\"tces_per_s\": %.0f, \"dma_bytes\": %llu, \"faults\": %llu, "
-	       "\"recovered\": %s, \"released\": %s, \"seconds\": {\"register\": %.3f, "
-	       "\"map\": %.3f, \"dma\": %.3f, \"teardown\": %.3f}}\n",
-	       (unsigned long long)table_bytes(d),
+	printf("], \"default_window_removed\": %s, \"table_bytes\": %llu, "
+	       "\"locked_vm_pages\": %llu, \"tces\": %llu, \"tces_per_s\": %.0f, "
+	       "\"tces_unmapped\": %llu, \"unmap_tces_per_s\": %.0f, "
+	       "\"hcalls\": {\"put_tce_indirect\": %llu, \"stuff_tce\": %llu, \"get_tce\": %llu}, "
+	       "\"too_hard_retries\": %llu, \"rtas_calls\": %llu, ",
+	       d->default_removed ? "true" : "false", (unsigned long long)table_bytes(d),
 	       (unsigned long long)(d->locked_peak - d->locked_before),
-	       (unsigned long long)d->tces, d->tces / (d->t_map > 0 ? d->t_map : 1e-9),
+	       (unsigned long long)d->tces, rate(d->tces, d->t_map),
+	       (unsigned long long)d->tces_unmapped, rate(d->tces_unmapped, d->t_unmap),
+	       (unsigned long long)d->put_calls, (unsigned long long)d->stuff_calls,
+	       (unsigned long long)d->get_calls, (unsigned long long)d->too_hard,
+	       (unsigned long long)d->rtas_calls);
+	printf("\"dma_bytes\": %llu, \"faults\": %llu, \"recovered\": %s, \"released\": %s, "
+	       "\"after\": {\"locked_vm_pages\": %llu, \"regions\": %zu, \"pinned_pages\": %llu}, "
+	       "\"seconds\": {\"register\": %.3f, \"map\": %.3f, \"dma\": %.3f, \"unmap\": %.3f, "
+	       "\"teardown\": %.3f}}\n",
 	       (unsigned long long)d->dma_bytes, (unsigned long long)d->faults,
 	       d->recovered ? "true" : "false", d->released ? "true" : "false",
-	       d->t_register, d->t_map, d->t_dma, d->t_teardown);
+	       (unsigned long long)locked_after(d), stce_prereg_count(),
+	       (unsigned long long)stce_pin_pages(),
+	       d->t_register, d->t_map, d->t_dma, d->t_unmap, d->t_teardown);
 }
 
 static void cleanup(struct demo *d)
 {
+	stce_guest_destroy(d->g);
 	stce_container_destroy(d->c);
 	stce_platform_destroy(d->plat);
 	if (d->map_base)
@@ -726,15 +1172,17 @@ int cmd_demo(int argc, char **argv)
 	    stce_device_name(d.dev));
 	ret = step_container(&d);
 	if (!ret)
-		ret = step_register(&d);
+		ret = step_memory(&d);
 	if (!ret)
-		ret = step_window(&d);
+		ret = step_ddw(&d);
 	if (!ret)
 		ret = step_map(&d);
 	if (!ret)
 		ret = step_dma(&d);
 	if (!ret)
 		ret = step_eeh(&d);
+	if (!ret)
+		ret = step_unmap(&d);
 	if (!ret)
 		ret = step_teardown(&d);
 	if (!ret) {

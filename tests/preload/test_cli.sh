@@ -61,10 +61,44 @@ check demo-small 0 "released         everything" -- demo --guest-mem 16M --vcpus
 check demo-4k 0 "TCEs mapped      4096 by 2 vCPUs" -- demo --guest-mem 16M --page 4K
 check demo-json 0 '"recovered": true, "released": true' -- demo --guest-mem 8M --json
 check demo-fault 0 "faults           1 (outside every window), recovered: yes" -- demo --guest-mem 8M
+check demo-hcalls 0 "TCEs mapped      256 by 2 vCPUs, " -- demo --guest-mem 16M
+check demo-put-calls 0 ": 3 H_PUT_TCE_INDIRECT, 0 H_TOO_HARD retried" -- demo --guest-mem 16M --vcpus 3
+check demo-stuff 0 "TCEs unmapped    4096 by 2 vCPUs, " -- demo --guest-mem 16M --page 4K
+check demo-rtas 0 "ibm,create-pe-dma-window: LIOBN 0x80000001, 16M of 64K pages at bus 0x800000000000000" \
+	-- demo --guest-mem 16M
+check demo-released 0 "locked_vm back to 0, 0 registered regions, 0 pinned pages" -- demo --guest-mem 8M
+# A window of 8M TCEs has 2 levels: the one leaf the guest's RAM needs is
+# allocated on the slow path, after one H_TOO_HARD.
+check demo-too-hard 0 "8 H_PUT_TCE_INDIRECT, 1 H_TOO_HARD retried" \
+	-- demo --guest-mem 16M --page 4K --window 32G --vcpus 1
+check demo-json-hcalls 0 '"hcalls": {"put_tce_indirect": 8, "stuff_tce": 8, "get_tce": 4}, "too_hard_retries": 1, "rtas_calls": 4' \
+	-- demo --guest-mem 16M --page 4K --window 32G --vcpus 1 --json
+check demo-json-after 0 '"after": {"locked_vm_pages": 0, "regions": 0, "pinned_pages": 0}' -- demo --guest-mem 8M --json
+check demo-window 2 "--window: a power of two" -- demo --window 3G
+check demo-window-small 2 "--window: not smaller than --guest-mem" -- demo --guest-mem 16M --window 8M
 check demo-vcpus 2 "--vcpus: '0'" -- demo --vcpus 0
 check demo-page 2 "--page: 4K, 64K, 2M or 1G" -- demo --page 8K
 check demo-mem 2 "--guest-mem: a multiple" -- demo --guest-mem 1000
 check demo-arg 2 "unexpected argument 'x'" -- demo x
+
+# As a user with the usual 8M RLIMIT_MEMLOCK (root without CAP_IPC_LOCK):
+# a smaller guest and a small default window, everything released.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	out=$(ulimit -l 8192 && setpriv --inh-caps=-all --bounding-set=-all "$cli" demo 2>&1)
+	case $out in
+	*"guest gets 4M of RAM, a 32M default window"*"released         everything"*)
+		echo "ok   demo-memlock" ;;
+	*) echo "FAIL demo-memlock:"; echo "$out" | head -40; fails=$((fails + 1)) ;;
+	esac
+	out=$(ulimit -l 600 && setpriv --inh-caps=-all --bounding-set=-all "$cli" demo 2>&1)
+	case $out in
+	*"default window   removed by the guest to make room (the DDW got its LIOBN)"*"released         everything"*)
+		echo "ok   demo-memlock-one-window" ;;
+	*) echo "FAIL demo-memlock-one-window:"; echo "$out" | head -40; fails=$((fails + 1)) ;;
+	esac
+else
+	echo "skip demo-memlock (needs root and setpriv)"
+fi
 
 echo "$fails failed"
 [ "$fails" = 0 ]
