@@ -283,8 +283,16 @@ int inv_check(struct inv_container *const *cs, unsigned int n,
 	      const struct inv_buffer *bufs, unsigned int nbufs,
 	      uint64_t max_walk, char *why, size_t whylen)
 {
+	return inv_check_charged(cs, n, bufs, nbufs, max_walk, 0, why, whylen);
+}
+
+int inv_check_charged(struct inv_container *const *cs, unsigned int n,
+		      const struct inv_buffer *bufs, unsigned int nbufs,
+		      uint64_t max_walk, uint64_t other_charged, char *why,
+		      size_t whylen)
+{
 	struct walk *w = calloc(1, sizeof(*w));
-	uint64_t charged = 0, pins;
+	uint64_t charged = other_charged, pins;
 	bool complete = true;
 	size_t nr_pages;
 	int ret = 0;
@@ -335,7 +343,7 @@ int inv_check(struct inv_container *const *cs, unsigned int n,
 		goto out;
 	}
 	if (stce_account_locked_pages() != charged)
-		walk_fail(w, "locked_vm %llu pages, tables + ENABLE + regions charge %llu",
+		walk_fail(w, "locked_vm %llu pages, tables + ENABLE + regions + others charge %llu",
 			  (unsigned long long)stce_account_locked_pages(),
 			  (unsigned long long)charged);
 out:

@@ -78,6 +78,15 @@ int inv_check(struct inv_container *const *cs, unsigned int n,
 	      const struct inv_buffer *bufs, unsigned int nbufs,
 	      uint64_t max_walk, char *why, size_t whylen);
 
+/*
+ * inv_check, with @other_charged more locked_vm pages expected (charged
+ * by objects the checker does not know: a guest's TCE tables).
+ */
+int inv_check_charged(struct inv_container *const *cs, unsigned int n,
+		      const struct inv_buffer *bufs, unsigned int nbufs,
+		      uint64_t max_walk, uint64_t other_charged, char *why,
+		      size_t whylen);
+
 /* After teardown: locked_vm, regions and v1 pins are all 0. */
 int inv_check_teardown(char *why, size_t whylen);
 
