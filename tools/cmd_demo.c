@@ -62,7 +62,6 @@
 
 /* What the RTAS layer keeps a table chunk within (see src/hcall/rtas.c):
  * it picks the fewest levels whose chunks fit. */
-#define RTAS_MAX_CHUNK_SHIFT	24
 
 /*
  * The 32-bit default window of the built-in PEs (2G of 4K pages) costs
@@ -280,20 +279,6 @@ static uint64_t ddw_size_for(const struct demo *d, uint64_t ram)
 	return s;
 }
 
-/* The levels ibm,create-pe-dma-window gives a window (src/hcall/rtas.c). */
-static unsigned int rtas_levels(const struct stce_pe_caps *caps,
-				unsigned int page_shift, uint64_t size)
-{
-	for (unsigned int levels = 1; levels <= caps->max_levels; levels++) {
-		int cs = stce_table_chunk_shift(page_shift, size, levels,
-						caps->host_page_shift);
-
-		if (cs >= 0 && cs <= RTAS_MAX_CHUNK_SHIFT)
-			return levels;
-	}
-	return caps->max_levels;
-}
-
 /* locked_vm of one LIOBN: the hardware table plus KVM's charge for the
  * guest view (its TCE pages and their tracking; one page over-counted
  * for the tracking structure). */
@@ -322,7 +307,7 @@ static uint64_t pages_needed(const struct demo *d, uint64_t ram, bool dflt)
 
 	stce_pe_get_caps(d->pe, &caps);
 	w_ddw = window_pages(&caps, d->page_shift, ddw,
-			     rtas_levels(&caps, d->page_shift, ddw));
+			     stce_rtas_window_levels(&caps, d->page_shift, ddw));
 	w_def = window_pages(&caps, caps.dma32_page_shift, caps.dma32_size, 1);
 	return stce_account_bytes_to_pages(ram) +
 	       (dflt ? w_ddw + w_def : stce_max64(w_ddw, w_def));

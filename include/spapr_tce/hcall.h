@@ -260,6 +260,17 @@ int stce_guest_add_phb(struct stce_guest *g, uint64_t buid,
  * not enabled. HW_ERROR: no free LIOBN or window, or the container
  * refused the window (size, levels, locked_vm).
  */
+/*
+ * The levels ibm,create-pe-dma-window gives a window of @window_size bytes
+ * of (1 << @page_shift) pages on a PE with @caps: the fewest whose chunks
+ * the platform allocates in one piece (16 MiB), so that small windows are
+ * one level, fully allocated at creation, and hypercalls never meet a
+ * missing leaf. For hypervisors that size locked_vm ahead of the call.
+ */
+unsigned int stce_rtas_window_levels(const struct stce_pe_caps *caps,
+				     unsigned int page_shift,
+				     uint64_t window_size);
+
 int stce_rtas_query_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				  const uint32_t *args, uint32_t nret,
 				  uint32_t *rets);

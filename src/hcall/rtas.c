@@ -91,13 +91,8 @@ static uint32_t ddw_pgmask(uint64_t pgsizes)
 	return mask;
 }
 
-/*
- * Levels for a window: the fewest whose chunks stay within what the
- * platform allocates in one piece (so that small windows are one level,
- * fully allocated at creation, and hypercalls never meet a missing leaf).
- */
-static unsigned int choose_levels(const struct stce_pe_caps *caps,
-				  unsigned int page_shift, uint64_t size)
+unsigned int stce_rtas_window_levels(const struct stce_pe_caps *caps,
+				     unsigned int page_shift, uint64_t size)
 {
 	for (unsigned int levels = 1; levels <= caps->max_levels; levels++) {
 		int cs = stce_table_chunk_shift(page_shift, size, levels,
@@ -258,7 +253,7 @@ int stce_rtas_create_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 		liobn = phb->liobn[1];
 	else
 		goto unlock;
-	levels = choose_levels(&caps, page_shift, 1ULL << window_shift);
+	levels = stce_rtas_window_levels(&caps, page_shift, 1ULL << window_shift);
 	if (enable_window(g, phb, liobn, page_shift, 1ULL << window_shift,
 			  levels, &start))
 		goto unlock;

@@ -268,6 +268,26 @@ void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj)
 	}
 }
 
+/*
+ * The object behind @fd, inside a read-side section the caller leaves
+ * with stce_grace_read_unlock() (the object stays valid until then:
+ * close waits a grace period before it drops the descriptor's
+ * reference). NULL (and no section held) when @fd is not the host's.
+ */
+static struct vfio_obj *fd_enter(struct stce_host *host, int fd,
+				 struct stce_grace_guard *guard)
+{
+	struct vfio_obj *obj;
+
+	if (fd < 0 || fd >= HOST_MAX_FDS)
+		return NULL;
+	stce_grace_read_lock(&host->grace, guard);
+	obj = atomic_load(&host->fds[fd]);
+	if (!obj)
+		stce_grace_read_unlock(&host->grace, guard);
+	return obj;
+}
+
 bool stce_host_fd_ours(struct stce_host *host, int fd)
 {
 	return fd >= 0 && fd < HOST_MAX_FDS && atomic_load(&host->fds[fd]);
@@ -313,14 +333,9 @@ int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
 	struct vfio_obj *obj;
 	int ret;
 
-	if (fd < 0 || fd >= HOST_MAX_FDS)
+	obj = fd_enter(host, fd, &guard);
+	if (!obj)
 		return vfio_ret(-EBADF);
-	stce_grace_read_lock(&host->grace, &guard);
-	obj = atomic_load(&host->fds[fd]);
-	if (!obj) {
-		stce_grace_read_unlock(&host->grace, &guard);
-		return vfio_ret(-EBADF);
-	}
 	/*
 	 * The container's IOMMU ioctls (MAP, UNMAP, ...) run lock-free
 	 * inside the read-side section; the rest takes the host lock.
@@ -415,11 +430,10 @@ static ssize_t host_rw(struct stce_host *host, int fd, void *buf,
 		return vfio_ret(-EBADF);
 	if (off < 0)
 		return vfio_ret(-EINVAL);
-	stce_grace_read_lock(&host->grace, &guard);
-	obj = atomic_load(&host->fds[fd]);
+	obj = fd_enter(host, fd, &guard);
 	if (!obj)
-		ret = -EBADF;
-	else if (obj->kind != VFIO_OBJ_DEVICE)
+		return vfio_ret(-EBADF);
+	if (obj->kind != VFIO_OBJ_DEVICE)
 		ret = -EINVAL;
 	else
 		ret = vfio_device_rw((struct vfio_device *)obj, buf, count,
@@ -450,18 +464,15 @@ int stce_host_mmap_check(struct stce_host *host, int fd, off_t off)
 	struct vfio_obj *obj;
 	int ret;
 
-	if (fd < 0 || fd >= HOST_MAX_FDS)
+	obj = fd_enter(host, fd, &guard);
+	if (!obj)
 		return vfio_ret(-EBADF);
-	stce_grace_read_lock(&host->grace, &guard);
-	obj = atomic_load(&host->fds[fd]);
 	/*
 	 * Container and group files have no mmap (ENODEV); no region of
 	 * the device is mmap-able (GET_REGION_INFO says so): EINVAL, as
 	 * vfio-pci answers for such a region.
 	 */
-	if (!obj)
-		ret = -EBADF;
-	else if (obj->kind != VFIO_OBJ_DEVICE)
+	if (obj->kind != VFIO_OBJ_DEVICE)
 		ret = -ENODEV;	/* iommufd too: no mmap on 6.12 */
 	else
 		ret = -EINVAL;
@@ -482,12 +493,10 @@ enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd)
 	enum stce_host_fd_kind kind = STCE_HOST_FD_NONE;
 	struct vfio_obj *obj;
 
-	if (fd < 0 || fd >= HOST_MAX_FDS)
+	obj = fd_enter(host, fd, &guard);
+	if (!obj)
 		return kind;
-	stce_grace_read_lock(&host->grace, &guard);
-	obj = atomic_load(&host->fds[fd]);
-	if (obj)
-		kind = kinds[obj->kind];
+	kind = kinds[obj->kind];
 	stce_grace_read_unlock(&host->grace, &guard);
 	return kind;
 }
