@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VFIO layer copies ioctl arguments with process_vm_readv/writev so
+ * that a bad pointer is EFAULT. Sandboxes (a container runtime's seccomp
+ * profile) may forbid those calls: then the layer must still work. A
+ * forked child installs a seccomp filter that makes both fail with EPERM
+ * and runs a VFIO flow through the host.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/vfio.h>
+
+#include <spapr_tce/vfio.h>
+
+static int forbid_process_vm(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_writev, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* Returns 0 when every step answered as it must. */
+static int flow(void)
+{
+	struct vfio_iommu_spapr_tce_info info = { .argsz = sizeof(info) };
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct stce_host *host;
+	char buf[16];
+	int c, g;
+
+	if (forbid_process_vm())
+		return 10;
+	/* The filter works: the call the layer uses is refused. */
+	{
+		struct iovec l = { buf, 1 }, r = { buf + 1, 1 };
+
+		if (syscall(__NR_process_vm_readv, getpid(), &l, 1, &r, 1, 0) != -1 ||
+		    errno != EPERM)
+			return 11;
+	}
+	if (stce_host_create(NULL, &host))
+		return 12;
+	c = stce_host_open(host, "/dev/vfio/vfio", O_RDWR);
+	g = stce_host_open(host, "/dev/vfio/0", O_RDWR);
+	if (c < 0 || g < 0)
+		return 13;
+	if (stce_host_ioctl(host, g, VFIO_GROUP_GET_STATUS, &status) ||
+	    status.flags != VFIO_GROUP_FLAGS_VIABLE)
+		return 14;
+	if (stce_host_ioctl(host, g, VFIO_GROUP_SET_CONTAINER, &c) ||
+	    stce_host_ioctl(host, c, VFIO_SET_IOMMU, (void *)VFIO_SPAPR_TCE_v2_IOMMU))
+		return 15;
+	if (stce_host_ioctl(host, c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info) ||
+	    info.dma32_window_size != 0x80000000u || !info.ddw.pgsizes)
+		return 16;
+	/* NULL is still EFAULT. */
+	if (stce_host_ioctl(host, c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, NULL) != -1 ||
+	    errno != EFAULT)
+		return 17;
+	stce_host_destroy(host);
+	return 0;
+}
+
+static void works_without_process_vm_calls(void **state)
+{
+	int status;
+	pid_t pid = fork();
+
+	(void)state;
+	if (pid == 0)
+		_exit(flow());
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(works_without_process_vm_calls),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
