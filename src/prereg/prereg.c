@@ -310,20 +310,7 @@ void stce_prereg_put_deferred(struct stce_region *region)
 
 void stce_prereg_mapped_dec(struct stce_region *region)
 {
-	uint64_t v = atomic_load(&region->mapped), next;
-
-	do {
-		assert((v & MAPPED_COUNT) >= 2);
-		if ((v & MAPPED_RELEASED) && (v & MAPPED_COUNT) == 2)
-			next = 0;	/* the last mapping of a released region */
-		else
-			next = v - 1;
-	} while (!atomic_compare_exchange_weak(&region->mapped, &v, next));
-	if (next)
-		return;
-	pthread_mutex_lock(&reg_lock);
-	teardown_locked(region);
-	pthread_mutex_unlock(&reg_lock);
+	stce_prereg_mapped_sub(region, 1);
 }
 
 /*
