@@ -147,6 +147,20 @@ static uint32_t pick_ddw_shift(uint64_t pgsizes)
 	return 63 - (uint32_t)__builtin_clzll(usable);
 }
 
+/* Seconds since the guest kernel started. */
+static double uptime(void)
+{
+	double t = 0;
+	FILE *f = fopen("/proc/uptime", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &t) != 1)
+			t = 0;
+		fclose(f);
+	}
+	return t;
+}
+
 static void get_info(struct guest *g, struct vfio_iommu_spapr_tce_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -313,6 +327,7 @@ static void eeh(struct guest *g)
 {
 	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	uint64_t outside = g->ddw_start + DDW_SIZE;
+	double t;
 
 	CHECK(ioctl(g->container, VFIO_CHECK_EXTENSION, VFIO_EEH) == 1, "no VFIO_EEH");
 	CHECK(!pe_op(g, VFIO_EEH_PE_ENABLE), "EEH ENABLE");
@@ -335,15 +350,17 @@ static void eeh(struct guest *g)
 	      (unsigned long long)rd(&g->dev, REG_ERROR));
 	step("eeh: UNFREEZE_IO: DMA still stopped, the device reports the fault (ERROR EIO)");
 
+	t = uptime();
 	CHECK(!pe_op(g, VFIO_EEH_PE_RESET_HOT), "RESET_HOT");
 	CHECK(!pe_op(g, VFIO_EEH_PE_RESET_DEACTIVATE), "RESET_DEACTIVATE");
 	CHECK(!pe_op(g, VFIO_EEH_PE_CONFIGURE), "CONFIGURE");
 	expect_state(g, VFIO_EEH_PE_STATE_NORMAL, "after the reset");
+	t = uptime() - t;
 	/* The PE reset reset the device: bus mastering back on. */
 	CHECK(pwrite(g->dev.fd, &cmd, 2, (off_t)(g->dev.cfg_off + PCI_COMMAND)) == 2,
 	      "config write");
 	dma_round(g, g->a64, g->b32, 0x77, "after recovery");
-	step("eeh: RESET_HOT, RESET_DEACTIVATE, CONFIGURE: PE normal, DMA works again");
+	step("eeh: RESET_HOT, RESET_DEACTIVATE, CONFIGURE (%.1f s): PE normal, DMA works again", t);
 }
 
 static void teardown(struct guest *g)
@@ -364,16 +381,21 @@ int main(void)
 {
 	struct vfio_iommu_spapr_tce_info info;
 	struct guest g = { 0 };
+	double start = uptime();
 	struct utsname u;
 	char name[256];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	uname(&u);
-	step("guest: Linux %s %s, %ld KiB pages", u.release, u.machine,
-	     sysconf(_SC_PAGESIZE) >> 10);
+	step("guest: Linux %s %s, %ld KiB pages, up %.1f s", u.release, u.machine,
+	     sysconf(_SC_PAGESIZE) >> 10, start);
 	find_device(name, sizeof(name));
 	bind_vfio_pci(name);
 	open_container(VFIO_SPAPR_TCE_v2_IOMMU, &g.container, &g.group);
+	step("iommu: v1 %d, v2 %d, EEH %d (VFIO_CHECK_EXTENSION)",
+	     ioctl(g.container, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU),
+	     ioctl(g.container, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_v2_IOMMU),
+	     ioctl(g.container, VFIO_CHECK_EXTENSION, VFIO_EEH));
 	get_info(&g, &info);
 	open_device(g.group, &g.dev);
 	CHECK(rd(&g.dev, REG_ID) == STCE_DMATEST_ID, "ID register 0x%llx",
@@ -388,6 +410,7 @@ int main(void)
 	teardown(&g);
 	/* What the host's trace must show: one MAP_DMA per guest TCE. */
 	step("expect: map32=%u map64=%u", MEM >> 12, MEM >> g.ddw_shift);
+	step("time: %.1f s in the guest program", uptime() - start);
 	step("guest: OK");
 	return 0;
 }
