@@ -112,8 +112,10 @@ GUEST=$KEEP/guest.log
 sed -n '/^=== GUEST START/,/^=== GUEST EXIT/p' "$CON" | sed '1d;$d' | grep -v '^\[ *[0-9]' > "$GUEST" || :
 sed 's/^/  guest| /' "$GUEST"
 if ! grep -q '^=== GUEST EXIT 0$' "$CON" || ! grep -q '^guest: OK$' "$GUEST"; then
-	say "QEMU exit status $QRC; the console's end:"
-	tail -25 "$CON" | sed 's/^/  console| /'
+	say "QEMU exit status $QRC; what QEMU said:"
+	grep -E '^(qemu-system-ppc64|qemu):' "$CON" | sed 's/^/  console| /' || :
+	say "the console's end:"
+	tail -15 "$CON" | sed 's/^/  console| /'
 	fail "the guest program did not finish (console: $CON)"
 fi
 
