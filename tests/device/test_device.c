@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -109,6 +110,7 @@ static void config_space(void **state)
 	assert_int_equal(cfg(d, STCE_PCI_SUBSYS_VENDOR, 2), STCE_DMATEST_VENDOR);
 	assert_int_equal(cfg(d, STCE_PCI_SUBSYS_ID, 2), STCE_DMATEST_DEVICE);
 	assert_int_equal(cfg(d, STCE_PCI_INTERRUPT_PIN, 1), 1);
+	assert_int_equal(cfg(d, STCE_PCI_INTERRUPT_LINE, 1), 0);	/* as PowerNV's */
 	assert_int_equal(cfg(d, 0xfc, 4), 0);
 
 	/* BAR0: 64-bit memory, sized by writing all-ones. */
@@ -122,8 +124,12 @@ static void config_space(void **state)
 	assert_int_equal(cfg(d, STCE_PCI_BAR0, 4), 0x80001004);
 	assert_int_equal(cfg(d, STCE_PCI_BAR0 + 4, 4), 0x2);
 
-	/* Command keeps only memory and bus master; ids are read-only. */
-	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND, 2, 0xffff), 0);
+	/* Command keeps memory, bus master and INTx Disable; ids and the
+	 * status are read-only. */
+	assert_int_equal(cfg(d, STCE_PCI_STATUS, 2), 0);
+	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND, 4, 0xffffffff), 0);
+	assert_int_equal(cfg(d, STCE_PCI_COMMAND, 4), 0x406);
+	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND + 1, 1, 0), 0);
 	assert_int_equal(cfg(d, STCE_PCI_COMMAND, 2), 0x6);
 	assert_int_equal(stce_device_config_write(d, STCE_PCI_VENDOR_ID, 4, 0), 0);
 	assert_int_equal(cfg(d, STCE_PCI_VENDOR_ID, 2), STCE_DMATEST_VENDOR);
@@ -230,6 +236,110 @@ static void dma_engine(void **state)
 						STCE_DMATEST_CMD_CHECKSUM), 0);
 	assert_int_equal(rd(d, STCE_DMATEST_REG_STATUS), STCE_DMATEST_STATUS_DONE);
 	assert_false(stce_pe_dma_frozen(f->pe));
+}
+
+/* ---- INTA ---------------------------------------------------------- */
+
+static unsigned int edges;
+
+static void count_edge(void *ctx)
+{
+	(void)ctx;
+	edges++;
+}
+
+static bool intx_status(struct stce_device *d)
+{
+	return cfg(d, STCE_PCI_STATUS, 2) & STCE_PCI_STATUS_INTERRUPT;
+}
+
+static void raise_irq(struct stce_device *d)
+{
+	command(d, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, 0, DDW, 0);
+}
+
+static void set_command(struct stce_device *d, uint32_t cmd)
+{
+	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND, 2, cmd), 0);
+}
+
+#define CMD_ON	(STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER)
+#define CMD_OFF	(CMD_ON | STCE_PCI_COMMAND_INTX_DISABLE)
+
+/* INTA is a level: asserted while IRQS is not zero; the handler sees the
+ * pin's rising edges, which INTx Disable gates without hiding the status. */
+static void intx_level(void **state)
+{
+	struct fx *f = *state;
+	struct stce_device *d = f->dev;
+
+	edges = 0;
+	stce_device_set_irq_handler(d, count_edge, NULL);
+	bus_master(d);
+	assert_false(intx_status(d));
+	raise_irq(d);
+	assert_int_equal(edges, 1);
+	assert_true(intx_status(d));
+	raise_irq(d);		/* still asserted: no new edge */
+	assert_int_equal(edges, 1);
+	assert_int_equal(rd(d, STCE_DMATEST_REG_IRQS), 2);
+	wr(d, STCE_DMATEST_REG_IRQS, 0);	/* acknowledge: deasserts */
+	assert_false(intx_status(d));
+	command(d, STCE_DMATEST_CMD_FILL, 0, DDW, 0);	/* no IRQ bit */
+	assert_false(intx_status(d));
+	raise_irq(d);
+	assert_int_equal(edges, 2);
+	wr(d, STCE_DMATEST_REG_IRQS, 0);
+
+	/* INTx Disable: the status still shows it, the pin stays quiet,
+	 * and clearing the bit while asserted is an edge. */
+	set_command(d, CMD_OFF);
+	raise_irq(d);
+	assert_true(intx_status(d));
+	assert_int_equal(edges, 2);
+	set_command(d, CMD_OFF);	/* rewritten unchanged: nothing */
+	assert_int_equal(edges, 2);
+	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND + 1, 1, 0), 0);
+	assert_int_equal(edges, 3);
+	set_command(d, CMD_ON);		/* already driven: no edge */
+	assert_int_equal(edges, 3);
+	/* Set while asserted, cleared while asserted: another edge. */
+	set_command(d, CMD_OFF);
+	set_command(d, CMD_ON);
+	assert_int_equal(edges, 4);
+	/* Asserted and acknowledged under INTx Disable: nothing left. */
+	wr(d, STCE_DMATEST_REG_IRQS, 0);
+	set_command(d, CMD_OFF);
+	raise_irq(d);
+	wr(d, STCE_DMATEST_REG_IRQS, 0);
+	set_command(d, CMD_ON);
+	assert_int_equal(edges, 4);
+	/* A failed command with the IRQ bit interrupts too. */
+	set_command(d, STCE_PCI_COMMAND_MEMORY);
+	raise_irq(d);
+	assert_int_equal(rd(d, STCE_DMATEST_REG_ERROR), EPERM);
+	assert_int_equal(edges, 5);
+
+	/* A function reset deasserts and keeps INTx Disable (config is
+	 * saved and restored around it). */
+	set_command(d, CMD_OFF);
+	stce_device_function_reset(d);
+	assert_false(intx_status(d));
+	assert_int_equal(cfg(d, STCE_PCI_COMMAND, 2), CMD_OFF);
+	set_command(d, CMD_ON);
+	assert_int_equal(edges, 5);
+	/* No handler: nothing called. */
+	stce_device_set_irq_handler(d, NULL, NULL);
+	wr(d, STCE_DMATEST_REG_IRQS, 0);
+	raise_irq(d);
+	assert_int_equal(edges, 5);
+	assert_true(intx_status(d));
+	/* A PE reset deasserts and clears the command register. */
+	set_command(d, CMD_OFF);
+	assert_int_equal(stce_pe_eeh_op(f->pe, STCE_EEH_PE_RESET_HOT), 0);
+	assert_int_equal(stce_pe_eeh_op(f->pe, STCE_EEH_PE_RESET_DEACTIVATE), 0);
+	assert_false(intx_status(d));
+	assert_int_equal(cfg(d, STCE_PCI_COMMAND, 2), 0);
 }
 
 static void fault_freezes_and_recovers(void **state)
@@ -355,6 +465,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(config_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(dma_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(intx_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(fault_freezes_and_recovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(pe_reset_resets_device, setup, teardown),
 		cmocka_unit_test(platform_from_topology),
