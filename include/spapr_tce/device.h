@@ -166,7 +166,14 @@ uint64_t stce_dmatest_checksum(const void *buf, size_t len);
 
 struct stce_platform;
 
-/* Create every PE and device of @topo (copied: @topo may be freed). */
+/*
+ * Create every PE and device of @topo (copied: @topo may be freed). The
+ * topology's host_page is every PE's, and so the process's emulated host
+ * page (account.h) while the platform lives: -EBUSY when the process is
+ * on the other host page and cannot leave it (another platform or PE of
+ * that page, memory registered, pinned or charged); -EINVAL for a host
+ * page below this machine's real page, or as stce_pe_create(); -ENOMEM.
+ */
 int stce_platform_create(const struct stce_topology *topo,
 			 struct stce_platform **out);
 void stce_platform_destroy(struct stce_platform *plat);

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <spapr_tce/account.h>
 #include <spapr_tce/device.h>
+#include <spapr_tce/prereg.h>
 
 #include "common/alloc.h"
 #include "../pe/pe_test_util.h"
@@ -457,6 +459,66 @@ static void platform_from_topology(void **state)
 		assert_int_equal(ret, -ENOMEM);
 	}
 	stce_topology_free(topo);
+	/* No failed creation left a PE's hold on the host page behind. */
+	assert_int_equal(stce_set_host_page_shift(12), 0);
+	assert_int_equal(stce_set_host_page_shift(16), 0);
+}
+
+/* The topology's host page is the machine's, and the process's while the
+ * machine lives: one host page per process. */
+static void platform_host_page(void **state)
+{
+	struct stce_topology *t4, *t64;
+	struct stce_platform *a, *b, *c;
+	struct stce_pe_caps caps;
+	struct stce_region *r;
+	struct stce_pe *pe;
+	char err[128];
+	void *mem = tu_pages(65536, 1);
+
+	(void)state;
+	assert_int_equal(stce_topology_parse("host_page 4K\nphb 0\npe 0\n"
+		"device 0000:00:00.0 pe=0\n", &t4, err, sizeof(err)), 0);
+	assert_int_equal(stce_topology_default(&t64), 0);
+	assert_int_equal(stce_host_page_shift(), 16);
+	assert_int_equal(stce_platform_create(t4, &a), 0);
+	assert_int_equal(stce_host_page_shift(), 12);
+	stce_pe_get_caps(stce_platform_pe(a, 0), &caps);
+	assert_int_equal(caps.host_page_shift, 12);
+	/* A second machine of the same page shares it; the other page is
+	 * refused, whatever asks for it. */
+	assert_int_equal(stce_platform_create(t4, &b), 0);
+	assert_int_equal(stce_platform_create(t64, &c), -EBUSY);
+	assert_int_equal(stce_set_host_page_shift(16), -EBUSY);
+	stce_pe_caps_default(&caps);
+	assert_int_equal(stce_pe_create(&caps, 9, &pe), -EBUSY);
+	caps.host_page_shift = 12;
+	assert_int_equal(stce_pe_create(&caps, 9, &pe), 0);
+	stce_pe_destroy(pe);
+	stce_platform_destroy(a);
+	assert_int_equal(stce_platform_create(t64, &c), -EBUSY);	/* b lives */
+	stce_platform_destroy(b);
+	/* All gone: the next machine's page is taken. */
+	assert_int_equal(stce_platform_create(t64, &c), 0);
+	assert_int_equal(stce_host_page_shift(), 16);
+	stce_platform_destroy(c);
+
+	/* Memory registered in 64K pages keeps a 4K machine out. */
+	assert_int_equal(stce_prereg_register((uint64_t)(uintptr_t)mem, 65536, &r), 0);
+	assert_int_equal(stce_platform_create(t4, &a), -EBUSY);
+	assert_int_equal(stce_host_page_shift(), 16);
+	assert_int_equal(stce_prereg_put(r), 0);
+	/* The topology's page wins over what its PEs' caps say. */
+	t4->pes[0].caps.host_page_shift = 16;
+	assert_int_equal(stce_platform_create(t4, &a), 0);
+	stce_pe_get_caps(stce_platform_pe(a, 0), &caps);
+	assert_int_equal(caps.host_page_shift, 12);
+	assert_int_equal(stce_platform_topology(a)->pes[0].caps.host_page_shift, 12);
+	stce_platform_destroy(a);
+	assert_int_equal(stce_set_host_page_shift(16), 0);
+	stce_topology_free(t4);
+	stce_topology_free(t64);
+	free(mem);
 }
 
 int main(void)
@@ -469,6 +531,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fault_freezes_and_recovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(pe_reset_resets_device, setup, teardown),
 		cmocka_unit_test(platform_from_topology),
+		cmocka_unit_test(platform_host_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

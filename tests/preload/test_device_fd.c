@@ -819,6 +819,130 @@ static void test_proc_status(void **state)
 	assert_true(kb >= (long)(MEM / 1024));
 }
 
+/* ---- the topology's host page ------------------------------------- */
+
+struct page_host {
+	struct stce_host *h;
+	int c;
+};
+
+/* A v2 container on a host of @topo_text (NULL: the default, 64K). */
+static int page_host_open(struct page_host *p, const char *topo_text)
+{
+	struct stce_topology *t = NULL;
+	char err[128];
+	int g, ret;
+
+	if (topo_text)
+		assert_int_equal(stce_topology_parse(topo_text, &t, err, sizeof(err)), 0);
+	ret = stce_host_create(t, &p->h);
+	stce_topology_free(t);
+	if (ret)
+		return ret;
+	p->c = stce_host_open(p->h, "/dev/vfio/vfio", O_RDWR);
+	g = stce_host_open(p->h, "/dev/vfio/0", O_RDWR);
+	assert_int_equal(stce_host_ioctl(p->h, g, VFIO_GROUP_SET_CONTAINER, &p->c), 0);
+	assert_int_equal(stce_host_ioctl(p->h, p->c, VFIO_SET_IOMMU,
+					 (void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
+	return 0;
+}
+
+static int page_reg(struct page_host *p, unsigned long cmd, void *va, uint64_t size)
+{
+	struct vfio_iommu_spapr_register_memory r = {
+		.argsz = sizeof(r), .vaddr = (uintptr_t)va, .size = size,
+	};
+
+	errno = 0;
+	return stce_host_ioctl(p->h, p->c, cmd, &r);
+}
+
+/* TCE_CREATE; returns the bytes it charged (VmLck's growth), or -errno. */
+static long page_create(struct page_host *p, uint32_t shift, uint64_t size,
+			uint32_t levels, uint64_t *start)
+{
+	struct vfio_iommu_spapr_tce_create cr = {
+		.argsz = sizeof(cr), .page_shift = shift, .window_size = size,
+		.levels = levels,
+	};
+	uint64_t before = stce_account_locked_pages() * stce_host_page_size();
+
+	if (stce_host_ioctl(p->h, p->c, VFIO_IOMMU_SPAPR_TCE_CREATE, &cr))
+		return -errno;
+	*start = cr.start_addr;
+	return (long)(stce_account_locked_pages() * stce_host_page_size() - before);
+}
+
+static void page_remove(struct page_host *p, uint64_t start)
+{
+	struct vfio_iommu_spapr_tce_remove rm = { .argsz = sizeof(rm), .start_addr = start };
+
+	assert_int_equal(stce_host_ioctl(p->h, p->c, VFIO_IOMMU_SPAPR_TCE_REMOVE, &rm), 0);
+}
+
+#define DEF_WIN	(8L << 20)	/* 2G of 4K pages: 4M of TCEs, 4M of view */
+#define TOPO_4K	"host_page 4K\nphb 0\npe 0\ndevice 0000:00:00.0 pe=0\n"
+
+/*
+ * "host_page 4K": registration, pinning and locked_vm in 4K pages, as the
+ * 4K-page kernel (figures from the oracle, tests/device/oracle); one host
+ * page per process.
+ */
+static void test_host_page_4k(void **state)
+{
+	uint8_t *map = mmap(NULL, 2 * MEM, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *buf;
+	struct page_host p, other;
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	uint64_t start;
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	buf = (uint8_t *)(((uintptr_t)map + MEM - 1) & ~(uintptr_t)(MEM - 1));
+	memset(buf, 1, MEM);
+	assert_int_equal(page_host_open(&p, TOPO_4K), 0);
+	assert_int_equal(stce_host_page_shift(), 12);
+	/* A 4K-aligned REGISTER: accepted, 4 kB locked. */
+	assert_int_equal(page_reg(&p, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, buf + 4096, 4096), 0);
+	assert_int_equal(stce_account_locked_pages() * stce_host_page_size(), 4096);
+	assert_int_equal(page_reg(&p, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, buf + 8192, 2048), -1);
+	assert_int_equal(errno, EINVAL);
+	/* Tables are charged in 4K pages: 64M of 64K pages, one level, is
+	 * 8K of TCEs and 8K of userspace view; the 64K kernel charges 128K.
+	 * (The first CREATE also makes the default window: 8M, both.) */
+	assert_int_equal(page_create(&p, 16, 64 << 20, 1, &start), DEF_WIN + 16384);
+	/* 4K-backed memory cannot be mapped by 64K IOMMU pages. */
+	assert_int_equal(page_reg(&p, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, buf + 65536, 65536), 0);
+	m.vaddr = (uintptr_t)buf + 65536;
+	m.iova = start;
+	m.size = 65536;
+	assert_int_equal(stce_host_ioctl(p.h, p.c, VFIO_IOMMU_MAP_DMA, &m), -1);
+	assert_int_equal(errno, EINVAL);
+	page_remove(&p, start);
+	/* A one-level table over 16 MiB (16G of 4K pages): ENOMEM, as the
+	 * 4K kernel, with nothing left charged. */
+	assert_int_equal(page_create(&p, 12, 16ULL << 30, 1, &start), -ENOMEM);
+	/* Another host in this process must share the host page. */
+	assert_int_equal(page_host_open(&other, NULL), -EBUSY);
+	assert_int_equal(page_host_open(&other, TOPO_4K), 0);
+	stce_host_destroy(other.h);
+	stce_host_destroy(p.h);
+	assert_int_equal(stce_account_locked_pages(), 0);
+
+	/* With every 4K host gone, a 64K host: the same REGISTER is EINVAL,
+	 * the same window charges 128K. */
+	assert_int_equal(page_host_open(&p, NULL), 0);
+	assert_int_equal(stce_host_page_shift(), 16);
+	assert_int_equal(page_reg(&p, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, buf + 4096, 4096), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(page_create(&p, 16, 64 << 20, 1, &start), DEF_WIN + 131072);
+	stce_host_destroy(p.h);
+	munmap(map, 2 * MEM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -840,6 +964,7 @@ int main(void)
 		T(test_dup),
 		T(test_kind_and_mmap),
 		T(test_proc_status),
+		cmocka_unit_test(test_host_page_4k),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
