@@ -135,18 +135,6 @@ static int switch_locked(unsigned int shift)
 	return 0;
 }
 
-int stce_set_host_page_shift(unsigned int shift)
-{
-	int ret = shift_check(shift);
-
-	if (ret)
-		return ret;
-	pthread_mutex_lock(&account_lock);
-	ret = switch_locked(shift);
-	pthread_mutex_unlock(&account_lock);
-	return ret;
-}
-
 int stce_host_page_hold_at(unsigned int shift)
 {
 	int ret = shift_check(shift);
@@ -158,6 +146,16 @@ int stce_host_page_hold_at(unsigned int shift)
 	if (!ret)
 		host_holds++;
 	pthread_mutex_unlock(&account_lock);
+	return ret;
+}
+
+/* A switch is a hold at the new page, let go at once. */
+int stce_set_host_page_shift(unsigned int shift)
+{
+	int ret = stce_host_page_hold_at(shift);
+
+	if (!ret)
+		stce_host_page_unhold();
 	return ret;
 }
 
