@@ -86,7 +86,7 @@ static const char *link_base(const char *dev, const char *attr)
 	if (n < 0)
 		return NULL;
 	link[n] = 0;
-	return strrchr(link, '/') + 1;
+	return strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
 }
 
 /* The first DMA test device (vendor:device of the default topology). */
@@ -107,21 +107,25 @@ static void find_device(char *name, size_t len)
 	      STCE_DMATEST_DEVICE);
 }
 
-/* driver_override, unbind, reprobe: the device ends up on vfio-pci. */
+/* driver_override, unbind, reprobe: the device ends up on vfio-pci (left
+ * alone when it is there already). */
 static void bind_vfio_pci(const char *dev)
 {
 	char path[320];
 	const char *drv = link_base(dev, "driver");
 	const char *group;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", dev);
-	sysfs_write(path, "vfio-pci");
-	if (drv) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", dev);
-		sysfs_write(path, dev);
+	if (!drv || strcmp(drv, "vfio-pci")) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", dev);
+		sysfs_write(path, "vfio-pci");
+		if (drv) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+				 dev);
+			sysfs_write(path, dev);
+		}
+		sysfs_write("/sys/bus/pci/drivers_probe", dev);
+		drv = link_base(dev, "driver");
 	}
-	sysfs_write("/sys/bus/pci/drivers_probe", dev);
-	drv = link_base(dev, "driver");
 	CHECK(drv && !strcmp(drv, "vfio-pci"), "%s is bound to %s, not vfio-pci", dev,
 	      drv ? drv : "nothing");
 	group = link_base(dev, "iommu_group");
@@ -289,6 +293,8 @@ static void window64(struct guest *g)
 	dma_round(g, g->a64, g->b32, 0x3c, "DDW to 32-bit window");
 }
 
+/* Each FILL raises INTA; irq_wait takes it from the eventfd, acknowledges
+ * it at the device (IRQS) and unmasks, as a driver does with a level. */
 static void intx(struct guest *g)
 {
 	int efd = irq_setup(&g->dev);
@@ -302,10 +308,10 @@ static void intx(struct guest *g)
 		irq_wait(&g->dev, efd);
 		expect_bytes(g->b, (uint8_t)i, 4096, "FILL with interrupt");
 	}
-	CHECK(rd(&g->dev, REG_IRQS) == INTX_ROUNDS, "IRQS %llu, not %d",
-	      (unsigned long long)rd(&g->dev, REG_IRQS), INTX_ROUNDS);
+	CHECK(rd(&g->dev, REG_IRQS) == 0, "IRQS %llu after acknowledging every interrupt",
+	      (unsigned long long)rd(&g->dev, REG_IRQS));
 	close(efd);
-	step("intx: %d interrupts through the eventfd, each unmasked (IRQS %d)", INTX_ROUNDS,
+	step("intx: %d interrupts through the eventfd, each acknowledged and unmasked",
 	     INTX_ROUNDS);
 }
 
