@@ -406,7 +406,9 @@ int main(void)
 	open_device(g.group, &g.dev);
 	CHECK(rd(&g.dev, REG_ID) == STCE_DMATEST_ID, "ID register 0x%llx",
 	      (unsigned long long)rd(&g.dev, REG_ID));
-	g.a = alloc_aligned(MEM, (size_t)sysconf(_SC_PAGESIZE));
+	/* Registration wants whole host pages: 64 KiB covers both page sizes
+	 * of POWER kernels (and the guest's own). */
+	g.a = alloc_aligned(MEM, 64 << 10);
 	g.b = g.a + HALF;
 	register_memory(&g, 1);
 	window32(&g, &info);
