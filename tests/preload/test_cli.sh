@@ -24,7 +24,7 @@ check() {	# check NAME EXPECTED_EXIT EXPECTED_OUTPUT_SUBSTRING -- ARGS...
 }
 
 check info 0 "PE 0 (IOMMU group 0, /dev/vfio/0)" -- info
-check info-device 0 "0000:00:01.0  1014:daa0" -- info
+check info-device 0 "0030:02:00.0  1014:daa0" -- info
 check info-json 0 '"group": 1, "phb": 0' -- info --json
 check info-arg 2 "unexpected argument 'x'" -- info x
 check info-preload 0 "libspapr-tce-preload.so" -- info

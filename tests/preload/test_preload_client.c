@@ -82,7 +82,7 @@ static void v2_setup(struct setup *s)
 	map.iova = s->bus;
 	map.size = MEM / 2;	/* the upper half stays free for the threads */
 	CHECK(!ioctl(s->c, VFIO_IOMMU_MAP_DMA, &map));
-	s->d = ioctl(s->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	s->d = ioctl(s->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	CHECK(s->d >= 0);
 	CHECK(pwrite(s->d, &cmd, 2, CFG + 4) == 2);
 }
@@ -214,17 +214,17 @@ static void test_sysfs(void)
 	int found;
 
 	CHECK(count_entries("/sys/kernel/iommu_groups", "1", &found) == 2 && found);
-	CHECK(count_entries("/sys/kernel/iommu_groups/0/devices", "0000:00:00.0",
+	CHECK(count_entries("/sys/kernel/iommu_groups/0/devices", "0030:01:00.0",
 			    &found) == 1 && found);
-	CHECK(count_entries("/sys/kernel/iommu_groups/1/devices/", "0000:00:01.0",
+	CHECK(count_entries("/sys/kernel/iommu_groups/1/devices/", "0030:02:00.0",
 			    &found) == 1 && found);
-	n = readlink("/sys/bus/pci/devices/0000:00:01.0/iommu_group", link, sizeof(link) - 1);
+	n = readlink("/sys/bus/pci/devices/0030:02:00.0/iommu_group", link, sizeof(link) - 1);
 	CHECK(n > 0);
 	if (n > 0) {
 		link[n] = 0;
 		CHECK(!strcmp(link, "../../../../kernel/iommu_groups/1"));
 	}
-	CHECK(readlink("/sys/bus/pci/devices/0000:00:01.0/iommu_group", link, 4) == 4);
+	CHECK(readlink("/sys/bus/pci/devices/0030:02:00.0/iommu_group", link, 4) == 4);
 	/* Not the topology's: the real sysfs answers. */
 	CHECK(readlink("/sys/bus/pci/devices/0000:7f:1f.7/iommu_group", link,
 		       sizeof(link)) == -1 && errno == ENOENT);
