@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The entry points that take a path or a DIR: the stat family, access,
- * readlink, realpath, statfs, directory listings, stdio's fopen. Each
+ * readlink, realpath, statfs, reading extended attributes, directory
+ * listings, stdio's fopen. Each
  * resolves the path first (vfs.c); a path the tree does not serve goes
  * to the next definition untouched, with the caller's errno.
  *
@@ -20,6 +21,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <spapr_tce/vfio.h>
@@ -548,6 +550,85 @@ EXPORT char *canonicalize_file_name(const char *path)
 	if (realpath_served(path, NULL, &ret, &r))
 		return ret;
 	return REAL(canonicalize_file_name)(r.path);
+}
+
+/* ---- Extended attributes (reading them) ----------------------------- */
+
+/*
+ * sysfs and tmpfs keep extended attributes, and a served file has none:
+ * getxattr is ENODATA, listxattr an empty list (what ls -l and
+ * libselinux ask). Setting one is the host's (a metadata change).
+ */
+static bool xattr_at(int fd, const char *path, bool nofollow, bool list,
+		     ssize_t *ret, struct fs_ref *r)
+{
+	int saved = errno;
+
+	r->path = path;
+	if (!path) {
+		if (!vfs_fd_node(fd))
+			return false;
+	} else if (!resolve_at(AT_FDCWD, path, nofollow ? FS_NOFOLLOW : 0, r)) {
+		return false;
+	}
+	if (path && r->what == FS_ERR) {
+		*ret = FAIL(r->err, -1);
+		return true;
+	}
+	if (!list) {
+		*ret = FAIL(ENODATA, -1);
+		return true;
+	}
+	errno = saved;
+	*ret = 0;
+	return true;
+}
+
+#define DEFINE_GETXATTR(fn, nofollow)					\
+EXPORT ssize_t fn(const char *path, const char *name, void *value,	\
+		  size_t size)						\
+{									\
+	struct fs_ref r;						\
+	ssize_t ret;							\
+									\
+	if (xattr_at(-1, path, nofollow, false, &ret, &r))		\
+		return ret;						\
+	return REAL(fn)(r.path, name, value, size);			\
+}
+DEFINE_GETXATTR(getxattr, false)
+DEFINE_GETXATTR(lgetxattr, true)
+
+#define DEFINE_LISTXATTR(fn, nofollow)					\
+EXPORT ssize_t fn(const char *path, char *list, size_t size)		\
+{									\
+	struct fs_ref r;						\
+	ssize_t ret;							\
+									\
+	if (xattr_at(-1, path, nofollow, true, &ret, &r))		\
+		return ret;						\
+	return REAL(fn)(r.path, list, size);				\
+}
+DEFINE_LISTXATTR(listxattr, false)
+DEFINE_LISTXATTR(llistxattr, true)
+
+EXPORT ssize_t fgetxattr(int fd, const char *name, void *value, size_t size)
+{
+	struct fs_ref r;
+	ssize_t ret;
+
+	if (xattr_at(fd, NULL, false, false, &ret, &r))
+		return ret;
+	return REAL(fgetxattr)(fd, name, value, size);
+}
+
+EXPORT ssize_t flistxattr(int fd, char *list, size_t size)
+{
+	struct fs_ref r;
+	ssize_t ret;
+
+	if (xattr_at(fd, NULL, false, true, &ret, &r))
+		return ret;
+	return REAL(flistxattr)(fd, list, size);
 }
 
 /* ---- Directories ---------------------------------------------------- */

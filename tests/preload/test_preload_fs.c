@@ -34,6 +34,7 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <linux/vfio.h>
 
@@ -286,6 +287,34 @@ static void test_fstat(void)
 	FAILS(statvfs("/dev/vfio/9", &sv), ENOENT);
 	CHECK(!statfs("/proc", &sf) && sf.f_type == 0x9fa0);	/* not served */
 	CHECK(!fstatfs(0, &sf) || errno == EBADF);
+}
+
+/* ---- extended attributes -------------------------------------------- */
+
+/* What ls -l and libselinux ask: served files have none. */
+static void test_xattr(void)
+{
+	char buf[64];
+	int fd = open(DEV0 "/vendor", O_RDONLY);
+
+	FAILS(getxattr(DEV0 "/vendor", "security.selinux", buf, sizeof(buf)), ENODATA);
+	FAILS(lgetxattr(DEV0, "security.selinux", buf, sizeof(buf)), ENODATA);
+	FAILS(lgetxattr("/dev/vfio/0", "security.selinux", buf, sizeof(buf)), ENODATA);
+	FAILS(fgetxattr(fd, "system.posix_acl_access", buf, sizeof(buf)), ENODATA);
+	errno = 31;
+	CHECK(listxattr(DEV0 "/iommu_group", buf, sizeof(buf)) == 0 && errno == 31);
+	CHECK(llistxattr("/dev/vfio", buf, sizeof(buf)) == 0);
+	CHECK(flistxattr(fd, buf, sizeof(buf)) == 0);
+	FAILS(getxattr(DEV0 "/nosuch", "security.selinux", buf, sizeof(buf)), ENOENT);
+	FAILS(llistxattr(DEV0 "/nosuch", buf, sizeof(buf)), ENOENT);
+	close(fd);
+	/* Not served: libc's. */
+	FAILS(getxattr("/nonexistent", "user.x", buf, sizeof(buf)), ENOENT);
+	FAILS(lgetxattr("/nonexistent", "user.x", buf, sizeof(buf)), ENOENT);
+	FAILS(listxattr("/nonexistent", buf, sizeof(buf)), ENOENT);
+	FAILS(llistxattr("/nonexistent", buf, sizeof(buf)), ENOENT);
+	FAILS(fgetxattr(-1, "user.x", buf, sizeof(buf)), EBADF);
+	FAILS(flistxattr(-1, buf, sizeof(buf)), EBADF);
 }
 
 /* ---- access --------------------------------------------------------- */
@@ -1062,6 +1091,7 @@ int main(void)
 		void (*fn)(void);
 	} tests[] = {
 		{ "stat", test_stat }, { "fstat", test_fstat },
+		{ "xattr", test_xattr },
 		{ "access", test_access }, { "access_user", test_access_user },
 		{ "links", test_links }, { "open", test_open },
 		{ "formats", test_formats }, { "dirs", test_dirs },
