@@ -512,63 +512,61 @@ static ssize_t host_rw(const char *call, struct stce_host *h, int fd,
 	return ret;
 }
 
-static bool refuse_inherited(int fd, ssize_t *ret)
+/*
+ * The read and write family's first question: an inherited VFIO
+ * descriptor is EPERM, a served directory EISDIR to read (true, with
+ * *ret). Else *h is the host of a host descriptor, NULL for libc's.
+ */
+static bool refused(int fd, bool reading, struct stce_host **h, ssize_t *ret)
 {
-	if (!fd_inherited(fd))
-		return false;
-	errno = EPERM;
+	*h = NULL;
 	*ret = -1;
-	return true;
-}
-
-/* A served directory (fs.c): reading it is EISDIR, as on sysfs. */
-static bool refuse_dir(int fd, ssize_t *ret)
-{
-	if (!vfs_fd_is_dir(fd))
-		return false;
-	errno = EISDIR;
-	*ret = -1;
-	return true;
+	if (fd_inherited(fd)) {
+		errno = EPERM;
+		return true;
+	}
+	*h = host_of(fd);
+	if (!*h && reading && vfs_fd_is_dir(fd)) {
+		errno = EISDIR;
+		return true;
+	}
+	return false;
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
-	struct stce_host *h = host_of(fd);
+	struct stce_host *h;
 	ssize_t ret;
 
-	if (refuse_inherited(fd, &ret))
+	if (refused(fd, true, &h, &ret))
 		return ret;
 	if (h)
 		return host_rw("read", h, fd, buf, count, false);
-	if (refuse_dir(fd, &ret))
-		return ret;
 	return REAL(read)(fd, buf, count);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
-	struct stce_host *h = host_of(fd);
+	struct stce_host *h;
 	ssize_t ret;
 
-	if (refuse_inherited(fd, &ret))
+	if (refused(fd, false, &h, &ret))
 		return ret;
-	if (!h)
-		return REAL(write)(fd, buf, count);
-	return host_rw("write", h, fd, (void *)buf, count, true);
+	if (h)
+		return host_rw("write", h, fd, (void *)buf, count, true);
+	return REAL(write)(fd, buf, count);
 }
 
 #define DEFINE_PREAD(fn)						\
 EXPORT ssize_t fn(int fd, void *buf, size_t count, off_t off)		\
 {									\
-	struct stce_host *h = host_of(fd);				\
+	struct stce_host *h;						\
 	ssize_t ret;							\
 									\
-	if (refuse_inherited(fd, &ret))					\
+	if (refused(fd, true, &h, &ret))				\
 		return ret;						\
 	if (h)								\
 		return host_prw("pread", h, fd, buf, count, off, false); \
-	if (refuse_dir(fd, &ret))					\
-		return ret;						\
 	return REAL(fn)(fd, buf, count, off);				\
 }
 DEFINE_PREAD(pread)
@@ -577,14 +575,14 @@ DEFINE_PREAD(pread64)
 #define DEFINE_PWRITE(fn)						\
 EXPORT ssize_t fn(int fd, const void *buf, size_t count, off_t off)	\
 {									\
-	struct stce_host *h = host_of(fd);				\
+	struct stce_host *h;						\
 	ssize_t ret;							\
 									\
-	if (refuse_inherited(fd, &ret))					\
+	if (refused(fd, false, &h, &ret))				\
 		return ret;						\
-	if (!h)								\
-		return REAL(fn)(fd, buf, count, off);			\
-	return host_prw("pwrite", h, fd, (void *)buf, count, off, true); \
+	if (h)								\
+		return host_prw("pwrite", h, fd, (void *)buf, count, off, true); \
+	return REAL(fn)(fd, buf, count, off);				\
 }
 DEFINE_PWRITE(pwrite)
 DEFINE_PWRITE(pwrite64)
@@ -681,18 +679,16 @@ static bool bad_rwf(int flags, ssize_t *ret)
 	return true;
 }
 
-#define DEFINE_RWV(fn, call, write)				\
+#define DEFINE_RWV(fn, call, write)					\
 EXPORT ssize_t fn(int fd, const struct iovec *iov, int cnt)		\
 {									\
-	struct stce_host *h = host_of(fd);				\
+	struct stce_host *h;						\
 	ssize_t ret;							\
 									\
-	if (refuse_inherited(fd, &ret))					\
+	if (refused(fd, !write, &h, &ret))				\
 		return ret;						\
 	if (h)								\
 		return host_prwv(call, h, fd, iov, cnt, -1, write);	\
-	if (!write && refuse_dir(fd, &ret))				\
-		return ret;						\
 	return REAL(fn)(fd, iov, cnt);					\
 }
 DEFINE_RWV(readv, "readv", false)
@@ -701,20 +697,18 @@ DEFINE_RWV(writev, "writev", true)
 #define DEFINE_PRWV(fn, type, call, write)				\
 EXPORT ssize_t fn(int fd, const struct iovec *iov, int cnt, type off)	\
 {									\
-	struct stce_host *h = host_of(fd);				\
+	struct stce_host *h;						\
 	ssize_t ret;							\
 									\
-	if (refuse_inherited(fd, &ret))					\
+	if (refused(fd, !write, &h, &ret))				\
 		return ret;						\
-	if (h && off < 0) {						\
+	if (!h)								\
+		return REAL(fn)(fd, iov, cnt, off);			\
+	if (off < 0) {							\
 		errno = EINVAL;						\
 		return -1;						\
 	}								\
-	if (h)								\
-		return host_prwv(call, h, fd, iov, cnt, off, write);	\
-	if (!write && refuse_dir(fd, &ret))				\
-		return ret;						\
-	return REAL(fn)(fd, iov, cnt, off);				\
+	return host_prwv(call, h, fd, iov, cnt, off, write);		\
 }
 DEFINE_PRWV(preadv, off_t, "preadv", false)
 DEFINE_PRWV(preadv64, off64_t, "preadv", false)
@@ -726,22 +720,20 @@ DEFINE_PRWV(pwritev64, off64_t, "pwritev", true)
 EXPORT ssize_t fn(int fd, const struct iovec *iov, int cnt, type off,	\
 		  int flags)						\
 {									\
-	struct stce_host *h = host_of(fd);				\
+	struct stce_host *h;						\
 	ssize_t ret;							\
 									\
-	if (refuse_inherited(fd, &ret))					\
+	if (refused(fd, !write, &h, &ret))				\
 		return ret;						\
-	if (h && bad_rwf(flags, &ret))					\
+	if (!h)								\
+		return REAL(fn)(fd, iov, cnt, off, flags);		\
+	if (bad_rwf(flags, &ret))					\
 		return ret;						\
-	if (h && off < -1) {						\
+	if (off < -1) {							\
 		errno = EINVAL;						\
 		return -1;						\
 	}								\
-	if (h)								\
-		return host_prwv(call, h, fd, iov, cnt, off, write);	\
-	if (!write && refuse_dir(fd, &ret))				\
-		return ret;						\
-	return REAL(fn)(fd, iov, cnt, off, flags);			\
+	return host_prwv(call, h, fd, iov, cnt, off, write);		\
 }
 DEFINE_PRWV2(preadv2, off_t, "preadv2", false)
 DEFINE_PRWV2(preadv64v2, off64_t, "preadv2", false)

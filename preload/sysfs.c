@@ -20,6 +20,7 @@
  * modes, contents and link targets, from the topology); vfs.c walks and
  * serves it.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -337,16 +338,28 @@ static unsigned int rdev_iommu(const struct vtree *t, vnode_t n)
 
 /* ---- Contents ------------------------------------------------------- */
 
+/* snprintf into an attribute's buffer: the bytes written (never more
+ * than fit). */
+__attribute__((format(printf, 3, 4)))
+static size_t emit(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return r < 0 ? 0 : (size_t)r < len ? (size_t)r : len - 1;
+}
+
 #define SHOW(fn, ...)							\
 static size_t fn(const struct vtree *t, vnode_t n, char *buf, size_t len) \
 {									\
 	unsigned int i = VNODE_INST(n);					\
-	int r;								\
 									\
 	(void)t;							\
 	(void)i;							\
-	r = snprintf(buf, len, __VA_ARGS__);				\
-	return r < 0 ? 0 : (size_t)r < len ? (size_t)r : len - 1;	\
+	return emit(buf, len, __VA_ARGS__);				\
 }
 SHOW(ep_vendor, "0x%04x\n", t->ids[i].vendor)
 SHOW(ep_device, "0x%04x\n", t->ids[i].device)
@@ -391,54 +404,70 @@ static size_t ep_devspec(const struct vtree *t, vnode_t n, char *buf,
 {
 	unsigned int i = VNODE_INST(n);
 	char name[48];
-	int r;
 
 	of_name(t, i, name, sizeof(name));
-	r = snprintf(buf, len, "/pciex@%llx%s/%s\n",
-		     (unsigned long long)phb_reg(tdev(t, i)->domain),
-		     t->dev_under_rp[i] ? "/pci@0" : "", name);
-	return r < 0 ? 0 : (size_t)r < len ? (size_t)r : len - 1;
+	return emit(buf, len, "/pciex@%llx%s/%s\n",
+		    (unsigned long long)phb_reg(tdev(t, i)->domain),
+		    t->dev_under_rp[i] ? "/pci@0" : "", name);
 }
 
 SHOW(rp_devspec, "/pciex@%llx/pci@0\n",
      (unsigned long long)phb_reg(t->roots[i].domain))
+
+/* A PCI function's uevent: its driver, device-tree node and ids. */
+struct uevent_ids {
+	const char *driver, *of_name, *of_type, *slot;
+	uint32_t class;
+	uint16_t vendor, device, sub_vendor, sub_device;
+};
+
+static size_t pci_uevent(const struct uevent_ids *u, const char *spec,
+			 const char *modalias, char *buf, size_t len)
+{
+	return emit(buf, len, "%s%s%sOF_NAME=%s\nOF_FULLNAME=%.*s\n%s%s%s"
+		    "OF_COMPATIBLE_N=0\nPCI_CLASS=%X\nPCI_ID=%04X:%04X\n"
+		    "PCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\nMODALIAS=%s",
+		    u->driver ? "DRIVER=" : "", u->driver ? u->driver : "",
+		    u->driver ? "\n" : "", u->of_name,
+		    (int)strcspn(spec, "\n"), spec, u->of_type ? "OF_TYPE=" : "",
+		    u->of_type ? u->of_type : "", u->of_type ? "\n" : "",
+		    u->class, u->vendor, u->device, u->sub_vendor,
+		    u->sub_device, u->slot, modalias);
+}
 
 static size_t ep_uevent(const struct vtree *t, vnode_t n, char *buf,
 			size_t len)
 {
 	unsigned int i = VNODE_INST(n);
 	char spec[128], modalias[80], name[48];
-	int r;
+	struct uevent_ids u = {
+		.driver = "vfio-pci", .of_name = name, .slot = tdev(t, i)->name,
+		.class = t->ids[i].class, .vendor = t->ids[i].vendor,
+		.device = t->ids[i].device, .sub_vendor = t->ids[i].sub_vendor,
+		.sub_device = t->ids[i].sub_device,
+	};
 
 	of_name(t, i, name, sizeof(name));
+	*strchr(name, '@') = 0;
 	ep_devspec(t, n, spec, sizeof(spec));
 	ep_modalias(t, n, modalias, sizeof(modalias));
-	spec[strcspn(spec, "\n")] = 0;
-	*strchr(name, '@') = 0;
-	r = snprintf(buf, len, "DRIVER=vfio-pci\nOF_NAME=%s\nOF_FULLNAME=%s\n"
-		     "OF_COMPATIBLE_N=0\nPCI_CLASS=%X\nPCI_ID=%04X:%04X\n"
-		     "PCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\nMODALIAS=%s",
-		     name, spec, t->ids[i].class, t->ids[i].vendor,
-		     t->ids[i].device, t->ids[i].sub_vendor,
-		     t->ids[i].sub_device, tdev(t, i)->name, modalias);
-	return r < 0 ? 0 : (size_t)r < len ? (size_t)r : len - 1;
+	return pci_uevent(&u, spec, modalias, buf, len);
 }
 
 static size_t rp_uevent(const struct vtree *t, vnode_t n, char *buf,
 			size_t len)
 {
 	char spec[128], modalias[80], name[16];
-	int r;
+	struct uevent_ids u = {
+		.of_name = "pci", .of_type = "pciex", .slot = name,
+		.class = RP_CLASS, .vendor = RP_VENDOR, .device = RP_DEVICE,
+		.sub_vendor = RP_VENDOR,
+	};
 
 	rp_devspec(t, n, spec, sizeof(spec));
 	rp_modalias(t, n, modalias, sizeof(modalias));
 	name_rp(t, n, name, sizeof(name));
-	spec[strcspn(spec, "\n")] = 0;
-	r = snprintf(buf, len, "OF_NAME=pci\nOF_FULLNAME=%s\nOF_TYPE=pciex\n"
-		     "OF_COMPATIBLE_N=0\nPCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\n"
-		     "PCI_SLOT_NAME=%s\nMODALIAS=%s", spec, RP_CLASS, RP_VENDOR,
-		     RP_DEVICE, RP_VENDOR, 0, name, modalias);
-	return r < 0 ? 0 : (size_t)r < len ? (size_t)r : len - 1;
+	return pci_uevent(&u, spec, modalias, buf, len);
 }
 
 /* `resource`: "start end flags" a line, every address 0x%016llx. */
