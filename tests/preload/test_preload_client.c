@@ -30,21 +30,14 @@
 #include <spapr_tce/uapi/linux/iommufd.h>
 #endif
 
+#include "client.h"
+
 #define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
 #define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
 #define DEV_ID	0x53544345444d4131ULL
 #define MEM	(4u << 20)
 
-static int failures;
 static const char *self;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("FAIL %s:%d: %s (errno %d %s)\n", __func__,	\
-		       __LINE__, #cond, errno, strerror(errno));	\
-		failures++;						\
-	}								\
-} while (0)
 
 struct setup {
 	int c, g, d;
@@ -445,10 +438,7 @@ static void test_iommufd(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct client_test tests[] = {
 		{ "errno", test_errno }, { "cloexec", test_cloexec },
 		{ "dup", test_dup }, { "rw_mmap", test_rw_mmap },
 		{ "sysfs", test_sysfs }, { "vmlck", test_vmlck },
@@ -460,13 +450,5 @@ int main(int argc, char **argv)
 	self = argv[0];
 	if (argc == 4 && !strcmp(argv[1], "--exec-child"))
 		return exec_child(atoi(argv[2]), atoi(argv[3]));
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int before = failures;
-
-		tests[i].fn();
-		printf("%s %s\n", failures == before ? "ok  " : "FAIL", tests[i].name);
-	}
-	printf("%d failed\n", failures);
-	return failures != 0;
+	return client_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -38,6 +38,8 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "client.h"
+
 /* glibc's fortified and compatibility entry points (not declared
  * without _FORTIFY_SOURCE, or any more). */
 ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen);
@@ -69,15 +71,6 @@ int __fxstatat64(int ver, int fd, const char *path, struct stat64 *st,
 #define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
 #define DEV_ID	0x53544345444d4131ULL
 
-static int failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("FAIL %s:%d: %s (errno %d %s)\n", __func__,	\
-		       __LINE__, #cond, errno, strerror(errno));	\
-		failures++;						\
-	}								\
-} while (0)
 
 /* A call that fails with @err. */
 #define FAILS(call, err) CHECK((long)(call) == -1 && errno == (err))
@@ -1086,10 +1079,7 @@ static void test_threads(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct client_test tests[] = {
 		{ "stat", test_stat }, { "fstat", test_fstat },
 		{ "xattr", test_xattr },
 		{ "access", test_access }, { "access_user", test_access_user },
@@ -1100,13 +1090,5 @@ int main(void)
 		{ "threads", test_threads },
 	};
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int before = failures;
-
-		tests[i].fn();
-		printf("%s %s\n", failures == before ? "ok  " : "FAIL", tests[i].name);
-	}
-	printf("%d failed\n", failures);
-	return failures != 0;
+	return client_run(tests, sizeof(tests) / sizeof(tests[0]));
 }
