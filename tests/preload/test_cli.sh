@@ -67,6 +67,11 @@ check run-realpath 0 "/sys/devices/pci0030:00/0030:00:00.0/0030:02:00.0" \
 	-- run -- realpath /sys/bus/pci/devices/0030:02:00.0
 check run-topology 0 "../../../kernel/iommu_groups/5" \
 	-- run --topology "$T/topo" -- readlink /sys/bus/pci/devices/0000:00:03.0/iommu_group
+# sysfs sizes its attributes by the page: the topology's host page.
+printf 'host_page 4K\nphb 0\npe 0\ndevice 0030:01:00.0 pe=0\n' > "$T/topo4k"
+check run-page-4k 0 "4096" -- run --topology "$T/topo4k" -- \
+	stat -c %s /sys/bus/pci/devices/0030:01:00.0/vendor
+check run-page-64k 0 "65536" -- run -- stat -c %s /sys/bus/pci/devices/0030:01:00.0/vendor
 check run-trace 0 'VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU) = 0' -- run --trace -- "$v1"
 check run-trace-file 0 'spapr-v1: OK' -- run --trace="$T/run.log" -- "$v1"
 if grep -q 'VFIO_IOMMU_MAP_DMA' "$T/run.log"; then
