@@ -284,7 +284,7 @@ static bool maybe_root(const char *dir, const char *name)
 struct walk {
 	const struct vtree *t;
 	vnode_t node;		/* where the walk is: VNODE_NONE in the real part */
-	char real[PATH_MAX];	/* the real part, lexically ("" is "/") */
+	char *real;		/* the real part, lexically ("" is "/"): PATH_MAX */
 	bool entered;		/* the walk went through the tree */
 	int links;
 };
@@ -293,7 +293,7 @@ static void real_push(struct walk *w, const char *name)
 {
 	size_t n = strlen(w->real);
 
-	snprintf(w->real + n, sizeof(w->real) - n, "/%s", name);
+	snprintf(w->real + n, PATH_MAX - n, "/%s", name);
 }
 
 static void real_pop(struct walk *w)
@@ -320,7 +320,7 @@ static int step(struct walk *w, const char *name, bool follow)
 		}
 		n = node_parent(w->t, w->node);
 		if (!n)
-			snprintf(w->real, sizeof(w->real), "%s", root_dir(w->node));
+			snprintf(w->real, PATH_MAX, "%s", root_dir(w->node));
 		w->node = n;
 		return 0;
 	}
@@ -364,18 +364,22 @@ static int step(struct walk *w, const char *name, bool follow)
 void vfs_resolve(vnode_t base, const char *path, unsigned int flags,
 		 struct fs_ref *r)
 {
-	struct walk w = { .node = base, .entered = base != VNODE_NONE };
+	struct walk w = { .node = base, .entered = base != VNODE_NONE,
+			  .real = r->real };
 	char name[NAME_MAX + 2];
-	const char *p = path;
+	const char *p = path, *top;
 	int err = 0;
 
 	r->what = FS_LIBC;
 	r->path = path;
 	r->missing_last = false;
+	r->real[0] = 0;
 	if (!path || (!base && path[0] != '/') || strlen(path) >= PATH_MAX)
 		return;
-	if (!base && strncmp(path, "/sys", 4) && strncmp(path, "/dev", 4) &&
-	    !strstr(path, ".."))
+	/* The common case, at the cost of a few compares: not /sys or /dev. */
+	top = path + strspn(path, "/");
+	if (!base && strncmp(top, "sys", 3) && strncmp(top, "dev", 3) &&
+	    !strstr(path, "/."))
 		return;
 	if (base)
 		w.t = vfs_tree();
@@ -420,7 +424,8 @@ void vfs_resolve(vnode_t base, const char *path, unsigned int flags,
 	if (!w.node) {
 		/* Out of the tree again ("/sys/bus/pci/../.."): the rest is
 		 * the real file system's. */
-		snprintf(r->real, sizeof(r->real), "%s", w.real[0] ? w.real : "/");
+		if (!r->real[0])
+			snprintf(r->real, sizeof(r->real), "/");
 		r->path = r->real;
 		return;
 	}

@@ -194,6 +194,12 @@ static void test_stat(void)
 	CHECK(!__fxstatat(1, dir, "driver", &st, AT_SYMLINK_NOFOLLOW) &&
 	      S_ISLNK(st.st_mode));
 	CHECK(!__fxstatat64(1, dir, "driver", &st64, 0) && S_ISDIR(st64.st_mode));
+	/* Spelled otherwise, the same file. */
+	CHECK(!stat("//sys/bus/pci/devices/0030:01:00.0/vendor", &st) &&
+	      st.st_size == PAGE);
+	CHECK(!stat("/./sys/bus//pci/./devices/0030:01:00.0", &st) && S_ISDIR(st.st_mode));
+	CHECK(!stat("/sys/kernel/../bus/pci/devices/0030:01:00.0/", &st) &&
+	      S_ISDIR(st.st_mode));
 	/* Errors: the tree's, never the host's (0000:00:00.0 is the PC's
 	 * host bridge: served wholly, /sys/bus/pci has no such device). */
 	FAILS(stat(DEV0 "/vendor/", &st), ENOTDIR);
