@@ -650,13 +650,13 @@ static void test_intx_disable(void **state)
 	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
 	assert_int_equal(dioctl(f, VFIO_DEVICE_RESET, NULL), 0);
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);
-	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(d2 >= 0);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	f->d = d2;
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);	/* still open */
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
 	close(efd);
