@@ -81,7 +81,8 @@ EOF
 chmod +x "$R/init" "$R/bin/busybox"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1 > "$W/initrd.gz")
 
-# 2. QEMU under the preload library, every VFIO call traced. The default
+# 2. QEMU on the emulated host (spapr-tce run: the preload library), every
+# VFIO call traced. The default
 # window is 64 MiB (QEMU's is 1 GiB): the guest kernel clears a window's
 # whole TCE table when it sets one up, and QEMU turns every cleared TCE into
 # one UNMAP_DMA, so this keeps each clear at 16384 calls.
@@ -90,7 +91,7 @@ chmod +x "$R/init" "$R/bin/busybox"
 TRACE=$W/trace
 START=$(date +%s.%N)
 set +e
-SPAPR_TCE_TOPOLOGY=$TOPO timeout "${QEMU_TIMEOUT:-100}" "$CLI" trace -o "$TRACE" -- \
+timeout "${QEMU_TIMEOUT:-100}" "$CLI" run --topology "$TOPO" --trace="$TRACE" -- \
 	qemu-system-ppc64 \
 	-M pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off \
 	-cpu POWER9 -smp 1 -m 512M -nographic -vga none -nic none -no-reboot \
