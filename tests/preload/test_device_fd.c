@@ -70,7 +70,7 @@ static int setup(void **state)
 	map.iova = f->bus;
 	map.size = MEM;
 	assert_int_equal(stce_host_ioctl(f->h, f->c, VFIO_IOMMU_MAP_DMA, &map), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	*state = f;
 	return 0;
@@ -650,13 +650,13 @@ static void test_intx_disable(void **state)
 	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
 	assert_int_equal(dioctl(f, VFIO_DEVICE_RESET, NULL), 0);
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);
-	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(d2 >= 0);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	f->d = d2;
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);	/* still open */
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
 	close(efd);
@@ -709,7 +709,7 @@ static void test_last_close_disables(void **state)
 
 	bus_master(f);
 	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
-	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(d2 >= 0);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	/* Another file still open: the set-up stays. */
@@ -717,7 +717,7 @@ static void test_last_close_disables(void **state)
 	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
 	assert_int_equal(efd_count(efd), 1);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
 	assert_int_equal(cmd, 0);
