@@ -1,7 +1,7 @@
 #!/bin/sh
 # DPDK's sPAPR path on spapr-tce (docs/dpdk.md): a program using only
 # DPDK 22.11's public API (Debian 12's libdpdk-dev) runs under
-# `spapr-tce trace` on a 4K-host-page topology; this checks its own
+# `spapr-tce run --trace` on a 4K-host-page topology; this checks its own
 # verdict, then the trace: DPDK selected sPAPR v2, replaced the default
 # window by one 1-level window at 0, REGISTERed and MAPped every 4K page
 # of its heap and both user buffers, and sent the two UNMAPs that DPDK
@@ -50,12 +50,11 @@ cc $cflags $(pkg-config --cflags libdpdk) -o "$out/dpdk_spapr" "$here/dpdk_spapr
 cc $cflags -o "$out/dpdk_ioctls" "$here/dpdk_ioctls.c" ||
 	{ echo "FAIL: compiling dpdk_ioctls.c"; exit 1; }
 
-# ---- run DPDK ----
-export SPAPR_TCE_TOPOLOGY="$here/topology"
+# ---- run DPDK, as a user would (docs/dpdk.md) ----
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086 # $eal is a list of arguments
-timeout 120 "$cli" trace -o "$out/trace.txt" -- "$out/dpdk_spapr" "$bdf" $eal \
-	>"$out/dpdk_spapr.log" 2>&1
+timeout 120 "$cli" run --topology "$here/topology" --trace="$out/trace.txt" -- \
+	"$out/dpdk_spapr" "$bdf" $eal >"$out/dpdk_spapr.log" 2>&1
 rc=$?
 t1=$(date +%s.%N)
 wall=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
@@ -105,7 +104,7 @@ unexpected=$(grep -- ') = -1 ' "$tr" | grep -v 'VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU
 [ -z "$unexpected" ] || fail "calls that failed: $unexpected"
 
 # ---- the same ioctls without DPDK, against the kernel's answers ----
-LD_PRELOAD=$rel/preload/libspapr-tce-preload.so \
+timeout 60 "$cli" run --topology "$here/topology" -- \
 	"$out/dpdk_ioctls" /dev/vfio/0 >"$out/dpdk_ioctls.out" 2>&1 ||
 	fail "dpdk_ioctls exited $?"
 diff -u "$here/spapr-tce.out" "$out/dpdk_ioctls.out" >"$out/dpdk_ioctls.diff" ||
