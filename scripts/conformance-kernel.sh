@@ -46,56 +46,14 @@ install_tools() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 }
 
-kernel_package() {
-	case $FLAVOR in
-	k612-64k) echo linux-image-6.12.107+deb13-powerpc64le-64k ;;
-	k612-4k) echo linux-image-6.12.107+deb13-powerpc64le ;;
-	k61) echo linux-image-6.1.0-50-powerpc64le ;;
-	*) say "unknown FLAVOR $FLAVOR"; exit 1 ;;
-	esac
-}
-
-# The Debian archive this machine uses (as build.sh finds it).
-archive_uri() {
-	uri=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}')
-	echo "${uri:-http://deb.debian.org/debian}"
-}
-
-# Fallback when build.sh fails (seen: the ppc64el Packages index fails apt's
-# size check, so "apt-get download" cannot work): read the index with curl,
-# fetch the two .debs it needs from the pool, check their SHA256, unpack
-# busybox-static the way build.sh expects, then let build.sh finish (it skips
-# what it finds done).
+# Fallback when build.sh fails: fetch the kernel and busybox-static the
+# project's way (scripts/debian-ppc64el.sh: signed index, SHA256-checked
+# .debs) into the oracle's cache, in the layout build.sh expects, then let
+# build.sh finish (it skips what it finds done).
 fetch_debs_by_hand() {
-	uri=$(archive_uri)
-	c=$ORACLE_CACHE
-	mkdir -p "$c"
-	say "build.sh failed; fetching packages by hand from $uri"
-	curl -fsSL "$uri/dists/trixie/main/binary-ppc64el/Packages.xz" | xz -dc > "$c/Packages.ppc64el"
-	for pkg in busybox-static "$(kernel_package)"; do
-		rec=$(awk -v p="$pkg" '
-			/^Package: / { cur = $2 }
-			cur == p && /^Filename: / { f = $2 }
-			cur == p && /^SHA256: / { s = $2 }
-			/^$/ { if (f != "" && s != "") { print f, s; exit } cur = "" }
-			END { if (f != "" && s != "") print f, s }' "$c/Packages.ppc64el" | head -1)
-		[ -n "$rec" ] || { say "$pkg not in the ppc64el index"; exit 1; }
-		file=${rec% *}
-		sum=${rec#* }
-		deb=$c/$(basename "$file")
-		if [ ! -f "$deb" ] || ! echo "$sum  $deb" | sha256sum -c --status; then
-			curl -fsSL -o "$deb" "$uri/$file"
-			echo "$sum  $deb" | sha256sum -c --status || { say "bad sha256 for $deb"; rm -f "$deb"; exit 1; }
-		fi
-		say "have $(basename "$deb") (sha256 ok)"
-	done
-	if [ ! -x "$c/bbpkg/bin/busybox" ]; then
-		rm -rf "$c/bbpkg"
-		mkdir -p "$c/bbpkg"
-		dpkg-deb -x "$c"/busybox-static_*.deb "$c/bbpkg"
-		# merged-usr package: build.sh wants bbpkg/bin/busybox
-		[ -e "$c/bbpkg/bin" ] || ln -s usr/bin "$c/bbpkg/bin"
-	fi
+	say "build.sh failed; fetching the packages with scripts/debian-ppc64el.sh"
+	sh "$ROOT/scripts/debian-ppc64el.sh" -c "$ORACLE_CACHE" busybox >/dev/null
+	sh "$ROOT/scripts/debian-ppc64el.sh" -c "$ORACLE_CACHE" kernel "$FLAVOR" >/dev/null
 }
 
 build_oracle() {
