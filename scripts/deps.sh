@@ -7,7 +7,8 @@
 #   bench: gnuplot, for the plot in bench/REPORT.md (make bench)
 #   integration: what make integration runs and builds: QEMU for ppc64
 #          (and its firmware), the static ppc64le cross compiler, and what
-#          scripts/debian-ppc64el.sh needs to fetch and unpack the guest
+#          scripts/debian-ppc64el.sh needs to fetch and unpack the guest;
+#          DPDK's development files (tests/integration/dpdk)
 set -e
 need="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev linux-libc-dev python3"
 for a in "$@"; do
@@ -15,7 +16,8 @@ for a in "$@"; do
 	fuzz) need="$need clang libclang-rt-14-dev" ;;
 	bench) need="$need gnuplot-nox" ;;
 	integration) need="$need qemu-system-ppc qemu-system-data gcc-powerpc64le-linux-gnu
-		libc6-dev-ppc64el-cross cpio xz-utils gzip curl gpgv debian-archive-keyring" ;;
+		libc6-dev-ppc64el-cross cpio xz-utils gzip curl gpgv debian-archive-keyring
+		libdpdk-dev" ;;
 	*) need="$need $a" ;;
 	esac
 done
