@@ -177,37 +177,76 @@ static inline const char *container_path(void)
 	return p && *p ? p : "/dev/vfio/vfio";
 }
 
-static inline const char *group_path(void)
+/* $<prefix><n>, or NULL when unset or empty. */
+static inline const char *env_n(const char *prefix, unsigned int n)
 {
-	const char *p = getenv("SPAPR_TCE_GROUP");
+	char var[32];
+	const char *p;
 
-	return p && *p ? p : "/dev/vfio/0";
+	snprintf(var, sizeof(var), "%s%u", prefix, n);
+	p = getenv(var);
+	return p && *p ? p : NULL;
 }
 
-/* The device of the group: $SPAPR_TCE_DEVICE, else the group's sysfs list. */
-static inline const char *device_name(void)
+/*
+ * Group @n (0 or 1): $SPAPR_TCE_GROUP for group 0, else $VFIO_GROUP<n>
+ * (the oracle exports both groups' paths), else /dev/vfio/<n>.
+ */
+static inline const char *group_path_n(unsigned int n)
 {
-	static char name[256];
-	const char *p = getenv("SPAPR_TCE_DEVICE");
-	const char *g = strrchr(group_path(), '/');
+	static char def[2][32];
+	const char *p = n ? NULL : getenv("SPAPR_TCE_GROUP");
+
+	if (p && *p)
+		return p;
+	p = env_n("VFIO_GROUP", n);
+	if (p)
+		return p;
+	snprintf(def[n & 1], sizeof(def[0]), "/dev/vfio/%u", n);
+	return def[n & 1];
+}
+
+static inline const char *group_path(void)
+{
+	return group_path_n(0);
+}
+
+/*
+ * The device of group @n: $SPAPR_TCE_DEVICE for group 0, else
+ * $VFIO_DEVICE<n>, else the one entry of the group's sysfs list.
+ */
+static inline const char *device_name_n(unsigned int n)
+{
+	static char name[2][256];
+	char *b = name[n & 1];
+	const char *p = n ? NULL : getenv("SPAPR_TCE_DEVICE");
+	const char *g = strrchr(group_path_n(n), '/');
 	struct dirent *de;
 	DIR *d;
 
 	if (p && *p)
 		return p;
-	snprintf(name, sizeof(name), "/sys/kernel/iommu_groups/%s/devices",
-		 g ? g + 1 : group_path());
-	d = opendir(name);
+	p = env_n("VFIO_DEVICE", n);
+	if (p)
+		return p;
+	snprintf(b, sizeof(name[0]), "/sys/kernel/iommu_groups/%s/devices",
+		 g ? g + 1 : group_path_n(n));
+	d = opendir(b);
 	if (!d)
 		return NULL;
-	name[0] = 0;
+	b[0] = 0;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.') {
-			snprintf(name, sizeof(name), "%s", de->d_name);
+			snprintf(b, sizeof(name[0]), "%s", de->d_name);
 			break;
 		}
 	closedir(d);
-	return name[0] ? name : NULL;
+	return b[0] ? b : NULL;
+}
+
+static inline const char *device_name(void)
+{
+	return device_name_n(0);
 }
 
 static inline void conf_init(void)
@@ -225,13 +264,18 @@ static inline int open_container(void)
 	return fd;
 }
 
-static inline int open_group(void)
+static inline int open_group_n(unsigned int n)
 {
-	int fd = open(group_path(), O_RDWR);
+	int fd = open(group_path_n(n), O_RDWR);
 
 	if (fd < 0)
-		die("open group");
+		die(n ? "open group 1" : "open group");
 	return fd;
+}
+
+static inline int open_group(void)
+{
+	return open_group_n(0);
 }
 
 /* Container + group + SET_CONTAINER + SET_IOMMU(type): set-up, not a step. */
@@ -338,6 +382,33 @@ static inline long group_status(int g, uint32_t argsz, uint32_t *flags)
 	TRY(ioctl(g, VFIO_GROUP_GET_STATUS, &st));
 	*flags = st.flags;
 	return g_ret;
+}
+
+/*
+ * The kernel's host page size, asked of the ABI itself (the build host's
+ * page size says nothing about the emulated one): REGISTER needs host page
+ * alignment, so a 64K region at a 4K-aligned address registers only with
+ * 4K host pages. Uses group 0 in a container of its own: call it before
+ * setup(). 64K when the probe cannot run.
+ */
+static inline uint64_t host_page_probe(void)
+{
+	uint8_t *p = mmap(NULL, 3 * SZ_64K, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t hp = SZ_64K;
+	uint8_t *a;
+	int c, g;
+
+	if (p == MAP_FAILED)
+		return hp;
+	a = (uint8_t *)(((uintptr_t)p + SZ_64K - 1) & ~(uintptr_t)(SZ_64K - 1)) + SZ_4K;
+	memset(a, 0x5a, SZ_64K);
+	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
+	if (do_reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, REGSZ, 0, a, SZ_64K) == 0)
+		hp = SZ_4K;
+	teardown(c, g);
+	munmap(p, 3 * SZ_64K);
+	return hp;
 }
 
 #endif /* CONF_H */
