@@ -401,17 +401,24 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 	uint64_t pos = off & (VFIO_REGION_OFFSET(1) - 1), size;
 	uint8_t buf[RW_MAX];
 	size_t done = 0;
-	int ret;
+	int ret = 0;
 
 	if (!atomic_load(&d->granted))
 		return -EINVAL;	/* a cdev not bound yet */
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 	size = region_size((unsigned int)index);
-	if (pos >= size)
-		return -EINVAL;
-	if (count > size - pos)
-		count = (size_t)(size - pos);
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
+		/* vfio-pci's config space: all of it inside, or EFAULT. */
+		if (count && (pos >= size || count > size - pos))
+			return -EFAULT;
+	} else {
+		/* A BAR: from inside it, clipped at its end. */
+		if (pos >= size)
+			return -EINVAL;
+		if (count > size - pos)
+			count = (size_t)(size - pos);
+	}
 	if (write) {
 		ret = vfio_copy_from_user(buf, ubuf, count);
 		if (ret)
@@ -660,10 +667,10 @@ static int irq_set_validate(void *arg, struct irq_set_req *r)
 	flags = r->hdr.flags;
 	r->data_type = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	r->action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+	/* One data type; the action is the driver's to refuse (ENOTTY). */
 	if (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK |
 		      VFIO_IRQ_SET_ACTION_TYPE_MASK) ||
-	    __builtin_popcount(r->data_type) != 1 ||
-	    __builtin_popcount(r->action) != 1)
+	    __builtin_popcount(r->data_type) != 1)
 		return -EINVAL;
 	if (r->hdr.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
@@ -696,8 +703,11 @@ static int set_irqs(struct vfio_device_state *st, void *arg)
 							       -ENOTTY;
 	else if (r.action == VFIO_IRQ_SET_ACTION_TRIGGER)
 		ret = intx_trigger_set(st, &r);
-	else
+	else if (r.action == VFIO_IRQ_SET_ACTION_MASK ||
+		 r.action == VFIO_IRQ_SET_ACTION_UNMASK)
 		ret = intx_mask_set(st, &r, &recheck);
+	else
+		ret = -ENOTTY;	/* no action, or several: vfio-pci has none */
 	pthread_mutex_unlock(&st->irq_lock);
 	if (recheck)
 		intx_recheck(st);
