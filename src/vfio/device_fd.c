@@ -527,11 +527,8 @@ static int get_irq_info(void *arg)
 	return vfio_copy_to_user(arg, &info, minsz);
 }
 
-/*
- * Take our own reference to the user's eventfd, as eventfd_ctx_fdget:
- * -EBADF when @fd is not open, -EINVAL when it is not an eventfd.
- */
-static int eventfd_get(int fd)
+/* See vfio_internal.h. */
+int vfio_eventfd_get(int fd)
 {
 	char path[64], target[64];
 	ssize_t n;
@@ -553,7 +550,7 @@ static int set_trigger(int *slot, int32_t fd)
 	int own = -1;
 
 	if (fd >= 0) {
-		own = eventfd_get(fd);
+		own = vfio_eventfd_get(fd);
 		if (own < 0)
 			return own;
 	}
@@ -786,6 +783,12 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 	case VFIO_DEVICE_RESET:
 		stce_device_function_reset(d->dev);
 		return 0;
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_device_hot_reset_info(host, d, arg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_device_hot_reset(host, d, arg);
+	case VFIO_DEVICE_FEATURE:
+		return vfio_device_feature(arg);
 	default:
 		return -ENOTTY;
 	}

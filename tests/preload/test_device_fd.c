@@ -760,6 +760,143 @@ static void test_reset(void **state)
 	assert_int_equal(cmd, STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
 }
 
+/*
+ * The hot-reset pair, as vfio-pci answers (recorded: conformance client
+ * device): the default machine's two devices share bus 00, so a reset
+ * needs both groups.
+ */
+static void test_hot_reset(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		struct vfio_pci_hot_reset_info h;
+		struct vfio_pci_dependent_device d[4];
+	} info;
+	struct {
+		struct vfio_pci_hot_reset h;
+		int32_t fds[4];
+	} rs;
+	int efd = eventfd(0, 0), g1;
+
+	memset(&info, 0, sizeof(info));
+	info.h.argsz = 11;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), -1);
+	assert_int_equal(errno, EINVAL);
+	info.h.argsz = sizeof(info.h) + sizeof(info.d[0]);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(info.h.count, 2);
+	info.h.argsz = sizeof(info);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), 0);
+	assert_int_equal(info.h.count, 2);
+	assert_int_equal(info.d[0].group_id, 0);
+	assert_int_equal(info.d[1].group_id, 1);
+	assert_int_equal(info.d[1].segment, 0);
+	assert_int_equal(info.d[1].bus, 0);
+	assert_int_equal(info.d[1].devfn, 1 << 3);	/* 00:01.0 */
+
+	memset(&rs, 0, sizeof(rs));
+	rs.h.argsz = sizeof(rs);
+	rs.h.count = 1;
+	rs.fds[0] = f->g;
+	bar_wr(f, STCE_DMATEST_REG_SRC, 0x1234);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* group 1 is not held */
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0x1234);
+	rs.h.count = 0;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* only a cdev may give none */
+	rs.h.count = 3;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* more than the devices */
+	rs.h.count = 2;
+	rs.fds[1] = -1;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EBADF);
+	rs.fds[1] = efd;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* not a group */
+	g1 = stce_host_open(f->h, "/dev/vfio/1", O_RDWR);
+	assert_true(g1 >= 0);
+	rs.fds[1] = g1;
+	rs.h.flags = 1;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);
+	rs.h.flags = 0;
+	/* The fds are read whatever argsz says, as the kernel does. */
+	rs.h.argsz = sizeof(rs.h);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), 0);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0);
+	assert_int_equal(stce_host_close(f->h, g1), 0);
+	close(efd);
+}
+
+static long feature(struct fx *f, uint32_t argsz, uint32_t flags, const void *data,
+		    size_t len)
+{
+	struct {
+		struct vfio_device_feature f;
+		uint8_t data[16];
+	} b;
+
+	memset(&b, 0, sizeof(b));
+	b.f.argsz = argsz;
+	b.f.flags = flags;
+	memcpy(b.data, data, len);
+	return dioctl(f, VFIO_DEVICE_FEATURE, &b);
+}
+
+/* VFIO_DEVICE_FEATURE: the core's checks, vfio-pci's power features. */
+static void test_feature(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t hdr = sizeof(struct vfio_device_feature);
+	struct vfio_device_low_power_entry_with_wakeup w = { .wakeup_eventfd = -1 };
+	int efd = eventfd(0, 0);
+
+	assert_int_equal(feature(f, 7, VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_PROBE | (1u << 19), NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT |
+				 VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* GET and SET without PROBE */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN |
+				 VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, ENOTTY);	/* no VFs */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_MIGRATION |
+				 VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* neither GET nor SET */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT |
+				 VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	/* With a wakeup eventfd: room for it, an eventfd, reserved 0. */
+	assert_int_equal(feature(f, hdr + 4, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EBADF);
+	w.wakeup_eventfd = f->g;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	w.wakeup_eventfd = efd;
+	w.reserved = 1;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	w.reserved = 0;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), 0);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_FEATURE, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	close(efd);
+}
+
 /* ---- host additions ------------------------------------------------ */
 
 static void test_dup(void **state)
@@ -979,6 +1116,8 @@ int main(void)
 		T(test_req_irq),
 		T(test_last_close_disables),
 		T(test_reset),
+		T(test_hot_reset),
+		T(test_feature),
 		T(test_dup),
 		T(test_kind_and_mmap),
 		T(test_proc_status),
