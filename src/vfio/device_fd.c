@@ -180,6 +180,9 @@ static struct vfio_device_state *state_get_locked(struct stce_host *host,
 	st->users = 1;
 	st->intx_trigger = -1;
 	st->req_trigger = -1;
+	/* vfio-pci fills its virtual config space when the device opens. */
+	if (stce_device_config_read(dev, 0, 4, &st->ids))
+		st->ids = 0xffffffff;
 	pthread_mutex_init(&st->irq_lock, NULL);
 	host->dev_state[idx] = st;
 	stce_device_set_irq_handler(dev, device_irq, st);
@@ -342,6 +345,19 @@ static int config_access(struct vfio_device_state *st, uint8_t *buf,
 	uint32_t v = 0, bit = 0;
 	int ret;
 
+	/*
+	 * vfio-pci serves the ids from its virtual copy (writes dropped),
+	 * and while the PE is being reset it blocks the rest (-ENODEV,
+	 * recorded: conformance client eeh_seq). An aligned access below 4
+	 * stays below 4.
+	 */
+	if (pos < 4) {
+		if (!write)
+			memcpy(buf, (uint8_t *)&st->ids + pos, size);
+		return 0;
+	}
+	if (stce_pe_reset_asserted(stce_device_pe(st->dev)))
+		return -ENODEV;
 	if (intx)
 		bit = INTX_DISABLE_BIT << 8 * (INTX_DISABLE_BYTE - pos);
 

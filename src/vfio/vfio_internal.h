@@ -99,6 +99,8 @@ struct vfio_device_state {
 	bool intx_masked;		/* automasked by delivery, or MASK */
 	bool virq_disabled;		/* INTx Disable as the user wrote it */
 	int req_trigger;		/* REQ eventfd (never signalled), or -1 */
+	uint32_t ids;			/* vendor | device << 16, read at open:
+					 * vfio-pci's virtual copy */
 };
 
 /*

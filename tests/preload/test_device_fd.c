@@ -277,8 +277,47 @@ static void test_frozen_reads_all_ones(void **state)
 	bus_master(f);
 	run_cmd(f, STCE_DMATEST_CMD_FILL, f->bus + MEM, 4096);	/* outside */
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), UINT64_MAX);
+	/* The ids come from vfio-pci's virtual copy; class/revision is read
+	 * from the frozen device. */
 	assert_int_equal(stce_host_pread(f->h, f->d, &vendor, 4, CFG), 4);
+	assert_int_equal(vendor, STCE_DMATEST_VENDOR | ((uint32_t)STCE_DMATEST_DEVICE << 16));
+	assert_int_equal(stce_host_pread(f->h, f->d, &vendor, 4, CFG + 8), 4);
 	assert_int_equal(vendor, UINT32_MAX);
+}
+
+static long eeh(struct fx *f, uint32_t op)
+{
+	struct vfio_eeh_pe_op o = { .argsz = sizeof(o), .op = op };
+
+	return stce_host_ioctl(f->h, f->c, VFIO_EEH_PE_OP, &o);
+}
+
+/*
+ * Between RESET_HOT and RESET_DEACTIVATE the kernel blocks the device's
+ * config space (ENODEV), all but what vfio-pci virtualizes (recorded:
+ * conformance client eeh_seq).
+ */
+static void test_config_blocked_in_reset(void **state)
+{
+	struct fx *f = *state;
+	uint32_t v = 0;
+
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_HOT), 0);
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG + 8), -1);
+	assert_int_equal(errno, ENODEV);
+	errno = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &v, 2, CFG + STCE_PCI_COMMAND), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 2, CFG), 2);
+	assert_int_equal(v, STCE_DMATEST_VENDOR);
+	/* Writes to the ids are dropped, as vfio-pci's. */
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &v, 2, CFG + 2), 2);
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_DEACTIVATE), 0);
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG), 4);
+	assert_int_equal(v, STCE_DMATEST_VENDOR | ((uint32_t)STCE_DMATEST_DEVICE << 16));
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG + 8), 4);
+	assert_true(v != UINT32_MAX);
 }
 
 /* ---- interrupts ---------------------------------------------------- */
@@ -1108,6 +1147,7 @@ int main(void)
 		T(test_region_errors),
 		T(test_bar0_rw),
 		T(test_frozen_reads_all_ones),
+		T(test_config_blocked_in_reset),
 		T(test_irq_info),
 		T(test_set_irqs_errors),
 		T(test_intx_delivery),
