@@ -881,7 +881,8 @@ static long feature(struct fx *f, uint32_t argsz, uint32_t flags, const void *da
 	memset(&b, 0, sizeof(b));
 	b.f.argsz = argsz;
 	b.f.flags = flags;
-	memcpy(b.data, data, len);
+	if (len)
+		memcpy(b.data, data, len);
 	return dioctl(f, VFIO_DEVICE_FEATURE, &b);
 }
 
