@@ -109,7 +109,7 @@ run_one() {
 			return 2
 		fi
 		if cmp -s "$T/$n.exp" "$T/$n.got"; then
-			echo "STALE $f/$n: now matches the kernel; delete ${pfile#"$ROOT"/}"
+			echo "STALE $f/$n: now prints what it must; delete ${pfile#"$ROOT"/}"
 			return 1
 		fi
 		exp=$pfile
