@@ -289,6 +289,16 @@ static inline void setup(int type, int *cfd, int *gfd)
 		die("VFIO_SET_IOMMU");
 }
 
+/* GET_DEVICE_FD of group @g's device (group @n's name), shown as @what. */
+static inline int get_device(int g, unsigned int n, const char *what)
+{
+	const char *name = device_name_n(n);
+
+	TRY(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name ? name : "none"));
+	show_fd(what, NULL);
+	return (int)g_ret;
+}
+
 static inline void teardown(int cfd, int gfd)
 {
 	close(gfd);
@@ -308,6 +318,26 @@ static inline uint8_t *alloc_aligned(uint64_t size, uint64_t align, int prot)
 	memset(a, 0x5a, size);
 	if (prot != (PROT_READ | PROT_WRITE) && mprotect(a, size, prot))
 		die("mprotect");
+	return a;
+}
+
+/*
+ * A PROT_NONE reservation of @total bytes, 2M aligned, whose first @rw
+ * bytes are made writable and touched: whatever follows a range in it is
+ * known (PROT_NONE), and holes can be carved out of it.
+ */
+static inline uint8_t *reserve(uint64_t total, uint64_t rw)
+{
+	uint8_t *p = mmap(NULL, total + SZ_2M, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *a;
+
+	if (p == MAP_FAILED)
+		die("mmap reservation");
+	a = (uint8_t *)(((uintptr_t)p + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1));
+	if (mprotect(a, rw, PROT_READ | PROT_WRITE))
+		die("mprotect");
+	memset(a, 0x5a, rw);
 	return a;
 }
 
@@ -349,6 +379,24 @@ static inline long do_reg(int c, unsigned long cmd, uint32_t argsz, uint32_t fla
 #define CREATESZ ((uint32_t)sizeof(struct vfio_iommu_spapr_tce_create))
 #define REMOVESZ ((uint32_t)sizeof(struct vfio_iommu_spapr_tce_remove))
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+/* MAP (read-write) and UNMAP as one step line each, with the VmLck delta. */
+static inline void show_map(int c, const char *what, const void *va, uint64_t iova,
+			    uint64_t size)
+{
+	long before = vmlck();
+
+	do_map(c, MAPSZ, RW, va, iova, size);
+	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+}
+
+static inline void show_unmap(int c, const char *what, uint64_t iova, uint64_t size)
+{
+	long before = vmlck();
+
+	do_unmap(c, UNMAPSZ, 0, iova, size);
+	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck() - before);
+}
 
 /* TCE_CREATE; the window's start comes back through *start (may be NULL). */
 static inline long do_create(int c, uint32_t argsz, uint32_t flags, uint32_t shift,

@@ -680,13 +680,11 @@ static void region_access(void)
 
 int main(void)
 {
-	const char *name = device_name();
 	int c, g;
 
 	conf_init();
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
-	TRY(dev = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name ? name : "none"));
-	show_fd("GROUP_GET_DEVICE_FD(device)", NULL);
+	dev = get_device(g, 0, "GROUP_GET_DEVICE_FD(device)");
 	if (dev < 0)
 		die("no device");
 	device_info();

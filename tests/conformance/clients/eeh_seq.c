@@ -137,13 +137,11 @@ static void inject(int c)
 
 int main(void)
 {
-	const char *name = device_name();
 	int c, g;
 
 	conf_init();
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
-	TRY(dev = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name ? name : "none"));
-	show_fd("GROUP_GET_DEVICE_FD(device)", NULL);
+	dev = get_device(g, 0, "GROUP_GET_DEVICE_FD(device)");
 	enable_memory();
 	reset_cycle(c, VFIO_EEH_PE_RESET_HOT, "HOT");
 	reset_cycle(c, VFIO_EEH_PE_RESET_FUNDAMENTAL, "FUNDAMENTAL");
@@ -158,8 +156,7 @@ int main(void)
 	op(c, VFIO_EEH_PE_RESET_DEACTIVATE, "nodev RESET_DEACTIVATE");
 	op(c, VFIO_EEH_PE_CONFIGURE, "nodev CONFIGURE");
 	op(c, VFIO_EEH_PE_GET_STATE, "nodev GET_STATE after");
-	TRY(dev = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name ? name : "none"));
-	show_fd("GROUP_GET_DEVICE_FD(device) again", NULL);
+	dev = get_device(g, 0, "GROUP_GET_DEVICE_FD(device) again");
 	enable_memory();
 	look(c, "reopened");
 

@@ -51,19 +51,10 @@ static void reg(int c, const char *what)
 
 static void map(int c, const char *what, uint64_t off, uint64_t iova, uint64_t size)
 {
-	long before = vmlck();
-
-	do_map(c, MAPSZ, RW, R + off, iova, size);
-	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+	show_map(c, what, R + off, iova, size);
 }
 
-static void unmap(int c, const char *what, uint64_t iova, uint64_t size)
-{
-	long before = vmlck();
-
-	do_unmap(c, UNMAPSZ, 0, iova, size);
-	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck() - before);
-}
+#define unmap show_unmap
 
 static uint64_t create(int c, const char *what)
 {
@@ -101,15 +92,6 @@ static void eeh_state(int c, const char *when)
 	show(lbl("%s EEH GET_STATE", when), NULL);
 }
 
-static int device(int g, unsigned int n, const char *what)
-{
-	const char *name = device_name_n(n);
-
-	TRY(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name ? name : "none"));
-	show_fd(what, NULL);
-	return (int)g_ret;
-}
-
 static void close_fd(int fd, const char *what)
 {
 	long before = vmlck();
@@ -131,7 +113,7 @@ static void before_set_iommu(void)
 	set_container(g0, c, "A SET_CONTAINER g0");
 	set_container(g1, c, "A SET_CONTAINER g1");
 	status(g1, "A g1");
-	d1 = device(g1, 1, "A GET_DEVICE_FD g1 (no iommu)");
+	d1 = get_device(g1, 1, "A GET_DEVICE_FD g1 (no iommu)");
 	if (d1 >= 0)
 		close(d1);
 	set_iommu(c, VFIO_SPAPR_TCE_v2_IOMMU, "A SET_IOMMU(v2) with two groups");
@@ -142,8 +124,8 @@ static void before_set_iommu(void)
 	start = create(c, "A CREATE 64K pages 1G");
 	map(c, "A iova=start size=1M", 0, start, SZ_1M);
 	eeh_state(c, "A");
-	d0 = device(g0, 0, "A GET_DEVICE_FD g0");
-	d1 = device(g1, 1, "A GET_DEVICE_FD g1");
+	d0 = get_device(g0, 0, "A GET_DEVICE_FD g0");
+	d1 = get_device(g1, 1, "A GET_DEVICE_FD g1");
 	unset_container(g1, "A UNSET_CONTAINER g1 (device open)");
 	if (d1 >= 0)
 		close_fd(d1, "A close(device g1)");
@@ -160,7 +142,7 @@ static void before_set_iommu(void)
 	set_container(g1, c, "A SET_CONTAINER g1 again");
 	status(g1, "A g1 re-attached");
 	map(c, "A iova=0x10000 size=64K (two groups again)", SZ_64K, SZ_64K, SZ_64K);
-	d1 = device(g1, 1, "A GET_DEVICE_FD g1 again");
+	d1 = get_device(g1, 1, "A GET_DEVICE_FD g1 again");
 	if (d1 >= 0)
 		close(d1);
 	removew(c, start, "A REMOVE the 64-bit window (two groups)");

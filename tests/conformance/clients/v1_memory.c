@@ -33,19 +33,11 @@ static void unmap(int c, const char *what, uint64_t iova, uint64_t size)
 
 int main(void)
 {
-	uint8_t *res;
 	int c, g;
 	long base;
 
 	conf_init();
-	res = mmap(NULL, RESERVE + SZ_2M, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (res == MAP_FAILED)
-		die("mmap reservation");
-	W = (uint8_t *)(((uintptr_t)res + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1));
-	if (mprotect(W, RWSIZE, PROT_READ | PROT_WRITE))
-		die("mprotect");
-	memset(W, 0x5a, RWSIZE);
+	W = reserve(RESERVE, RWSIZE);
 	/* W+1M: a hole; W+2M: PROT_NONE; W+3M: read-only (64K each). */
 	if (munmap(W + SZ_1M, SZ_64K) ||
 	    mprotect(W + 2 * SZ_1M, SZ_64K, PROT_NONE) ||

@@ -179,19 +179,11 @@ static void unmapped_after(int c)
 
 int main(void)
 {
-	uint8_t *res;
 	int c, g, c2, g1;
 	long base;
 
 	conf_init();
-	res = mmap(NULL, RESERVE + SZ_2M, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (res == MAP_FAILED)
-		die("mmap reservation");
-	W = (uint8_t *)(((uintptr_t)res + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1));
-	if (mprotect(W, RWSIZE, PROT_READ | PROT_WRITE))
-		die("mprotect");
-	memset(W, 0x5a, RWSIZE);
+	W = reserve(RESERVE, RWSIZE);
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
 	base = vmlck();
 
