@@ -34,7 +34,7 @@ static int setup(void **state)
 	if (stce_topology_default(&topo) || stce_platform_create(topo, &f->plat))
 		abort();
 	stce_topology_free(topo);
-	f->dev = stce_platform_find_device(f->plat, "0000:00:00.0");
+	f->dev = stce_platform_find_device(f->plat, "0030:01:00.0");
 	f->pe = stce_device_pe(f->dev);
 	if (stce_pe_take_ownership(f->pe))
 		abort();
@@ -100,7 +100,7 @@ static void config_space(void **state)
 	struct fx *f = *state;
 	struct stce_device *d = f->dev;
 
-	assert_string_equal(stce_device_name(d), "0000:00:00.0");
+	assert_string_equal(stce_device_name(d), "0030:01:00.0");
 	assert_int_equal(cfg(d, STCE_PCI_VENDOR_ID, 2), STCE_DMATEST_VENDOR);
 	assert_int_equal(cfg(d, STCE_PCI_DEVICE_ID, 2), STCE_DMATEST_DEVICE);
 	assert_int_equal(cfg(d, 0, 4),
@@ -370,7 +370,7 @@ static void fault_freezes_and_recovers(void **state)
 	wr(d, STCE_DMATEST_REG_SRC, 5);
 	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND, 2, 0), 0);
 	/* The other PE's device is not affected. */
-	other = stce_platform_find_device(f->plat, "0000:00:01.0");
+	other = stce_platform_find_device(f->plat, "0030:02:00.0");
 	assert_true(rd(other, STCE_DMATEST_REG_ID) == STCE_DMATEST_ID);
 
 	/* MMIO back, DMA still frozen: the status tells what happened. */

@@ -70,7 +70,7 @@ static int setup(void **state)
 	map.iova = f->bus;
 	map.size = MEM;
 	assert_int_equal(stce_host_ioctl(f->h, f->c, VFIO_IOMMU_MAP_DMA, &map), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	*state = f;
 	return 0;
@@ -707,13 +707,13 @@ static void test_intx_disable(void **state)
 	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
 	assert_int_equal(dioctl(f, VFIO_DEVICE_RESET, NULL), 0);
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);
-	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(d2 >= 0);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	f->d = d2;
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);	/* still open */
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
 	close(efd);
@@ -766,7 +766,7 @@ static void test_last_close_disables(void **state)
 
 	bus_master(f);
 	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
-	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(d2 >= 0);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	/* Another file still open: the set-up stays. */
@@ -774,7 +774,7 @@ static void test_last_close_disables(void **state)
 	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
 	assert_int_equal(efd_count(efd), 1);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
 	assert_int_equal(cmd, 0);
@@ -801,8 +801,8 @@ static void test_reset(void **state)
 
 /*
  * The hot-reset pair, as vfio-pci answers (recorded: conformance client
- * device): the default machine's two devices share bus 00, so a reset
- * needs both groups.
+ * device). The default machine has one device a bus: a reset needs its
+ * own group.
  */
 static void test_hot_reset(void **state)
 {
@@ -821,43 +821,42 @@ static void test_hot_reset(void **state)
 	info.h.argsz = 11;
 	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), -1);
 	assert_int_equal(errno, EINVAL);
-	info.h.argsz = sizeof(info.h) + sizeof(info.d[0]);
+	info.h.argsz = sizeof(info.h);
 	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), -1);
 	assert_int_equal(errno, ENOSPC);
-	assert_int_equal(info.h.count, 2);
+	assert_int_equal(info.h.count, 1);
 	info.h.argsz = sizeof(info);
 	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), 0);
-	assert_int_equal(info.h.count, 2);
+	assert_int_equal(info.h.count, 1);
 	assert_int_equal(info.d[0].group_id, 0);
-	assert_int_equal(info.d[1].group_id, 1);
-	assert_int_equal(info.d[1].segment, 0);
-	assert_int_equal(info.d[1].bus, 0);
-	assert_int_equal(info.d[1].devfn, 1 << 3);	/* 00:01.0 */
+	assert_int_equal(info.d[0].segment, 0x30);	/* 0030:01:00.0 */
+	assert_int_equal(info.d[0].bus, 1);
+	assert_int_equal(info.d[0].devfn, 0);
 
 	memset(&rs, 0, sizeof(rs));
 	rs.h.argsz = sizeof(rs);
 	rs.h.count = 1;
-	rs.fds[0] = f->g;
+	g1 = stce_host_open(f->h, "/dev/vfio/1", O_RDWR);
+	assert_true(g1 >= 0);
+	rs.fds[0] = g1;
 	bar_wr(f, STCE_DMATEST_REG_SRC, 0x1234);
 	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
-	assert_int_equal(errno, EINVAL);	/* group 1 is not held */
+	assert_int_equal(errno, EINVAL);	/* another group: not held */
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0x1234);
+	rs.fds[0] = -1;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EBADF);
+	rs.fds[0] = efd;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* not a group */
+	rs.fds[0] = f->g;
 	rs.h.count = 0;
 	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
 	assert_int_equal(errno, EINVAL);	/* only a cdev may give none */
-	rs.h.count = 3;
+	rs.h.count = 2;
 	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
 	assert_int_equal(errno, EINVAL);	/* more than the devices */
-	rs.h.count = 2;
-	rs.fds[1] = -1;
-	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
-	assert_int_equal(errno, EBADF);
-	rs.fds[1] = efd;
-	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
-	assert_int_equal(errno, EINVAL);	/* not a group */
-	g1 = stce_host_open(f->h, "/dev/vfio/1", O_RDWR);
-	assert_true(g1 >= 0);
-	rs.fds[1] = g1;
+	rs.h.count = 1;
 	rs.h.flags = 1;
 	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
 	assert_int_equal(errno, EINVAL);
@@ -868,6 +867,49 @@ static void test_hot_reset(void **state)
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0);
 	assert_int_equal(stce_host_close(f->h, g1), 0);
 	close(efd);
+}
+
+#define TOPO_BUS "phb 0\npe 0\npe 1\ndevice 0000:00:00.0 pe=0\ndevice 0000:00:01.0 pe=1\n"
+
+/* Two devices on one bus (two groups): a reset of either needs both. */
+static void test_hot_reset_shared_bus(void **state)
+{
+	struct stce_topology *t = NULL;
+	struct stce_host *h;
+	struct {
+		struct vfio_pci_hot_reset_info h;
+		struct vfio_pci_dependent_device d[4];
+	} info = { .h.argsz = sizeof(info) };
+	struct {
+		struct vfio_pci_hot_reset h;
+		int32_t fds[2];
+	} rs = { .h.argsz = sizeof(rs), .h.count = 1 };
+	char err[128];
+	int c, g0, g1, d;
+
+	(void)state;
+	assert_int_equal(stce_topology_parse(TOPO_BUS, &t, err, sizeof(err)), 0);
+	assert_int_equal(stce_host_create(t, &h), 0);
+	stce_topology_free(t);
+	c = stce_host_open(h, "/dev/vfio/vfio", O_RDWR);
+	g0 = stce_host_open(h, "/dev/vfio/0", O_RDWR);
+	g1 = stce_host_open(h, "/dev/vfio/1", O_RDWR);
+	assert_int_equal(stce_host_ioctl(h, g0, VFIO_GROUP_SET_CONTAINER, &c), 0);
+	assert_int_equal(stce_host_ioctl(h, c, VFIO_SET_IOMMU,
+					 (void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
+	d = stce_host_ioctl(h, g0, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	assert_true(d >= 0);
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), 0);
+	assert_int_equal(info.h.count, 2);
+	assert_int_equal(info.d[1].group_id, 1);
+	assert_int_equal(info.d[1].devfn, 1 << 3);	/* 00:01.0 */
+	rs.fds[0] = g0;
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* group 1 is not held */
+	rs.h.count = 2;
+	rs.fds[1] = g1;
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_PCI_HOT_RESET, &rs), 0);
+	stce_host_destroy(h);
 }
 
 static long feature(struct fx *f, uint32_t argsz, uint32_t flags, const void *data,
@@ -1158,6 +1200,7 @@ int main(void)
 		T(test_last_close_disables),
 		T(test_reset),
 		T(test_hot_reset),
+		cmocka_unit_test(test_hot_reset_shared_bus),
 		T(test_feature),
 		T(test_dup),
 		T(test_kind_and_mmap),
