@@ -3,7 +3,7 @@
 #   make check   build with ASan+UBSan, run every test (and the concurrent
 #                ones again under TSan); closes with "N passed, N failed"
 #   make bench   build optimised, run every benchmark, write bench/REPORT.md
-#   make conformance-kernel   re-record the conformance answers of the real kernel
+#   make conformance-kernel   re-record the conformance answers of the real kernels
 #   make integration   real programs (QEMU, DPDK) on the preload library;
 #                closes with "N passed, N failed"
 #   make fuzz    build the libFuzzer targets (clang) and run each for
@@ -85,8 +85,9 @@ fuzz:
 	done
 	@echo "fuzz: $(words $(FUZZ_TARGETS)) passed, 0 failed"
 
-# Re-record tests/conformance/expected/ from the real kernel (Linux 6.12 on
-# QEMU powernv9, see ../shared/oracle); installs what it needs as root.
+# Re-record tests/conformance/expected/ from the real kernels (Linux 6.12,
+# 64K and 4K host pages, on QEMU powernv9, see ../shared/oracle): one boot
+# each; installs what it needs as root. FLAVOR=k612-4k for one of them.
 conformance-kernel:
 	sh scripts/conformance-kernel.sh
 
