@@ -84,11 +84,11 @@ struct vfio_group {
 
 /*
  * What vfio-pci keeps once per device, whatever the number of its open
- * descriptors: the interrupt set-up and the virtualized INTx Disable bit
- * of the command register. Created by the first open, freed by the last
- * close (host->lock); the interrupt fields under irq_lock, which nests
- * inside the device model's own lock (the handler runs under it), so
- * irq_lock is never held while calling into the device.
+ * descriptors: the interrupt set-up, the virtualized INTx Disable bit of
+ * the command register and its copy of the Memory Space bit. Created by the first open, freed by the last close
+ * (host->lock); the interrupt fields under irq_lock, which nests inside
+ * the device model's own lock (the handler runs under it), so irq_lock is
+ * never held while calling into the device.
  */
 struct vfio_device_state {
 	struct stce_device *dev;
@@ -101,6 +101,9 @@ struct vfio_device_state {
 	int req_trigger;		/* REQ eventfd (never signalled), or -1 */
 	uint32_t ids;			/* vendor | device << 16, read at open:
 					 * vfio-pci's virtual copy */
+	/* Memory Space as the user last wrote it (as the device showed it
+	 * at open before that): BAR access is EIO while it is clear. */
+	atomic_bool mem_enabled;
 };
 
 /*

@@ -629,7 +629,7 @@ static void test_intx_disable(void **state)
 	uint32_t dw = 0;
 	uint8_t b = 0;
 
-	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MEMORY);
 	/* Read back as written, by any access size. */
 	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);
@@ -715,7 +715,7 @@ static void test_intx_disable(void **state)
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
-	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MEMORY);
 	close(efd);
 }
 
@@ -776,8 +776,9 @@ static void test_last_close_disables(void **state)
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
+	/* Reopened: enabled again (Memory Space), bus mastering still off. */
 	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
-	assert_int_equal(cmd, 0);
+	assert_int_equal(cmd, STCE_PCI_COMMAND_MEMORY);
 	bus_master(f);
 	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_STATUS), STCE_DMATEST_STATUS_DONE);
@@ -797,6 +798,99 @@ static void test_reset(void **state)
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0);
 	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
 	assert_int_equal(cmd, STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
+}
+
+/* One BAR0 access; its return, errno in *@err. */
+static ssize_t bar_io(struct fx *f, bool write, size_t n, off_t at, int *err)
+{
+	uint64_t v = 0;
+	ssize_t r;
+
+	errno = 0;
+	r = write ? stce_host_pwrite(f->h, f->d, &v, n, BAR0 + at) :
+		    stce_host_pread(f->h, f->d, &v, n, BAR0 + at);
+	*err = errno;
+	return r;
+}
+
+/* Each BAR0 access is -1 EIO, as vfio-pci's with Memory Space off. */
+static void assert_bar0_eio(struct fx *f)
+{
+	int err;
+
+	assert_int_equal(bar_io(f, false, 4, 0, &err), -1);
+	assert_int_equal(err, EIO);
+	assert_int_equal(bar_io(f, false, 8, 8, &err), -1);
+	assert_int_equal(err, EIO);
+	assert_int_equal(bar_io(f, false, 1, 1, &err), -1);
+	assert_int_equal(err, EIO);
+	assert_int_equal(bar_io(f, true, 8, STCE_DMATEST_REG_SRC, &err), -1);
+	assert_int_equal(err, EIO);
+	/* Memory first, then the device's width rule (1-byte writes). */
+	assert_int_equal(bar_io(f, true, 1, STCE_DMATEST_REG_SRC, &err), -1);
+	assert_int_equal(err, EIO);
+}
+
+/*
+ * Memory Space as vfio-pci presents it (recorded on the oracle:
+ * tests/device/oracle/ioeventfd.c and conformance client device): on at
+ * open (pci_enable_device), BAR access EIO while the user keeps it off -
+ * range checks first, 0 bytes succeed, config space unaffected - kept
+ * across RESET, on again after the last close; the check uses the value
+ * the user wrote, not the device's bit (an EEH reset clears that).
+ */
+static void test_memory_decoding(void **state)
+{
+	struct fx *f = *state;
+	struct stce_pe *pe;
+	uint32_t dw = 0;
+	int err;
+
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MEMORY);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
+	cfg16_wr(f, STCE_PCI_COMMAND, STCE_PCI_COMMAND_MASTER);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MASTER);
+	assert_bar0_eio(f);
+	assert_int_equal(bar_io(f, false, 0, 0, &err), 0);
+	assert_int_equal(bar_io(f, false, 4, STCE_DMATEST_BAR0_SIZE, &err), -1);
+	assert_int_equal(err, EINVAL);
+	assert_int_equal(bar_io(f, false, 4, (off_t)4 << 40, &err), -1);
+	assert_int_equal(err, EINVAL);		/* BAR4: empty */
+	assert_int_equal(stce_host_pread(f->h, f->d, &dw, 4, CFG), 4);
+	/* RESET keeps it off. */
+	assert_int_equal(dioctl(f, VFIO_DEVICE_RESET, NULL), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MASTER);
+	assert_bar0_eio(f);
+	/* Only a write starting at the command register sets the copy (a
+	 * byte at 0x05 with bit 1 set is not Memory Space). */
+	dw = (STCE_PCI_COMMAND_INTX_DISABLE >> 8) | STCE_PCI_COMMAND_MEMORY;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &dw, 1, CFG + 5), 1);
+	assert_bar0_eio(f);
+	dw = STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &dw, 1, CFG + 4), 1);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
+	dw = 0xffff0000u | STCE_PCI_COMMAND_MASTER;	/* with STATUS */
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &dw, 4, CFG + 4), 4);
+	assert_bar0_eio(f);
+	cfg16_wr(f, STCE_PCI_COMMAND, STCE_PCI_COMMAND_MEMORY);
+
+	/* An EEH reset clears the device's command register; BAR access
+	 * goes on (recorded: eeh_seq), as the user's Memory Space stands. */
+	pe = stce_device_pe(stce_platform_device(stce_host_platform(f->h), 0));
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_HOT), 0);
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_DEACTIVATE), 0);
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_UNFREEZE_IO), 0);
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_UNFREEZE_DMA), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
+
+	/* Off at the last close; the next open enables it again. */
+	cfg16_wr(f, STCE_PCI_COMMAND, 0);
+	assert_int_equal(stce_host_close(f->h, f->d), 0);
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
+	assert_true(f->d >= 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MEMORY);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
 }
 
 /*
@@ -1199,6 +1293,7 @@ int main(void)
 		T(test_req_irq),
 		T(test_last_close_disables),
 		T(test_reset),
+		T(test_memory_decoding),
 		T(test_hot_reset),
 		cmocka_unit_test(test_hot_reset_shared_bus),
 		T(test_feature),
