@@ -211,14 +211,15 @@ static struct vfio_device_state *state_get_locked(struct stce_host *host,
 	return st;
 }
 
-/* The last descriptor went: interrupts off, bus mastering off, as
- * vfio-pci's disable path leaves the function. */
+/* The last descriptor went: ioeventfds gone, interrupts off, bus
+ * mastering off, as vfio-pci's disable path leaves the function. */
 static void state_put_locked(struct stce_host *host, struct vfio_device_state *st)
 {
 	int idx;
 
 	if (--st->users)
 		return;
+	vfio_device_ioeventfds_release(st);
 	stce_device_set_irq_handler(st->dev, NULL, NULL);
 	close_trigger(&st->intx_trigger);
 	close_trigger(&st->req_trigger);
@@ -329,8 +330,7 @@ void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 
 /* ---- Regions ------------------------------------------------------- */
 
-/* Size of region @index; 0 for the empty ones (BAR1-5, ROM). */
-static uint64_t region_size(unsigned int index)
+uint64_t vfio_device_region_size(unsigned int index)
 {
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -444,6 +444,15 @@ static int bar0_access(struct vfio_device_state *st, uint8_t *buf,
 	return ret;
 }
 
+int vfio_device_bar0_write(struct vfio_device_state *st, uint64_t pos,
+			   unsigned int size, uint64_t val)
+{
+	uint8_t buf[8];
+
+	memcpy(buf, &val, sizeof(buf));	/* little-endian, as the ABI */
+	return bar0_access(st, buf, pos, size, true);
+}
+
 ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 		       uint64_t off, bool write)
 {
@@ -457,7 +466,7 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 		return -EINVAL;	/* a cdev not bound yet */
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
-	size = region_size((unsigned int)index);
+	size = vfio_device_region_size((unsigned int)index);
 	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
 		/* vfio-pci's config space: all of it inside, or EFAULT. */
 		if (count && (pos >= size || count > size - pos))
@@ -530,7 +539,7 @@ static int get_region_info(void *arg)
 	    info.index == VFIO_PCI_VGA_REGION_INDEX)
 		return -EINVAL;
 	info.offset = VFIO_REGION_OFFSET(info.index);
-	info.size = region_size(info.index);
+	info.size = vfio_device_region_size(info.index);
 	/*
 	 * Not mmap-able: the registers act on every access (a CMD write
 	 * runs the DMA engine), which a plain mapping cannot emulate.
@@ -839,6 +848,8 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		return vfio_device_hot_reset(host, d, arg);
 	case VFIO_DEVICE_FEATURE:
 		return vfio_device_feature(arg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_device_ioeventfd(d->state, arg);
 	default:
 		return -ENOTTY;
 	}
