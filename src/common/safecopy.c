@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fault-safe copies (see safecopy.h for the contract).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "common/safecopy.h"
+
+#if defined(__x86_64__)
+
+/*
+ * The copy and the touch, written out so that the faulting instruction
+ * and where to resume are known addresses. rdi = dst, rsi = src, rdx = n;
+ * returns rax = bytes left. A fault on `rep movsb` leaves rcx at the bytes
+ * not yet moved; a fault on the locked or leaves rdx at what is left.
+ */
+__asm__(
+	".text\n"
+	".globl stce_safe_copy\n"
+	".hidden stce_safe_copy\n"
+	".type stce_safe_copy, @function\n"
+	"stce_safe_copy:\n"
+	"	movq %rdx, %rcx\n"
+	"stce_safecopy_insn:\n"
+	"	rep movsb\n"
+	"stce_safecopy_resume:\n"
+	"	movq %rcx, %rax\n"
+	"	ret\n"
+	".size stce_safe_copy, .-stce_safe_copy\n"
+	/* rdi = addr, rsi = n, rdx = step */
+	".globl stce_safe_touch_write\n"
+	".hidden stce_safe_touch_write\n"
+	".type stce_safe_touch_write, @function\n"
+	"stce_safe_touch_write:\n"
+	"	xchgq %rsi, %rdx\n"		/* rdx = left, rsi = step */
+	"1:	testq %rdx, %rdx\n"
+	"	jz 2f\n"
+	"stce_safetouch_insn:\n"
+	"	lock orb $0, (%rdi)\n"
+	"	cmpq %rsi, %rdx\n"
+	"	jbe 3f\n"
+	"	addq %rsi, %rdi\n"
+	"	subq %rsi, %rdx\n"
+	"	jmp 1b\n"
+	"3:	xorl %edx, %edx\n"
+	"2:\n"
+	"stce_safetouch_resume:\n"
+	"	movq %rdx, %rax\n"
+	"	ret\n"
+	".size stce_safe_touch_write, .-stce_safe_touch_write\n"
+	/* The signal return trampoline when no libc one is at hand. */
+	".type stce_safecopy_restorer, @function\n"
+	"stce_safecopy_restorer:\n"
+	"	movq $15, %rax\n"		/* rt_sigreturn */
+	"	syscall\n"
+	".size stce_safecopy_restorer, .-stce_safecopy_restorer\n");
+
+extern const char stce_safecopy_insn[], stce_safecopy_resume[];
+extern const char stce_safetouch_insn[], stce_safetouch_resume[];
+extern const char stce_safecopy_restorer[];
+
+#define SA_RESTORER_FLAG	0x04000000
+
+/* The kernel's struct sigaction (not libc's). */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+/* What was installed before us, per signal (SIGSEGV, SIGBUS). */
+static struct ksigaction prev[2];
+static pthread_mutex_t arm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int slot_of(int sig)
+{
+	return sig == SIGBUS;
+}
+
+static long raw_sigaction(int sig, const struct ksigaction *act,
+			  struct ksigaction *old)
+{
+	return syscall(SYS_rt_sigaction, sig, act, old, sizeof(uint64_t));
+}
+
+/*
+ * Not ours: hand the fault to whoever had the signal before. The default
+ * action (or an ignored synchronous fault) is re-armed and the faulting
+ * instruction runs again, so the process dies of it as it would have.
+ */
+__attribute__((no_sanitize_address, no_sanitize_thread, no_sanitize_undefined))
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	const struct ksigaction *p = &prev[slot_of(sig)];
+	struct ksigaction dfl = { 0 };
+
+	if (p->handler == (void *)SIG_DFL || p->handler == (void *)SIG_IGN) {
+		dfl.handler = (void *)SIG_DFL;
+		raw_sigaction(sig, &dfl, NULL);
+		return;
+	}
+	if (p->flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))p->handler)(sig, si, uc);
+	else
+		((void (*)(int))p->handler)(sig);
+}
+
+__attribute__((no_sanitize_address, no_sanitize_thread, no_sanitize_undefined))
+static void on_fault(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *ip = &uc->uc_mcontext.gregs[REG_RIP];
+
+	if (*ip == (greg_t)(uintptr_t)stce_safecopy_insn) {
+		*ip = (greg_t)(uintptr_t)stce_safecopy_resume;
+		return;
+	}
+	if (*ip == (greg_t)(uintptr_t)stce_safetouch_insn) {
+		*ip = (greg_t)(uintptr_t)stce_safetouch_resume;
+		return;
+	}
+	chain(sig, si, ucv);
+}
+
+static int arm_one(int sig)
+{
+	struct ksigaction act = { 0 }, old;
+
+	if (raw_sigaction(sig, NULL, &old))
+		return -errno;
+	if (old.handler == (void *)on_fault)
+		return 0;
+	act.handler = (void *)on_fault;
+	/* SA_NODEFER: a fault inside a chained handler is not blocked. */
+	act.flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTORER_FLAG;
+	act.restorer = (old.flags & SA_RESTORER_FLAG) && old.restorer ?
+		       old.restorer : (void *)stce_safecopy_restorer;
+	if (raw_sigaction(sig, &act, NULL))
+		return -errno;
+	prev[slot_of(sig)] = old;
+	return 0;
+}
+
+int stce_safe_copy_arm(void)
+{
+	int ret;
+
+	pthread_mutex_lock(&arm_lock);
+	ret = arm_one(SIGSEGV);
+	if (!ret)
+		ret = arm_one(SIGBUS);
+	pthread_mutex_unlock(&arm_lock);
+	return ret;
+}
+
+bool stce_safe_copy_inline(void)
+{
+	return true;
+}
+
+#else /* no inline fault recovery: one system call a copy */
+
+static atomic_bool direct;	/* a seccomp filter forbids process_vm_* */
+
+size_t stce_safe_copy(void *dst, const void *src, size_t n)
+{
+	struct iovec l = { dst, n }, r = { (void *)src, n };
+	ssize_t done;
+
+	if (!n)
+		return 0;
+	if (!atomic_load_explicit(&direct, memory_order_relaxed)) {
+		/* Both sides are ours: a fault on either is EFAULT, no crash. */
+		done = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+		if (done >= 0)
+			return n - (size_t)done;
+		if (errno != EPERM && errno != ENOSYS)
+			return n;
+		atomic_store(&direct, true);
+	}
+	memcpy(dst, src, n);
+	return 0;
+}
+
+size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
+{
+	for (size_t off = 0; off < n; off += step) {
+		volatile unsigned char *p = (unsigned char *)addr + off;
+		unsigned char b;
+
+		if (stce_safe_copy(&b, (const void *)p, 1))
+			return n - off;
+		__atomic_fetch_or(p, 0, __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
+int stce_safe_copy_arm(void)
+{
+	return 0;
+}
+
+bool stce_safe_copy_inline(void)
+{
+	return false;
+}
+
+#endif
