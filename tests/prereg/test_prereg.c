@@ -11,6 +11,11 @@
 
 #include "common/alloc.h"
 #include "prereg/prereg_internal.h"
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <spapr_tce/hostmem.h>
+
 #include "prereg_test.h"
 #include "../account/unpriv.h"
 
@@ -20,6 +25,7 @@ static int audit(void **state)
 	assert_int_equal(stce_account_locked_pages(), 0);
 	assert_int_equal(stce_prereg_count(), 0);
 	assert_int_equal(stce_pin_pages(), 0);
+	assert_int_equal(stce_hostmem_pinned_bytes(), 0);
 	assert_int_equal(stce_host_page_shift(), 16);
 	stce_fault_arm(STCE_FAULT_ALLOC, 0);
 	stce_fault_arm(STCE_FAULT_PIN, 0);
@@ -35,7 +41,9 @@ static void test_register_basic(void **state)
 	assert_int_equal(stce_prereg_register(ua, 16 * MB, &r), 0);
 	assert_int_equal(stce_prereg_count(), 1);
 	assert_int_equal(stce_account_locked_pages(), 256);
-	assert_int_equal(vmlck_kb(), lck + 16 * 1024);	/* really mlocked */
+	/* Pinned is a reference, not residency: nothing mlocked. */
+	assert_int_equal(vmlck_kb(), lck);
+	assert_int_equal(stce_hostmem_pinned_bytes(), 16 * MB);
 	assert_int_equal(stce_region_ua(r), ua);
 	assert_int_equal(stce_region_size(r), 16 * MB);
 	assert_int_equal(stce_region_page_shift(r), 16);
@@ -70,14 +78,26 @@ static void test_register_efault(void **state)
 	uint64_t ua = map_anon(4 * HP), ro;
 	struct stce_region *r;
 
-	/* A hole in the middle. */
+	/*
+	 * A hole in the middle: the kernel answers how many pages it could
+	 * pin (here 1), registering and charging nothing; -EFAULT when not
+	 * even the first one (observed on Linux 6.12, docs/prereg.md).
+	 */
 	unmap(ua + HP, HP);
-	assert_int_equal(stce_prereg_register(ua, 4 * HP, &r), -EFAULT);
+	assert_int_equal(stce_prereg_register(ua, 4 * HP, &r), 1);
+	assert_int_equal(stce_account_locked_pages(), 0);
+	assert_int_equal(stce_hostmem_pinned_bytes(), 0);
 	/* Not mapped at all. */
 	assert_int_equal(stce_prereg_register(ua + HP, HP, &r), -EFAULT);
 	/* Read-only memory cannot be pinned for writing. */
 	ro = map_aligned(2 * HP, HP, PROT_READ);
 	assert_int_equal(stce_prereg_register(ro, 2 * HP, &r), -EFAULT);
+	/* Writable, then read-only or PROT_NONE: the writable pages. */
+	assert_int_equal(mprotect((void *)(uintptr_t)ro, HP,
+				  PROT_READ | PROT_WRITE), 0);
+	assert_int_equal(stce_prereg_register(ro, 2 * HP, &r), 1);
+	assert_int_equal(mprotect((void *)(uintptr_t)ro + HP, HP, PROT_NONE), 0);
+	assert_int_equal(stce_prereg_register(ro, 2 * HP, &r), 1);
 	assert_int_equal(stce_account_locked_pages(), 0);
 	assert_int_equal(stce_prereg_count(), 0);
 	/* What is mapped still registers. */
@@ -331,7 +351,8 @@ static void test_deferred_release(void **state)
 	assert_int_equal(stce_region_mapped(r), 2);
 	assert_int_equal(stce_prereg_count(), 1);
 	assert_int_equal(stce_account_locked_pages(), 4);
-	assert_int_equal(vmlck_kb(), lck + 256);
+	assert_int_equal(vmlck_kb(), lck);
+	assert_int_equal(stce_hostmem_pinned_bytes(), 4 * HP);
 	/* New maps still find it while it is mapped (as on the kernel,
 	 * which keeps it registered); it has no user to unregister... */
 	assert_int_equal(stce_prereg_lookup(ua, HP, &m), 0);
@@ -418,18 +439,18 @@ static int child_register_limit(void)
 	CHILD_CHECK(stce_prereg_count() == 0);
 
 	/*
-	 * Within our account but past what the kernel lets this process
-	 * mlock (it also counts the user's own mlock): mlock fails, -ENOMEM,
-	 * nothing left behind.
+	 * The program's own mlock is its business: registering neither
+	 * takes from the kernel's mlock limit nor lifts the program's lock.
 	 */
-	CHILD_CHECK(stce_sys_mlock(ua + 2 * MB, 512 * KB) == 0);
-	CHILD_CHECK(stce_prereg_register(ua, MB, &x) == -ENOMEM);
-	CHILD_CHECK(stce_account_locked_pages() == 0);
-	CHILD_CHECK(stce_prereg_count() == 0);
-	CHILD_CHECK(vmlck_kb() == 512);
-	stce_sys_munlock(ua + 2 * MB, 512 * KB);
+	CHILD_CHECK(syscall(SYS_mlock, ua + MB, 512 * KB) == 0);
+	CHILD_CHECK(stce_prereg_register(ua, 2 * MB, &x) == -ENOMEM);
 	CHILD_CHECK(stce_prereg_register(ua, MB, &x) == 0);
+	CHILD_CHECK(vmlck_kb() == 512);
 	CHILD_CHECK(stce_prereg_put(x) == 0);
+	CHILD_CHECK(stce_prereg_register(ua + MB, MB, &x) == 0);
+	CHILD_CHECK(stce_prereg_put(x) == 0);
+	CHILD_CHECK(vmlck_kb() == 512);
+	syscall(SYS_munlock, ua + MB, 512 * KB);
 	CHILD_CHECK(vmlck_kb() == 0);
 	unmap(ua, 4 * MB);
 	return 0;
