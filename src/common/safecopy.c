@@ -168,6 +168,17 @@ bool stce_safe_copy_inline(void)
 	return true;
 }
 
+/* fork child: the lock may have been copied held by another thread. */
+static void atfork_child(void)
+{
+	pthread_mutex_init(&arm_lock, NULL);
+}
+
+__attribute__((constructor)) static void safecopy_init(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
 #else /* no inline fault recovery: one system call a copy */
 
 static atomic_bool direct;	/* a seccomp filter forbids process_vm_* */
