@@ -604,6 +604,69 @@ static void test_many_regions(void **state)
 	unmap(base, 2 * N * HP);
 }
 
+/*
+ * 100,000 regions (4K host pages, in random order, every other address so
+ * that none touch): all found by address and by hpa, then removed in
+ * another order, with churn (re-registration of removed ones) on the way.
+ */
+static void test_100k_regions(void **state)
+{
+	enum { N = 100000 };
+	const uint64_t pg = 4096;
+	uint64_t base;
+	struct stce_region **regs = calloc(N, sizeof(*regs)), *m;
+	int *order = calloc(N, sizeof(*order)), i;
+
+	assert_int_equal(stce_set_host_page_shift(12), 0);
+	base = map_aligned(2 * N * pg, HP, PROT_READ | PROT_WRITE);
+	assert_true(base && regs && order);
+	for (i = 0; i < N; i++)
+		order[i] = i;
+	srand(11);
+	for (i = N - 1; i > 0; i--) {
+		int j = rand() % (i + 1), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < N; i++)
+		assert_int_equal(stce_prereg_register(base + 2 * pg * order[i],
+						      pg, &regs[order[i]]), 0);
+	assert_int_equal(stce_prereg_count(), N);
+	for (i = 0; i < N; i += 7) {
+		uint64_t ua = base + 2 * pg * i;
+
+		assert_ptr_equal(stce_prereg_find_hpa(ua + 5), regs[i]);
+		assert_null(stce_prereg_find_hpa(ua + pg));
+		assert_int_equal(stce_prereg_lookup(ua, pg, &m), 0);
+		assert_ptr_equal(m, regs[i]);
+		stce_prereg_mapped_dec(m);
+		assert_int_equal(stce_prereg_register(ua, 2 * pg, &m), -EINVAL);
+	}
+	for (i = 0; i < N; i += 2)
+		assert_int_equal(stce_prereg_put(regs[i]), 0);
+	for (i = 0; i < N; i += 4)	/* again, where dead entries lie */
+		assert_int_equal(stce_prereg_register(base + 2 * pg * i, pg,
+						      &regs[i]), 0);
+	for (i = 0; i < N; i++) {
+		uint64_t ua = base + 2 * pg * i;
+
+		if (i % 2 && i % 4 != 0)
+			assert_ptr_equal(stce_prereg_find_hpa(ua), regs[i]);
+		else if (i % 4)
+			assert_null(stce_prereg_find_hpa(ua));
+	}
+	for (i = 0; i < N; i++)
+		if (i % 2 || i % 4 == 0)
+			assert_int_equal(stce_prereg_put(regs[i]), 0);
+	assert_int_equal(stce_prereg_count(), 0);
+	assert_int_equal(stce_hostmem_pinned_bytes(), 0);
+	unmap(base, 2 * N * pg);
+	assert_int_equal(stce_set_host_page_shift(16), 0);
+	free(regs);
+	free(order);
+}
+
 /* Shared file-backed memory (tmpfs): page size read from smaps. */
 static void test_shared_file_memory(void **state)
 {
@@ -676,6 +739,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_munmap_after_register, audit),
 		cmocka_unit_test_teardown(test_mremap_after_register, audit),
 		cmocka_unit_test_teardown(test_many_regions, audit),
+		cmocka_unit_test_teardown(test_100k_regions, audit),
 		cmocka_unit_test_teardown(test_shared_file_memory, audit),
 		cmocka_unit_test_teardown(test_hugetlb, audit),
 	};
