@@ -20,6 +20,7 @@
  * inside its section leaves it, waits for the move, and starts again.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <sched.h>
 #include <string.h>
@@ -54,12 +55,16 @@ static inline void read_unlock(struct stce_pe *pe, struct stce_dma_guard *g)
  * pages is under way (a move waits for the sections that began before it
  * announced itself; those that began after see the word and back off).
  */
-static inline void dma_enter(struct stce_pe *pe, struct stce_dma_guard *g)
+static inline unsigned int dma_enter(struct stce_pe *pe,
+				     struct stce_dma_guard *g)
 {
 	for (;;) {
+		unsigned int st;
+
 		read_lock(pe, g);
-		if (stce_likely(!(stce_hostmem_dma_state() & HM_STATE_MOVING)))
-			return;
+		st = stce_hostmem_dma_state();
+		if (stce_likely(!(st & HM_STATE_MOVING)))
+			return st;
 		read_unlock(pe, g);
 		stce_hostmem_wait_moves();
 	}
@@ -318,6 +323,7 @@ struct span_ctx {
 	unsigned int nr, max;
 	uint8_t *cur;
 	size_t cur_len;
+	bool moved;	/* some pinned pages moved: resolve each piece */
 };
 
 /* Adjacent pieces merge into one span. */
@@ -344,6 +350,8 @@ static inline int add_span(void *p, uint64_t hpa, size_t n)
 {
 	struct span_ctx *c = p;
 
+	if (stce_likely(!c->moved))
+		return add_one_span(c, (uint8_t *)(uintptr_t)hpa, n);
 	while (n) {
 		void *addr;
 		size_t run;
@@ -364,7 +372,7 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		    unsigned int max_spans, unsigned int *nr_spans,
 		    struct stce_dma_guard *g)
 {
-	struct span_ctx c = { spans, 0, max_spans, NULL, 0 };
+	struct span_ctx c = { spans, 0, max_spans, NULL, 0, false };
 	int ret;
 
 	g->held = false;
@@ -373,7 +381,7 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		return -EINVAL;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	dma_enter(pe, g);
+	c.moved = dma_enter(pe, g) & HM_STATE_MOVED;
 	ret = dir == STCE_DMA_READ ?
 		dma_walk(pe, iova, len, STCE_DMA_READ, add_span, &c) :
 		dma_walk(pe, iova, len, STCE_DMA_WRITE, add_span, &c);
