@@ -115,8 +115,8 @@ static void *entry_get(struct rx_entry *e, uint64_t *start, uint64_t *len)
 	return v;
 }
 
-void *stce_rindex_find(struct stce_rindex *x, uint64_t addr, uint64_t *start,
-		       uint64_t *len)
+/* The entry (live or dead) with the last start at or below @addr. */
+static struct rx_entry *last_at_or_below(struct stce_rindex *x, uint64_t addr)
 {
 	struct stce_rindex_dir *d = atomic_load_explicit(&x->dir,
 							 memory_order_acquire);
@@ -127,9 +127,17 @@ void *stce_rindex_find(struct stce_rindex *x, uint64_t addr, uint64_t *start,
 		return NULL;
 	l = slot_leaf(d, dir_slot(d, addr));
 	i = leaf_upper(l, addr);
-	if (!i || addr - l->e[i - 1].start >= l->e[i - 1].len)
+	return i ? &l->e[i - 1] : NULL;
+}
+
+void *stce_rindex_find(struct stce_rindex *x, uint64_t addr, uint64_t *start,
+		       uint64_t *len)
+{
+	struct rx_entry *e = last_at_or_below(x, addr);
+
+	if (!e || addr - e->start >= e->len)
 		return NULL;
-	return entry_get(&l->e[i - 1], start, len);
+	return entry_get(e, start, len);
 }
 
 void *stce_rindex_first(struct stce_rindex *x, uint64_t start, uint64_t len,
@@ -391,18 +399,12 @@ int stce_rindex_split(struct stce_rindex *x, uint64_t start, uint64_t at,
 /* The live entry starting exactly at @start, or NULL. */
 static struct rx_entry *exact(struct stce_rindex *x, uint64_t start)
 {
-	struct stce_rindex_dir *d = atomic_load(&x->dir);
-	struct rx_leaf *l;
-	unsigned int i;
+	struct rx_entry *e = last_at_or_below(x, start);
 
-	if (!d)
+	if (!e || e->start != start ||
+	    !atomic_load_explicit(&e->val, memory_order_relaxed))
 		return NULL;
-	l = slot_leaf(d, dir_slot(d, start));
-	i = leaf_upper(l, start);
-	if (!i || l->e[i - 1].start != start ||
-	    !atomic_load_explicit(&l->e[i - 1].val, memory_order_relaxed))
-		return NULL;
-	return &l->e[i - 1];
+	return e;
 }
 
 int stce_rindex_set(struct stce_rindex *x, uint64_t start, void *val)

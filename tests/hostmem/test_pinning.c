@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../common/smaps_locked.h"
+
 #include <spapr_tce/account.h>
 #include <spapr_tce/container.h>
 #include <spapr_tce/hostmem.h>
@@ -370,28 +372,6 @@ static void test_v1_synthetic(void **state)
 	munmap(mem, BUF);
 }
 
-static long smaps_locked_kb(const void *addr)
-{
-	char line[256];
-	unsigned long long s, e;
-	long kb = -1;
-	bool in = false;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx ", &s, &e) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = (uintptr_t)addr >= s && (uintptr_t)addr < e;
-			continue;
-		}
-		if (in && sscanf(line, "Locked: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
 
 /* The program's own mlock survives REGISTER + UNREGISTER (and v1). */
 static void test_own_mlock(void **state)

@@ -29,6 +29,8 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "../common/smaps_locked.h"
+
 #define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
 #define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
 #define HP	(64u << 10)
@@ -265,28 +267,6 @@ static void test_dontneed(int v2)
 	munmap(r.mem, BUF);
 }
 
-static long locked_kb(const void *addr)
-{
-	char line[256];
-	unsigned long long s, e;
-	long kb = -1;
-	int in = 0;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx ", &s, &e) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = (uintptr_t)addr >= s && (uintptr_t)addr < e;
-			continue;
-		}
-		if (in && sscanf(line, "Locked: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
 
 static void test_own_mlock(int v2)
 {
@@ -295,10 +275,10 @@ static void test_own_mlock(int v2)
 
 	/* Raw: sanitizer runtimes make libc's mlock a no-op. */
 	CHECK(syscall(SYS_mlock, mem, BUF) == 0);
-	CHECK(locked_kb(mem) == 1024);
+	CHECK(smaps_locked_kb(mem) == 1024);
 	rig_up(&r, v2, mem);
 	rig_down(&r);
-	CHECK(locked_kb(mem) == 1024);	/* the program's lock is its own */
+	CHECK(smaps_locked_kb(mem) == 1024);	/* the program's lock is its own */
 	CHECK(syscall(SYS_munlock, mem, BUF) == 0);
 	munmap(mem, BUF);
 }

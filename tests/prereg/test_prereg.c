@@ -560,6 +560,20 @@ static void test_mremap_after_register(void **state)
 	unmap(dst, 4 * HP);
 }
 
+/* 0..n-1 in a random order (Fisher-Yates from @seed). */
+static void shuffled(int *order, int n, unsigned int seed)
+{
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	srand(seed);
+	for (int i = n - 1; i > 0; i--) {
+		int j = rand() % (i + 1), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
 static void test_many_regions(void **state)
 {
 	enum { N = 200 };
@@ -567,15 +581,7 @@ static void test_many_regions(void **state)
 	struct stce_region *regs[N], *m;
 	int order[N], i;
 
-	for (i = 0; i < N; i++)
-		order[i] = i;
-	srand(7);
-	for (i = N - 1; i > 0; i--) {
-		int j = rand() % (i + 1), t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
+	shuffled(order, N, 7);
 	for (i = 0; i < N; i++)
 		assert_int_equal(stce_prereg_register(base + 2 * HP * order[i],
 						      HP, &regs[order[i]]), 0);
@@ -620,15 +626,7 @@ static void test_100k_regions(void **state)
 	assert_int_equal(stce_set_host_page_shift(12), 0);
 	base = map_aligned(2 * N * pg, HP, PROT_READ | PROT_WRITE);
 	assert_true(base && regs && order);
-	for (i = 0; i < N; i++)
-		order[i] = i;
-	srand(11);
-	for (i = N - 1; i > 0; i--) {
-		int j = rand() % (i + 1), t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
+	shuffled(order, N, 11);
 	for (i = 0; i < N; i++)
 		assert_int_equal(stce_prereg_register(base + 2 * pg * order[i],
 						      pg, &regs[order[i]]), 0);
