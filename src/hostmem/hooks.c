@@ -175,6 +175,7 @@ unlock:
 int stce_hostmem_shmdt(const void *addr)
 {
 	struct hm_vma v, next;
+	bool moved = false;
 	uint64_t end;
 	int ret;
 
@@ -188,14 +189,19 @@ int stce_hostmem_shmdt(const void *addr)
 		while (!hm_vma_at(end, &next) && next.start == end &&
 		       next.inode == v.inode && v.inode)
 			end = next.end;
+		moved = hm_pinned_in(v.start, end - v.start);
 		aside_locked(v.start, end - v.start, HM_ASIDE);
 	}
 	ret = (int)hm_sys(SYS_shmdt, (long)addr, 0, 0, 0, 0, 0);
+	/* All of the attachment went aside: detached, as far as @addr goes. */
+	if (ret == -EINVAL && moved && hm_vma_at((uintptr_t)addr, &v) == -ENOENT)
+		ret = 0;
 	pthread_mutex_unlock(&hm_lock);
 	return ret;
 #else
 	(void)v;
 	(void)next;
+	(void)moved;
 	(void)end;
 	(void)ret;
 	return -ENOSYS;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,6 +267,31 @@ static void test_dontneed(void **state)
 	}
 }
 
+/* shmdt of SysV shared memory: the segment's pinned pages stay reachable. */
+static void test_shmdt(void **state)
+{
+	int id = shmget(IPC_PRIVATE, BUF, IPC_CREAT | 0600);
+	struct rig r;
+	uint8_t *mem;
+
+	assert_true(id >= 0);
+	/* At a 64K-aligned place (SHMLBA is the real page). */
+	mem = map_buf(BUF, MAP_PRIVATE);
+	munmap(mem, BUF);
+	assert_ptr_equal(shmat(id, mem, 0), mem);
+	assert_int_equal(shmctl(id, IPC_RMID, NULL), 0);	/* goes with the last attach */
+	assert_true(((uintptr_t)mem & (HP - 1)) == 0);
+	memset(mem, 0x11, BUF);
+	rig_up(&r, STCE_IOMMU_V2, mem);
+	assert_int_equal(stce_hostmem_shmdt(mem), 0);
+	dma_expect(&r, 0, 0x11, BUF);
+	dma_fill(&r, 0, 0x21, BUF);
+	dma_expect(&r, 0, 0x21, BUF);
+	assert_false(stce_pe_dma_frozen(r.pe));
+	rig_down(&r);
+	assert_int_equal(stce_hostmem_aside_bytes(), 0);
+}
+
 /*
  * MADV_REMOVE punches the pages out of shared memory: they cannot be
  * kept, so DMA to them is an IOMMU fault (frozen, counted), no crash.
@@ -422,6 +448,40 @@ static void test_nofile(void **state)
 }
 
 /*
+ * The very first pin of a process at RLIMIT_NOFILE (a fork child has
+ * none of its parent's descriptors for it): REGISTER and v1 MAP work.
+ */
+static void test_nofile_first_pin(void **state)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct rlimit low = { 32, 32 };
+		uint8_t *mem = map_buf(BUF, MAP_PRIVATE);
+		struct stce_region *reg;
+		uint64_t hpa;
+		int bad = 0;
+
+		alarm(20);
+		if (setrlimit(RLIMIT_NOFILE, &low))
+			_exit(9);
+		while (dup(0) >= 0)
+			;
+		bad |= stce_prereg_register((uintptr_t)mem, BUF, &reg) != 0;
+		bad |= (stce_pin_range((uintptr_t)mem + BUF / 2, HP, 16, true,
+				       &hpa) != 0) << 1;
+		bad |= (stce_prereg_put(reg) != 0) << 2;
+		bad |= (stce_unpin_range(hpa, HP, 16, false) != 0) << 3;
+		_exit(bad);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/*
  * fork: the child starts with no registrations, pins or charge, may
  * register what the parent registered, and does not share the parent's
  * registered (private) memory; the parent is unaffected.
@@ -505,12 +565,14 @@ int main(void)
 		cmocka_unit_test_teardown(test_mremap, audit),
 		cmocka_unit_test_teardown(test_mprotect, audit),
 		cmocka_unit_test_teardown(test_dontneed, audit),
+		cmocka_unit_test_teardown(test_shmdt, audit),
 		cmocka_unit_test_teardown(test_remove_is_lost, audit),
 		cmocka_unit_test_teardown(test_unseen_munmap_faults, audit),
 		cmocka_unit_test_teardown(test_new_registration_synthetic, audit),
 		cmocka_unit_test_teardown(test_v1_synthetic, audit),
 		cmocka_unit_test_teardown(test_own_mlock, audit),
 		cmocka_unit_test_teardown(test_nofile, audit),
+		cmocka_unit_test_teardown(test_nofile_first_pin, audit),
 		cmocka_unit_test_teardown(test_fork, audit),
 		cmocka_unit_test_teardown(test_fault_handler_chains, audit),
 	};
