@@ -6,7 +6,7 @@
  * make the DMA test device FILL or COPY, and check that the device reached
  * the pinned pages and nothing else: munmap, munmap + a new mapping at the
  * same address, MAP_FIXED over, mremap, mprotect, MADV_DONTNEED, the
- * program's own mlock, syscall(SYS_munmap), a writer racing REGISTER,
+ * program's own mlock, shmdt, syscall(SYS_munmap), a writer racing REGISTER,
  * fork, RLIMIT_NOFILE, and 10,000 registrations.
  */
 #ifndef _GNU_SOURCE
@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -283,6 +284,25 @@ static void test_own_mlock(int v2)
 	munmap(mem, BUF);
 }
 
+static void test_shmdt(int v2)
+{
+	int id = shmget(IPC_PRIVATE, BUF, IPC_CREAT | 0600);
+	uint8_t *mem = map_buf(BUF, MAP_PRIVATE);
+	struct rig r;
+
+	CHECK(id >= 0);
+	munmap(mem, BUF);
+	CHECK(shmat(id, mem, 0) == mem);	/* at a 64K-aligned place */
+	CHECK(shmctl(id, IPC_RMID, NULL) == 0);
+	memset(mem, 0x11, BUF);
+	rig_up(&r, v2, mem);
+	CHECK(shmdt(mem) == 0);
+	CHECK(device_sees(&r, 0, BUF, 0x11));
+	CHECK(fill(&r, 0, BUF, 0x21) == 1);
+	CHECK(device_sees(&r, 0, BUF, 0x21));
+	rig_down(&r);
+}
+
 static void test_syscall_munmap(int v2)
 {
 	struct rig r;
@@ -478,6 +498,7 @@ int main(void)
 		{ "map_fixed_over", test_map_fixed_over },
 		{ "mremap", test_mremap }, { "mprotect", test_mprotect },
 		{ "dontneed", test_dontneed }, { "own_mlock", test_own_mlock },
+		{ "shmdt", test_shmdt },
 		{ "syscall_munmap", test_syscall_munmap },
 	};
 	static const struct {
