@@ -350,16 +350,16 @@ static int populate_works = -1;	/* MADV_POPULATE_* (Linux 5.14+) */
 
 static bool have_populate(void)
 {
-	void *p;
+	long p;
 
 	if (populate_works >= 0)
 		return populate_works;
-	p = mmap(NULL, hm_page(), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	populate_works = p != MAP_FAILED &&
-			 !madvise(p, hm_page(), MADV_POPULATE_WRITE);
-	if (p != MAP_FAILED)
-		munmap(p, hm_page());
+	p = hm_sys(SYS_mmap, 0, (long)hm_page(), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	populate_works = p >= 0 && !hm_sys(SYS_madvise, p, (long)hm_page(),
+					   MADV_POPULATE_WRITE, 0, 0, 0);
+	if (p >= 0)
+		hm_sys(SYS_munmap, p, (long)hm_page(), 0, 0, 0, 0);
 	return populate_works;
 }
 
