@@ -285,7 +285,9 @@ static inline void irq_wait(struct vfio_dev *dev, int efd)
 
 	CHECK(poll(&p, 1, 5000) == 1, "no interrupt within 5 s");
 	CHECK(read(efd, &n, sizeof(n)) == sizeof(n) && n == 1, "eventfd count");
-	/* INTx is automasked: unmask for the next one. */
+	/* INTx is a level, automasked: acknowledge at the device (else the
+	 * UNMASK signals again at once), then unmask for the next one. */
+	wr(dev, REG_IRQS, 0);
 	CHECK(!ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, &unmask), "SET_IRQS(unmask)");
 }
 

@@ -2,7 +2,9 @@
 /*
  * libspapr-tce-preload.so: LD_PRELOAD it and a program's /dev/vfio/vfio,
  * /dev/vfio/<group>, /dev/vfio/devices/vfioN and /dev/iommu are
- * spapr-tce's (docs/preload.md).
+ * spapr-tce's, and so is the sysfs a VFIO program reads (docs/preload.md).
+ * This file: the host, and the entry points that take a descriptor (the
+ * open family hands the path to fs.c first).
  *
  * Each interposed entry point asks one question first - is this path or
  * descriptor the host's? - and hands everything else to the next
@@ -31,14 +33,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <linux/vfio.h>
 
 #include <spapr_tce/topology.h>
 #include <spapr_tce/vfio.h>
 
 #include "preload_internal.h"
+#include "vfs.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_FDS 65536	/* the host's descriptor table */
@@ -50,6 +58,11 @@ int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 int fcntl64(int fd, int cmd, ...);
+ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t count, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t count, off64_t off,
+		      size_t buflen);
+void __chk_fail(void) __attribute__((noreturn));
 
 void *preload_real(void *_Atomic *slot, const char *name)
 {
@@ -185,38 +198,12 @@ __attribute__((constructor)) static void preload_init(void)
 
 /* ---- open ---------------------------------------------------------- */
 
-/* /dev/vfio/... (container, groups, device cdevs) and /dev/iommu. */
-static bool maybe_ours(const char *path)
+int preload_host_open(const char *path, int flags)
 {
-	return path && (!strncmp(path, STCE_VFIO_GROUP_PREFIX,
-				 strlen(STCE_VFIO_GROUP_PREFIX)) ||
-			!strcmp(path, "/dev/iommu"));
-}
+	struct stce_host *h = preload_host();
 
-/*
- * A /dev/vfio/ or /dev/iommu path: the host's open when the path is the host's. Returns
- * false to let libc have it.
- */
-static bool host_open(const char *path, int flags, int *ret)
-{
-	struct stce_host *h;
-	int saved = errno;
-
-	if (!maybe_ours(path))
-		return false;
-	h = preload_host();
-	if (!h) {
-		*ret = -1;	/* errno: why the host could not be made */
-		trace_open(path, flags, -1, errno);
-		return true;
-	}
-	if (!stce_host_path_ours(h, path))
-		return false;
-	*ret = stce_host_open(h, path, flags);
-	if (*ret >= 0)
-		errno = saved;
-	trace_open(path, flags, *ret, *ret < 0 ? errno : 0);
-	return true;
+	/* errno: why the host could not be made, or the host's answer. */
+	return h ? stce_host_open(h, path, flags) : -1;
 }
 
 static mode_t open_mode(int flags, va_list ap)
@@ -225,37 +212,41 @@ static mode_t open_mode(int flags, va_list ap)
 	       va_arg(ap, mode_t) : 0;
 }
 
+/* Served paths (fs.c: the tree's files and directories, the host's
+ * devices) are answered there; the rest goes to libc, by a normalised
+ * path when the caller's left the tree again. */
 #define DEFINE_OPEN(fn)							\
 EXPORT int fn(const char *path, int flags, ...)				\
 {									\
+	struct fs_ref r;						\
 	va_list ap;							\
 	mode_t mode;							\
 	int ret;							\
 									\
-	if (host_open(path, flags, &ret))				\
+	if (fs_open(AT_FDCWD, path, flags, &ret, &r))			\
 		return ret;						\
 	va_start(ap, flags);						\
 	mode = open_mode(flags, ap);					\
 	va_end(ap);							\
-	return REAL(fn)(path, flags, mode);				\
+	return REAL(fn)(r.path, flags, mode);				\
 }
 DEFINE_OPEN(open)
 DEFINE_OPEN(open64)
 
 #define DEFINE_OPENAT(fn)						\
-EXPORT int fn(int dirfd, const char *path, int flags, ...)		\
+EXPORT int fn(int atfd, const char *path, int flags, ...)		\
 {									\
+	struct fs_ref r;						\
 	va_list ap;							\
 	mode_t mode;							\
 	int ret;							\
 									\
-	/* Relative paths are never /dev/vfio/... */			\
-	if (host_open(path, flags, &ret))				\
+	if (fs_open(atfd, path, flags, &ret, &r))			\
 		return ret;						\
 	va_start(ap, flags);						\
 	mode = open_mode(flags, ap);					\
 	va_end(ap);							\
-	return REAL(fn)(dirfd, path, flags, mode);			\
+	return REAL(fn)(atfd, r.path, flags, mode);			\
 }
 DEFINE_OPENAT(openat)
 DEFINE_OPENAT(openat64)
@@ -263,26 +254,41 @@ DEFINE_OPENAT(openat64)
 #define DEFINE_OPEN_2(fn)						\
 EXPORT int fn(const char *path, int flags)				\
 {									\
+	struct fs_ref r;						\
 	int ret;							\
 									\
-	if (host_open(path, flags, &ret))				\
+	if (fs_open(AT_FDCWD, path, flags, &ret, &r))			\
 		return ret;						\
-	return REAL(fn)(path, flags);					\
+	return REAL(fn)(r.path, flags);					\
 }
 DEFINE_OPEN_2(__open_2)
 DEFINE_OPEN_2(__open64_2)
 
 #define DEFINE_OPENAT_2(fn)						\
-EXPORT int fn(int dirfd, const char *path, int flags)			\
+EXPORT int fn(int atfd, const char *path, int flags)			\
 {									\
+	struct fs_ref r;						\
 	int ret;							\
 									\
-	if (host_open(path, flags, &ret))				\
+	if (fs_open(atfd, path, flags, &ret, &r))			\
 		return ret;						\
-	return REAL(fn)(dirfd, path, flags);				\
+	return REAL(fn)(atfd, r.path, flags);				\
 }
 DEFINE_OPENAT_2(__openat_2)
 DEFINE_OPENAT_2(__openat64_2)
+
+#define DEFINE_CREAT(fn)						\
+EXPORT int fn(const char *path, mode_t mode)				\
+{									\
+	struct fs_ref r;						\
+	int ret;							\
+									\
+	if (fs_open(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &ret, &r)) \
+		return ret;						\
+	return REAL(fn)(r.path, mode);					\
+}
+DEFINE_CREAT(creat)
+DEFINE_CREAT(creat64)
 
 /* ---- close, dup ---------------------------------------------------- */
 
@@ -291,6 +297,7 @@ EXPORT int close(int fd)
 	struct stce_host *h = host_of(fd);
 	int saved = errno, ret;
 
+	vfs_fd_forget(fd);
 	if (fd_inherited(fd)) {
 		set_inherited(fd, false);
 		return REAL(close)(fd);
@@ -305,6 +312,26 @@ EXPORT int close(int fd)
 }
 
 /*
+ * fclose(3) of a stream on a host descriptor (fopen of /dev/vfio/..., or
+ * fdopen): glibc closes the descriptor with an internal call we would not
+ * see, so the host would keep its object and think a later file with the
+ * same number its own. The stream is closed without its descriptor
+ * (glibc skips the close of a FILE whose _fileno is -1), then the
+ * descriptor through close().
+ */
+EXPORT int fclose(FILE *f)
+{
+	int fd = f ? fileno(f) : -1, ret;
+
+	if (fd < 0 || (!host_of(fd) && !fd_inherited(fd)))
+		return REAL(fclose)(f);
+	ret = fflush(f);
+	f->_fileno = -1;
+	REAL(fclose)(f);
+	return close(fd) || ret ? EOF : 0;
+}
+
+/*
  * @newfd became a real duplicate of @oldfd (ret of the libc call): make
  * it the same host object too.
  */
@@ -315,6 +342,7 @@ static int dup_done(const char *call, int oldfd, int newfd)
 
 	if (newfd < 0 || newfd == oldfd)
 		return newfd;
+	vfs_fd_dup(oldfd, newfd);
 	if (fd_inherited(oldfd)) {
 		set_inherited(newfd, true);
 		return newfd;
@@ -411,6 +439,7 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	/* CLOSE_RANGE_CLOEXEC (4) only marks them; UNSHARE (2) is fine. */
 	if (!(flags & 4)) {
 		for (unsigned int fd = first; fd <= last && fd < MAX_FDS; fd++) {
+			vfs_fd_forget((int)fd);
 			if (fd_inherited((int)fd))
 				set_inherited((int)fd, false);
 			if (h && stce_host_fd_ours(h, (int)fd))
@@ -443,6 +472,8 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 		return REAL(ioctl)(fd, request, arg);
 	kind = trace_enabled() ? stce_host_fd_kind(h, fd) : STCE_HOST_FD_NONE;
 	ret = stce_host_ioctl(h, fd, request, arg);
+	if (ret >= 0 && request == VFIO_GROUP_GET_DEVICE_FD)
+		vfs_fd_set(ret, VNODE_ANON_DEVICE);
 	if (ret >= 0)
 		errno = saved;
 	trace_ioctl(kind, fd, request, arg, ret, ret < 0 ? errno : 0);
@@ -470,61 +501,73 @@ static ssize_t host_prw(const char *call, struct stce_host *h, int fd,
 static ssize_t host_rw(const char *call, struct stce_host *h, int fd,
 		       void *buf, size_t count, bool write)
 {
-	off_t pos = lseek(fd, 0, SEEK_CUR);
+	off_t pos = REAL(lseek)(fd, 0, SEEK_CUR);
 	ssize_t ret;
 
 	if (pos < 0)
 		return -1;
 	ret = host_prw(call, h, fd, buf, count, pos, write);
 	if (ret > 0)
-		lseek(fd, pos + ret, SEEK_SET);
+		REAL(lseek)(fd, pos + ret, SEEK_SET);
 	return ret;
 }
 
-static bool refuse_inherited(int fd, ssize_t *ret)
+/*
+ * The read and write family's first question: an inherited VFIO
+ * descriptor is EPERM, a served directory EISDIR to read (true, with
+ * *ret). Else *h is the host of a host descriptor, NULL for libc's.
+ */
+static bool refused(int fd, bool reading, struct stce_host **h, ssize_t *ret)
 {
-	if (!fd_inherited(fd))
-		return false;
-	errno = EPERM;
+	*h = NULL;
 	*ret = -1;
-	return true;
+	if (fd_inherited(fd)) {
+		errno = EPERM;
+		return true;
+	}
+	*h = host_of(fd);
+	if (!*h && reading && vfs_fd_is_dir(fd)) {
+		errno = EISDIR;
+		return true;
+	}
+	return false;
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
-	struct stce_host *h = host_of(fd);
+	struct stce_host *h;
 	ssize_t ret;
 
-	if (refuse_inherited(fd, &ret))
+	if (refused(fd, true, &h, &ret))
 		return ret;
-	if (!h)
-		return REAL(read)(fd, buf, count);
-	return host_rw("read", h, fd, buf, count, false);
+	if (h)
+		return host_rw("read", h, fd, buf, count, false);
+	return REAL(read)(fd, buf, count);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
-	struct stce_host *h = host_of(fd);
+	struct stce_host *h;
 	ssize_t ret;
 
-	if (refuse_inherited(fd, &ret))
+	if (refused(fd, false, &h, &ret))
 		return ret;
-	if (!h)
-		return REAL(write)(fd, buf, count);
-	return host_rw("write", h, fd, (void *)buf, count, true);
+	if (h)
+		return host_rw("write", h, fd, (void *)buf, count, true);
+	return REAL(write)(fd, buf, count);
 }
 
 #define DEFINE_PREAD(fn)						\
 EXPORT ssize_t fn(int fd, void *buf, size_t count, off_t off)		\
 {									\
-	struct stce_host *h = host_of(fd);				\
+	struct stce_host *h;						\
 	ssize_t ret;							\
 									\
-	if (refuse_inherited(fd, &ret))					\
+	if (refused(fd, true, &h, &ret))				\
 		return ret;						\
-	if (!h)								\
-		return REAL(fn)(fd, buf, count, off);			\
-	return host_prw("pread", h, fd, buf, count, off, false);	\
+	if (h)								\
+		return host_prw("pread", h, fd, buf, count, off, false); \
+	return REAL(fn)(fd, buf, count, off);				\
 }
 DEFINE_PREAD(pread)
 DEFINE_PREAD(pread64)
@@ -532,17 +575,232 @@ DEFINE_PREAD(pread64)
 #define DEFINE_PWRITE(fn)						\
 EXPORT ssize_t fn(int fd, const void *buf, size_t count, off_t off)	\
 {									\
-	struct stce_host *h = host_of(fd);				\
+	struct stce_host *h;						\
 	ssize_t ret;							\
 									\
-	if (refuse_inherited(fd, &ret))					\
+	if (refused(fd, false, &h, &ret))				\
 		return ret;						\
-	if (!h)								\
-		return REAL(fn)(fd, buf, count, off);			\
-	return host_prw("pwrite", h, fd, (void *)buf, count, off, true); \
+	if (h)								\
+		return host_prw("pwrite", h, fd, (void *)buf, count, off, true); \
+	return REAL(fn)(fd, buf, count, off);				\
 }
 DEFINE_PWRITE(pwrite)
 DEFINE_PWRITE(pwrite64)
+
+/* glibc's _FORTIFY_SOURCE forms: the buffer check, then the call. */
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
+{
+	if (count > buflen)
+		__chk_fail();
+	return read(fd, buf, count);
+}
+
+EXPORT ssize_t __pread_chk(int fd, void *buf, size_t count, off_t off,
+			   size_t buflen)
+{
+	if (count > buflen)
+		__chk_fail();
+	return pread(fd, buf, count, off);
+}
+
+EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t count, off64_t off,
+			     size_t buflen)
+{
+	if (count > buflen)
+		__chk_fail();
+	return pread64(fd, buf, count, off);
+}
+
+/* ---- readv, writev, preadv, pwritev (and 2, and 64) ---------------- */
+
+/* readv(2)'s checks of the vector: -1 with EINVAL for a bad count or a
+ * total past SSIZE_MAX. */
+static int iov_check(const struct iovec *iov, int cnt)
+{
+	size_t sum = 0;
+
+	if (cnt < 0 || cnt > IOV_MAX)
+		return -1;
+	for (int i = 0; i < cnt; i++) {
+		if (iov[i].iov_len > (size_t)SSIZE_MAX - sum)
+			return -1;
+		sum += iov[i].iov_len;
+	}
+	return 0;
+}
+
+/*
+ * Region access through a vector, from @off (or the file position when
+ * @off is -1, which then advances): one access an iovec, as the kernel's
+ * loop over a file without read_iter; a short one ends it. What was done
+ * before an error is returned, as the kernel does.
+ */
+static ssize_t host_prwv(const char *call, struct stce_host *h, int fd,
+			 const struct iovec *iov, int cnt, off_t off,
+			 bool write)
+{
+	bool at_pos = off == -1;
+	ssize_t total = 0, n;
+	int saved = errno;
+
+	if (iov_check(iov, cnt)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (at_pos && (off = REAL(lseek)(fd, 0, SEEK_CUR)) < 0)
+		return -1;
+	for (int i = 0; i < cnt; i++) {
+		if (!iov[i].iov_len)
+			continue;
+		n = host_prw(call, h, fd, iov[i].iov_base, iov[i].iov_len,
+			     off + total, write);
+		if (n < 0 && !total)
+			return -1;
+		if (n < 0)
+			break;
+		total += n;
+		if ((size_t)n < iov[i].iov_len)
+			break;
+	}
+	if (at_pos && total)
+		REAL(lseek)(fd, off + total, SEEK_SET);
+	errno = saved;
+	return total;
+}
+
+/* The flags preadv2/pwritev2 take on a file without read_iter: RWF_HIPRI
+ * is ignored, the others are EOPNOTSUPP. */
+static bool bad_rwf(int flags, ssize_t *ret)
+{
+	if (!(flags & ~RWF_HIPRI))
+		return false;
+	errno = EOPNOTSUPP;
+	*ret = -1;
+	return true;
+}
+
+#define DEFINE_RWV(fn, call, write)					\
+EXPORT ssize_t fn(int fd, const struct iovec *iov, int cnt)		\
+{									\
+	struct stce_host *h;						\
+	ssize_t ret;							\
+									\
+	if (refused(fd, !write, &h, &ret))				\
+		return ret;						\
+	if (h)								\
+		return host_prwv(call, h, fd, iov, cnt, -1, write);	\
+	return REAL(fn)(fd, iov, cnt);					\
+}
+DEFINE_RWV(readv, "readv", false)
+DEFINE_RWV(writev, "writev", true)
+
+#define DEFINE_PRWV(fn, type, call, write)				\
+EXPORT ssize_t fn(int fd, const struct iovec *iov, int cnt, type off)	\
+{									\
+	struct stce_host *h;						\
+	ssize_t ret;							\
+									\
+	if (refused(fd, !write, &h, &ret))				\
+		return ret;						\
+	if (!h)								\
+		return REAL(fn)(fd, iov, cnt, off);			\
+	if (off < 0) {							\
+		errno = EINVAL;						\
+		return -1;						\
+	}								\
+	return host_prwv(call, h, fd, iov, cnt, off, write);		\
+}
+DEFINE_PRWV(preadv, off_t, "preadv", false)
+DEFINE_PRWV(preadv64, off64_t, "preadv", false)
+DEFINE_PRWV(pwritev, off_t, "pwritev", true)
+DEFINE_PRWV(pwritev64, off64_t, "pwritev", true)
+
+/* Offset -1: at the file position, as readv/writev. */
+#define DEFINE_PRWV2(fn, type, call, write)				\
+EXPORT ssize_t fn(int fd, const struct iovec *iov, int cnt, type off,	\
+		  int flags)						\
+{									\
+	struct stce_host *h;						\
+	ssize_t ret;							\
+									\
+	if (refused(fd, !write, &h, &ret))				\
+		return ret;						\
+	if (!h)								\
+		return REAL(fn)(fd, iov, cnt, off, flags);		\
+	if (bad_rwf(flags, &ret))					\
+		return ret;						\
+	if (off < -1) {							\
+		errno = EINVAL;						\
+		return -1;						\
+	}								\
+	return host_prwv(call, h, fd, iov, cnt, off, write);		\
+}
+DEFINE_PRWV2(preadv2, off_t, "preadv2", false)
+DEFINE_PRWV2(preadv64v2, off64_t, "preadv2", false)
+DEFINE_PRWV2(pwritev2, off_t, "pwritev2", true)
+DEFINE_PRWV2(pwritev64v2, off64_t, "pwritev2", true)
+
+/* ---- lseek, fsync, ftruncate, epoll_ctl ---------------------------- */
+
+/* A VFIO descriptor of ours, or one a fork child inherited. */
+static bool vfio_fd(int fd)
+{
+	return fd_inherited(fd) || host_of(fd);
+}
+
+/*
+ * The kernel's VFIO files cannot seek (ESPIPE; a device file's read and
+ * write still move an internal position). A served sysfs file ends, for
+ * SEEK_END, at the page size, as sysfs reports its size.
+ */
+#define DEFINE_LSEEK(fn, type)						\
+EXPORT type fn(int fd, type off, int whence)				\
+{									\
+	vnode_t n;							\
+									\
+	if (vfio_fd(fd)) {						\
+		errno = ESPIPE;						\
+		return -1;						\
+	}								\
+	n = whence == SEEK_END ? vfs_fd_peek(fd) : VNODE_NONE;		\
+	if (n && vfs_node_type(n) == VT_FILE && vfs_fd_node(fd)) {	\
+		struct stat st;						\
+									\
+		if (fstat(fd, &st))					\
+			return -1;					\
+		return REAL(fn)(fd, st.st_size + off, SEEK_SET);	\
+	}								\
+	return REAL(fn)(fd, off, whence);				\
+}
+DEFINE_LSEEK(lseek, off_t)
+DEFINE_LSEEK(lseek64, off64_t)
+
+/* fsync, fdatasync, ftruncate: the VFIO files have none (EINVAL). */
+#define DEFINE_NO_VFIO(fn, args, call)					\
+EXPORT int fn args							\
+{									\
+	if (vfio_fd(fd)) {						\
+		errno = EINVAL;						\
+		return -1;						\
+	}								\
+	return REAL(fn) call;						\
+}
+DEFINE_NO_VFIO(fsync, (int fd), (fd))
+DEFINE_NO_VFIO(fdatasync, (int fd), (fd))
+DEFINE_NO_VFIO(ftruncate, (int fd, off_t len), (fd, len))
+DEFINE_NO_VFIO(ftruncate64, (int fd, off64_t len), (fd, len))
+
+/* The VFIO files cannot be polled: epoll refuses them (EPERM) before it
+ * looks at anything but the descriptors' validity. */
+EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	if (!vfio_fd(fd))
+		return REAL(epoll_ctl)(epfd, op, fd, ev);
+	if (REAL(fcntl)(epfd, F_GETFD) < 0)
+		return -1;
+	errno = EPERM;
+	return -1;
+}
 
 /* ---- mmap ---------------------------------------------------------- */
 
@@ -567,98 +825,3 @@ EXPORT void *fn(void *addr, size_t len, int prot, int flags, int fd,	\
 }
 DEFINE_MMAP(mmap)
 DEFINE_MMAP(mmap64)
-
-/* ---- /proc/self/status --------------------------------------------- */
-
-static bool is_own_status(const char *path)
-{
-	char mine[64];
-
-	if (!path)
-		return false;
-	if (!strcmp(path, "/proc/self/status") ||
-	    !strcmp(path, "/proc/thread-self/../status"))
-		return true;
-	snprintf(mine, sizeof(mine), "/proc/%d/status", (int)getpid());
-	return !strcmp(path, mine);
-}
-
-#define DEFINE_FOPEN(fn)						\
-EXPORT FILE *fn(const char *path, const char *mode)			\
-{									\
-	if (is_own_status(path) && mode && mode[0] == 'r' &&		\
-	    !strchr(mode, '+'))						\
-		return stce_proc_status_open();				\
-	return REAL(fn)(path, mode);					\
-}
-DEFINE_FOPEN(fopen)
-DEFINE_FOPEN(fopen64)
-
-/* ---- sysfs --------------------------------------------------------- */
-
-EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
-{
-	ssize_t ret;
-
-	if (sysfs_readlink(path, buf, len, &ret))
-		return ret;
-	return REAL(readlink)(path, buf, len);
-}
-
-EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t len)
-{
-	ssize_t ret;
-
-	if (sysfs_readlink(path, buf, len, &ret))
-		return ret;
-	return REAL(readlinkat)(dirfd, path, buf, len);
-}
-
-EXPORT DIR *opendir(const char *path)
-{
-	DIR *dir;
-
-	if (sysfs_opendir(path, &dir))
-		return dir;
-	return REAL(opendir)(path);
-}
-
-EXPORT struct dirent *readdir(DIR *dir)
-{
-	if (sysfs_is_dir(dir))
-		return sysfs_readdir(dir);
-	return REAL(readdir)(dir);
-}
-
-EXPORT struct dirent64 *readdir64(DIR *dir)
-{
-	/* One layout on 64-bit glibc. */
-	if (sysfs_is_dir(dir))
-		return (struct dirent64 *)sysfs_readdir(dir);
-	return REAL(readdir64)(dir);
-}
-
-EXPORT int closedir(DIR *dir)
-{
-	if (sysfs_is_dir(dir))
-		return sysfs_closedir(dir);
-	return REAL(closedir)(dir);
-}
-
-EXPORT void rewinddir(DIR *dir)
-{
-	if (sysfs_is_dir(dir)) {
-		sysfs_rewinddir(dir);
-		return;
-	}
-	REAL(rewinddir)(dir);
-}
-
-EXPORT int dirfd(DIR *dir)
-{
-	if (sysfs_is_dir(dir)) {
-		errno = ENOTSUP;
-		return -1;
-	}
-	return REAL(dirfd)(dir);
-}

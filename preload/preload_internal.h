@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The preload library's parts: preload.c (the interposed libc entry
- * points and the host), sysfs.c (the topology's sysfs entries), trace.c
- * (SPAPR_TCE_TRACE output). Internal.
+ * The preload library's parts: preload.c (the host and the entry points
+ * that take a descriptor), fs.c (those that take a path or a DIR),
+ * vfs.c and sysfs.c (the served sysfs and /dev/vfio tree: vfs.h),
+ * trace.c (SPAPR_TCE_TRACE output). Internal.
  */
 #ifndef STCE_PRELOAD_INTERNAL_H
 #define STCE_PRELOAD_INTERNAL_H
@@ -10,6 +11,9 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 
 #include <spapr_tce/vfio.h>
@@ -42,24 +46,67 @@ void *preload_mm_mmap(void *(*real)(void *, size_t, int, int, int, off_t),
 		      void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off);
 
-/* ---- sysfs.c ---- */
+/* ---- vfs.c: the served sysfs and /dev/vfio tree (vfs.h) ---- */
 
-/* readlink(2) of /sys/bus/pci/devices/<bdf>/iommu_group for a topology
- * device: true and the result (as readlink: no NUL, truncated to @len)
- * in *@ret; false for any other path. */
-bool sysfs_readlink(const char *path, char *buf, size_t len, ssize_t *ret);
+struct vtree;
+typedef uint32_t vnode_t;
 
-/* opendir(3) of /sys/kernel/iommu_groups[/N/devices]: true and a
- * private DIR in *@dir (NULL with errno when it fails); false for any
- * other path. */
-bool sysfs_opendir(const char *path, DIR **dir);
+/* A VFIO device descriptor from VFIO_GROUP_GET_DEVICE_FD: an anonymous
+ * inode on the kernel, not a node of the tree. */
+#define VNODE_ANON_DEVICE	0xff000000u
 
-/* Is @dir one of ours? Then the readdir/closedir/rewinddir/dirfd
- * answers. */
-bool sysfs_is_dir(DIR *dir);
-struct dirent *sysfs_readdir(DIR *dir);
-int sysfs_closedir(DIR *dir);
-void sysfs_rewinddir(DIR *dir);
+enum { FS_LIBC, FS_NODE, FS_ERR };
+#define FS_NOFOLLOW	1u	/* do not follow a final symlink */
+
+/* What a path is: libc's (hand it @path), a node of the tree, or an
+ * error the walk met in the tree (errno @err). */
+struct fs_ref {
+	int what;
+	vnode_t node;
+	int err;
+	bool missing_last;	/* ENOENT for the last component only */
+	const struct vtree *t;
+	const char *path;	/* FS_LIBC: the caller's path or @real */
+	char real[4096];
+};
+
+/* The tree of the current host (NULL without one). */
+const struct vtree *vfs_tree(void);
+/* Resolve @path, relative to directory node @base (VNODE_NONE: an
+ * absolute path; relative ones are libc's). */
+void vfs_resolve(vnode_t base, const char *path, unsigned int flags,
+		 struct fs_ref *r);
+unsigned int vfs_node_type(vnode_t n);
+void vfs_node_path(const struct vtree *t, vnode_t n, char *buf, size_t len);
+size_t vfs_link_text(const struct vtree *t, vnode_t n, char *buf, size_t len);
+size_t vfs_node_content(const struct vtree *t, vnode_t n, char *buf,
+			size_t len);
+void vfs_node_stat(const struct vtree *t, vnode_t n, struct stat *st);
+void vfs_node_statfs(const struct vtree *t, vnode_t n, struct statfs *sf);
+int vfs_permission(vnode_t n, int want, bool effective);
+/* open(2) of a served file or directory: a descriptor or -errno. */
+int vfs_open_node(const struct vtree *t, vnode_t n, int flags);
+bool vfs_dir_read(const struct vtree *t, vnode_t dir, unsigned long cursor,
+		  char *name, size_t len, ino_t *ino, unsigned char *type);
+
+/* Which node a descriptor serves: set at open (and for host descriptors,
+ * what they were opened as), copied by dup, dropped by close. _peek is
+ * one atomic load; _node checks the entry is not stale. */
+void vfs_fd_set(int fd, vnode_t node);
+vnode_t vfs_fd_peek(int fd);
+vnode_t vfs_fd_node(int fd);
+void vfs_fd_forget(int fd);
+void vfs_fd_dup(int oldfd, int newfd);
+bool vfs_fd_is_dir(int fd);
+
+/* ---- fs.c: the path-based entry points' common parts ---- */
+
+/* open(2) of @path relative to @dirfd: FS_LIBC (*libc_path to hand
+ * libc), or done (*ret the descriptor or -1 with errno). */
+bool fs_open(int dirfd, const char *path, int flags, int *ret,
+	     struct fs_ref *r);
+/* The host's open of a character device node (preload.c). */
+int preload_host_open(const char *path, int flags);
 
 /* ---- trace.c ---- */
 

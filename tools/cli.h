@@ -26,10 +26,14 @@ int cmd_table_size(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* The preload library this CLI goes with (cmd_trace.c), or NULL. */
 const char *cli_preload_path(void);
 /* Put it (after a sanitizer runtime it needs) in front of LD_PRELOAD. */
 int cli_preload_env(const char *lib);
+/* Exec @argv with the library preloaded and SPAPR_TCE_TRACE=@trace (when
+ * not NULL): returns only when that fails, with the exit code (cmd_run.c). */
+int cli_exec_preloaded(const char *cmd, char **argv, const char *trace);
 
 #endif /* STCE_CLI_H */

@@ -12,6 +12,7 @@
 #include <linux/vfio.h>
 
 #include <spapr_tce/account.h>
+#include <spapr_tce/device.h>
 #include <spapr_tce/table.h>
 #include <spapr_tce/topology.h>
 
@@ -124,6 +125,7 @@ static void print_json(const struct stce_topology *t)
 int cmd_info(int argc, char **argv)
 {
 	struct stce_topology *topo = NULL;
+	struct stce_platform *plat;
 	char err[256] = "";
 	bool json = false;
 	int ret;
@@ -143,10 +145,23 @@ int cmd_info(int argc, char **argv)
 		fprintf(stderr, "spapr-tce info: %s\n", err[0] ? err : "cannot read the topology");
 		return ret == -ENOMEM ? CLI_FAILED : CLI_USAGE;
 	}
+	/*
+	 * The machine as the preload library builds it: its host page
+	 * becomes this process's, so the limit below is counted in the
+	 * pages a program would be charged in.
+	 */
+	ret = stce_platform_create(topo, &plat);
+	if (ret) {
+		fprintf(stderr, "spapr-tce info: cannot build this machine: %s\n",
+			strerror(-ret));
+		stce_topology_free(topo);
+		return CLI_FAILED;
+	}
 	if (json)
 		print_json(topo);
 	else
 		print_text(topo);
+	stce_platform_destroy(plat);
 	stce_topology_free(topo);
 	return CLI_OK;
 }

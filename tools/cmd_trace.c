@@ -2,7 +2,8 @@
 /*
  * spapr-tce trace: run a program under the preload library with
  * SPAPR_TCE_TRACE set, so that every VFIO call it makes is printed with
- * its decoded arguments and result (strace for VFIO).
+ * its decoded arguments and result (strace for VFIO). Also where the CLI
+ * finds its preload library (for trace, run and info).
  */
 #include <errno.h>
 #include <limits.h>
@@ -76,7 +77,7 @@ int cli_preload_env(const char *lib)
 
 int cmd_trace(int argc, char **argv)
 {
-	const char *out = "1", *lib;
+	const char *out = "1";
 	int i = 1;
 
 	while (i < argc && argv[i][0] == '-') {
@@ -99,18 +100,5 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (i >= argc)
 		return cli_usage_error("trace", "no program to run");
-	lib = cli_preload_path();
-	if (!lib) {
-		fprintf(stderr, "spapr-tce trace: the preload library is neither "
-			"in the build tree nor installed (%s); set SPAPR_TCE_PRELOAD\n",
-			STCE_PRELOAD_INSTALL_PATH);
-		return CLI_FAILED;
-	}
-	if (cli_preload_env(lib) || setenv("SPAPR_TCE_TRACE", out, 1)) {
-		perror("spapr-tce trace");
-		return CLI_FAILED;
-	}
-	execvp(argv[i], argv + i);
-	fprintf(stderr, "spapr-tce trace: %s: %s\n", argv[i], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	return cli_exec_preloaded("trace", argv + i, out);
 }

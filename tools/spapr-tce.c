@@ -14,6 +14,8 @@
 static const struct cli_command commands[] = {
 	{ "demo", "a simulated guest with a passthrough DMA device", cmd_demo },
 	{ "info", "the emulated topology and its capabilities", cmd_info },
+	{ "run", "run a program on the emulated POWER host (the preload library)",
+	  cmd_run },
 	{ "table-size", "TCE table bytes for a window (kernel formula)",
 	  cmd_table_size },
 	{ "trace", "run a program, printing each VFIO call (strace for VFIO)",

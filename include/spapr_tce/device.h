@@ -85,13 +85,16 @@ enum stce_dmatest_status {
 #define STCE_PCI_COMMAND	0x04
 #define STCE_PCI_COMMAND_MEMORY	0x2
 #define STCE_PCI_COMMAND_MASTER	0x4
+#define STCE_PCI_COMMAND_INTX_DISABLE	0x400
 #define STCE_PCI_STATUS		0x06
+#define STCE_PCI_STATUS_INTERRUPT	0x8
 #define STCE_PCI_REVISION	0x08
 #define STCE_PCI_CLASS		0x09	/* 3 bytes */
 #define STCE_PCI_HEADER_TYPE	0x0e
 #define STCE_PCI_BAR0		0x10	/* 64-bit memory BAR: 0x10 and 0x14 */
 #define STCE_PCI_SUBSYS_VENDOR	0x2c
 #define STCE_PCI_SUBSYS_ID	0x2e
+#define STCE_PCI_INTERRUPT_LINE	0x3c
 #define STCE_PCI_INTERRUPT_PIN	0x3d
 
 struct stce_device;
@@ -118,10 +121,12 @@ int stce_device_mmio_write(struct stce_device *dev, unsigned int bar,
 
 /*
  * Config space access: @size 1, 2 or 4, naturally aligned, inside the
- * 256 bytes (-EINVAL otherwise). Only the command register, BAR0 (sizing
- * included: writing all-ones reads back the size mask) and the interrupt
- * line are writable; the rest ignores writes. All-ones reads while
- * frozen.
+ * 256 bytes (-EINVAL otherwise). Only the command register (Memory, Bus
+ * Master, INTx Disable), BAR0 (sizing included: writing all-ones reads
+ * back the size mask) and the interrupt line (0 after reset, as PowerNV
+ * leaves it) are writable; the rest ignores writes. The status register's
+ * Interrupt Status bit reads whether the device asserts INTA. All-ones
+ * reads while frozen.
  */
 int stce_device_config_read(struct stce_device *dev, uint32_t offset,
 			    unsigned int size, uint32_t *val);
@@ -129,11 +134,18 @@ int stce_device_config_write(struct stce_device *dev, uint32_t offset,
 			     unsigned int size, uint32_t val);
 
 /*
- * Interrupts. The device has one interrupt (INTA): a command written with
- * STCE_DMATEST_CMD_IRQ raises it when it completes (IRQS counts them).
- * @fn runs for each one, from the thread whose MMIO write ran the command,
- * with the device's lock held: it must not call back into the device.
- * NULL unsets it; on return no call of the previous handler is running.
+ * Interrupts. The device has one pin, INTA, level-triggered as PCI's: the
+ * device asserts it while IRQS is not zero (a command written with
+ * STCE_DMATEST_CMD_IRQ adds one when it completes; any write to IRQS
+ * clears it, the handler's acknowledge). The status register's Interrupt
+ * Status bit reads the assertion; the command register's INTx Disable bit
+ * keeps the device from driving the pin without changing that status
+ * (PCI 2.3). @fn runs each time the pin goes from not driven to driven
+ * (the edge an interrupt controller sees) - a completion while IRQS was
+ * zero, INTx Disable cleared while asserted - from the thread whose MMIO
+ * or config write did it, with the device's lock held: it must not call
+ * back into the device. NULL unsets it; on return no call of the previous
+ * handler is running.
  */
 typedef void (*stce_device_irq_fn)(void *ctx);
 void stce_device_set_irq_handler(struct stce_device *dev,
@@ -154,7 +166,14 @@ uint64_t stce_dmatest_checksum(const void *buf, size_t len);
 
 struct stce_platform;
 
-/* Create every PE and device of @topo (copied: @topo may be freed). */
+/*
+ * Create every PE and device of @topo (copied: @topo may be freed). The
+ * topology's host_page is every PE's, and so the process's emulated host
+ * page (account.h) while the platform lives: -EBUSY when the process is
+ * on the other host page and cannot leave it (another platform or PE of
+ * that page, memory registered, pinned or charged); -EINVAL for a host
+ * page below this machine's real page, or as stce_pe_create(); -ENOMEM.
+ */
 int stce_platform_create(const struct stce_topology *topo,
 			 struct stce_platform **out);
 void stce_platform_destroy(struct stce_platform *plat);

@@ -89,8 +89,15 @@ const char *stce_pe_caps_problem(const struct stce_pe_caps *caps);
 
 struct stce_pe;
 
-/* A PE for IOMMU group @group, owned by the platform. -EINVAL for bad
- * caps, -ENOMEM. */
+/*
+ * A PE for IOMMU group @group, owned by the platform. caps->host_page_shift
+ * is the process's emulated host page (account.h) while the PE lives: the
+ * first PE switches to it, and the page cannot change until the last PE
+ * of it is destroyed. -EINVAL for bad caps, or a host page below this
+ * machine's real page. -EBUSY: the process is on the other host page and
+ * cannot leave it (a PE of that page lives, or memory is registered,
+ * pinned or charged). -ENOMEM.
+ */
 int stce_pe_create(const struct stce_pe_caps *caps, unsigned int group,
 		   struct stce_pe **out);
 

@@ -8,8 +8,8 @@
  *	phb 0
  *	pe 0 phb=0
  *	pe 1 phb=0
- *	device 0000:00:00.0 pe=0
- *	device 0000:00:01.0 pe=1
+ *	device 0030:01:00.0 pe=0
+ *	device 0030:02:00.0 pe=1
  *
  * One object a line; '#' starts a comment; keys are optional and default
  * to the PowerNV PHB4 values (stce_pe_caps_default()). A topology is plain

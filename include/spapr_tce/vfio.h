@@ -41,7 +41,11 @@ struct stce_host;
 
 /*
  * A host for @topo (NULL: the built-in default). The host keeps its own
- * copy of the platform built from it. -EINVAL, -ENOMEM.
+ * copy of the platform built from it, and so the topology's host page is
+ * the process's while the host lives (stce_platform_create): -EBUSY when
+ * the process is on the other host page and cannot leave it (another host
+ * of that page, memory registered or pinned), -EINVAL for a host page
+ * below this machine's real page or a bad topology, -ENOMEM.
  */
 int stce_host_create(const struct stce_topology *topo, struct stce_host **out);
 

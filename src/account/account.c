@@ -109,23 +109,53 @@ uint64_t stce_account_locked_pages(void)
 	return atomic_load(&locked_pages);
 }
 
-int stce_set_host_page_shift(unsigned int shift)
+/* -EINVAL unless @shift is 12 or 16 and not below this machine's page:
+ * pins are taken in host pages, so one can never be smaller than a real
+ * page. */
+static int shift_check(unsigned int shift)
 {
 	long real = sysconf(_SC_PAGESIZE);
-	int ret = 0;
 
 	if (shift != 12 && shift != 16)
 		return -EINVAL;
 	if (real > 0 && (1L << shift) < real)
 		return -EINVAL;
-	pthread_mutex_lock(&account_lock);
+	return 0;
+}
+
+/* Make @shift the host page, unless it is one already or something
+ * depends on the current one. account_lock held. */
+static int switch_locked(unsigned int shift)
+{
 	if (shift == stce_host_page_shift())
-		ret = 0;
-	else if (atomic_load(&locked_pages) || host_holds)
-		ret = -EBUSY;
-	else
-		atomic_store(&host_shift, shift);
+		return 0;
+	if (atomic_load(&locked_pages) || host_holds)
+		return -EBUSY;
+	atomic_store(&host_shift, shift);
+	return 0;
+}
+
+int stce_host_page_hold_at(unsigned int shift)
+{
+	int ret = shift_check(shift);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&account_lock);
+	ret = switch_locked(shift);
+	if (!ret)
+		host_holds++;
 	pthread_mutex_unlock(&account_lock);
+	return ret;
+}
+
+/* A switch is a hold at the new page, let go at once. */
+int stce_set_host_page_shift(unsigned int shift)
+{
+	int ret = stce_host_page_hold_at(shift);
+
+	if (!ret)
+		stce_host_page_unhold();
 	return ret;
 }
 

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <spapr_tce/device.h>
@@ -15,6 +16,8 @@
 #define BAR0_SIZE_MASK	(~(uint64_t)(STCE_DMATEST_BAR0_SIZE - 1))
 #define BAR0_FLAGS	0x4u	/* memory, 64-bit, not prefetchable */
 #define CHUNK		4096	/* bytes moved per DMA by the engine */
+#define COMMAND_BITS	(STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER | \
+			 STCE_PCI_COMMAND_INTX_DISABLE)
 
 struct stce_device {
 	struct stce_pe *pe;
@@ -86,6 +89,26 @@ uint64_t stce_dmatest_checksum(const void *buf, size_t len)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+/* INTA asserted: IRQS counts completions not acknowledged yet. */
+static bool intx_asserted(const struct stce_device *d)
+{
+	return d->irqs != 0;
+}
+
+/* The pin as an interrupt controller sees it (INTx Disable gates it). */
+static bool intx_driven(const struct stce_device *d)
+{
+	return intx_asserted(d) && !(d->command & STCE_PCI_COMMAND_INTX_DISABLE);
+}
+
+/* After a change of IRQS or INTx Disable: the handler sees a rising edge.
+ * @was: intx_driven() before the change. */
+static void intx_update(struct stce_device *d, bool was)
+{
+	if (!was && intx_driven(d) && d->irq_fn)
+		d->irq_fn(d->irq_ctx);
 }
 
 /* Called with the lock held on every access: catch up with a PE reset. */
@@ -166,9 +189,10 @@ static void run_command(struct stce_device *d, uint64_t cmd)
 	d->error = (uint64_t)-ret;
 	d->status = ret ? STCE_DMATEST_STATUS_ERROR : STCE_DMATEST_STATUS_DONE;
 	if (cmd & STCE_DMATEST_CMD_IRQ) {
+		bool was = intx_driven(d);
+
 		d->irqs++;
-		if (d->irq_fn)
-			d->irq_fn(d->irq_ctx);
+		intx_update(d, was);
 	}
 }
 
@@ -296,6 +320,7 @@ static void config_image(const struct stce_device *d, uint8_t *c)
 	c[0x03] = (uint8_t)(d->desc.device_id >> 8);
 	c[0x04] = (uint8_t)d->command;
 	c[0x05] = (uint8_t)(d->command >> 8);
+	c[0x06] = intx_asserted(d) ? STCE_PCI_STATUS_INTERRUPT : 0;
 	c[0x08] = 1;				/* revision */
 	c[0x09] = (uint8_t)STCE_DMATEST_CLASS;
 	c[0x0a] = (uint8_t)(STCE_DMATEST_CLASS >> 8);
@@ -306,8 +331,8 @@ static void config_image(const struct stce_device *d, uint8_t *c)
 	c[0x2d] = (uint8_t)(d->desc.vendor_id >> 8);
 	c[0x2e] = (uint8_t)d->desc.device_id;
 	c[0x2f] = (uint8_t)(d->desc.device_id >> 8);
-	c[0x3c] = d->interrupt_line;
-	c[0x3d] = 1;				/* INTA */
+	c[STCE_PCI_INTERRUPT_LINE] = d->interrupt_line;
+	c[STCE_PCI_INTERRUPT_PIN] = 1;		/* INTA */
 }
 
 static int config_check(uint32_t offset, unsigned int size)
@@ -363,6 +388,7 @@ int stce_device_config_write(struct stce_device *d, uint32_t offset,
 {
 	int ret = config_check(offset, size);
 	uint64_t bar;
+	bool was;
 
 	if (ret)
 		return ret;
@@ -370,13 +396,15 @@ int stce_device_config_write(struct stce_device *d, uint32_t offset,
 	sync_reset(d);
 	if (stce_pe_mmio_frozen(d->pe))
 		goto out;
+	was = intx_driven(d);
 	d->command = (uint16_t)merge(d->command, STCE_PCI_COMMAND, 2, offset,
-				     size, val) &
-		     (STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
+				     size, val) & COMMAND_BITS;
 	bar = merge(d->bar0 | BAR0_FLAGS, STCE_PCI_BAR0, 8, offset, size, val);
 	d->bar0 = bar & BAR0_SIZE_MASK;
-	d->interrupt_line = (uint8_t)merge(d->interrupt_line, 0x3c, 1, offset,
+	d->interrupt_line = (uint8_t)merge(d->interrupt_line,
+					   STCE_PCI_INTERRUPT_LINE, 1, offset,
 					   size, val);
+	intx_update(d, was);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return 0;

@@ -35,9 +35,13 @@ int stce_platform_create(const struct stce_topology *topo,
 	if (!plat)
 		return -ENOMEM;
 	plat->topo = *topo;
+	/* The machine has one host page, the topology's: every PE gets it
+	 * (and its PEs make it the process's, pe.h). */
+	for (unsigned int i = 0; i < topo->nr_pes; i++)
+		plat->topo.pes[i].caps.host_page_shift = topo->host_page_shift;
 	for (unsigned int i = 0; i < topo->nr_pes && !ret; i++)
-		ret = stce_pe_create(&topo->pes[i].caps, topo->pes[i].group,
-				     &plat->pes[i]);
+		ret = stce_pe_create(&plat->topo.pes[i].caps,
+				     topo->pes[i].group, &plat->pes[i]);
 	for (unsigned int i = 0; i < topo->nr_devices && !ret; i++) {
 		struct stce_pe *pe = stce_platform_find_pe(plat,
 							   topo->devices[i].group);

@@ -9,6 +9,7 @@
 
 #include <spapr_tce/pe.h>
 
+#include "account/account_internal.h"
 #include "common/alloc.h"
 #include "common/common.h"
 #include "hostmem/hostmem_dma.h"
@@ -100,9 +101,14 @@ int stce_pe_create(const struct stce_pe_caps *caps, unsigned int group,
 
 	if (stce_pe_caps_check(caps))
 		return -EINVAL;
+	/* The PE's host page is the process's for as long as the PE lives. */
+	ret = stce_host_page_hold_at(caps->host_page_shift);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
 	pe = stce_zalloc(sizeof(*pe));
 	if (!pe)
-		return -ENOMEM;
+		goto unhold;
 	pe->group = group;
 	pe->caps = *caps;
 	p.bus_offset = caps->dma32_start;
@@ -114,7 +120,7 @@ int stce_pe_create(const struct stce_pe_caps *caps, unsigned int group,
 	ret = stce_table_create(&p, &pe->platform);
 	if (ret) {
 		stce_free(pe);
-		return ret;
+		goto unhold;
 	}
 	window_fill(&pe->platform_win, pe->platform, true);
 	stce_grace_init(&pe->grace);
@@ -123,13 +129,16 @@ int stce_pe_create(const struct stce_pe_caps *caps, unsigned int group,
 	if (ret) {
 		stce_table_destroy(pe->platform);
 		stce_free(pe);
-		return ret;
+		goto unhold;
 	}
 	pthread_mutex_init(&pe->lock, NULL);
 	pthread_mutex_init(&pe->fault_lock, NULL);
 	atomic_store(&pe->win[0], &pe->platform_win);
 	*out = pe;
 	return 0;
+unhold:
+	stce_host_page_unhold();
+	return ret;
 }
 
 /* Take window @num off the bus and wait out DMAs that may still use it. */
@@ -184,6 +193,7 @@ void stce_pe_destroy(struct stce_pe *pe)
 	stce_grace_destroy(&pe->grace);
 	pthread_mutex_destroy(&pe->fault_lock);
 	stce_free(pe);
+	stce_host_page_unhold();
 }
 
 unsigned int stce_pe_group(const struct stce_pe *pe)

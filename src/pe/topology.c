@@ -510,8 +510,11 @@ int stce_topology_default(struct stce_topology **out)
 		t->pes[i].group = i;
 		t->pes[i].phb = 0;
 		stce_pe_caps_default(&t->pes[i].caps);
-		d->slot = (uint8_t)i;
-		snprintf(d->name, sizeof(d->name), "0000:00:%02x.0", i);
+		/* POWER-like addresses no x86 host has: chip 8's first PHB
+		 * (domain 0030), one bus a PE below its root port. */
+		d->domain = 0x0030;
+		d->bus = (uint8_t)(i + 1);
+		snprintf(d->name, sizeof(d->name), "0030:%02x:00.0", i + 1);
 		d->vendor_id = STCE_DMATEST_VENDOR;
 		d->device_id = STCE_DMATEST_DEVICE;
 		d->group = i;

@@ -11,8 +11,13 @@
  * no group: it answers VFIO_DEVICE_BIND_IOMMUFD only (EINVAL to the rest,
  * region access included) until it is bound to an iommufd, then attaches
  * to an IOAS or HWPT of it (src/iommufd); while it is bound, its group
- * cannot be opened, and while the group is open it cannot be bound. The interrupt set-up is per device, shared by its descriptors,
- * and torn down when the last one closes (vfio-pci's close_device).
+ * cannot be opened, and while the group is open it cannot be bound.
+ *
+ * The interrupt set-up is per device, shared by its descriptors, and torn
+ * down when the last one closes (vfio-pci's close_device). INTx follows
+ * vfio-pci for a PCI 2.3 device with a level-triggered pin: automasked at
+ * delivery, re-sent at UNMASK while the device still asserts, and masked
+ * by the user's (virtualized) INTx Disable bit too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,30 +61,99 @@ static void signal_eventfd(int fd)
 }
 
 /*
- * The device raised INTA. INTx is automasked, as vfio-pci's: the first
- * interrupt signals the eventfd and masks the line; interrupts while
- * masked stay pending until the user unmasks.
+ * The user's eventfd, as vfio-pci sends it: in INTx mode, with a trigger,
+ * and not while the user has set INTx Disable. irq_lock held.
  */
-static void intx_fire_locked(struct vfio_device_state *st)
+static void intx_send_locked(struct vfio_device_state *st)
 {
-	if (st->intx_trigger < 0)
-		return;
-	if (st->intx_masked) {
-		st->intx_pending = true;
-		return;
-	}
-	signal_eventfd(st->intx_trigger);
-	st->intx_delivered++;
-	st->intx_masked = true;
+	if (st->intx_on && !st->virq_disabled && st->intx_trigger >= 0)
+		signal_eventfd(st->intx_trigger);
 }
 
+/* An open line takes the interrupt: it masks (INTx is automasked) and the
+ * user is signalled. irq_lock held. */
+static void intx_deliver_locked(struct vfio_device_state *st)
+{
+	if (!st->intx_on || st->intx_masked)
+		return;
+	st->intx_masked = true;
+	intx_send_locked(st);
+}
+
+/*
+ * The device's pin rose (its lock held). While the line is masked the
+ * edge goes unseen, as at a masked interrupt source: the level stays, and
+ * the unmask that opens the line finds it (intx_recheck).
+ */
 static void device_irq(void *ctx)
 {
 	struct vfio_device_state *st = ctx;
 
 	pthread_mutex_lock(&st->irq_lock);
-	intx_fire_locked(st);
+	intx_deliver_locked(st);
 	pthread_mutex_unlock(&st->irq_lock);
+}
+
+/* MASK, or INTx Disable set. irq_lock held. */
+static void intx_mask_locked(struct vfio_device_state *st)
+{
+	if (st->intx_on)
+		st->intx_masked = true;
+}
+
+/*
+ * UNMASK, or INTx Disable cleared, irq_lock held: a masked line opens
+ * unless the user keeps INTx disabled. True when it opened: the caller
+ * then runs intx_recheck() without irq_lock.
+ */
+static bool intx_unmask_locked(struct vfio_device_state *st)
+{
+	if (!st->intx_on || !st->intx_masked || st->virq_disabled)
+		return false;
+	st->intx_masked = false;
+	return true;
+}
+
+/*
+ * The rest of an unmask. vfio-pci opens the line only when the device is
+ * not asserting; when it is, it sends the interrupt again and stays
+ * masked. Here the line opened first (irq_lock cannot be held while the
+ * device is asked), so an edge meanwhile was delivered by device_irq and
+ * masked again: then nothing more is sent. The status is all-ones - so
+ * asserting - while the PE is frozen, as the kernel's config read sees it.
+ */
+static void intx_recheck(struct vfio_device_state *st)
+{
+	uint32_t status = 0;
+
+	if (stce_device_config_read(st->dev, STCE_PCI_STATUS, 2, &status) ||
+	    !(status & STCE_PCI_STATUS_INTERRUPT))
+		return;
+	pthread_mutex_lock(&st->irq_lock);
+	intx_deliver_locked(st);
+	pthread_mutex_unlock(&st->irq_lock);
+}
+
+/*
+ * The user wrote the command register's INTx Disable bit, which vfio-pci
+ * virtualizes: the user reads back what it wrote, and the bit masks and
+ * unmasks INTx as MASK and UNMASK do (and also blocks the eventfd).
+ */
+static void intx_disable_write(struct vfio_device_state *st, bool disable)
+{
+	bool recheck = false;
+
+	pthread_mutex_lock(&st->irq_lock);
+	if (disable != st->virq_disabled) {
+		st->virq_disabled = disable;
+		if (disable)
+			intx_mask_locked(st);
+		else
+			recheck = intx_unmask_locked(st);
+	}
+	pthread_mutex_unlock(&st->irq_lock);
+	if (recheck)
+		intx_recheck(st);
 }
 
 static void close_trigger(int *fd)
@@ -252,20 +326,43 @@ static unsigned int access_size(uint64_t pos, size_t left, unsigned int max)
 	return 1;
 }
 
-static int config_access(struct stce_device *dev, uint8_t *buf, uint64_t pos,
-			 unsigned int size, bool write)
+/* INTx Disable is bit 10 of the command register: bit 2 of byte 5. */
+#define INTX_DISABLE_BYTE	(STCE_PCI_COMMAND + 1)
+#define INTX_DISABLE_BIT	(STCE_PCI_COMMAND_INTX_DISABLE >> 8)
+
+/*
+ * Config space: the device's, except INTx Disable, which is the user's
+ * (vfio-pci virtualizes it): reads show what the user wrote, writes keep
+ * the device's own bit clear and mask or unmask INTx instead.
+ */
+static int config_access(struct vfio_device_state *st, uint8_t *buf,
+			 uint64_t pos, unsigned int size, bool write)
 {
-	uint32_t v = 0;
+	bool intx = pos <= INTX_DISABLE_BYTE && INTX_DISABLE_BYTE < pos + size;
+	uint32_t v = 0, bit = 0;
 	int ret;
+
+	if (intx)
+		bit = INTX_DISABLE_BIT << 8 * (INTX_DISABLE_BYTE - pos);
 
 	if (write) {
 		memcpy(&v, buf, size);	/* little-endian host, as the ABI */
-		return stce_device_config_write(dev, (uint32_t)pos, size, v);
+		ret = stce_device_config_write(st->dev, (uint32_t)pos, size,
+					       v & ~bit);
+		if (!ret && intx)
+			intx_disable_write(st, v & bit);
+		return ret;
 	}
-	ret = stce_device_config_read(dev, (uint32_t)pos, size, &v);
-	if (!ret)
-		memcpy(buf, &v, size);
-	return ret;
+	ret = stce_device_config_read(st->dev, (uint32_t)pos, size, &v);
+	if (ret)
+		return ret;
+	if (intx) {
+		pthread_mutex_lock(&st->irq_lock);
+		v = (v & ~bit) | (st->virq_disabled ? bit : 0);
+		pthread_mutex_unlock(&st->irq_lock);
+	}
+	memcpy(buf, &v, size);
+	return 0;
 }
 
 /*
@@ -325,8 +422,8 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 
 		if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
 			n = access_size(pos + done, count - done, 4);
-			ret = config_access(d->dev, buf + done, pos + done, n,
-					    write);
+			ret = config_access(d->state, buf + done, pos + done,
+					    n, write);
 		} else {
 			n = access_size(pos + done, count - done, 8);
 			ret = bar0_access(d->dev, buf + done, pos + done, n,
@@ -464,50 +561,67 @@ struct irq_set_req {
 	uint8_t data[4];	/* the one element a count-1 set carries */
 };
 
-static int intx_set(struct vfio_device_state *st, struct irq_set_req *r)
+/* MASK and UNMASK, irq_lock held; *@recheck: run intx_recheck() after. */
+static int intx_mask_set(struct vfio_device_state *st, struct irq_set_req *r,
+			 bool *recheck)
 {
-	bool on = st->intx_trigger >= 0;
 	int32_t efd;
 
-	switch (r->action) {
-	case VFIO_IRQ_SET_ACTION_MASK:
-	case VFIO_IRQ_SET_ACTION_UNMASK:
-		if (!on || r->hdr.start || r->hdr.count != 1)
-			return -EINVAL;
+	if (!st->intx_on || r->hdr.start || r->hdr.count != 1)
+		return -EINVAL;
+	if (r->data_type == VFIO_IRQ_SET_DATA_BOOL && !r->data[0])
+		return 0;
+	if (r->action == VFIO_IRQ_SET_ACTION_MASK) {
 		if (r->data_type == VFIO_IRQ_SET_DATA_EVENTFD)
-			return -EINVAL;	/* irqfd unmask: not offered */
-		if (r->data_type == VFIO_IRQ_SET_DATA_BOOL && !r->data[0])
-			return 0;
-		if (r->action == VFIO_IRQ_SET_ACTION_MASK) {
-			st->intx_masked = true;
-			return 0;
-		}
-		st->intx_masked = false;
-		if (st->intx_pending) {
-			st->intx_pending = false;
-			intx_fire_locked(st);
-		}
+			return -ENOTTY;	/* vfio-pci has no irqfd mask */
+		intx_mask_locked(st);
 		return 0;
 	}
-	/* TRIGGER */
-	if (on && !r->hdr.count && r->data_type == VFIO_IRQ_SET_DATA_NONE) {
+	if (r->data_type == VFIO_IRQ_SET_DATA_EVENTFD) {
+		/* irqfd unmask (KVM's resample) is not offered; -1, which
+		 * turns it off, has nothing to turn off. */
+		memcpy(&efd, r->data, sizeof(efd));
+		return efd < 0 ? 0 : -EINVAL;
+	}
+	*recheck = intx_unmask_locked(st);
+	return 0;
+}
+
+/* TRIGGER, irq_lock held. */
+static int intx_trigger_set(struct vfio_device_state *st,
+			    struct irq_set_req *r)
+{
+	int32_t efd;
+	int ret;
+
+	if (st->intx_on && !r->hdr.count &&
+	    r->data_type == VFIO_IRQ_SET_DATA_NONE) {
 		close_trigger(&st->intx_trigger);
-		st->intx_masked = st->intx_pending = false;
+		st->intx_on = st->intx_masked = false;
 		return 0;
 	}
 	if (r->hdr.start || r->hdr.count != 1)
 		return -EINVAL;
 	if (r->data_type == VFIO_IRQ_SET_DATA_EVENTFD) {
 		memcpy(&efd, r->data, sizeof(efd));
-		if (!on)
-			st->intx_masked = st->intx_pending = false;
-		return set_trigger(&st->intx_trigger, efd);
+		ret = set_trigger(&st->intx_trigger, efd);
+		if (ret || st->intx_on)
+			return ret;
+		/*
+		 * INTx mode starts (with or without an eventfd, as vfio-pci's
+		 * for -1), masked when the user has INTx disabled. A level
+		 * already asserted is not delivered until its next edge or
+		 * unmask: what the kernel did on the oracle.
+		 */
+		st->intx_on = true;
+		st->intx_masked = st->virq_disabled;
+		return 0;
 	}
-	/* NONE or BOOL: a test interrupt through the trigger. */
-	if (!on)
+	/* NONE or BOOL: a test interrupt (loopback), mask state unchanged. */
+	if (!st->intx_on)
 		return -EINVAL;
 	if (r->data_type == VFIO_IRQ_SET_DATA_NONE || r->data[0])
-		intx_fire_locked(st);
+		intx_send_locked(st);
 	return 0;
 }
 
@@ -569,6 +683,7 @@ static int irq_set_validate(void *arg, struct irq_set_req *r)
 static int set_irqs(struct vfio_device_state *st, void *arg)
 {
 	struct irq_set_req r;
+	bool recheck = false;
 	int ret;
 
 	memset(&r, 0, sizeof(r));
@@ -576,13 +691,16 @@ static int set_irqs(struct vfio_device_state *st, void *arg)
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&st->irq_lock);
-	if (r.hdr.index == VFIO_PCI_INTX_IRQ_INDEX)
-		ret = intx_set(st, &r);
-	else if (r.hdr.index == VFIO_PCI_REQ_IRQ_INDEX)
-		ret = req_set(st, &r);
+	if (r.hdr.index != VFIO_PCI_INTX_IRQ_INDEX)
+		ret = r.hdr.index == VFIO_PCI_REQ_IRQ_INDEX ? req_set(st, &r) :
+							       -ENOTTY;
+	else if (r.action == VFIO_IRQ_SET_ACTION_TRIGGER)
+		ret = intx_trigger_set(st, &r);
 	else
-		ret = -ENOTTY;
+		ret = intx_mask_set(st, &r, &recheck);
 	pthread_mutex_unlock(&st->irq_lock);
+	if (recheck)
+		intx_recheck(st);
 	return ret;
 }
 

@@ -131,6 +131,23 @@ static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 static struct stce_host *default_host;
 static int default_error;
 
+/* Why the topology's host could not be built, for the user. */
+static void report_host_error(const struct stce_topology *topo, int ret)
+{
+	const char *page = topo->host_page_shift == 12 ? "4K" : "64K";
+	long real = sysconf(_SC_PAGESIZE);
+
+	if (ret == -EINVAL && (1L << topo->host_page_shift) < real)
+		fprintf(stderr, "spapr-tce: host_page %s is smaller than this "
+			"machine's page (%ldK)\n", page, real >> 10);
+	else if (ret == -EBUSY)
+		fprintf(stderr, "spapr-tce: host_page %s: this process's "
+			"emulated host page is the other one and in use\n", page);
+	else
+		fprintf(stderr, "spapr-tce: cannot build the host: %s\n",
+			strerror(-ret));
+}
+
 static void default_host_init(void)
 {
 	struct stce_topology *topo = NULL;
@@ -144,6 +161,8 @@ static void default_host_init(void)
 		return;
 	}
 	ret = stce_host_create(topo, &default_host);
+	if (ret)
+		report_host_error(topo, ret);
 	stce_topology_free(topo);
 	if (ret)
 		default_error = -ret;

@@ -83,19 +83,21 @@ struct vfio_group {
 
 /*
  * What vfio-pci keeps once per device, whatever the number of its open
- * descriptors: the interrupt set-up. Created by the first open, freed by
- * the last close (host->lock); the interrupt fields under irq_lock, which
- * nests inside the device model's own lock (the handler runs under it).
+ * descriptors: the interrupt set-up and the virtualized INTx Disable bit
+ * of the command register. Created by the first open, freed by the last
+ * close (host->lock); the interrupt fields under irq_lock, which nests
+ * inside the device model's own lock (the handler runs under it), so
+ * irq_lock is never held while calling into the device.
  */
 struct vfio_device_state {
 	struct stce_device *dev;
 	unsigned int users;		/* open device objects, host->lock */
 	pthread_mutex_t irq_lock;
+	bool intx_on;			/* INTx mode (a TRIGGER eventfd set) */
 	int intx_trigger;		/* our duplicate of the eventfd, or -1 */
 	bool intx_masked;		/* automasked by delivery, or MASK */
-	bool intx_pending;		/* raised while masked */
+	bool virq_disabled;		/* INTx Disable as the user wrote it */
 	int req_trigger;		/* REQ eventfd (never signalled), or -1 */
-	uint64_t intx_delivered;	/* eventfd signals so far */
 };
 
 /*

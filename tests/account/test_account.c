@@ -4,12 +4,25 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <spapr_tce/account.h>
 
 #include "account/account_internal.h"
 #include "unpriv.h"
+
+/* This machine's page as the account sees it: fake_page when set, to try
+ * a 64K-page machine (sysconf is interposed for the whole test program). */
+static long fake_page;
+extern long __sysconf(int name);
+
+long sysconf(int name)
+{
+	if (name == _SC_PAGESIZE && fake_page)
+		return fake_page;
+	return __sysconf(name);
+}
 
 static int audit_zero(void **state)
 {
@@ -87,6 +100,44 @@ static void test_set_page_shift(void **state)
 	assert_int_equal(stce_set_host_page_shift(16), 0);
 }
 
+/* A hold at a given page (what a PE takes): it switches the page when it
+ * can, and the page then stays until the last hold goes. */
+static void test_hold_at(void **state)
+{
+	assert_int_equal(stce_host_page_hold_at(13), -EINVAL);
+	assert_int_equal(stce_host_page_hold_at(20), -EINVAL);
+	assert_int_equal(stce_host_page_hold_at(12), 0);
+	assert_int_equal(stce_host_page_shift(), 12);
+	assert_int_equal(stce_host_page_hold_at(12), 0);	/* same page: shared */
+	assert_int_equal(stce_host_page_hold_at(16), -EBUSY);
+	assert_int_equal(stce_set_host_page_shift(16), -EBUSY);
+	assert_int_equal(stce_host_page_hold(), 12);
+	stce_host_page_unhold();
+	stce_host_page_unhold();
+	assert_int_equal(stce_host_page_hold_at(16), -EBUSY);	/* one left */
+	assert_int_equal(stce_host_page_shift(), 12);
+	stce_host_page_unhold();
+	/* Free again: the page does not go back by itself. */
+	assert_int_equal(stce_host_page_shift(), 12);
+	/* A charge alone pins the page too (its pages are of that size). */
+	assert_int_equal(stce_account_charge(1), 0);
+	assert_int_equal(stce_host_page_hold_at(16), -EBUSY);
+	assert_int_equal(stce_host_page_hold_at(12), 0);
+	stce_host_page_unhold();
+	stce_account_uncharge(1);
+	assert_int_equal(stce_host_page_hold_at(16), 0);
+	assert_int_equal(stce_host_page_shift(), 16);
+	stce_host_page_unhold();
+
+	/* On a machine of 64K pages a 4K host page cannot be emulated. */
+	fake_page = 65536;
+	assert_int_equal(stce_host_page_hold_at(12), -EINVAL);
+	assert_int_equal(stce_set_host_page_shift(12), -EINVAL);
+	assert_int_equal(stce_host_page_hold_at(16), 0);
+	stce_host_page_unhold();
+	fake_page = 0;
+}
+
 static int child_limit(void)
 {
 	/* 1 MiB of RLIMIT_MEMLOCK: 16 pages of 64K. */
@@ -146,6 +197,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_charge_uncharge, audit_zero),
 		cmocka_unit_test_teardown(test_charge_overflow, audit_zero),
 		cmocka_unit_test_teardown(test_set_page_shift, audit_zero),
+		cmocka_unit_test_teardown(test_hold_at, audit_zero),
 		cmocka_unit_test_teardown(test_limit_unprivileged, audit_zero),
 		cmocka_unit_test_teardown(test_zero_limit_unprivileged, audit_zero),
 	};

@@ -3,11 +3,14 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <spapr_tce/account.h>
 #include <spapr_tce/device.h>
+#include <spapr_tce/prereg.h>
 
 #include "common/alloc.h"
 #include "../pe/pe_test_util.h"
@@ -31,7 +34,7 @@ static int setup(void **state)
 	if (stce_topology_default(&topo) || stce_platform_create(topo, &f->plat))
 		abort();
 	stce_topology_free(topo);
-	f->dev = stce_platform_find_device(f->plat, "0000:00:00.0");
+	f->dev = stce_platform_find_device(f->plat, "0030:01:00.0");
 	f->pe = stce_device_pe(f->dev);
 	if (stce_pe_take_ownership(f->pe))
 		abort();
@@ -97,7 +100,7 @@ static void config_space(void **state)
 	struct fx *f = *state;
 	struct stce_device *d = f->dev;
 
-	assert_string_equal(stce_device_name(d), "0000:00:00.0");
+	assert_string_equal(stce_device_name(d), "0030:01:00.0");
 	assert_int_equal(cfg(d, STCE_PCI_VENDOR_ID, 2), STCE_DMATEST_VENDOR);
 	assert_int_equal(cfg(d, STCE_PCI_DEVICE_ID, 2), STCE_DMATEST_DEVICE);
 	assert_int_equal(cfg(d, 0, 4),
@@ -109,6 +112,7 @@ static void config_space(void **state)
 	assert_int_equal(cfg(d, STCE_PCI_SUBSYS_VENDOR, 2), STCE_DMATEST_VENDOR);
 	assert_int_equal(cfg(d, STCE_PCI_SUBSYS_ID, 2), STCE_DMATEST_DEVICE);
 	assert_int_equal(cfg(d, STCE_PCI_INTERRUPT_PIN, 1), 1);
+	assert_int_equal(cfg(d, STCE_PCI_INTERRUPT_LINE, 1), 0);	/* as PowerNV's */
 	assert_int_equal(cfg(d, 0xfc, 4), 0);
 
 	/* BAR0: 64-bit memory, sized by writing all-ones. */
@@ -122,8 +126,12 @@ static void config_space(void **state)
 	assert_int_equal(cfg(d, STCE_PCI_BAR0, 4), 0x80001004);
 	assert_int_equal(cfg(d, STCE_PCI_BAR0 + 4, 4), 0x2);
 
-	/* Command keeps only memory and bus master; ids are read-only. */
-	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND, 2, 0xffff), 0);
+	/* Command keeps memory, bus master and INTx Disable; ids and the
+	 * status are read-only. */
+	assert_int_equal(cfg(d, STCE_PCI_STATUS, 2), 0);
+	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND, 4, 0xffffffff), 0);
+	assert_int_equal(cfg(d, STCE_PCI_COMMAND, 4), 0x406);
+	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND + 1, 1, 0), 0);
 	assert_int_equal(cfg(d, STCE_PCI_COMMAND, 2), 0x6);
 	assert_int_equal(stce_device_config_write(d, STCE_PCI_VENDOR_ID, 4, 0), 0);
 	assert_int_equal(cfg(d, STCE_PCI_VENDOR_ID, 2), STCE_DMATEST_VENDOR);
@@ -232,6 +240,110 @@ static void dma_engine(void **state)
 	assert_false(stce_pe_dma_frozen(f->pe));
 }
 
+/* ---- INTA ---------------------------------------------------------- */
+
+static unsigned int edges;
+
+static void count_edge(void *ctx)
+{
+	(void)ctx;
+	edges++;
+}
+
+static bool intx_status(struct stce_device *d)
+{
+	return cfg(d, STCE_PCI_STATUS, 2) & STCE_PCI_STATUS_INTERRUPT;
+}
+
+static void raise_irq(struct stce_device *d)
+{
+	command(d, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, 0, DDW, 0);
+}
+
+static void set_command(struct stce_device *d, uint32_t cmd)
+{
+	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND, 2, cmd), 0);
+}
+
+#define CMD_ON	(STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER)
+#define CMD_OFF	(CMD_ON | STCE_PCI_COMMAND_INTX_DISABLE)
+
+/* INTA is a level: asserted while IRQS is not zero; the handler sees the
+ * pin's rising edges, which INTx Disable gates without hiding the status. */
+static void intx_level(void **state)
+{
+	struct fx *f = *state;
+	struct stce_device *d = f->dev;
+
+	edges = 0;
+	stce_device_set_irq_handler(d, count_edge, NULL);
+	bus_master(d);
+	assert_false(intx_status(d));
+	raise_irq(d);
+	assert_int_equal(edges, 1);
+	assert_true(intx_status(d));
+	raise_irq(d);		/* still asserted: no new edge */
+	assert_int_equal(edges, 1);
+	assert_int_equal(rd(d, STCE_DMATEST_REG_IRQS), 2);
+	wr(d, STCE_DMATEST_REG_IRQS, 0);	/* acknowledge: deasserts */
+	assert_false(intx_status(d));
+	command(d, STCE_DMATEST_CMD_FILL, 0, DDW, 0);	/* no IRQ bit */
+	assert_false(intx_status(d));
+	raise_irq(d);
+	assert_int_equal(edges, 2);
+	wr(d, STCE_DMATEST_REG_IRQS, 0);
+
+	/* INTx Disable: the status still shows it, the pin stays quiet,
+	 * and clearing the bit while asserted is an edge. */
+	set_command(d, CMD_OFF);
+	raise_irq(d);
+	assert_true(intx_status(d));
+	assert_int_equal(edges, 2);
+	set_command(d, CMD_OFF);	/* rewritten unchanged: nothing */
+	assert_int_equal(edges, 2);
+	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND + 1, 1, 0), 0);
+	assert_int_equal(edges, 3);
+	set_command(d, CMD_ON);		/* already driven: no edge */
+	assert_int_equal(edges, 3);
+	/* Set while asserted, cleared while asserted: another edge. */
+	set_command(d, CMD_OFF);
+	set_command(d, CMD_ON);
+	assert_int_equal(edges, 4);
+	/* Asserted and acknowledged under INTx Disable: nothing left. */
+	wr(d, STCE_DMATEST_REG_IRQS, 0);
+	set_command(d, CMD_OFF);
+	raise_irq(d);
+	wr(d, STCE_DMATEST_REG_IRQS, 0);
+	set_command(d, CMD_ON);
+	assert_int_equal(edges, 4);
+	/* A failed command with the IRQ bit interrupts too. */
+	set_command(d, STCE_PCI_COMMAND_MEMORY);
+	raise_irq(d);
+	assert_int_equal(rd(d, STCE_DMATEST_REG_ERROR), EPERM);
+	assert_int_equal(edges, 5);
+
+	/* A function reset deasserts and keeps INTx Disable (config is
+	 * saved and restored around it). */
+	set_command(d, CMD_OFF);
+	stce_device_function_reset(d);
+	assert_false(intx_status(d));
+	assert_int_equal(cfg(d, STCE_PCI_COMMAND, 2), CMD_OFF);
+	set_command(d, CMD_ON);
+	assert_int_equal(edges, 5);
+	/* No handler: nothing called. */
+	stce_device_set_irq_handler(d, NULL, NULL);
+	wr(d, STCE_DMATEST_REG_IRQS, 0);
+	raise_irq(d);
+	assert_int_equal(edges, 5);
+	assert_true(intx_status(d));
+	/* A PE reset deasserts and clears the command register. */
+	set_command(d, CMD_OFF);
+	assert_int_equal(stce_pe_eeh_op(f->pe, STCE_EEH_PE_RESET_HOT), 0);
+	assert_int_equal(stce_pe_eeh_op(f->pe, STCE_EEH_PE_RESET_DEACTIVATE), 0);
+	assert_false(intx_status(d));
+	assert_int_equal(cfg(d, STCE_PCI_COMMAND, 2), 0);
+}
+
 static void fault_freezes_and_recovers(void **state)
 {
 	struct fx *f = *state;
@@ -258,7 +370,7 @@ static void fault_freezes_and_recovers(void **state)
 	wr(d, STCE_DMATEST_REG_SRC, 5);
 	assert_int_equal(stce_device_config_write(d, STCE_PCI_COMMAND, 2, 0), 0);
 	/* The other PE's device is not affected. */
-	other = stce_platform_find_device(f->plat, "0000:00:01.0");
+	other = stce_platform_find_device(f->plat, "0030:02:00.0");
 	assert_true(rd(other, STCE_DMATEST_REG_ID) == STCE_DMATEST_ID);
 
 	/* MMIO back, DMA still frozen: the status tells what happened. */
@@ -347,6 +459,66 @@ static void platform_from_topology(void **state)
 		assert_int_equal(ret, -ENOMEM);
 	}
 	stce_topology_free(topo);
+	/* No failed creation left a PE's hold on the host page behind. */
+	assert_int_equal(stce_set_host_page_shift(12), 0);
+	assert_int_equal(stce_set_host_page_shift(16), 0);
+}
+
+/* The topology's host page is the machine's, and the process's while the
+ * machine lives: one host page per process. */
+static void platform_host_page(void **state)
+{
+	struct stce_topology *t4, *t64;
+	struct stce_platform *a, *b, *c;
+	struct stce_pe_caps caps;
+	struct stce_region *r;
+	struct stce_pe *pe;
+	char err[128];
+	void *mem = tu_pages(65536, 1);
+
+	(void)state;
+	assert_int_equal(stce_topology_parse("host_page 4K\nphb 0\npe 0\n"
+		"device 0000:00:00.0 pe=0\n", &t4, err, sizeof(err)), 0);
+	assert_int_equal(stce_topology_default(&t64), 0);
+	assert_int_equal(stce_host_page_shift(), 16);
+	assert_int_equal(stce_platform_create(t4, &a), 0);
+	assert_int_equal(stce_host_page_shift(), 12);
+	stce_pe_get_caps(stce_platform_pe(a, 0), &caps);
+	assert_int_equal(caps.host_page_shift, 12);
+	/* A second machine of the same page shares it; the other page is
+	 * refused, whatever asks for it. */
+	assert_int_equal(stce_platform_create(t4, &b), 0);
+	assert_int_equal(stce_platform_create(t64, &c), -EBUSY);
+	assert_int_equal(stce_set_host_page_shift(16), -EBUSY);
+	stce_pe_caps_default(&caps);
+	assert_int_equal(stce_pe_create(&caps, 9, &pe), -EBUSY);
+	caps.host_page_shift = 12;
+	assert_int_equal(stce_pe_create(&caps, 9, &pe), 0);
+	stce_pe_destroy(pe);
+	stce_platform_destroy(a);
+	assert_int_equal(stce_platform_create(t64, &c), -EBUSY);	/* b lives */
+	stce_platform_destroy(b);
+	/* All gone: the next machine's page is taken. */
+	assert_int_equal(stce_platform_create(t64, &c), 0);
+	assert_int_equal(stce_host_page_shift(), 16);
+	stce_platform_destroy(c);
+
+	/* Memory registered in 64K pages keeps a 4K machine out. */
+	assert_int_equal(stce_prereg_register((uint64_t)(uintptr_t)mem, 65536, &r), 0);
+	assert_int_equal(stce_platform_create(t4, &a), -EBUSY);
+	assert_int_equal(stce_host_page_shift(), 16);
+	assert_int_equal(stce_prereg_put(r), 0);
+	/* The topology's page wins over what its PEs' caps say. */
+	t4->pes[0].caps.host_page_shift = 16;
+	assert_int_equal(stce_platform_create(t4, &a), 0);
+	stce_pe_get_caps(stce_platform_pe(a, 0), &caps);
+	assert_int_equal(caps.host_page_shift, 12);
+	assert_int_equal(stce_platform_topology(a)->pes[0].caps.host_page_shift, 12);
+	stce_platform_destroy(a);
+	assert_int_equal(stce_set_host_page_shift(16), 0);
+	stce_topology_free(t4);
+	stce_topology_free(t64);
+	free(mem);
 }
 
 int main(void)
@@ -355,9 +527,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(config_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(dma_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(intx_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(fault_freezes_and_recovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(pe_reset_resets_device, setup, teardown),
 		cmocka_unit_test(platform_from_topology),
+		cmocka_unit_test(platform_host_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,12 +37,15 @@ static void default_topology(void **state)
 		assert_int_equal(t->pes[i].caps.dma32_size, c.dma32_size);
 		assert_true(t->pes[i].caps.refuse_16m);
 	}
-	d = stce_topology_find_device(t, "0000:00:01.0");
+	d = stce_topology_find_device(t, "0030:02:00.0");
 	assert_non_null(d);
 	assert_int_equal(d->group, 1);
+	assert_int_equal(d->domain, 0x30);
+	assert_int_equal(d->bus, 2);
+	assert_int_equal(d->slot, 0);
 	assert_int_equal(d->vendor_id, STCE_DMATEST_VENDOR);
 	assert_int_equal(d->device_id, STCE_DMATEST_DEVICE);
-	assert_null(stce_topology_find_device(t, "0000:00:02.0"));
+	assert_null(stce_topology_find_device(t, "0000:00:00.0"));	/* not the PC host bridge */
 	assert_null(stce_topology_find_device(t, "junk"));
 	assert_non_null(stce_topology_find_pe(t, 0));
 	assert_null(stce_topology_find_pe(t, 2));

@@ -1,5 +1,5 @@
 #!/bin/sh
-# spapr-tce info, trace and demo.
+# spapr-tce info, trace, run and demo.
 # Usage: test_cli.sh SPAPR_TCE_CLI SPAPR_V1_EXAMPLE EEH_EXAMPLE IOMMUFD_EXAMPLE
 cli=$1 v1=$2 eeh=$3 iofd=$4
 fails=0
@@ -24,7 +24,7 @@ check() {	# check NAME EXPECTED_EXIT EXPECTED_OUTPUT_SUBSTRING -- ARGS...
 }
 
 check info 0 "PE 0 (IOMMU group 0, /dev/vfio/0)" -- info
-check info-device 0 "0000:00:01.0  1014:daa0" -- info
+check info-device 0 "0030:02:00.0  1014:daa0" -- info
 check info-json 0 '"group": 1, "phb": 0' -- info --json
 check info-arg 2 "unexpected argument 'x'" -- info x
 check info-preload 0 "libspapr-tce-preload.so" -- info
@@ -56,6 +56,43 @@ check trace-iommufd-unmap 0 'IOMMU_IOAS_UNMAP, {size=24, ioas_id=2, iova=0x0, le
 check trace-none 2 "no program to run" -- trace
 check trace-bad-opt 2 "unknown option '-x'" -- trace -x prog
 check trace-missing 127 "No such file" -- trace -- /nonexistent/prog
+
+# run: any program on the emulated host, no LD_PRELOAD spelled out (an
+# ASan build's library needs the runtime first: run adds it, or cat and
+# readlink, which are not instrumented, would not start).
+check run-help 0 "usage: spapr-tce run [--topology FILE]" -- run --help
+check run-example 0 "spapr-v1: OK" -- run -- "$v1"
+check run-sysfs 0 "0x1014" -- run -- cat /sys/bus/pci/devices/0030:01:00.0/vendor
+check run-realpath 0 "/sys/devices/pci0030:00/0030:00:00.0/0030:02:00.0" \
+	-- run -- realpath /sys/bus/pci/devices/0030:02:00.0
+check run-topology 0 "../../../kernel/iommu_groups/5" \
+	-- run --topology "$T/topo" -- readlink /sys/bus/pci/devices/0000:00:03.0/iommu_group
+# sysfs sizes its attributes by the page: the topology's host page.
+printf 'host_page 4K\nphb 0\npe 0\ndevice 0030:01:00.0 pe=0\n' > "$T/topo4k"
+check run-page-4k 0 "4096" -- run --topology "$T/topo4k" -- \
+	stat -c %s /sys/bus/pci/devices/0030:01:00.0/vendor
+check run-page-64k 0 "65536" -- run -- stat -c %s /sys/bus/pci/devices/0030:01:00.0/vendor
+check run-trace 0 'VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU) = 0' -- run --trace -- "$v1"
+check run-trace-file 0 'spapr-v1: OK' -- run --trace="$T/run.log" -- "$v1"
+if grep -q 'VFIO_IOMMU_MAP_DMA' "$T/run.log"; then
+	echo "ok   run-trace-file-content"
+else
+	echo "FAIL run-trace-file-content:"; head -5 "$T/run.log"; fails=$((fails + 1))
+fi
+out=$("$cli" run -- "$v1" 2>&1)
+case $out in
+*"[spapr-tce]"*) echo "FAIL run-no-trace: traced without --trace"; fails=$((fails + 1)) ;;
+*) echo "ok   run-no-trace" ;;
+esac
+check run-bad-topology 2 "missing" -- run --topology "$T/missing" -- true
+printf 'phb 0\npe 0\ndevice 0000:00:00.0 pe=1\n' > "$T/bad"
+check run-bad-topology-line 2 "line 3: device 0000:00:00.0: pe 1 not declared" \
+	-- run --topology "$T/bad" -- true
+check run-topology-arg 2 "--topology needs a file" -- run --topology
+check run-none 2 "no program to run" -- run
+check run-bad-opt 2 "unknown option '--trace-x'" -- run --trace-x prog
+check run-missing 127 "No such file" -- run -- /nonexistent/prog
+check run-exit 3 "" -- run -- sh -c 'exit 3'
 
 check demo-small 0 "released         everything" -- demo --guest-mem 16M --vcpus 3
 check demo-4k 0 "TCEs mapped      4096 by 2 vCPUs" -- demo --guest-mem 16M --page 4K

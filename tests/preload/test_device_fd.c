@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,7 +70,7 @@ static int setup(void **state)
 	map.iova = f->bus;
 	map.size = MEM;
 	assert_int_equal(stce_host_ioctl(f->h, f->c, VFIO_IOMMU_MAP_DMA, &map), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	*state = f;
 	return 0;
@@ -383,6 +384,60 @@ static uint64_t efd_count(int efd)
 	return n;
 }
 
+#define MASK		(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK)
+#define LOOPBACK	(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER)
+#define TRIG_OFF	LOOPBACK	/* with count 0 */
+
+/* A completion with the IRQ bit: the device asserts INTA until ack(). */
+static void raise_intx(struct fx *f)
+{
+	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+}
+
+/* The handler's acknowledge at the device: IRQS cleared, INTA deasserted. */
+static void ack(struct fx *f)
+{
+	bar_wr(f, STCE_DMATEST_REG_IRQS, 0);
+}
+
+static int unmask(struct fx *f)
+{
+	return set_irqs(f, UNMASK, 0, 1, 0);
+}
+
+static int set_bool(struct fx *f, uint32_t action, uint8_t v)
+{
+	struct { struct vfio_irq_set s; uint8_t b; } r = {
+		.s = { .argsz = sizeof(r), .flags = VFIO_IRQ_SET_DATA_BOOL | action,
+		       .index = VFIO_PCI_INTX_IRQ_INDEX, .count = 1 },
+		.b = v,
+	};
+
+	return dioctl(f, VFIO_DEVICE_SET_IRQS, &r);
+}
+
+static uint16_t cfg16(struct fx *f, off_t off)
+{
+	uint16_t v = 0;
+
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 2, CFG + off), 2);
+	return v;
+}
+
+static void cfg16_wr(struct fx *f, off_t off, uint16_t v)
+{
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &v, 2, CFG + off), 2);
+}
+
+static bool intx_status(struct fx *f)
+{
+	return cfg16(f, STCE_PCI_STATUS) & STCE_PCI_STATUS_INTERRUPT;
+}
+
+#define CMD_ON	(STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER)
+#define CMD_OFF	(CMD_ON | STCE_PCI_COMMAND_INTX_DISABLE)
+
+/* INTx as vfio-pci delivers a level interrupt (the oracle's e1000e). */
 static void test_intx_delivery(void **state)
 {
 	struct fx *f = *state;
@@ -390,44 +445,242 @@ static void test_intx_delivery(void **state)
 
 	bus_master(f);
 	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
-	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	raise_intx(f);
 	assert_int_equal(efd_count(efd), 1);
-	/* Automasked: the next completion waits for UNMASK. */
-	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_true(intx_status(f));
+	/* Automasked: a completion while masked is not signalled... */
+	raise_intx(f);
 	assert_int_equal(efd_count(efd), 0);
-	assert_int_equal(set_irqs(f, UNMASK, 0, 1, 0), 0);
+	/* ...and UNMASK while the device still asserts re-sends it and
+	 * stays masked. */
+	assert_int_equal(unmask(f), 0);
 	assert_int_equal(efd_count(efd), 1);
+	raise_intx(f);
+	assert_int_equal(efd_count(efd), 0);
+	/* Handled (acknowledged at the device, then UNMASK): nothing
+	 * pending, the next completion comes through. */
+	ack(f);
+	assert_false(intx_status(f));
+	assert_int_equal(unmask(f), 0);
+	assert_int_equal(efd_count(efd), 0);
+	raise_intx(f);
+	assert_int_equal(efd_count(efd), 1);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
 	/* A command without the IRQ bit raises nothing. */
-	assert_int_equal(set_irqs(f, UNMASK, 0, 1, 0), 0);
 	run_cmd(f, STCE_DMATEST_CMD_FILL, f->bus, 64);
 	assert_int_equal(efd_count(efd), 0);
-	/* MASK holds it back; BOOL false unmasks nothing. */
-	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
-				  0, 1, 0), 0);
-	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	assert_false(intx_status(f));
+
+	/* MASK holds it back; BOOL false unmasks nothing, true does. */
+	assert_int_equal(set_irqs(f, MASK, 0, 1, 0), 0);
+	raise_intx(f);
 	assert_int_equal(efd_count(efd), 0);
-	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK,
-				  0, 1, 0), 0);
+	assert_int_equal(set_bool(f, VFIO_IRQ_SET_ACTION_UNMASK, 0), 0);
 	assert_int_equal(efd_count(efd), 0);
-	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK,
-				  0, 1, 1), 0);
+	assert_int_equal(set_bool(f, VFIO_IRQ_SET_ACTION_UNMASK, 1), 0);
 	assert_int_equal(efd_count(efd), 1);
-	/* Loopback trigger. */
-	assert_int_equal(set_irqs(f, UNMASK, 0, 1, 0), 0);
-	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-				  0, 1, 0), 0);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+	/* MASK BOOL false masks nothing; deasserted while MASKed: nothing. */
+	assert_int_equal(set_bool(f, VFIO_IRQ_SET_ACTION_MASK, 0), 0);
+	raise_intx(f);
 	assert_int_equal(efd_count(efd), 1);
-	/* Disabled: count 0; nothing arrives any more. */
-	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-				  0, 0, 0), 0);
-	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+	assert_int_equal(set_bool(f, VFIO_IRQ_SET_ACTION_MASK, 1), 0);
+	raise_intx(f);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+	assert_int_equal(efd_count(efd), 0);
+
+	/* Loopback: signals, masked or not, and masks nothing. */
+	assert_int_equal(set_irqs(f, LOOPBACK, 0, 1, 0), 0);
+	assert_int_equal(efd_count(efd), 1);
+	raise_intx(f);
+	assert_int_equal(efd_count(efd), 1);
+	assert_int_equal(set_irqs(f, LOOPBACK, 0, 1, 0), 0);
+	assert_int_equal(efd_count(efd), 1);
+	assert_int_equal(set_bool(f, VFIO_IRQ_SET_ACTION_TRIGGER, 0), 0);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(set_bool(f, VFIO_IRQ_SET_ACTION_TRIGGER, 1), 0);
+	assert_int_equal(efd_count(efd), 1);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+
+	/* No irqfd: MASK with an eventfd is ENOTTY (as vfio-pci), UNMASK
+	 * with one EINVAL (not offered), with -1 (off) 0. */
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK,
+				  0, 1, efd), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+				  0, 1, efd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(set_irqs(f, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+				  0, 1, -1), 0);
+
+	/* Disabled: count 0; nothing arrives, MASK and loopback refused. */
+	assert_int_equal(set_irqs(f, TRIG_OFF, 0, 0, 0), 0);
+	raise_intx(f);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(set_irqs(f, MASK, 0, 1, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(set_irqs(f, LOOPBACK, 0, 1, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(set_irqs(f, TRIG_OFF, 0, 0, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* off already */
+	/* Set while the device asserts: not delivered until the next edge
+	 * (what the kernel did on the oracle), or until INTx Disable masks
+	 * and unmasks the line, which finds the level. */
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(unmask(f), 0);
+	assert_int_equal(efd_count(efd), 0);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+	assert_int_equal(efd_count(efd), 1);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+	raise_intx(f);
+	assert_int_equal(efd_count(efd), 1);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+
+	/* -1 drops the eventfd but stays in INTx mode, as vfio-pci's. */
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, -1), 0);
+	raise_intx(f);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(set_irqs(f, MASK, 0, 1, 0), 0);
+	assert_int_equal(set_irqs(f, LOOPBACK, 0, 1, 0), 0);
 	assert_int_equal(efd_count(efd), 0);
 	/* The user's eventfd was duplicated: closing ours is harmless. */
 	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
-	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, -1), 0);
-	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
-	assert_int_equal(efd_count(efd), 0);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+	assert_int_equal(set_irqs(f, TRIG_OFF, 0, 0, 0), 0);
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, -1), 0);	/* on, no eventfd */
+	assert_int_equal(set_irqs(f, MASK, 0, 1, 0), 0);
 	close(efd);
+}
+
+/* The command register's INTx Disable, virtualized as vfio-pci does. */
+static void test_intx_disable(void **state)
+{
+	struct fx *f = *state;
+	int efd = eventfd(0, EFD_NONBLOCK), d2;
+	struct stce_pe *pe;
+	uint32_t dw = 0;
+	uint8_t b = 0;
+
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
+	/* Read back as written, by any access size. */
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);
+	assert_int_equal(stce_host_pread(f->h, f->d, &b, 1, CFG + 5), 1);
+	assert_int_equal(b, STCE_PCI_COMMAND_INTX_DISABLE >> 8);
+	b = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &b, 1, CFG + 5), 1);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_ON);
+	dw = CMD_OFF;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &dw, 4, CFG + STCE_PCI_COMMAND), 4);
+	dw = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &dw, 4, CFG + STCE_PCI_COMMAND), 4);
+	assert_int_equal(dw, CMD_OFF);		/* status 0: nothing asserted */
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+
+	/* Under INTx Disable the device's interrupt shows in the status
+	 * but is not signalled, not even by loopback or UNMASK; clearing
+	 * the bit delivers it, as the device still asserts. */
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	raise_intx(f);
+	assert_true(intx_status(f));
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(set_irqs(f, LOOPBACK, 0, 1, 0), 0);
+	assert_int_equal(unmask(f), 0);
+	assert_int_equal(efd_count(efd), 0);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+	assert_int_equal(efd_count(efd), 1);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+	/* Asserted and acknowledged under INTx Disable: nothing to deliver. */
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	raise_intx(f);
+	ack(f);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+	assert_int_equal(efd_count(efd), 0);
+	/* Set while automasked, acknowledged, cleared: nothing either. */
+	raise_intx(f);
+	assert_int_equal(efd_count(efd), 1);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	ack(f);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+	assert_int_equal(efd_count(efd), 0);
+	/* Clearing INTx Disable unmasks, even a MASKed line (vfio-pci's). */
+	assert_int_equal(set_irqs(f, MASK, 0, 1, 0), 0);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+	raise_intx(f);
+	assert_int_equal(efd_count(efd), 1);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+
+	/* Set before the trigger: INTx starts masked. */
+	assert_int_equal(set_irqs(f, TRIG_OFF, 0, 0, 0), 0);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	raise_intx(f);
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
+	assert_int_equal(efd_count(efd), 0);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+	assert_int_equal(efd_count(efd), 1);
+	ack(f);
+	assert_int_equal(unmask(f), 0);
+
+	/* While frozen the command reads all-ones but for the user's bit. */
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	run_cmd(f, STCE_DMATEST_CMD_FILL, f->bus + MEM, 4096);	/* outside */
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0xffff);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0xffff & ~STCE_PCI_COMMAND_INTX_DISABLE);
+	pe = stce_device_pe(stce_platform_device(stce_host_platform(f->h), 0));
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_UNFREEZE_IO), 0);
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_UNFREEZE_DMA), 0);
+
+	/* Kept across RESET; gone when the last descriptor closes. */
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_RESET, NULL), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
+	assert_true(d2 >= 0);
+	assert_int_equal(stce_host_close(f->h, f->d), 0);
+	f->d = d2;
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);	/* still open */
+	assert_int_equal(stce_host_close(f->h, f->d), 0);
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
+	assert_true(f->d >= 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
+	close(efd);
+}
+
+/* The interrupt pin and line as vfio-pci shows them (QEMU reads the pin
+ * with a 1-byte pread at 0x3d). */
+static void test_intx_pin_line(void **state)
+{
+	struct fx *f = *state;
+	uint8_t b = 0xee;
+
+	assert_int_equal(stce_host_pread(f->h, f->d, &b, 1, CFG + STCE_PCI_INTERRUPT_PIN), 1);
+	assert_int_equal(b, 1);
+	assert_int_equal(stce_host_pread(f->h, f->d, &b, 1, CFG + STCE_PCI_INTERRUPT_LINE), 1);
+	assert_int_equal(b, 0);
+	b = 0x5a;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &b, 1, CFG + STCE_PCI_INTERRUPT_LINE), 1);
+	b = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &b, 1, CFG + STCE_PCI_INTERRUPT_LINE), 1);
+	assert_int_equal(b, 0x5a);
+	b = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &b, 1, CFG + STCE_PCI_INTERRUPT_PIN), 1);
+	assert_int_equal(cfg16(f, STCE_PCI_INTERRUPT_LINE), 0x015a);	/* pin read-only */
 }
 
 static void test_req_irq(void **state)
@@ -456,7 +709,7 @@ static void test_last_close_disables(void **state)
 
 	bus_master(f);
 	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, efd), 0);
-	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(d2 >= 0);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	/* Another file still open: the set-up stays. */
@@ -464,7 +717,7 @@ static void test_last_close_disables(void **state)
 	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
 	assert_int_equal(efd_count(efd), 1);
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
-	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
 	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
 	assert_int_equal(cmd, 0);
@@ -566,6 +819,130 @@ static void test_proc_status(void **state)
 	assert_true(kb >= (long)(MEM / 1024));
 }
 
+/* ---- the topology's host page ------------------------------------- */
+
+struct page_host {
+	struct stce_host *h;
+	int c;
+};
+
+/* A v2 container on a host of @topo_text (NULL: the default, 64K). */
+static int page_host_open(struct page_host *p, const char *topo_text)
+{
+	struct stce_topology *t = NULL;
+	char err[128];
+	int g, ret;
+
+	if (topo_text)
+		assert_int_equal(stce_topology_parse(topo_text, &t, err, sizeof(err)), 0);
+	ret = stce_host_create(t, &p->h);
+	stce_topology_free(t);
+	if (ret)
+		return ret;
+	p->c = stce_host_open(p->h, "/dev/vfio/vfio", O_RDWR);
+	g = stce_host_open(p->h, "/dev/vfio/0", O_RDWR);
+	assert_int_equal(stce_host_ioctl(p->h, g, VFIO_GROUP_SET_CONTAINER, &p->c), 0);
+	assert_int_equal(stce_host_ioctl(p->h, p->c, VFIO_SET_IOMMU,
+					 (void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
+	return 0;
+}
+
+static int page_reg(struct page_host *p, unsigned long cmd, void *va, uint64_t size)
+{
+	struct vfio_iommu_spapr_register_memory r = {
+		.argsz = sizeof(r), .vaddr = (uintptr_t)va, .size = size,
+	};
+
+	errno = 0;
+	return stce_host_ioctl(p->h, p->c, cmd, &r);
+}
+
+/* TCE_CREATE; returns the bytes it charged (VmLck's growth), or -errno. */
+static long page_create(struct page_host *p, uint32_t shift, uint64_t size,
+			uint32_t levels, uint64_t *start)
+{
+	struct vfio_iommu_spapr_tce_create cr = {
+		.argsz = sizeof(cr), .page_shift = shift, .window_size = size,
+		.levels = levels,
+	};
+	uint64_t before = stce_account_locked_pages() * stce_host_page_size();
+
+	if (stce_host_ioctl(p->h, p->c, VFIO_IOMMU_SPAPR_TCE_CREATE, &cr))
+		return -errno;
+	*start = cr.start_addr;
+	return (long)(stce_account_locked_pages() * stce_host_page_size() - before);
+}
+
+static void page_remove(struct page_host *p, uint64_t start)
+{
+	struct vfio_iommu_spapr_tce_remove rm = { .argsz = sizeof(rm), .start_addr = start };
+
+	assert_int_equal(stce_host_ioctl(p->h, p->c, VFIO_IOMMU_SPAPR_TCE_REMOVE, &rm), 0);
+}
+
+#define DEF_WIN	(8L << 20)	/* 2G of 4K pages: 4M of TCEs, 4M of view */
+#define TOPO_4K	"host_page 4K\nphb 0\npe 0\ndevice 0000:00:00.0 pe=0\n"
+
+/*
+ * "host_page 4K": registration, pinning and locked_vm in 4K pages, as the
+ * 4K-page kernel (figures from the oracle, tests/device/oracle); one host
+ * page per process.
+ */
+static void test_host_page_4k(void **state)
+{
+	uint8_t *map = mmap(NULL, 2 * MEM, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *buf;
+	struct page_host p, other;
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	uint64_t start;
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	buf = (uint8_t *)(((uintptr_t)map + MEM - 1) & ~(uintptr_t)(MEM - 1));
+	memset(buf, 1, MEM);
+	assert_int_equal(page_host_open(&p, TOPO_4K), 0);
+	assert_int_equal(stce_host_page_shift(), 12);
+	/* A 4K-aligned REGISTER: accepted, 4 kB locked. */
+	assert_int_equal(page_reg(&p, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, buf + 4096, 4096), 0);
+	assert_int_equal(stce_account_locked_pages() * stce_host_page_size(), 4096);
+	assert_int_equal(page_reg(&p, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, buf + 8192, 2048), -1);
+	assert_int_equal(errno, EINVAL);
+	/* Tables are charged in 4K pages: 64M of 64K pages, one level, is
+	 * 8K of TCEs and 8K of userspace view; the 64K kernel charges 128K.
+	 * (The first CREATE also makes the default window: 8M, both.) */
+	assert_int_equal(page_create(&p, 16, 64 << 20, 1, &start), DEF_WIN + 16384);
+	/* 4K-backed memory cannot be mapped by 64K IOMMU pages. */
+	assert_int_equal(page_reg(&p, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, buf + 65536, 65536), 0);
+	m.vaddr = (uintptr_t)buf + 65536;
+	m.iova = start;
+	m.size = 65536;
+	assert_int_equal(stce_host_ioctl(p.h, p.c, VFIO_IOMMU_MAP_DMA, &m), -1);
+	assert_int_equal(errno, EINVAL);
+	page_remove(&p, start);
+	/* A one-level table over 16 MiB (16G of 4K pages): ENOMEM, as the
+	 * 4K kernel, with nothing left charged. */
+	assert_int_equal(page_create(&p, 12, 16ULL << 30, 1, &start), -ENOMEM);
+	/* Another host in this process must share the host page. */
+	assert_int_equal(page_host_open(&other, NULL), -EBUSY);
+	assert_int_equal(page_host_open(&other, TOPO_4K), 0);
+	stce_host_destroy(other.h);
+	stce_host_destroy(p.h);
+	assert_int_equal(stce_account_locked_pages(), 0);
+
+	/* With every 4K host gone, a 64K host: the same REGISTER is EINVAL,
+	 * the same window charges 128K. */
+	assert_int_equal(page_host_open(&p, NULL), 0);
+	assert_int_equal(stce_host_page_shift(), 16);
+	assert_int_equal(page_reg(&p, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, buf + 4096, 4096), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(page_create(&p, 16, 64 << 20, 1, &start), DEF_WIN + 131072);
+	stce_host_destroy(p.h);
+	munmap(map, 2 * MEM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,12 +956,15 @@ int main(void)
 		T(test_irq_info),
 		T(test_set_irqs_errors),
 		T(test_intx_delivery),
+		T(test_intx_disable),
+		T(test_intx_pin_line),
 		T(test_req_irq),
 		T(test_last_close_disables),
 		T(test_reset),
 		T(test_dup),
 		T(test_kind_and_mmap),
 		T(test_proc_status),
+		cmocka_unit_test(test_host_page_4k),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -422,7 +422,7 @@ static void test_group_device_refuses_cdev_ioctls(void **state)
 	assert_int_equal(xioctl(f, g, VFIO_GROUP_SET_CONTAINER, &c), 0);
 	assert_int_equal(xioctl(f, c, VFIO_SET_IOMMU,
 				(void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
-	d = xioctl(f, g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d = xioctl(f, g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(d >= 0);
 	assert_fails(bind(f, d, iofd, NULL), EINVAL);
 	assert_fails(attach(f, d, 1, 0), ENOTTY);
@@ -478,7 +478,7 @@ static void test_group_compat(void **state)
 	/* Set already: another iommufd or a container is EINVAL. */
 	assert_fails(xioctl(f, g, VFIO_GROUP_SET_CONTAINER, &iofd), EINVAL);
 	assert_fails(xioctl(f, g, VFIO_GROUP_SET_CONTAINER, &c), EINVAL);
-	d = xioctl(f, g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d = xioctl(f, g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(d >= 0);
 	assert_int_equal(dma_copy(f, d, bus), STCE_DMATEST_STATUS_DONE);
 	assert_copied(f);
@@ -511,7 +511,7 @@ static void test_group_compat_close(void **state)
 	int iofd = xopen(f, "/dev/iommu"), g = xopen(f, "/dev/vfio/1"), d;
 
 	assert_int_equal(xioctl(f, g, VFIO_GROUP_SET_CONTAINER, &iofd), 0);
-	d = xioctl(f, g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
+	d = xioctl(f, g, VFIO_GROUP_GET_DEVICE_FD, "0030:02:00.0");
 	assert_true(d >= 0);
 	assert_int_equal(stce_host_close(f->h, d), 0);
 	assert_int_equal(stce_host_close(f->h, g), 0);

@@ -101,7 +101,7 @@ static void rig_up(struct rig *r, int v2, uint8_t *mem)
 	map.iova = 0;		/* the default 32-bit window, 4K pages */
 	map.size = BUF;
 	CHECK(!ioctl(r->c, VFIO_IOMMU_MAP_DMA, &map));
-	r->d = ioctl(r->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	r->d = ioctl(r->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	CHECK(r->d >= 0);
 	CHECK(pwrite(r->d, &cmd, 2, CFG + 4) == 2);
 }
