@@ -413,6 +413,73 @@ static void test_fork(void)
 	munmap(r.mem, BUF);
 }
 
+struct churn {
+	struct rig r;
+	uint8_t *mem;
+	atomic_int stop;
+};
+
+static void *register_loop(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!atomic_load(&c->stop)) {
+		if (reg(&c->r, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, c->mem, BUF) ||
+		    reg(&c->r, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, c->mem, BUF))
+			abort();
+	}
+	return NULL;
+}
+
+/*
+ * fork while another thread is inside REGISTER/UNREGISTER, 100 times:
+ * each child's REGISTER on its own fresh container returns (the
+ * registration lock was once copied held) and its VmLck is its own.
+ */
+static void test_fork_during_register(void)
+{
+	struct churn c = { .mem = map_buf(BUF, MAP_PRIVATE) };
+	uint8_t *own = map_buf(BUF, MAP_PRIVATE);
+	int bad = 0;
+	pthread_t t;
+
+	c.r.c = open("/dev/vfio/vfio", O_RDWR);
+	c.r.g = open("/dev/vfio/0", O_RDWR);
+	CHECK(!ioctl(c.r.g, VFIO_GROUP_SET_CONTAINER, &c.r.c));
+	CHECK(!ioctl(c.r.c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU));
+	atomic_init(&c.stop, 0);
+	pthread_create(&t, NULL, register_loop, &c);
+	for (int i = 0; i < 100; i++) {
+		int status;
+		pid_t pid = fork();
+
+		if (!pid) {
+			struct rig x = { 0 };
+
+			alarm(10);	/* a hang dies of SIGALRM */
+			x.c = open("/dev/vfio/vfio", O_RDWR);
+			x.g = open("/dev/vfio/1", O_RDWR);
+			if (x.c < 0 || x.g < 0 ||
+			    ioctl(x.g, VFIO_GROUP_SET_CONTAINER, &x.c) ||
+			    ioctl(x.c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU) ||
+			    reg(&x, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, own, BUF) ||
+			    reg(&x, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, own, BUF))
+				_exit(1);
+			_exit(0);
+		}
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			bad++;
+	}
+	atomic_store(&c.stop, 1);
+	pthread_join(t, NULL);
+	CHECK(bad == 0);
+	close(c.r.g);
+	close(c.r.c);
+	munmap(c.mem, BUF);
+	munmap(own, BUF);
+}
+
 /* REGISTER and v1 MAP need no descriptor: they work at RLIMIT_NOFILE. */
 static void test_nofile(void)
 {
@@ -506,6 +573,7 @@ int main(void)
 		void (*fn)(void);
 	} once[] = {
 		{ "racing_writer", test_racing_writer }, { "fork", test_fork },
+		{ "fork_during_register", test_fork_during_register },
 		{ "nofile", test_nofile }, { "many", test_many },
 	};
 
