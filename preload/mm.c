@@ -20,28 +20,35 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* 0 or a negative errno, as a system call answers: -1 and errno. */
-static int answer(int ret)
+/*
+ * 0 or a negative errno, as a system call answers: -1 and errno; on
+ * success errno is what it was (@saved), whatever the hook asked inside.
+ */
+static int answer(int ret, int saved)
 {
-	if (ret >= 0)
+	if (ret >= 0) {
+		errno = saved;
 		return ret;
+	}
 	errno = -ret;
 	return -1;
 }
 
 EXPORT int munmap(void *addr, size_t len)
 {
+	int saved = errno;
+
 	if (stce_hostmem_in_hook())
 		return REAL(munmap)(addr, len);
-	return answer(stce_hostmem_munmap(addr, len));
+	return answer(stce_hostmem_munmap(addr, len), saved);
 }
 
 EXPORT void *mremap(void *old_addr, size_t old_size, size_t new_size,
 		    int flags, ...)
 {
 	void *new_addr = NULL, *out;
+	int saved = errno, ret;
 	va_list ap;
-	int ret;
 
 	if (flags & MREMAP_FIXED) {
 		va_start(ap, flags);
@@ -53,34 +60,38 @@ EXPORT void *mremap(void *old_addr, size_t old_size, size_t new_size,
 				    new_addr);
 	ret = stce_hostmem_mremap(old_addr, old_size, new_size, flags, new_addr,
 				  &out);
-	return ret ? (errno = -ret, MAP_FAILED) : out;
+	return answer(ret, saved) ? MAP_FAILED : out;
 }
 
 EXPORT int madvise(void *addr, size_t len, int advice)
 {
+	int saved = errno;
+
 	if (stce_hostmem_in_hook())
 		return REAL(madvise)(addr, len, advice);
-	return answer(stce_hostmem_madvise(addr, len, advice));
+	return answer(stce_hostmem_madvise(addr, len, advice), saved);
 }
 
 EXPORT int shmdt(const void *addr)
 {
+	int saved = errno;
+
 	if (stce_hostmem_in_hook())
 		return REAL(shmdt)(addr);
-	return answer(stce_hostmem_shmdt(addr));
+	return answer(stce_hostmem_shmdt(addr), saved);
 }
 
 void *preload_mm_mmap(void *(*real)(void *, size_t, int, int, int, off_t),
 		      void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off)
 {
+	int saved = errno, ret;
 	void *out;
-	int ret;
 
 	if (!(flags & MAP_FIXED) || stce_hostmem_in_hook())
 		return real(addr, len, prot, flags, fd, off);
 	ret = stce_hostmem_mmap(addr, len, prot, flags, fd, off, &out);
-	return ret ? (errno = -ret, MAP_FAILED) : out;
+	return answer(ret, saved) ? MAP_FAILED : out;
 }
 
 /* The same numbers through syscall(2): a program's own wrappers. */
@@ -95,17 +106,18 @@ static bool routed(long nr)
 
 static long route(long nr, long a, long b, long c, long d, long e, long f)
 {
+	int saved = errno, ret;
 	void *out;
-	int ret;
 
 	switch (nr) {
 	case SYS_munmap:
-		return answer(stce_hostmem_munmap((void *)a, (size_t)b));
+		return answer(stce_hostmem_munmap((void *)a, (size_t)b), saved);
 	case SYS_madvise:
-		return answer(stce_hostmem_madvise((void *)a, (size_t)b, (int)c));
+		return answer(stce_hostmem_madvise((void *)a, (size_t)b, (int)c),
+			      saved);
 #ifdef SYS_shmdt
 	case SYS_shmdt:
-		return answer(stce_hostmem_shmdt((void *)a));
+		return answer(stce_hostmem_shmdt((void *)a), saved);
 #endif
 	case SYS_mremap:
 		ret = stce_hostmem_mremap((void *)a, (size_t)b, (size_t)c,
@@ -116,10 +128,8 @@ static long route(long nr, long a, long b, long c, long d, long e, long f)
 					(int)e, (off_t)f, &out);
 		break;
 	}
-	if (ret) {
-		errno = -ret;
+	if (answer(ret, saved))
 		return -1;
-	}
 	return (long)out;
 }
 

@@ -181,7 +181,8 @@ static void test_munmap(int v2)
 
 	rig_up(&r, v2, map_buf(BUF, MAP_PRIVATE));
 	CHECK(fill(&r, 0, BUF, 0x22) == 1);
-	CHECK(munmap(r.mem, BUF) == 0);
+	errno = 1234;
+	CHECK(munmap(r.mem, BUF) == 0 && errno == 1234);	/* as the syscall */
 	CHECK(fill(&r, 0, BUF, 0x23) == 1);	/* no SIGSEGV */
 	CHECK(device_sees(&r, 0, BUF, 0x23));
 	rig_down(&r);
@@ -296,7 +297,8 @@ static void test_shmdt(int v2)
 	CHECK(shmctl(id, IPC_RMID, NULL) == 0);
 	memset(mem, 0x11, BUF);
 	rig_up(&r, v2, mem);
-	CHECK(shmdt(mem) == 0);
+	errno = 4321;
+	CHECK(shmdt(mem) == 0 && errno == 4321);
 	CHECK(device_sees(&r, 0, BUF, 0x11));
 	CHECK(fill(&r, 0, BUF, 0x21) == 1);
 	CHECK(device_sees(&r, 0, BUF, 0x21));
