@@ -141,7 +141,8 @@ int stce_hostmem_resolve(uint64_t hpa, size_t n, void **addr, size_t *run);
 /* Bytes pinned now (each byte once, however many references). */
 uint64_t stce_hostmem_pinned_bytes(void);
 
-/* Bytes of pinned pages living in the library's aside area now. */
+/* Bytes of pinned pages living in the library's aside area now, per hpa
+ * (pages that two hpas name count twice). */
 uint64_t stce_hostmem_aside_bytes(void);
 
 /* Pinned ranges whose pages were lost since the process started. */

@@ -220,6 +220,63 @@ static void test_mremap(void **state)
 	}
 }
 
+/* A hole in the middle, then the rest: each piece kept, all freed at the end. */
+static void test_munmap_pieces(void **state)
+{
+	struct rig r;
+
+	rig_up(&r, STCE_IOMMU_V2, map_buf(BUF, MAP_PRIVATE));
+	dma_fill(&r, 0, 0x61, BUF);
+	assert_int_equal(stce_hostmem_munmap(r.mem + 3 * HP, HP), 0);
+	assert_int_equal(stce_hostmem_aside_bytes(), HP);
+	dma_fill(&r, 2 * HP, 0x62, 3 * HP);	/* across both edges */
+	assert_true(all(r.mem + 2 * HP, 0x62, HP));
+	assert_true(all(r.mem + 4 * HP, 0x62, HP));
+	assert_int_equal(stce_hostmem_munmap(r.mem, BUF), 0);
+	assert_int_equal(stce_hostmem_aside_bytes(), BUF);
+	dma_expect(&r, 0, 0x61, 2 * HP);
+	dma_expect(&r, 2 * HP, 0x62, 3 * HP);
+	dma_expect(&r, 5 * HP, 0x61, BUF - 5 * HP);
+	rig_down(&r);
+	assert_int_equal(stce_hostmem_aside_bytes(), 0);
+}
+
+/*
+ * Pages registered again at the place an mremap moved them to: two
+ * identities for the same pages; a munmap there keeps both, and they go
+ * with their last pin.
+ */
+static void test_two_identities(void **state)
+{
+	uint8_t *dst = map_buf(BUF, MAP_PRIVATE);
+	struct stce_region *again;
+	uint64_t hpa;
+	struct rig r;
+	void *moved;
+	uint8_t v;
+
+	rig_up(&r, STCE_IOMMU_V2, map_buf(BUF, MAP_PRIVATE));
+	assert_int_equal(stce_hostmem_mremap(r.mem, BUF, BUF,
+					     MREMAP_MAYMOVE | MREMAP_FIXED, dst,
+					     &moved), 0);
+	assert_int_equal(stce_prereg_register((uintptr_t)dst, BUF, &again), 0);
+	assert_int_equal(stce_prereg_ua_to_hpa(again, (uintptr_t)dst, 16, &hpa),
+			 0);
+	dma_fill(&r, 0, 0x71, BUF);
+	assert_int_equal(stce_hostmem_copy(hpa + 5, &v, 1, false), 0);
+	assert_int_equal(v, 0x71);	/* the same pages */
+	assert_int_equal(stce_hostmem_munmap(dst, BUF), 0);
+	/* One place, counted for each of the two hpas naming it. */
+	assert_int_equal(stce_hostmem_aside_bytes(), 2 * BUF);
+	v = 0x72;
+	assert_int_equal(stce_hostmem_copy(hpa + 5, &v, 1, true), 0);
+	dma_expect(&r, 5, 0x72, 1);
+	assert_int_equal(stce_prereg_put(again), 0);
+	dma_expect(&r, 0, 0x71, 5);	/* still there for the first */
+	rig_down(&r);
+	assert_int_equal(stce_hostmem_aside_bytes(), 0);
+}
+
 /* mprotect: the device writes what the program may no longer touch. */
 static void test_mprotect(void **state)
 {
@@ -563,6 +620,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_munmap, audit),
 		cmocka_unit_test_teardown(test_munmap_new_mapping, audit),
 		cmocka_unit_test_teardown(test_mremap, audit),
+		cmocka_unit_test_teardown(test_munmap_pieces, audit),
+		cmocka_unit_test_teardown(test_two_identities, audit),
 		cmocka_unit_test_teardown(test_mprotect, audit),
 		cmocka_unit_test_teardown(test_dontneed, audit),
 		cmocka_unit_test_teardown(test_shmdt, audit),
