@@ -4,11 +4,15 @@
  * protected, and get a short count instead of a crash, as the kernel's
  * copy_to_user does with its exception tables.
  *
- * x86_64: one `rep movsb` whose address a SIGSEGV/SIGBUS handler knows.
- * A fault on it resumes after the instruction with the remaining count in
- * the count register; every other fault goes on to the handler that was
- * installed before (sanitizers, the program, or the default action). No
- * system call on the way: the copy costs what memcpy does (bench-dma).
+ * x86_64: libc's memcpy under a recovery point that a SIGSEGV/SIGBUS
+ * handler knows (thread-local: the stack pointer and the copy's bounds); a
+ * fault inside the bounds resumes there with the callee-saved registers
+ * put back, the whole count reported left. ThreadSanitizer builds use one
+ * `rep movsb` instead, resumed past with the remaining count (TSan's
+ * memcpy interceptor keeps state a jump out of it would leave behind).
+ * Every other fault goes on to the handler that was installed before
+ * (sanitizers, the program, or the default action). No system call on
+ * the way: the copy costs what memcpy does (bench-dma).
  * The handler is installed with the raw rt_sigaction system call, under
  * any sanitizer interceptor, and can be displaced by a program that
  * installs its own later: stce_safe_copy_arm() puts it back (callers do
@@ -23,9 +27,9 @@
 #include <stddef.h>
 
 /*
- * Copy @n bytes from @src to @dst; either may fault. Returns the number of
- * bytes NOT copied (0: all of them); the copy stops at the first byte it
- * cannot read or write.
+ * Copy @n bytes from @src to @dst; either may fault. Returns 0 when all
+ * were copied, else at least the bytes not copied (counted from the end;
+ * the memcpy form says @n): redo that tail another way.
  */
 size_t stce_safe_copy(void *dst, const void *src, size_t n);
 
