@@ -31,8 +31,9 @@
  * returns rax = bytes left.
  *
  *  - libc's memcpy under a recovery point (the default): the callee-saved
- *    registers are pushed, the stack pointer and the copy's bounds go to
- *    thread-local words, memcpy runs at its own speed (glibc's vector
+ *    registers and the thread's previous point (a copy this one
+ *    interrupted, from a signal handler) are pushed, the stack pointer and
+ *    the copy's bounds go to thread-local words, memcpy runs at its own speed (glibc's vector
  *    code beats `rep movsb` on a 4 KiB page from memory into a hot
  *    buffer). A fault in the bounds while the point is set resumes at
  *    safecopy_recover with the stack put back: the whole count is "left"
@@ -79,21 +80,32 @@ __asm__(
 	"	pushq %r13\n"
 	"	pushq %r14\n"
 	"	pushq %r15\n"
-	"	subq $8, %rsp\n"		/* 16-byte aligned at the call */
+	/* An outer copy this one interrupted (a signal handler's DMA). */
 	"	movq stce_safecopy_lo@gottpoff(%rip), %rax\n"
+	"	pushq %fs:(%rax)\n"
 	"	movq %rdi, %fs:(%rax)\n"
 	"	movq stce_safecopy_lo2@gottpoff(%rip), %rax\n"
+	"	pushq %fs:(%rax)\n"
 	"	movq %rsi, %fs:(%rax)\n"
 	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
+	"	pushq %fs:(%rax)\n"
 	"	movq %rdx, %fs:(%rax)\n"
 	"	movq stce_safecopy_sp@gottpoff(%rip), %rax\n"
+	"	pushq %fs:(%rax)\n"
+	"	subq $8, %rsp\n"		/* 16-byte aligned at the call */
 	"	movq %rsp, %fs:(%rax)\n"
 	"	call memcpy@PLT\n"
 	"	xorl %ebx, %ebx\n"		/* nothing left */
-	"9:	movq stce_safecopy_sp@gottpoff(%rip), %rax\n"
-	"	movq $0, %fs:(%rax)\n"
+	"9:	addq $8, %rsp\n"
+	"	movq stce_safecopy_sp@gottpoff(%rip), %rax\n"
+	"	popq %fs:(%rax)\n"
+	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
+	"	popq %fs:(%rax)\n"
+	"	movq stce_safecopy_lo2@gottpoff(%rip), %rax\n"
+	"	popq %fs:(%rax)\n"
+	"	movq stce_safecopy_lo@gottpoff(%rip), %rax\n"
+	"	popq %fs:(%rax)\n"
 	"	movq %rbx, %rax\n"
-	"	addq $8, %rsp\n"
 	"	popq %r15\n"
 	"	popq %r14\n"
 	"	popq %r13\n"
@@ -221,7 +233,6 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 		/* In memcpy under the recovery point: back to it. */
 		uc->uc_mcontext.gregs[REG_RSP] = (greg_t)stce_safecopy_sp;
 		*ip = (greg_t)(uintptr_t)stce_safecopy_recover;
-		stce_safecopy_sp = 0;
 		return;
 	}
 	if (*ip == (greg_t)(uintptr_t)stce_safetouch_insn) {

@@ -21,12 +21,14 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "../common/smaps_locked.h"
+#include "common/safecopy.h"
 
 #include <spapr_tce/account.h>
 #include <spapr_tce/container.h>
@@ -614,6 +616,44 @@ static void test_fault_handler_chains(void **state)
 	munmap(mem, BUF);
 }
 
+/*
+ * A DMA from a signal handler that interrupted a fault-safe copy (the
+ * handler's copy succeeds; the interrupted one still ends in a clean
+ * -EFAULT where it runs into an unmapped page, never a SIGSEGV).
+ */
+static uint8_t nested_src[4096], nested_dst[4096];
+static volatile int nested_runs;
+
+static void nested_handler(int sig)
+{
+	if (stce_hostmem_copy((uintptr_t)nested_src, nested_dst,
+			      sizeof(nested_dst), false) == 0)
+		nested_runs++;
+}
+
+static void test_copy_in_signal_handler(void **state)
+{
+	struct sigaction sa = { .sa_handler = nested_handler }, old;
+	struct itimerval tv = { { 0, 200 }, { 0, 200 } }, off = { 0 };
+	uint8_t *mem = map_buf(2 * MB, MAP_PRIVATE), *buf = malloc(2 * MB);
+
+	/* The last page of [mem, mem + 2M) is a hole: each copy ends in it. */
+	assert_int_equal(munmap(mem + 2 * MB - 4096, 4096), 0);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+	assert_int_equal(stce_safe_copy_arm(), 0);	/* after cmocka's own */
+	assert_int_equal(setitimer(ITIMER_REAL, &tv, NULL), 0);
+	for (int i = 0; i < 400; i++)
+		assert_int_equal(stce_hostmem_copy((uintptr_t)mem, buf, 2 * MB,
+						   false), -EFAULT);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	assert_true(nested_runs > 0);
+	free(buf);
+	munmap(mem, 2 * MB - 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +674,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_nofile_first_pin, audit),
 		cmocka_unit_test_teardown(test_fork, audit),
 		cmocka_unit_test_teardown(test_fault_handler_chains, audit),
+		cmocka_unit_test_teardown(test_copy_in_signal_handler, audit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
