@@ -51,13 +51,17 @@ __thread uintptr_t stce_safecopy_n
 __thread uintptr_t stce_safecopy_lo2
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
 
+/* The function's symbol (hidden: the library's own). */
+#define SAFECOPY_ENTRY							\
+	".text\n"							\
+	".globl stce_safe_copy\n"					\
+	".hidden stce_safe_copy\n"					\
+	".type stce_safe_copy, @function\n"				\
+	"stce_safe_copy:\n"
+
 #ifdef SAFECOPY_REP
 __asm__(
-	".text\n"
-	".globl stce_safe_copy\n"
-	".hidden stce_safe_copy\n"
-	".type stce_safe_copy, @function\n"
-	"stce_safe_copy:\n"
+	SAFECOPY_ENTRY
 	"	movq %rdx, %rcx\n"
 	"stce_safecopy_insn:\n"
 	"	rep movsb\n"
@@ -69,11 +73,7 @@ __asm__(
 	"	ud2\n");
 #else
 __asm__(
-	".text\n"
-	".globl stce_safe_copy\n"
-	".hidden stce_safe_copy\n"
-	".type stce_safe_copy, @function\n"
-	"stce_safe_copy:\n"
+	SAFECOPY_ENTRY
 	"	pushq %rbp\n"
 	"	pushq %rbx\n"
 	"	pushq %r12\n"

@@ -31,21 +31,12 @@
 #include <linux/vfio.h>
 
 #include "../common/smaps_locked.h"
+#include "client.h"
 
 #define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
 #define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
 #define HP	(64u << 10)
 #define BUF	(1u << 20)
-
-static int failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("FAIL %s:%d: %s (errno %d %s)\n", __func__,	\
-		       __LINE__, #cond, errno, strerror(errno));	\
-		failures++;						\
-	}								\
-} while (0)
 
 struct rig {
 	int c, g, d;
