@@ -153,9 +153,9 @@ int stce_container_remove_window(struct stce_container *c, uint64_t addr);
  * window. -EINVAL: @dir empty or unknown, size or vaddr not aligned to
  * the window's page, size 0 in strict mode, memory not registered (v2) or
  * backed by pages smaller than the window's (v2). v1: -EFAULT memory not
- * mapped, -EPERM backing pages too small. Unaligned @iova: -EINVAL
- * (KERNEL_QUIRKS: returns 1). Range past the window's end: -ENXIO
- * (KERNEL_QUIRKS: 0, maps the part inside).
+ * mapped or a vaddr range that wraps, -EPERM backing pages too small.
+ * Unaligned @iova: -EINVAL (KERNEL_QUIRKS: returns 1). Range past the
+ * window's end: -ENXIO (KERNEL_QUIRKS: 0, maps the part inside).
  */
 int stce_container_map(struct stce_container *c, uint64_t vaddr,
 		       uint64_t iova, uint64_t size, unsigned int dir);

@@ -341,8 +341,10 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 	ret = window_pages(c, m.t, iova, size, &m.index, &m.pages);
 	if (ret)
 		goto out;
+	/* A range that wraps is no registered memory (v2) and no memory of
+	 * the process's that v1 could pin (the kernel's pin faults). */
 	if (m.pages && !stce_range_fits(vaddr, m.pages << m.page_shift)) {
-		ret = -EINVAL;
+		ret = container_v2(c) ? -EINVAL : -EFAULT;
 		goto out;
 	}
 	m.perm = dir_to_perm(dir);

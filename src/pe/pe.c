@@ -720,6 +720,11 @@ bool stce_pe_dma_frozen(const struct stce_pe *pe)
 	return atomic_load(&pe->eeh) & (PE_EEH_DMA_FROZEN | PE_EEH_RESET);
 }
 
+bool stce_pe_reset_asserted(const struct stce_pe *pe)
+{
+	return atomic_load(&pe->eeh) & PE_EEH_RESET;
+}
+
 uint64_t stce_pe_reset_count(const struct stce_pe *pe)
 {
 	return atomic_load(&pe->reset_count);

@@ -180,6 +180,9 @@ static struct vfio_device_state *state_get_locked(struct stce_host *host,
 	st->users = 1;
 	st->intx_trigger = -1;
 	st->req_trigger = -1;
+	/* vfio-pci fills its virtual config space when the device opens. */
+	if (stce_device_config_read(dev, 0, 4, &st->ids))
+		st->ids = 0xffffffff;
 	pthread_mutex_init(&st->irq_lock, NULL);
 	host->dev_state[idx] = st;
 	stce_device_set_irq_handler(dev, device_irq, st);
@@ -342,6 +345,19 @@ static int config_access(struct vfio_device_state *st, uint8_t *buf,
 	uint32_t v = 0, bit = 0;
 	int ret;
 
+	/*
+	 * vfio-pci serves the ids from its virtual copy (writes dropped),
+	 * and while the PE is being reset it blocks the rest (-ENODEV,
+	 * recorded: conformance client eeh_seq). An aligned access below 4
+	 * stays below 4.
+	 */
+	if (pos < 4) {
+		if (!write)
+			memcpy(buf, (uint8_t *)&st->ids + pos, size);
+		return 0;
+	}
+	if (stce_pe_reset_asserted(stce_device_pe(st->dev)))
+		return -ENODEV;
 	if (intx)
 		bit = INTX_DISABLE_BIT << 8 * (INTX_DISABLE_BYTE - pos);
 
@@ -401,17 +417,24 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 	uint64_t pos = off & (VFIO_REGION_OFFSET(1) - 1), size;
 	uint8_t buf[RW_MAX];
 	size_t done = 0;
-	int ret;
+	int ret = 0;
 
 	if (!atomic_load(&d->granted))
 		return -EINVAL;	/* a cdev not bound yet */
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 	size = region_size((unsigned int)index);
-	if (pos >= size)
-		return -EINVAL;
-	if (count > size - pos)
-		count = (size_t)(size - pos);
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
+		/* vfio-pci's config space: all of it inside, or EFAULT. */
+		if (count && (pos >= size || count > size - pos))
+			return -EFAULT;
+	} else {
+		/* A BAR: from inside it, clipped at its end. */
+		if (pos >= size)
+			return -EINVAL;
+		if (count > size - pos)
+			count = (size_t)(size - pos);
+	}
 	if (write) {
 		ret = vfio_copy_from_user(buf, ubuf, count);
 		if (ret)
@@ -520,11 +543,8 @@ static int get_irq_info(void *arg)
 	return vfio_copy_to_user(arg, &info, minsz);
 }
 
-/*
- * Take our own reference to the user's eventfd, as eventfd_ctx_fdget:
- * -EBADF when @fd is not open, -EINVAL when it is not an eventfd.
- */
-static int eventfd_get(int fd)
+/* See vfio_internal.h. */
+int vfio_eventfd_get(int fd)
 {
 	char path[64], target[64];
 	ssize_t n;
@@ -546,7 +566,7 @@ static int set_trigger(int *slot, int32_t fd)
 	int own = -1;
 
 	if (fd >= 0) {
-		own = eventfd_get(fd);
+		own = vfio_eventfd_get(fd);
 		if (own < 0)
 			return own;
 	}
@@ -660,10 +680,10 @@ static int irq_set_validate(void *arg, struct irq_set_req *r)
 	flags = r->hdr.flags;
 	r->data_type = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	r->action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+	/* One data type; the action is the driver's to refuse (ENOTTY). */
 	if (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK |
 		      VFIO_IRQ_SET_ACTION_TYPE_MASK) ||
-	    __builtin_popcount(r->data_type) != 1 ||
-	    __builtin_popcount(r->action) != 1)
+	    __builtin_popcount(r->data_type) != 1)
 		return -EINVAL;
 	if (r->hdr.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
@@ -696,8 +716,11 @@ static int set_irqs(struct vfio_device_state *st, void *arg)
 							       -ENOTTY;
 	else if (r.action == VFIO_IRQ_SET_ACTION_TRIGGER)
 		ret = intx_trigger_set(st, &r);
-	else
+	else if (r.action == VFIO_IRQ_SET_ACTION_MASK ||
+		 r.action == VFIO_IRQ_SET_ACTION_UNMASK)
 		ret = intx_mask_set(st, &r, &recheck);
+	else
+		ret = -ENOTTY;	/* no action, or several: vfio-pci has none */
 	pthread_mutex_unlock(&st->irq_lock);
 	if (recheck)
 		intx_recheck(st);
@@ -776,6 +799,12 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 	case VFIO_DEVICE_RESET:
 		stce_device_function_reset(d->dev);
 		return 0;
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_device_hot_reset_info(host, d, arg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_device_hot_reset(host, d, arg);
+	case VFIO_DEVICE_FEATURE:
+		return vfio_device_feature(arg);
 	default:
 		return -ENOTTY;
 	}

@@ -4,7 +4,8 @@
  *
  * host.c: descriptors, open, close, dispatch. container_fd.c: the
  * container's ioctls (the VFIO core's and the sPAPR driver's).
- * group_fd.c: the group's. device_fd.c: the device's (and the cdev's).
+ * group_fd.c: the group's. device_fd.c: the device's (and the cdev's);
+ * device_ops.c: its feature and hot-reset ioctls.
  * iommufd_fd.c: /dev/iommu, whose ioctls are src/iommufd's.
  *
  * Lifetimes. Every object has a reference count: one for its descriptor,
@@ -98,6 +99,8 @@ struct vfio_device_state {
 	bool intx_masked;		/* automasked by delivery, or MASK */
 	bool virq_disabled;		/* INTx Disable as the user wrote it */
 	int req_trigger;		/* REQ eventfd (never signalled), or -1 */
+	uint32_t ids;			/* vendor | device << 16, read at open:
+					 * vfio-pci's virtual copy */
 };
 
 /*
@@ -184,6 +187,20 @@ int vfio_iommufd_open(struct stce_host *host, int flags);
 void vfio_iommufd_free(struct vfio_iommufd *f);
 /* The context of iommufd descriptor @fd, or NULL (host->lock held). */
 struct stce_iommufd *vfio_iommufd_lookup(void *host, int fd);
+
+/*
+ * Our own reference to the user's eventfd @fd, as eventfd_ctx_fdget: a
+ * duplicate (the caller closes it), -EBADF when @fd is not open, -EINVAL
+ * when it is not an eventfd.
+ */
+int vfio_eventfd_get(int fd);
+
+/* device_ops.c: VFIO_DEVICE_FEATURE and the hot-reset pair (host->lock). */
+int vfio_device_feature(void *arg);
+int vfio_device_hot_reset_info(struct stce_host *host, struct vfio_device *d,
+			       void *arg);
+int vfio_device_hot_reset(struct stce_host *host, struct vfio_device *d,
+			  void *arg);
 
 /* Region access (pread/pwrite at the VFIO region offsets). Lock-free:
  * the caller keeps @d alive (a grace read-side section of host->grace). */

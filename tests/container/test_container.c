@@ -513,6 +513,11 @@ static void v1_pins_per_map(void **state)
 	assert_int_equal(stce_container_map(f->c, (uint64_t)(uintptr_t)ro, 0, 4096,
 					    STCE_MAP_READ), -EFAULT);
 	munmap(ro, HP);
+	/* A vaddr range that wraps is no memory v1 could pin: EFAULT, as
+	 * the kernel's pin of it faults (v2 would find it unregistered). */
+	assert_int_equal(stce_container_map(f->c, 0xfffffffffffff000ULL, 0, 8192,
+					    STCE_MAP_READ), -EFAULT);
+	assert_int_equal(stce_pin_pages(), 0);
 	/* Destroy with live v1 mappings releases every pin. */
 	assert_int_equal(stce_container_map(f->c, f->mem, 4 * MB, MB, STCE_MAP_READ), 0);
 }

@@ -187,11 +187,19 @@ static void test_config_rw(void **state)
 	assert_int_equal(stce_host_pread(f->h, f->d, b, 3, CFG + 1), 3);
 	assert_int_equal(b[0], STCE_DMATEST_VENDOR >> 8);
 	assert_int_equal(b[1], STCE_DMATEST_DEVICE & 0xff);
-	/* Clipped at the end; past it EINVAL. */
-	assert_int_equal(stce_host_pread(f->h, f->d, b, 16, CFG + 252), 4);
+	/* As vfio-pci's config space (recorded, conformance client device):
+	 * an access must lie inside it, else EFAULT; 0 bytes is 0 anywhere. */
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 16, CFG + 252), -1);
+	assert_int_equal(errno, EFAULT);
+	errno = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, b, 4, CFG + 254), -1);
+	assert_int_equal(errno, EFAULT);
 	errno = 0;
 	assert_int_equal(stce_host_pread(f->h, f->d, b, 4, CFG + 256), -1);
-	assert_int_equal(errno, EINVAL);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 0, CFG + 256), 0);
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 4, CFG + 252), 4);
 	cmd = STCE_PCI_COMMAND_MASTER;
 	assert_int_equal(stce_host_pwrite(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
 	cmd = 0;
@@ -269,8 +277,47 @@ static void test_frozen_reads_all_ones(void **state)
 	bus_master(f);
 	run_cmd(f, STCE_DMATEST_CMD_FILL, f->bus + MEM, 4096);	/* outside */
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), UINT64_MAX);
+	/* The ids come from vfio-pci's virtual copy; class/revision is read
+	 * from the frozen device. */
 	assert_int_equal(stce_host_pread(f->h, f->d, &vendor, 4, CFG), 4);
+	assert_int_equal(vendor, STCE_DMATEST_VENDOR | ((uint32_t)STCE_DMATEST_DEVICE << 16));
+	assert_int_equal(stce_host_pread(f->h, f->d, &vendor, 4, CFG + 8), 4);
 	assert_int_equal(vendor, UINT32_MAX);
+}
+
+static long eeh(struct fx *f, uint32_t op)
+{
+	struct vfio_eeh_pe_op o = { .argsz = sizeof(o), .op = op };
+
+	return stce_host_ioctl(f->h, f->c, VFIO_EEH_PE_OP, &o);
+}
+
+/*
+ * Between RESET_HOT and RESET_DEACTIVATE the kernel blocks the device's
+ * config space (ENODEV), all but what vfio-pci virtualizes (recorded:
+ * conformance client eeh_seq).
+ */
+static void test_config_blocked_in_reset(void **state)
+{
+	struct fx *f = *state;
+	uint32_t v = 0;
+
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_HOT), 0);
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG + 8), -1);
+	assert_int_equal(errno, ENODEV);
+	errno = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &v, 2, CFG + STCE_PCI_COMMAND), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 2, CFG), 2);
+	assert_int_equal(v, STCE_DMATEST_VENDOR);
+	/* Writes to the ids are dropped, as vfio-pci's. */
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &v, 2, CFG + 2), 2);
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_DEACTIVATE), 0);
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG), 4);
+	assert_int_equal(v, STCE_DMATEST_VENDOR | ((uint32_t)STCE_DMATEST_DEVICE << 16));
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG + 8), 4);
+	assert_true(v != UINT32_MAX);
 }
 
 /* ---- interrupts ---------------------------------------------------- */
@@ -333,14 +380,24 @@ static void test_set_irqs_errors(void **state)
 	assert_int_equal(pipe(pipefd), 0);
 	static const uint32_t bad_flags[] = {
 		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
-		VFIO_IRQ_SET_DATA_NONE,
 		VFIO_IRQ_SET_ACTION_TRIGGER,
-		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK,
 		TRIG_EFD | (1u << 6),
+	};
+	/* The header check is the core's (one data type, known bits); the
+	 * action is vfio-pci's, which has none for no action or several
+	 * (recorded: TRIGGER|MASK is ENOTTY, conformance client device). */
+	static const uint32_t no_action[] = {
+		VFIO_IRQ_SET_DATA_NONE,
+		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK,
+		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_ACTION_MASK,
 	};
 	for (size_t i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
 		assert_int_equal(set_irqs(f, bad_flags[i], 0, 1, efd), -1);
 		assert_int_equal(errno, EINVAL);
+	}
+	for (size_t i = 0; i < sizeof(no_action) / sizeof(no_action[0]); i++) {
+		assert_int_equal(set_irqs(f, no_action[i], 0, 1, efd), -1);
+		assert_int_equal(errno, ENOTTY);
 	}
 	assert_int_equal(set_irqs(f, TRIG_EFD, VFIO_PCI_MSI_IRQ_INDEX, 1, efd), -1);
 	assert_int_equal(errno, EINVAL);	/* no MSI */
@@ -742,6 +799,186 @@ static void test_reset(void **state)
 	assert_int_equal(cmd, STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
 }
 
+/*
+ * The hot-reset pair, as vfio-pci answers (recorded: conformance client
+ * device). The default machine has one device a bus: a reset needs its
+ * own group.
+ */
+static void test_hot_reset(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		struct vfio_pci_hot_reset_info h;
+		struct vfio_pci_dependent_device d[4];
+	} info;
+	struct {
+		struct vfio_pci_hot_reset h;
+		int32_t fds[4];
+	} rs;
+	int efd = eventfd(0, 0), g1;
+
+	memset(&info, 0, sizeof(info));
+	info.h.argsz = 11;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), -1);
+	assert_int_equal(errno, EINVAL);
+	info.h.argsz = sizeof(info.h);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(info.h.count, 1);
+	info.h.argsz = sizeof(info);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), 0);
+	assert_int_equal(info.h.count, 1);
+	assert_int_equal(info.d[0].group_id, 0);
+	assert_int_equal(info.d[0].segment, 0x30);	/* 0030:01:00.0 */
+	assert_int_equal(info.d[0].bus, 1);
+	assert_int_equal(info.d[0].devfn, 0);
+
+	memset(&rs, 0, sizeof(rs));
+	rs.h.argsz = sizeof(rs);
+	rs.h.count = 1;
+	g1 = stce_host_open(f->h, "/dev/vfio/1", O_RDWR);
+	assert_true(g1 >= 0);
+	rs.fds[0] = g1;
+	bar_wr(f, STCE_DMATEST_REG_SRC, 0x1234);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* another group: not held */
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0x1234);
+	rs.fds[0] = -1;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EBADF);
+	rs.fds[0] = efd;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* not a group */
+	rs.fds[0] = f->g;
+	rs.h.count = 0;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* only a cdev may give none */
+	rs.h.count = 2;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* more than the devices */
+	rs.h.count = 1;
+	rs.h.flags = 1;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);
+	rs.h.flags = 0;
+	/* The fds are read whatever argsz says, as the kernel does. */
+	rs.h.argsz = sizeof(rs.h);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), 0);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0);
+	assert_int_equal(stce_host_close(f->h, g1), 0);
+	close(efd);
+}
+
+#define TOPO_BUS "phb 0\npe 0\npe 1\ndevice 0000:00:00.0 pe=0\ndevice 0000:00:01.0 pe=1\n"
+
+/* Two devices on one bus (two groups): a reset of either needs both. */
+static void test_hot_reset_shared_bus(void **state)
+{
+	struct stce_topology *t = NULL;
+	struct stce_host *h;
+	struct {
+		struct vfio_pci_hot_reset_info h;
+		struct vfio_pci_dependent_device d[4];
+	} info = { .h.argsz = sizeof(info) };
+	struct {
+		struct vfio_pci_hot_reset h;
+		int32_t fds[2];
+	} rs = { .h.argsz = sizeof(rs), .h.count = 1 };
+	char err[128];
+	int c, g0, g1, d;
+
+	(void)state;
+	assert_int_equal(stce_topology_parse(TOPO_BUS, &t, err, sizeof(err)), 0);
+	assert_int_equal(stce_host_create(t, &h), 0);
+	stce_topology_free(t);
+	c = stce_host_open(h, "/dev/vfio/vfio", O_RDWR);
+	g0 = stce_host_open(h, "/dev/vfio/0", O_RDWR);
+	g1 = stce_host_open(h, "/dev/vfio/1", O_RDWR);
+	assert_int_equal(stce_host_ioctl(h, g0, VFIO_GROUP_SET_CONTAINER, &c), 0);
+	assert_int_equal(stce_host_ioctl(h, c, VFIO_SET_IOMMU,
+					 (void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
+	d = stce_host_ioctl(h, g0, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	assert_true(d >= 0);
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), 0);
+	assert_int_equal(info.h.count, 2);
+	assert_int_equal(info.d[1].group_id, 1);
+	assert_int_equal(info.d[1].devfn, 1 << 3);	/* 00:01.0 */
+	rs.fds[0] = g0;
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* group 1 is not held */
+	rs.h.count = 2;
+	rs.fds[1] = g1;
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_PCI_HOT_RESET, &rs), 0);
+	stce_host_destroy(h);
+}
+
+static long feature(struct fx *f, uint32_t argsz, uint32_t flags, const void *data,
+		    size_t len)
+{
+	struct {
+		struct vfio_device_feature f;
+		uint8_t data[16];
+	} b;
+
+	memset(&b, 0, sizeof(b));
+	b.f.argsz = argsz;
+	b.f.flags = flags;
+	if (len)
+		memcpy(b.data, data, len);
+	return dioctl(f, VFIO_DEVICE_FEATURE, &b);
+}
+
+/* VFIO_DEVICE_FEATURE: the core's checks, vfio-pci's power features. */
+static void test_feature(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t hdr = sizeof(struct vfio_device_feature);
+	struct vfio_device_low_power_entry_with_wakeup w = { .wakeup_eventfd = -1 };
+	int efd = eventfd(0, 0);
+
+	assert_int_equal(feature(f, 7, VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_PROBE | (1u << 19), NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT |
+				 VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* GET and SET without PROBE */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN |
+				 VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, ENOTTY);	/* no VFs */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_MIGRATION |
+				 VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* neither GET nor SET */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT |
+				 VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	/* With a wakeup eventfd: room for it, an eventfd, reserved 0. */
+	assert_int_equal(feature(f, hdr + 4, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EBADF);
+	w.wakeup_eventfd = f->g;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	w.wakeup_eventfd = efd;
+	w.reserved = 1;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	w.reserved = 0;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), 0);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_FEATURE, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	close(efd);
+}
+
 /* ---- host additions ------------------------------------------------ */
 
 static void test_dup(void **state)
@@ -953,6 +1190,7 @@ int main(void)
 		T(test_region_errors),
 		T(test_bar0_rw),
 		T(test_frozen_reads_all_ones),
+		T(test_config_blocked_in_reset),
 		T(test_irq_info),
 		T(test_set_irqs_errors),
 		T(test_intx_delivery),
@@ -961,6 +1199,9 @@ int main(void)
 		T(test_req_irq),
 		T(test_last_close_disables),
 		T(test_reset),
+		T(test_hot_reset),
+		cmocka_unit_test(test_hot_reset_shared_bus),
+		T(test_feature),
 		T(test_dup),
 		T(test_kind_and_mmap),
 		T(test_proc_status),
