@@ -388,8 +388,13 @@ int stce_hostmem_populate(uint64_t ua, uint64_t size, bool write,
 {
 	uint64_t lo = 0, hi, page = hm_page();
 
-	if (!range_ok(ua, size))
+	if (!size || !stce_is_aligned(ua | size, page))
 		return -EINVAL;
+	if (good)
+		*good = 0;
+	/* Not process memory at all (the kernel's half, past 2^64): no page. */
+	if (!range_ok(ua, size))
+		return -EFAULT;
 	if (!populate_once(ua, size, write))
 		return 0;
 	/* Rare: how far it got (pages [0, lo) are fine; hi is not). */

@@ -320,6 +320,21 @@ static int partial_answer(uint64_t good, unsigned int shift)
 	return pages > INT_MAX ? INT_MAX : (int)pages;
 }
 
+/*
+ * The kernel allocates its page array (8 bytes a host page) before it
+ * looks at any page; a size whose array no memory of this machine could
+ * hold is -ENOMEM there (observed: 1 << 48 bytes with 64K and 4K pages),
+ * whatever the range holds.
+ */
+static bool page_array_fits(uint64_t npages)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz :
+					      UINT64_MAX;
+
+	return npages <= ram / 8;
+}
+
 /* A new region: charge, pin, publish. reg_lock held; @shift held. */
 static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 			 struct stce_region **out)
@@ -336,6 +351,8 @@ static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 	r = stce_zalloc(sizeof(*r));
 	if (!r)
 		goto uncharge;
+	if (!page_array_fits(size >> shift))
+		goto free_region;
 	/* Faulted in for writing: registered memory is pinned writable. */
 	ret = stce_hostmem_populate(ua, size, true, &good);
 	if (ret == -EFAULT)
