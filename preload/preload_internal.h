@@ -36,6 +36,16 @@ void *preload_real(void *_Atomic *slot, const char *name);
 struct stce_host *preload_host(void);
 struct stce_host *preload_host_peek(void);
 
+/* ---- mm.c ---- */
+
+/*
+ * mmap(2) for descriptors that are not the host's: MAP_FIXED over pinned
+ * pages keeps them (src/hostmem); anything else is @real's.
+ */
+void *preload_mm_mmap(void *(*real)(void *, size_t, int, int, int, off_t),
+		      void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off);
+
 /* ---- vfs.c: the served sysfs and /dev/vfio tree (vfs.h) ---- */
 
 struct vtree;

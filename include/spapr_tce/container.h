@@ -114,7 +114,9 @@ bool stce_container_enabled(const struct stce_container *c);
 /*
  * v2 REGISTER / UNREGISTER of [ua, ua + size) (see prereg.h for the
  * region rules). Register: -EINVAL (alignment, zero size, wrap, overlap),
- * -EBUSY (this container has it already), -ENOMEM, -EFAULT. Unregister:
+ * -EBUSY (this container has it already), -ENOMEM, -EFAULT (also when only
+ * the first N host pages can be pinned; KERNEL_QUIRKS answers N, as the
+ * kernel does, nothing registered either way). Unregister:
  * -EINVAL (alignment), -ENOENT (not registered here); a region with live
  * mappings: -EBUSY in strict mode, 0 with KERNEL_QUIRKS. -ENOTTY on v1.
  */

@@ -342,6 +342,9 @@ enum stce_eeh_fault_reason {
 	STCE_EEH_FAULT_EMPTY,		/* the entry grants nothing */
 	STCE_EEH_FAULT_PERM,		/* the entry lacks READ or WRITE */
 	STCE_EEH_FAULT_INJECTED,	/* stce_pe_eeh_inject() */
+	STCE_EEH_FAULT_MEMORY,		/* the pinned page behind a live entry
+					 * could not be reached (lost: see
+					 * docs/prereg.md) */
 };
 
 struct stce_eeh_fault {
