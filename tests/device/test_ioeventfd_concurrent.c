@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -26,11 +25,8 @@
 #include <cmocka.h>
 #include <linux/vfio.h>
 
-#include <spapr_tce/device.h>
-#include <spapr_tce/vfio.h>
+#include "host_dev.h"
 
-#define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
-#define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
 #define ROUNDS	1000
 #define CHURN	4	/* ioeventfds the churner keeps registering */
 
@@ -44,28 +40,16 @@ static long ioe(struct fx *f, uint32_t size, uint64_t reg, uint64_t data,
 		int32_t fd)
 {
 	struct vfio_device_ioeventfd e = {
-		.argsz = sizeof(e), .flags = size, .offset = (uint64_t)BAR0 + reg,
+		.argsz = sizeof(e), .flags = size, .offset = (uint64_t)HOST_DEV_BAR0 + reg,
 		.data = data, .fd = fd,
 	};
 
 	return stce_host_ioctl(f->h, f->d, VFIO_DEVICE_IOEVENTFD, &e);
 }
 
-static int irq_action(struct fx *f, uint32_t flags, int32_t fd)
-{
-	struct { struct vfio_irq_set s; int32_t fd; } r = {
-		.s = { .argsz = sizeof(r), .flags = flags,
-		       .index = VFIO_PCI_INTX_IRQ_INDEX, .count = 1 },
-		.fd = fd,
-	};
-
-	return stce_host_ioctl(f->h, f->d, VFIO_DEVICE_SET_IRQS, &r);
-}
-
 static void bar_wr(struct fx *f, uint64_t reg, uint64_t v)
 {
-	if (stce_host_pwrite(f->h, f->d, &v, 8, BAR0 + (off_t)reg) != 8)
-		abort();
+	host_dev_bar_wr(f->h, f->d, reg, v);
 }
 
 static void ring(int efd)
@@ -107,8 +91,10 @@ static void *reader(void *arg)
 	uint64_t v;
 
 	while (!atomic_load(&f->done)) {
-		if (stce_host_pread(f->h, f->d, &v, 8, BAR0 + STCE_DMATEST_REG_STATUS) != 8 ||
-		    stce_host_pread(f->h, f->d, &v, 4, CFG + STCE_PCI_COMMAND) != 4)
+		if (stce_host_pread(f->h, f->d, &v, 8,
+				    HOST_DEV_BAR0 + STCE_DMATEST_REG_STATUS) != 8 ||
+		    stce_host_pread(f->h, f->d, &v, 4,
+				    HOST_DEV_CFG + STCE_PCI_COMMAND) != 4)
 			abort();
 	}
 	return NULL;
@@ -124,39 +110,20 @@ static void *ringer(void *arg)
 	return NULL;
 }
 
-static void open_device(struct fx *f)
-{
-	const char *name;
-	int c, g;
-
-	assert_int_equal(stce_host_create(NULL, &f->h), 0);
-	c = stce_host_open(f->h, "/dev/vfio/vfio", O_RDWR);
-	g = stce_host_open(f->h, "/dev/vfio/0", O_RDWR);
-	assert_int_equal(stce_host_ioctl(f->h, g, VFIO_GROUP_SET_CONTAINER, &c), 0);
-	assert_int_equal(stce_host_ioctl(f->h, c, VFIO_SET_IOMMU,
-					 (void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
-	name = stce_device_name(stce_platform_device(stce_host_platform(f->h), 0));
-	f->d = stce_host_ioctl(f->h, g, VFIO_GROUP_GET_DEVICE_FD, (void *)name);
-	assert_true(f->d >= 0);
-}
-
 static void test_doorbell_under_contention(void **state)
 {
 	struct fx f = { .bell = eventfd(0, EFD_NONBLOCK),
 			.intx = eventfd(0, EFD_NONBLOCK) };
-	uint16_t cmd = STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER;
 	unsigned int lost = 0;
 	pthread_t t[3];
-	struct pollfd p;
-	uint64_t n;
 
 	(void)state;
 	for (unsigned int i = 0; i < CHURN; i++)
 		f.churn[i] = eventfd(0, EFD_NONBLOCK);
-	open_device(&f);
-	assert_int_equal(stce_host_pwrite(f.h, f.d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
-	assert_int_equal(irq_action(&f, VFIO_IRQ_SET_DATA_EVENTFD |
-				    VFIO_IRQ_SET_ACTION_TRIGGER, f.intx), 0);
+	f.d = host_dev_open(&f.h);
+	host_dev_command(f.h, f.d, STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
+	assert_int_equal(host_dev_intx(f.h, f.d, VFIO_IRQ_SET_DATA_EVENTFD |
+				       VFIO_IRQ_SET_ACTION_TRIGGER, f.intx), 0);
 	bar_wr(&f, STCE_DMATEST_REG_LEN, 0);
 	assert_int_equal(ioe(&f, 8, STCE_DMATEST_REG_CMD,
 			     STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f.bell), 0);
@@ -164,14 +131,7 @@ static void test_doorbell_under_contention(void **state)
 	assert_int_equal(pthread_create(&t[1], NULL, reader, &f), 0);
 	for (int i = 0; i < ROUNDS && !lost; i++) {
 		ring(f.bell);
-		p = (struct pollfd){ .fd = f.intx, .events = POLLIN };
-		if (poll(&p, 1, 5000) != 1)
-			lost++;
-		else if (read(f.intx, &n, sizeof(n)) != sizeof(n))
-			abort();
-		bar_wr(&f, STCE_DMATEST_REG_IRQS, 0);	/* acknowledge */
-		assert_int_equal(irq_action(&f, VFIO_IRQ_SET_DATA_NONE |
-					    VFIO_IRQ_SET_ACTION_UNMASK, 0), 0);
+		lost += !host_dev_take_intx(f.h, f.d, f.intx);
 	}
 	atomic_store(&f.done, true);
 	pthread_join(t[1], NULL);

@@ -24,7 +24,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 
-#include "../../conformance/clients/conf.h"
+#include "oracle_dev.h"
 
 #define CMD_MEMORY	0x0002
 #define CMD_MASTER	0x0004
@@ -40,43 +40,12 @@
 #define IOESZ		((uint32_t)sizeof(struct vfio_device_ioeventfd))
 #define WAIT_MS		5000
 
-static int dev, grp;
-static uint64_t cfg_off, bar0_off, bar0_size;
+static int grp;
 static uint32_t scratch, fence;
 
 static const char *yesno(bool b)
 {
 	return b ? "yes" : "no";
-}
-
-static uint32_t cfg_read(uint32_t off, unsigned int size)
-{
-	uint32_t v = 0;
-
-	if (pread(dev, &v, size, (off_t)(cfg_off + off)) != (ssize_t)size)
-		die("config read");
-	return v;
-}
-
-static void cfg_write(uint32_t off, unsigned int size, uint32_t v)
-{
-	if (pwrite(dev, &v, size, (off_t)(cfg_off + off)) != (ssize_t)size)
-		die("config write");
-}
-
-static uint32_t bar_read(uint32_t off)
-{
-	uint32_t v = 0;
-
-	if (pread(dev, &v, 4, (off_t)(bar0_off + off)) != 4)
-		die("BAR0 read");
-	return v;
-}
-
-static void bar_write(uint32_t off, uint32_t v)
-{
-	if (pwrite(dev, &v, 4, (off_t)(bar0_off + off)) != 4)
-		die("BAR0 write");
 }
 
 static void command(const char *what)
@@ -144,7 +113,7 @@ static void sleep_ms(long ms)
 static bool wait_value(uint32_t reg, uint32_t want)
 {
 	for (int ms = 0; ms < WAIT_MS; ms++, sleep_ms(1))
-		if (bar_read(reg) == want)
+		if (bar0_read(reg) == want)
 			return true;
 	return false;
 }
@@ -165,24 +134,13 @@ static bool wait_taken(int fd)
  * first): the fence ioeventfd on its own eventfd. */
 static void wait_fence(int fence_efd, uint32_t value)
 {
-	bar_write(fence, 0);
+	bar0_write(fence, 0);
 	ioe(dev, 4, fence, value, fence_efd);
 	signal_efd(fence_efd);
 	if (!wait_value(fence, value))
 		die("the fence ioeventfd never wrote");
 	ioe(dev, 4, fence, value, -1);
 	drain(fence_efd);
-}
-
-static uint64_t region(uint32_t index, uint64_t *size)
-{
-	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = index };
-
-	if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri))
-		die("GET_REGION_INFO");
-	if (size)
-		*size = ri.size;
-	return ri.offset;
 }
 
 static void open_device(void)
@@ -239,16 +197,16 @@ static void effects(int efd, int fefd)
 	bool w, t;
 
 	note("what a signal does");
-	bar_write(scratch, 0);
+	bar0_write(scratch, 0);
 	ioe(dev, 4, scratch, 0x11111111, efd);
 	show("IOEVENTFD scratch size=4", NULL);
-	w = bar_read(scratch) == 0x11111111;
+	w = bar0_read(scratch) == 0x11111111;
 	signal_efd(efd);
 	w = !w && wait_value(scratch, 0x11111111);
 	t = wait_taken(efd);
 	TRY(0);
 	show("signal", "written=%s count taken=%s", yesno(w), yesno(t));
-	bar_write(scratch, 0);
+	bar0_write(scratch, 0);
 	signal_efd(efd);
 	signal_efd(efd);
 	w = wait_value(scratch, 0x11111111);
@@ -257,12 +215,12 @@ static void effects(int efd, int fefd)
 	show("signal twice", "written=%s count taken=%s", yesno(w), yesno(t));
 	ioe(dev, 4, scratch, 0x11111111, -1);
 	show("IOEVENTFD scratch size=4 fd=-1 (remove)", NULL);
-	bar_write(scratch, 0);
+	bar0_write(scratch, 0);
 	signal_efd(efd);
 	wait_fence(fefd, 0x1);
 	TRY(0);
 	show("signal after the removal", "written=%s count taken=%s",
-	     yesno(bar_read(scratch) != 0), yesno(!holds_count(efd)));
+	     yesno(bar0_read(scratch) != 0), yesno(!holds_count(efd)));
 	/* The removed one's count is still there: a registration writes it
 	 * at once (the kernel leaves the count, spapr-tce takes it: not
 	 * printed, docs/quirks.md). */
@@ -273,18 +231,18 @@ static void effects(int efd, int fefd)
 	drain(efd);
 
 	note("Memory Space off: the write is dropped, not replayed");
-	bar_write(scratch, 0);
+	bar0_write(scratch, 0);
 	cfg_write(0x04, 2, cmd & ~CMD_MEMORY);
 	ioe(dev, 4, scratch, 0x33333333, efd);
 	show("IOEVENTFD scratch (memory off)", NULL);
 	signal_efd(efd);
 	t = wait_taken(efd);
 	cfg_write(0x04, 2, cmd | CMD_MEMORY);
-	w = bar_read(scratch) != 0;
+	w = bar0_read(scratch) != 0;
 	wait_fence(fefd, 0x2);
 	TRY(0);
 	show("signal (memory off)", "count taken=%s written=%s", yesno(t),
-	     yesno(w || bar_read(scratch) != 0));
+	     yesno(w || bar0_read(scratch) != 0));
 	signal_efd(efd);
 	TRY(0);
 	show("signal (memory on)", "written=%s",
@@ -293,17 +251,17 @@ static void effects(int efd, int fefd)
 	wait_taken(efd);
 
 	note("sizes and data");
-	bar_write(scratch, 0);
-	bar_write(scratch + 4, 0);
+	bar0_write(scratch, 0);
+	bar0_write(scratch + 4, 0);
 	ioe(dev, 8, scratch, 0x4444444455555555ULL, efd);
 	show("IOEVENTFD scratch size=8", NULL);
 	signal_efd(efd);
 	w = wait_value(scratch + 4, 0x44444444);
 	TRY(0);
-	show("signal", "written=%s", yesno(w && bar_read(scratch) == 0x55555555));
+	show("signal", "written=%s", yesno(w && bar0_read(scratch) == 0x55555555));
 	ioe(dev, 8, scratch, 0x4444444455555555ULL, -1);
 	wait_taken(efd);
-	bar_write(scratch, 0);
+	bar0_write(scratch, 0);
 	ioe(dev, 4, scratch, 0x100000009ULL, efd);
 	show("IOEVENTFD size=4 data=0x100000009", NULL);
 	ioe(dev, 4, scratch, 0x9, efd2);
@@ -317,19 +275,19 @@ static void effects(int efd, int fefd)
 	wait_taken(efd);
 
 	note("two ioeventfds on one eventfd: the most recent writes first");
-	bar_write(scratch, 0);
+	bar0_write(scratch, 0);
 	ioe(dev, 4, scratch, 0xaaaa, efd);
 	show("IOEVENTFD scratch data=0xaaaa", NULL);
 	ioe(dev, 4, scratch, 0xbbbb, efd);
 	show("IOEVENTFD scratch data=0xbbbb (same eventfd)", NULL);
 	ioe(dev, 4, fence, 0xcccc, efd);
 	show("IOEVENTFD fence data=0xcccc (same eventfd)", NULL);
-	bar_write(fence, 0);
+	bar0_write(fence, 0);
 	signal_efd(efd);
 	w = wait_value(scratch, 0xaaaa);
 	TRY(0);
 	show("signal", "all wrote=%s last: the first registered=%s",
-	     yesno(w && wait_value(fence, 0xcccc)), yesno(bar_read(scratch) == 0xaaaa));
+	     yesno(w && wait_value(fence, 0xcccc)), yesno(bar0_read(scratch) == 0xaaaa));
 	ioe(dev, 4, scratch, 0xaaaa, -1);
 	ioe(dev, 4, scratch, 0xbbbb, -1);
 	ioe(dev, 4, fence, 0xcccc, -1);
@@ -388,9 +346,8 @@ int main(void)
 	conf_init();
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &cfd, &grp);
 	open_device();
-	cfg_off = region(VFIO_PCI_CONFIG_REGION_INDEX, NULL);
-	bar0_off = region(VFIO_PCI_BAR0_REGION_INDEX, &bar0_size);
-	if (cfg_read(0, 4) == 0x10d38086) {
+	device_regions();
+	if (cfg_read(0, 4) == E1000E_IDS) {
 		scratch = E1000_SCRATCH;
 		fence = E1000_FENCE;
 	} else {
