@@ -239,8 +239,8 @@ int vfio_device_hot_reset(struct stce_host *host, struct vfio_device *d,
  * thread per device (started by the first registration) waits on every
  * registered eventfd with one edge-triggered epoll: each signal wakes it,
  * it takes the count and does the write. So the write follows the signal
- * by a thread switch instead of within it; several signals before the
- * thread runs are one write, as several before the kernel's wakeup are.
+ * by a thread switch instead of within it, and signals that come before
+ * the thread runs are one write (the kernel writes once a signal).
  *
  * Locking: ioe->lock guards the table and is held across each write, so
  * when a removal or the last close returns no write of it runs or will
