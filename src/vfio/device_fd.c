@@ -6,6 +6,9 @@
  * (index << 40), GET_IRQ_INFO / SET_IRQS (INTx and REQ with eventfd
  * triggers), RESET.
  *
+ * The first open enables the function as vfio-pci's does (Memory Space
+ * on); BAR access is EIO while the user keeps Memory Space off.
+ *
  * Opening one pins its group (and so the group's container) until it is
  * closed. A device opened through its cdev (/dev/vfio/devices/vfioN) has
  * no group: it answers VFIO_DEVICE_BIND_IOMMUFD only (EINVAL to the rest,
@@ -163,6 +166,24 @@ static void close_trigger(int *fd)
 	*fd = -1;
 }
 
+/*
+ * What the first open does to the function: pci_enable_device turns
+ * Memory Space on (BAR0 is a memory BAR; there is no I/O BAR), Bus Master
+ * stays as the last close left it (off). vfio-pci's copy of the enable
+ * starts as the device then shows it.
+ */
+static void device_enable(struct vfio_device_state *st)
+{
+	uint32_t cmd = 0;
+
+	if (!stce_device_config_read(st->dev, STCE_PCI_COMMAND, 2, &cmd))
+		stce_device_config_write(st->dev, STCE_PCI_COMMAND, 2,
+					 cmd | STCE_PCI_COMMAND_MEMORY);
+	if (stce_device_config_read(st->dev, STCE_PCI_COMMAND, 2, &cmd))
+		cmd = 0;
+	atomic_init(&st->mem_enabled, cmd & STCE_PCI_COMMAND_MEMORY);
+}
+
 static struct vfio_device_state *state_get_locked(struct stce_host *host,
 						  struct stce_device *dev,
 						  int idx)
@@ -184,19 +205,21 @@ static struct vfio_device_state *state_get_locked(struct stce_host *host,
 	if (stce_device_config_read(dev, 0, 4, &st->ids))
 		st->ids = 0xffffffff;
 	pthread_mutex_init(&st->irq_lock, NULL);
+	device_enable(st);
 	host->dev_state[idx] = st;
 	stce_device_set_irq_handler(dev, device_irq, st);
 	return st;
 }
 
-/* The last descriptor went: interrupts off, bus mastering off, as
- * vfio-pci's disable path leaves the function. */
+/* The last descriptor went: ioeventfds gone, interrupts off, bus
+ * mastering off, as vfio-pci's disable path leaves the function. */
 static void state_put_locked(struct stce_host *host, struct vfio_device_state *st)
 {
 	int idx;
 
 	if (--st->users)
 		return;
+	vfio_device_ioeventfds_release(st);
 	stce_device_set_irq_handler(st->dev, NULL, NULL);
 	close_trigger(&st->intx_trigger);
 	close_trigger(&st->req_trigger);
@@ -307,8 +330,7 @@ void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 
 /* ---- Regions ------------------------------------------------------- */
 
-/* Size of region @index; 0 for the empty ones (BAR1-5, ROM). */
-static uint64_t region_size(unsigned int index)
+uint64_t vfio_device_region_size(unsigned int index)
 {
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -336,7 +358,10 @@ static unsigned int access_size(uint64_t pos, size_t left, unsigned int max)
 /*
  * Config space: the device's, except INTx Disable, which is the user's
  * (vfio-pci virtualizes it): reads show what the user wrote, writes keep
- * the device's own bit clear and mask or unmask INTx instead.
+ * the device's own bit clear and mask or unmask INTx instead. A write
+ * starting at the command register also sets vfio-pci's copy of Memory
+ * Space (reads show the device's bit: after an EEH reset cleared it,
+ * BAR access still works until the user writes it).
  */
 static int config_access(struct vfio_device_state *st, uint8_t *buf,
 			 uint64_t pos, unsigned int size, bool write)
@@ -365,9 +390,14 @@ static int config_access(struct vfio_device_state *st, uint8_t *buf,
 		memcpy(&v, buf, size);	/* little-endian host, as the ABI */
 		ret = stce_device_config_write(st->dev, (uint32_t)pos, size,
 					       v & ~bit);
-		if (!ret && intx)
+		if (ret)
+			return ret;
+		if (pos == STCE_PCI_COMMAND)
+			atomic_store(&st->mem_enabled,
+				     v & STCE_PCI_COMMAND_MEMORY);
+		if (intx)
 			intx_disable_write(st, v & bit);
-		return ret;
+		return 0;
 	}
 	ret = stce_device_config_read(st->dev, (uint32_t)pos, size, &v);
 	if (ret)
@@ -382,16 +412,20 @@ static int config_access(struct vfio_device_state *st, uint8_t *buf,
 }
 
 /*
- * BAR0: 8- and 4-byte accesses go to the device as they are. A narrower
- * read reads the 4 bytes around it; a narrower write is refused
- * (-EINVAL): the device's registers take 4 and 8 bytes only.
+ * BAR0: -EIO while Memory Space is off (vfio-pci checks every access).
+ * 8- and 4-byte accesses go to the device as they are. A narrower read
+ * reads the 4 bytes around it; a narrower write is refused (-EINVAL): the
+ * device's registers take 4 and 8 bytes only.
  */
-static int bar0_access(struct stce_device *dev, uint8_t *buf, uint64_t pos,
-		       unsigned int size, bool write)
+static int bar0_access(struct vfio_device_state *st, uint8_t *buf,
+		       uint64_t pos, unsigned int size, bool write)
 {
+	struct stce_device *dev = st->dev;
 	uint64_t v = 0;
 	int ret;
 
+	if (!atomic_load(&st->mem_enabled))
+		return -EIO;
 	if (size >= 4) {
 		if (write) {
 			memcpy(&v, buf, size);
@@ -410,6 +444,15 @@ static int bar0_access(struct stce_device *dev, uint8_t *buf, uint64_t pos,
 	return ret;
 }
 
+int vfio_device_bar0_write(struct vfio_device_state *st, uint64_t pos,
+			   unsigned int size, uint64_t val)
+{
+	uint8_t buf[8];
+
+	memcpy(buf, &val, sizeof(buf));	/* little-endian, as the ABI */
+	return bar0_access(st, buf, pos, size, true);
+}
+
 ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 		       uint64_t off, bool write)
 {
@@ -423,7 +466,7 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 		return -EINVAL;	/* a cdev not bound yet */
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
-	size = region_size((unsigned int)index);
+	size = vfio_device_region_size((unsigned int)index);
 	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
 		/* vfio-pci's config space: all of it inside, or EFAULT. */
 		if (count && (pos >= size || count > size - pos))
@@ -449,7 +492,7 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 					    n, write);
 		} else {
 			n = access_size(pos + done, count - done, 8);
-			ret = bar0_access(d->dev, buf + done, pos + done, n,
+			ret = bar0_access(d->state, buf + done, pos + done, n,
 					  write);
 		}
 		if (ret)
@@ -496,7 +539,7 @@ static int get_region_info(void *arg)
 	    info.index == VFIO_PCI_VGA_REGION_INDEX)
 		return -EINVAL;
 	info.offset = VFIO_REGION_OFFSET(info.index);
-	info.size = region_size(info.index);
+	info.size = vfio_device_region_size(info.index);
 	/*
 	 * Not mmap-able: the registers act on every access (a CMD write
 	 * runs the DMA engine), which a plain mapping cannot emulate.
@@ -805,6 +848,8 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		return vfio_device_hot_reset(host, d, arg);
 	case VFIO_DEVICE_FEATURE:
 		return vfio_device_feature(arg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_device_ioeventfd(d->state, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -84,12 +84,15 @@ struct vfio_group {
 
 /*
  * What vfio-pci keeps once per device, whatever the number of its open
- * descriptors: the interrupt set-up and the virtualized INTx Disable bit
- * of the command register. Created by the first open, freed by the last
- * close (host->lock); the interrupt fields under irq_lock, which nests
- * inside the device model's own lock (the handler runs under it), so
- * irq_lock is never held while calling into the device.
+ * descriptors: the interrupt set-up, the virtualized INTx Disable bit of
+ * the command register, its copy of the Memory Space bit and the
+ * ioeventfds. Created by the first open, freed by the last close
+ * (host->lock); the interrupt fields under irq_lock, which nests inside
+ * the device model's own lock (the handler runs under it), so irq_lock is
+ * never held while calling into the device.
  */
+struct vfio_ioeventfds;
+
 struct vfio_device_state {
 	struct stce_device *dev;
 	unsigned int users;		/* open device objects, host->lock */
@@ -101,6 +104,10 @@ struct vfio_device_state {
 	int req_trigger;		/* REQ eventfd (never signalled), or -1 */
 	uint32_t ids;			/* vendor | device << 16, read at open:
 					 * vfio-pci's virtual copy */
+	/* Memory Space as the user last wrote it (as the device showed it
+	 * at open before that): BAR access is EIO while it is clear. */
+	atomic_bool mem_enabled;
+	struct vfio_ioeventfds *ioeventfds;	/* device_ops.c; host->lock */
 };
 
 /*
@@ -206,6 +213,25 @@ int vfio_device_hot_reset(struct stce_host *host, struct vfio_device *d,
  * the caller keeps @d alive (a grace read-side section of host->grace). */
 ssize_t vfio_device_rw(struct vfio_device *d, void *buf, size_t count,
 		       uint64_t off, bool write);
+
+/* Bytes of region @index; 0 for the empty ones (BAR1-5, the ROM). */
+uint64_t vfio_device_region_size(unsigned int index);
+
+/*
+ * One write of @size bytes of @val at @pos of BAR0, as a region write of
+ * that size: -EIO while Memory Space is off, -EINVAL for what the
+ * device's registers do not take (narrow or unaligned writes).
+ */
+int vfio_device_bar0_write(struct vfio_device_state *st, uint64_t pos,
+			   unsigned int size, uint64_t val);
+
+/*
+ * device_ops.c: VFIO_DEVICE_IOEVENTFD (host->lock), and the teardown of
+ * the device's ioeventfds at its last close (host->lock; returns when no
+ * ioeventfd write runs or will run).
+ */
+int vfio_device_ioeventfd(struct vfio_device_state *st, void *arg);
+void vfio_device_ioeventfds_release(struct vfio_device_state *st);
 
 /* VFIO-PCI region offsets: the index in the top bits, as vfio-pci does. */
 #define VFIO_REGION_SHIFT	40
