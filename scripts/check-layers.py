@@ -140,6 +140,8 @@ class Layers:
         public = set()
         for h in self.by_public:
             full = os.path.join(self.root, h)
+            if not os.path.exists(full):
+                continue
             for d, _, files in os.walk(full) if os.path.isdir(full) else \
                     [(os.path.dirname(full), [], [os.path.basename(full)])]:
                 for f in files:
