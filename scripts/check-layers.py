@@ -211,7 +211,7 @@ def scan_files(root, layers):
     for top in sorted({u.folder.split('/')[0] for u in layers.units if u.folder} |
                       {'include'}):
         for d, dirs, files in os.walk(os.path.join(root, top)):
-            dirs[:] = sorted(x for x in dirs if x != 'fixture')
+            dirs.sort()
             for f in sorted(files):
                 if f.endswith(('.c', '.h')):
                     out.append(rel(root, os.path.join(d, f)))
@@ -255,6 +255,7 @@ def resolve(root, path, quote, name, incdirs):
 
 
 def include_edges(root, build, layers, db):
+    """(file, header) for every #include that names a file of the tree."""
     dirs = include_dirs(root, build, db)
     by_folder = {}
     for src, inc in dirs.items():
@@ -304,7 +305,6 @@ def call_edges(root, build, db):
             for d in sorted(local.get(s) or lib_defs.get(s, ())):
                 if d != src:
                     yield src, d, s
-    return
 
 
 def exported_api(build):
@@ -333,6 +333,44 @@ def read_allow(path):
     return allow
 
 
+class Check:
+    """The violations found, against what the allowlist allows."""
+
+    def __init__(self, layers, allow):
+        self.layers, self.allow = layers, allow
+        self.failures, self.found, self.graph = [], set(), {}
+
+    def unit(self, path):
+        u = self.layers.unit_of(path)
+        if u is None:
+            self.failures.append('%s: in no unit of the layer table' % path)
+        return u
+
+    def use(self, path, target, what, **how):
+        a, b = self.unit(path), self.unit(target)
+        if not a or not b or a.name == b.name:
+            return
+        self.graph.setdefault((a.name, b.name), set()).add((path, target))
+        why = self.layers.rule(a, b, **how)
+        if not why:
+            return
+        if what != 'include' and why.startswith(('private', 'test-only')):
+            why = 'calls %s, declared in a %s' % (how['symbol'], why)
+        key = (path, target, what)
+        self.found.add(key)
+        if key not in self.allow:
+            self.failures.append('%s -> %s %s: %s' % (path, target, what, why))
+
+    def stale(self, allow_path, compiled):
+        for key, (item, n) in sorted(self.allow.items(), key=lambda kv: kv[1][1]):
+            if key in self.found:
+                continue
+            if key[2].startswith('call') and key[0] not in compiled:
+                continue        # not compiled in this build (fuzz/, say)
+            self.failures.append('%s:%d: %s -> %s %s no longer happens: '
+                                 'delete the line' % ((allow_path, n) + key))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('root')
@@ -344,68 +382,35 @@ def main():
     root = os.path.realpath(args.root)
     layers = Layers(root, read_table(args.table or
                                      os.path.join(root, 'docs/architecture.md')))
+    layers.read_declared()
     allow_path = args.allow or os.path.join(root, 'scripts/check-layers.allow')
-    allow = read_allow(allow_path)
+    check = Check(layers, read_allow(allow_path))
     db = [e for e in compile_db(args.build)
           if not rel(root, os.path.join(e['directory'], e['file'])).startswith('..')]
+    compiled = {rel(root, os.path.join(e['directory'], e['file'])) for e in db}
     exported = exported_api(args.build)
-    layers.read_declared()
-    failures, found, checked = [], set(), set()
 
-    def unit(path):
-        u = layers.unit_of(path)
-        if u is None:
-            failures.append('%s: in no unit of the layer table' % path)
-        return u
-
-    for path in sorted(set(scan_files(root, layers)) |
-                       {rel(root, os.path.join(e['directory'], e['file'])) for e in db}):
-        unit(path)
-    graph = {}
+    for path in sorted(set(scan_files(root, layers)) | compiled):
+        check.unit(path)
     n_inc = n_call = 0
     for path, target in include_edges(root, args.build, layers, db):
         n_inc += 1
-        a, b = unit(path), unit(target)
-        if a and b and a.name != b.name:
-            graph.setdefault((a.name, b.name), set()).add((path, target))
-        why = a and b and layers.rule(a, b, header=target)
-        if why:
-            key = (path, target, 'include')
-            found.add(key)
-            if key not in allow:
-                failures.append('%s -> %s include: %s' % (path, target, why))
-    for e in db:
-        checked.add(rel(root, os.path.join(e['directory'], e['file'])))
+        check.use(path, target, 'include', header=target)
     for src, d, sym in call_edges(root, args.build, db):
         n_call += 1
-        a, b = unit(src), unit(d)
-        if a and b and a.name != b.name:
-            graph.setdefault((a.name, b.name), set()).add((src, d))
-        why = a and b and layers.rule(a, b, symbol=sym, exported=exported)
-        if why and why.startswith(('private', 'test-only')):
-            why = 'calls %s, declared in a %s' % (sym, why)
-        if why:
-            key = (src, d, 'call ' + sym)
-            found.add(key)
-            if key not in allow:
-                failures.append('%s -> %s call %s: %s' % (src, d, sym, why))
+        check.use(src, d, 'call ' + sym, symbol=sym, exported=exported)
     if args.graph:
-        for (a, b), pairs in sorted(graph.items()):
+        for (a, b), pairs in sorted(check.graph.items()):
             print('%-16s -> %-16s %3d file pairs' % (a, b, len(pairs)))
         return 0
-    for key, (item, n) in sorted(allow.items(), key=lambda kv: kv[1][1]):
-        if key in found:
-            continue
-        if key[2].startswith('call') and key[0] not in checked:
-            continue        # not compiled in this build (fuzz/, say)
-        failures.append('%s:%d: %s -> %s %s no longer happens: delete the line'
-                        % (allow_path, n, key[0], key[1], key[2]))
-    for f in sorted(set(failures)):
+    check.stale(allow_path, compiled)
+    failures = sorted(set(check.failures))
+    for f in failures:
         print('FAIL:', f)
     print('layers: %d includes, %d symbol references checked; %d violations '
           'allowed (%s), %d failures'
-          % (n_inc, n_call, len(found & set(allow)), os.path.basename(allow_path),
-             len(set(failures))))
+          % (n_inc, n_call, len(check.found & set(check.allow)),
+             os.path.basename(allow_path), len(failures)))
     return 1 if failures else 0
 
 
