@@ -27,11 +27,14 @@
 
 #include <stdint.h>
 
+#include <spapr_tce/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* log2 of the emulated host page: 16 (64K, the default) or 12 (4K). */
+STCE_API
 unsigned int stce_host_page_shift(void);
 
 static inline uint64_t stce_host_page_size(void)
@@ -45,6 +48,7 @@ static inline uint64_t stce_host_page_size(void)
  * anything is charged or anything depends on the page size (a registered
  * region, a v1-pinned page). Setting the current value is always 0.
  */
+STCE_API
 int stce_set_host_page_shift(unsigned int shift);
 
 /*
@@ -53,6 +57,7 @@ int stce_set_host_page_shift(unsigned int shift);
  * formula always gives a multiple of the host page, so this equals the
  * kernel's "size >> PAGE_SHIFT" for every size a table can have.
  */
+STCE_API
 uint64_t stce_account_bytes_to_pages(uint64_t bytes);
 
 /*
@@ -60,6 +65,7 @@ uint64_t stce_account_bytes_to_pages(uint64_t bytes);
  * RLIMIT_MEMLOCK (see above) or overflow; the account is then unchanged.
  * Charging 0 pages is 0.
  */
+STCE_API
 int stce_account_charge(uint64_t npages);
 
 /*
@@ -67,9 +73,11 @@ int stce_account_charge(uint64_t npages);
  * un-charge of the same amount; un-charging more than is charged is a
  * bug (asserted in debug builds, clamped to 0 otherwise).
  */
+STCE_API
 void stce_account_uncharge(uint64_t npages);
 
 /* The current total in host pages (the audit figure, VmLck / host page). */
+STCE_API
 uint64_t stce_account_locked_pages(void);
 
 /*
@@ -77,6 +85,7 @@ uint64_t stce_account_locked_pages(void);
  * UINT64_MAX when unlimited (RLIM_INFINITY) or when the caller has
  * CAP_IPC_LOCK.
  */
+STCE_API
 uint64_t stce_account_limit_pages(void);
 
 #ifdef __cplusplus

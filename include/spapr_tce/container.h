@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <spapr_tce/export.h>
 #include <spapr_tce/pe.h>
 
 #ifdef __cplusplus
@@ -60,6 +61,7 @@ enum stce_container_flags {
 struct stce_container;
 
 /* -EINVAL for a type other than STCE_IOMMU_V1/V2 or unknown flags. */
+STCE_API
 int stce_container_create(unsigned int type, unsigned int flags,
 			  struct stce_container **out);
 
@@ -69,9 +71,12 @@ int stce_container_create(unsigned int type, unsigned int flags,
  * flush) and freed, every registration dropped, ENABLE's charge returned.
  * NULL is a no-op.
  */
+STCE_API
 void stce_container_destroy(struct stce_container *c);
 
+STCE_API
 unsigned int stce_container_type(const struct stce_container *c);
+STCE_API
 unsigned int stce_container_nr_groups(const struct stce_container *c);
 
 /*
@@ -82,10 +87,12 @@ unsigned int stce_container_nr_groups(const struct stce_container *c);
  * -EPERM: a PE whose capabilities differ from the attached groups' (the
  * kernel's "incompatible ops"). -ENOMEM.
  */
+STCE_API
 int stce_container_attach(struct stce_container *c, struct stce_pe *pe);
 
 /* Detach: the PE's windows are unset and it goes back to the platform.
  * -ENOENT when @pe is not attached. */
+STCE_API
 int stce_container_detach(struct stce_container *c, struct stce_pe *pe);
 
 struct stce_container_info {
@@ -98,6 +105,7 @@ struct stce_container_info {
 };
 
 /* GET_INFO. -ENXIO without a group. */
+STCE_API
 int stce_container_get_info(const struct stce_container *c,
 			    struct stce_container_info *info);
 
@@ -107,8 +115,11 @@ int stce_container_get_info(const struct stce_container *c,
  * -ENOTTY on v2. DISABLE returns the charge (0 also when not enabled;
  * -ENOTTY on v2).
  */
+STCE_API
 int stce_container_enable(struct stce_container *c);
+STCE_API
 int stce_container_disable(struct stce_container *c);
+STCE_API
 bool stce_container_enabled(const struct stce_container *c);
 
 /*
@@ -120,8 +131,10 @@ bool stce_container_enabled(const struct stce_container *c);
  * -EINVAL (alignment), -ENOENT (not registered here); a region with live
  * mappings: -EBUSY in strict mode, 0 with KERNEL_QUIRKS. -ENOTTY on v1.
  */
+STCE_API
 int stce_container_register(struct stce_container *c, uint64_t ua,
 			    uint64_t size);
+STCE_API
 int stce_container_unregister(struct stce_container *c, uint64_t ua,
 			      uint64_t size);
 
@@ -133,6 +146,7 @@ int stce_container_unregister(struct stce_container *c, uint64_t ua,
  * PE or the table refuses, -ENOMEM (locked_vm limit or memory); nothing
  * stays charged on failure. -ENOTTY on v1.
  */
+STCE_API
 int stce_container_create_window(struct stce_container *c,
 				 unsigned int page_shift, uint64_t window_size,
 				 unsigned int levels, uint64_t *start);
@@ -144,6 +158,7 @@ int stce_container_create_window(struct stce_container *c,
  * pending default window by address 0 just drops it). -ENXIO without a
  * group. -ENOTTY on v1.
  */
+STCE_API
 int stce_container_remove_window(struct stce_container *c, uint64_t addr);
 
 /*
@@ -159,11 +174,13 @@ int stce_container_remove_window(struct stce_container *c, uint64_t addr);
  * Unaligned @iova: -EINVAL (KERNEL_QUIRKS: returns 1). Range past the
  * window's end: -ENXIO (KERNEL_QUIRKS: 0, maps the part inside).
  */
+STCE_API
 int stce_container_map(struct stce_container *c, uint64_t vaddr,
 		       uint64_t iova, uint64_t size, unsigned int dir);
 
 /* UNMAP_DMA: clear [iova, iova + size); the same window and alignment
  * rules as map. */
+STCE_API
 int stce_container_unmap(struct stce_container *c, uint64_t iova,
 			 uint64_t size);
 
@@ -186,13 +203,16 @@ struct stce_container_stats {
 	unsigned int nr_registered;
 };
 
+STCE_API
 void stce_container_get_stats(struct stce_container *c,
 			      struct stce_container_stats *stats);
 
 /* VFIO_EEH_PE_OP on the first group's PE. -ENODEV without a group. */
+STCE_API
 int stce_container_eeh_op(struct stce_container *c, unsigned int op);
 
 /* VFIO_EEH_PE_INJECT_ERR: see stce_pe_eeh_inject(). -ENODEV likewise. */
+STCE_API
 int stce_container_eeh_inject(struct stce_container *c, unsigned int type,
 			      unsigned int func, uint64_t addr, uint64_t mask);
 

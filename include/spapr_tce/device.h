@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <spapr_tce/export.h>
 #include <spapr_tce/pe.h>
 #include <spapr_tce/topology.h>
 
@@ -101,11 +102,15 @@ struct stce_device;
 
 /* A DMA test device with the ids and address of @desc, on @pe (which
  * must outlive it). -ENOMEM. */
+STCE_API
 int stce_device_create(const struct stce_topo_device *desc,
 		       struct stce_pe *pe, struct stce_device **out);
+STCE_API
 void stce_device_destroy(struct stce_device *dev);
 
+STCE_API
 struct stce_pe *stce_device_pe(const struct stce_device *dev);
+STCE_API
 const char *stce_device_name(const struct stce_device *dev);
 
 /*
@@ -114,8 +119,10 @@ const char *stce_device_name(const struct stce_device *dev);
  * while MMIO is frozen reads return all-ones (of @size) - still 0 as the
  * return value - and writes are dropped.
  */
+STCE_API
 int stce_device_mmio_read(struct stce_device *dev, unsigned int bar,
 			  uint64_t offset, unsigned int size, uint64_t *val);
+STCE_API
 int stce_device_mmio_write(struct stce_device *dev, unsigned int bar,
 			   uint64_t offset, unsigned int size, uint64_t val);
 
@@ -128,8 +135,10 @@ int stce_device_mmio_write(struct stce_device *dev, unsigned int bar,
  * Interrupt Status bit reads whether the device asserts INTA. All-ones
  * reads while frozen.
  */
+STCE_API
 int stce_device_config_read(struct stce_device *dev, uint32_t offset,
 			    unsigned int size, uint32_t *val);
+STCE_API
 int stce_device_config_write(struct stce_device *dev, uint32_t offset,
 			     unsigned int size, uint32_t val);
 
@@ -148,6 +157,7 @@ int stce_device_config_write(struct stce_device *dev, uint32_t offset,
  * handler is running.
  */
 typedef void (*stce_device_irq_fn)(void *ctx);
+STCE_API
 void stce_device_set_irq_handler(struct stce_device *dev,
 				 stce_device_irq_fn fn, void *ctx);
 
@@ -157,9 +167,11 @@ void stce_device_set_irq_handler(struct stce_device *dev,
  * state, while the config space (command register, BAR0, interrupt line)
  * is saved before and restored after, so the device stays enabled.
  */
+STCE_API
 void stce_device_function_reset(struct stce_device *dev);
 
 /* The 64-bit FNV-1a the CHECKSUM command computes. */
+STCE_API
 uint64_t stce_dmatest_checksum(const void *buf, size_t len);
 
 /* ---- Platform: a topology instantiated ----------------------------- */
@@ -174,21 +186,30 @@ struct stce_platform;
  * that page, memory registered, pinned or charged); -EINVAL for a host
  * page below this machine's real page, or as stce_pe_create(); -ENOMEM.
  */
+STCE_API
 int stce_platform_create(const struct stce_topology *topo,
 			 struct stce_platform **out);
+STCE_API
 void stce_platform_destroy(struct stce_platform *plat);
 
+STCE_API
 const struct stce_topology *stce_platform_topology(
 	const struct stce_platform *plat);
+STCE_API
 unsigned int stce_platform_nr_pes(const struct stce_platform *plat);
+STCE_API
 struct stce_pe *stce_platform_pe(const struct stce_platform *plat,
 				 unsigned int i);
+STCE_API
 unsigned int stce_platform_nr_devices(const struct stce_platform *plat);
+STCE_API
 struct stce_device *stce_platform_device(const struct stce_platform *plat,
 					 unsigned int i);
 /* NULL when absent. */
+STCE_API
 struct stce_pe *stce_platform_find_pe(const struct stce_platform *plat,
 				      unsigned int group);
+STCE_API
 struct stce_device *stce_platform_find_device(
 	const struct stce_platform *plat, const char *name);
 

@@ -42,6 +42,7 @@
 
 #include <stdint.h>
 
+#include <spapr_tce/export.h>
 #include <spapr_tce/container.h>
 #include <spapr_tce/pe.h>
 
@@ -75,6 +76,7 @@ enum stce_hcall_flags {
 
 struct stce_guest;
 
+STCE_API
 int stce_guest_create(struct stce_guest **out);
 
 /*
@@ -83,6 +85,7 @@ int stce_guest_create(struct stce_guest **out);
  * included (the container clears them when its window goes). No hypercall
  * may run meanwhile. NULL is a no-op.
  */
+STCE_API
 void stce_guest_destroy(struct stce_guest *g);
 
 /* ---- Memory map ---------------------------------------------------- */
@@ -93,15 +96,18 @@ void stce_guest_destroy(struct stce_guest *g);
  * (stce_host_page_size()), a wrapping range, or an overlap with a slot.
  * -ENOMEM. Hypercalls see the new map at once (lock-free readers).
  */
+STCE_API
 int stce_guest_add_memory(struct stce_guest *g, uint64_t gpa, uint64_t size,
 			  uint64_t ua);
 
 /* Remove the slot declared at exactly (gpa, size). -ENOENT. Existing TCEs
  * keep their pages (they hold the pre-registered region, not the slot). */
+STCE_API
 int stce_guest_remove_memory(struct stce_guest *g, uint64_t gpa,
 			     uint64_t size);
 
 /* The user address guest-physical @gpa is at: -EFAULT outside every slot. */
+STCE_API
 int stce_guest_gpa_to_ua(struct stce_guest *g, uint64_t gpa, uint64_t *ua);
 
 /* ---- Guest TCE tables (LIOBNs) ------------------------------------- */
@@ -114,6 +120,7 @@ int stce_guest_gpa_to_ua(struct stce_guest *g, uint64_t gpa, uint64_t *ua);
  * outside 12..34, offset + size past 2^64 >> page_shift. -ENOMEM (limit
  * or memory). -EBUSY: the LIOBN exists.
  */
+STCE_API
 int stce_guest_create_tce_table(struct stce_guest *g, uint64_t liobn,
 				unsigned int page_shift, uint64_t offset,
 				uint64_t size);
@@ -124,6 +131,7 @@ int stce_guest_create_tce_table(struct stce_guest *g, uint64_t liobn,
  * charge returned. Hardware windows keep their entries (the container's).
  * -ENOENT.
  */
+STCE_API
 int stce_guest_remove_tce_table(struct stce_guest *g, uint64_t liobn);
 
 /*
@@ -138,6 +146,7 @@ int stce_guest_remove_tce_table(struct stce_guest *g, uint64_t liobn);
  * STCE_HCALL_MAX_TABLES windows or STCE_HCALL_MAX_BINDINGS groups.
  * -ENOMEM.
  */
+STCE_API
 int stce_guest_attach(struct stce_guest *g, uint64_t liobn,
 		      struct stce_container *c, struct stce_pe *pe);
 
@@ -148,6 +157,7 @@ int stce_guest_attach(struct stce_guest *g, uint64_t liobn,
  * Entries already in the hardware table stay (the container's).
  * -ENOENT when nothing was attached through it.
  */
+STCE_API
 int stce_guest_detach(struct stce_guest *g, struct stce_container *c,
 		      struct stce_pe *pe);
 
@@ -171,6 +181,7 @@ int stce_guest_detach(struct stce_guest *g, struct stce_container *c,
  * attached windows' page size; or when a table level is missing (without
  * STCE_HCALL_MAY_ALLOC).
  */
+STCE_API
 long stce_h_put_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		    uint64_t tce, unsigned int flags);
 
@@ -190,6 +201,7 @@ long stce_h_put_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
  * level may stop the call part-way with H_TOO_HARD (what was applied is
  * consistent; the slow path's repeat completes it), as KVM does.
  */
+STCE_API
 long stce_h_put_tce_indirect(struct stce_guest *g, uint64_t liobn,
 			     uint64_t ioba, uint64_t tce_list,
 			     uint64_t npages, unsigned int flags);
@@ -200,10 +212,12 @@ long stce_h_put_tce_indirect(struct stce_guest *g, uint64_t liobn,
  * hardware entries (pages released after the flush) and stores the value
  * in the guest view. No limit on @npages.
  */
+STCE_API
 long stce_h_stuff_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		      uint64_t tce_value, uint64_t npages, unsigned int flags);
 
 /* H_GET_TCE: the guest view at @ioba in *@tce. */
+STCE_API
 long stce_h_get_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		    uint64_t *tce);
 
@@ -234,6 +248,7 @@ long stce_h_get_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
  * -EINVAL: bad arguments, v1 container, LIOBNs equal or above 32 bits.
  * -EBUSY: @buid or a LIOBN in use. -ENXIO: no group. -ENOMEM.
  */
+STCE_API
 int stce_guest_add_phb(struct stce_guest *g, uint64_t buid,
 		       struct stce_container *c, const uint64_t liobn[2]);
 
@@ -267,19 +282,24 @@ int stce_guest_add_phb(struct stce_guest *g, uint64_t buid,
  * one level, fully allocated at creation, and hypercalls never meet a
  * missing leaf. For hypervisors that size locked_vm ahead of the call.
  */
+STCE_API
 unsigned int stce_rtas_window_levels(const struct stce_pe_caps *caps,
 				     unsigned int page_shift,
 				     uint64_t window_size);
 
+STCE_API
 int stce_rtas_query_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				  const uint32_t *args, uint32_t nret,
 				  uint32_t *rets);
+STCE_API
 int stce_rtas_create_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				   const uint32_t *args, uint32_t nret,
 				   uint32_t *rets);
+STCE_API
 int stce_rtas_remove_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				   const uint32_t *args, uint32_t nret,
 				   uint32_t *rets);
+STCE_API
 int stce_rtas_reset_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				  const uint32_t *args, uint32_t nret,
 				  uint32_t *rets);

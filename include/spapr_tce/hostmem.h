@@ -45,6 +45,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <spapr_tce/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -60,10 +62,12 @@ extern "C" {
  * bytes from @ua that could (@good may be NULL). -ENOMEM. Nothing is
  * pinned on error.
  */
+STCE_API
 int stce_hostmem_pin(uint64_t ua, uint64_t size, bool write, uint64_t *hpa,
 		     uint64_t *good);
 
 /* The two halves of stce_hostmem_pin(), for callers that pin in pieces. */
+STCE_API
 int stce_hostmem_populate(uint64_t ua, uint64_t size, bool write,
 			  uint64_t *good);
 
@@ -73,6 +77,7 @@ int stce_hostmem_populate(uint64_t ua, uint64_t size, bool write,
  * divides @size; 0 means one piece). The hpas are contiguous: *@hpa is
  * the first. -EINVAL, -ENOMEM.
  */
+STCE_API
 int stce_hostmem_ref(uint64_t ua, uint64_t size, uint64_t granule,
 		     uint64_t *hpa);
 
@@ -82,6 +87,7 @@ int stce_hostmem_ref(uint64_t ua, uint64_t size, uint64_t granule,
  * Pages whose last reference goes are forgotten; those that had been moved
  * aside are unmapped.
  */
+STCE_API
 void stce_hostmem_unpin(uint64_t hpa, uint64_t size);
 
 /*
@@ -91,6 +97,7 @@ void stce_hostmem_unpin(uint64_t hpa, uint64_t size);
  * @base_shift). No descriptor per call: PROCMAP_QUERY (Linux 6.11+) on one
  * /proc/self/maps descriptor, opened once, else parsing that file.
  */
+STCE_API
 int stce_hostmem_backing(uint64_t ua, uint64_t size, bool write,
 			 unsigned int base_shift, unsigned int *page_shift);
 
@@ -104,18 +111,24 @@ int stce_hostmem_backing(uint64_t ua, uint64_t size, bool write,
  * stce_pe_dma_unmap() on the same thread (a move waits for the DMAs in
  * flight).
  */
+STCE_API
 int stce_hostmem_munmap(void *addr, size_t len);
+STCE_API
 int stce_hostmem_mremap(void *old_addr, size_t old_size, size_t new_size,
 			int flags, void *new_addr, void **out);
+STCE_API
 int stce_hostmem_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off, void **out);
+STCE_API
 int stce_hostmem_madvise(void *addr, size_t len, int advice);
+STCE_API
 int stce_hostmem_shmdt(const void *addr);
 
 /*
  * True on the thread that runs a hook's own system calls: an interposer
  * of the libc names passes those straight through.
  */
+STCE_API
 bool stce_hostmem_in_hook(void);
 
 /* ---- the DMA side --------------------------------------------------- */
@@ -128,27 +141,33 @@ bool stce_hostmem_in_hook(void);
  * kernel's FOLL_FORCE does, through /proc/self/mem. No lock, no system
  * call and no allocation unless something faults or moved.
  */
+STCE_API
 int stce_hostmem_copy(uint64_t hpa, void *buf, size_t n, bool to_mem);
 
 /*
  * The process address of [hpa, hpa + n) now, as far as it is contiguous:
  * *@addr and the bytes that follow there in *@run. -EFAULT: lost.
  */
+STCE_API
 int stce_hostmem_resolve(uint64_t hpa, size_t n, void **addr, size_t *run);
 
 /* ---- audit ---------------------------------------------------------- */
 
 /* Bytes pinned now (each byte once, however many references). */
+STCE_API
 uint64_t stce_hostmem_pinned_bytes(void);
 
 /* Bytes of pinned pages living in the library's aside area now, per hpa
  * (pages that two hpas name count twice). */
+STCE_API
 uint64_t stce_hostmem_aside_bytes(void);
 
 /* Pinned ranges whose pages were lost since the process started. */
+STCE_API
 uint64_t stce_hostmem_lost_count(void);
 
 /* Moves of pinned pages (aside, or following an mremap) so far. */
+STCE_API
 uint64_t stce_hostmem_move_count(void);
 
 #ifdef __cplusplus

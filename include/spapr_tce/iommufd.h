@@ -34,6 +34,7 @@
 
 #include <stdint.h>
 
+#include <spapr_tce/export.h>
 #include <spapr_tce/pe.h>
 
 #ifdef __cplusplus
@@ -75,16 +76,20 @@ struct iommu_hwpt_spapr_tce {
 struct stce_iommufd;
 
 /* A context with one reference (the descriptor's). -ENOMEM. */
+STCE_API
 int stce_iommufd_create(struct stce_iommufd **out);
 
 /* Drop a reference; the last one destroys every object: devices
  * detached (their PEs back with the platform), mappings unmapped,
  * regions unpinned, windows freed. NULL: no-op. */
+STCE_API
 void stce_iommufd_put(struct stce_iommufd *ictx);
+STCE_API
 void stce_iommufd_get(struct stce_iommufd *ictx);
 
 /* ---- objects ------------------------------------------------------- */
 
+STCE_API
 int stce_iommufd_ioas_alloc(struct stce_iommufd *ictx, uint32_t *ioas_id);
 
 /*
@@ -93,6 +98,7 @@ int stce_iommufd_ioas_alloc(struct stce_iommufd *ictx, uint32_t *ioas_id);
  * the domain's windows). A device: -EBUSY (it goes with its descriptor,
  * stce_iommufd_unbind). -ENOENT unknown id.
  */
+STCE_API
 int stce_iommufd_destroy(struct stce_iommufd *ictx, uint32_t id);
 
 struct stce_iova_range {
@@ -107,6 +113,7 @@ struct stce_iova_range {
  * has none (0 ranges). *@alignment: the largest IOMMU page of the windows
  * (each window needs its own page alignment).
  */
+STCE_API
 int stce_iommufd_iova_ranges(struct stce_iommufd *ictx, uint32_t ioas_id,
 			     struct stce_iova_range *ranges, uint32_t *num,
 			     uint64_t *alignment);
@@ -120,6 +127,7 @@ int stce_iommufd_iova_ranges(struct stce_iommufd *ictx, uint32_t ioas_id,
  * cannot be pinned with the window's page; -EEXIST overlap with a mapping;
  * -EOVERFLOW wrap; -ENOSPC no room (automatic IOVA); -ENOMEM; -EFAULT.
  */
+STCE_API
 int stce_iommufd_map(struct stce_iommufd *ictx, uint32_t ioas_id,
 		     uint32_t flags, uint64_t ua, uint64_t length,
 		     uint64_t *iova);
@@ -129,6 +137,7 @@ int stce_iommufd_map(struct stce_iommufd *ictx, uint32_t ioas_id,
  * (0, UINT64_MAX) unmaps all. -ENOENT when nothing is there or a mapping
  * would be split, -EINVAL length 0, -EOVERFLOW wrap. *@unmapped: bytes.
  */
+STCE_API
 int stce_iommufd_unmap(struct stce_iommufd *ictx, uint32_t ioas_id,
 		       uint64_t iova, uint64_t length, uint64_t *unmapped);
 
@@ -137,6 +146,7 @@ int stce_iommufd_unmap(struct stce_iommufd *ictx, uint32_t ioas_id,
  * [src_iova, src_iova + length) into @dst_id (same flags rules as map;
  * nothing is pinned twice). -ENOENT when no mapping is exactly that range.
  */
+STCE_API
 int stce_iommufd_copy(struct stce_iommufd *ictx, uint32_t flags,
 		      uint32_t dst_id, uint32_t src_id, uint64_t src_iova,
 		      uint64_t length, uint64_t *dst_iova);
@@ -145,10 +155,12 @@ int stce_iommufd_copy(struct stce_iommufd *ictx, uint32_t flags,
 
 /* VFIO_DEVICE_BIND_IOMMUFD for a device of @pe: -EBUSY when the PE is
  * bound in this context already (one device object per group). */
+STCE_API
 int stce_iommufd_bind(struct stce_iommufd *ictx, struct stce_pe *pe,
 		      uint32_t *dev_id);
 
 /* Unbind (closing the device): detaches it first. -ENOENT. */
+STCE_API
 int stce_iommufd_unbind(struct stce_iommufd *ictx, uint32_t dev_id);
 
 /*
@@ -161,6 +173,7 @@ int stce_iommufd_unbind(struct stce_iommufd *ictx, uint32_t dev_id);
  * bad data or geometry (stce_pe_table_params rules), -EEXIST the IOAS has
  * a domain already, -ENOENT, -ENOMEM (also over RLIMIT_MEMLOCK).
  */
+STCE_API
 int stce_iommufd_hwpt_alloc(struct stce_iommufd *ictx, uint32_t dev_id,
 			    uint32_t pt_id, uint32_t flags, uint32_t data_type,
 			    const void *data, uint32_t data_len,
@@ -173,11 +186,13 @@ int stce_iommufd_hwpt_alloc(struct stce_iommufd *ictx, uint32_t dev_id,
  * the domain it is in: 0. -EBUSY attached elsewhere, or the PE is owned
  * by another user. -EPERM capabilities differ from the domain's.
  */
+STCE_API
 int stce_iommufd_attach(struct stce_iommufd *ictx, uint32_t dev_id,
 			uint32_t *pt_id);
 
 /* VFIO_DEVICE_DETACH_IOMMUFD_PT: both windows leave at once; the PE goes
  * back to the platform. -EINVAL when not attached. */
+STCE_API
 int stce_iommufd_detach(struct stce_iommufd *ictx, uint32_t dev_id);
 
 /* ---- audit --------------------------------------------------------- */
@@ -189,6 +204,7 @@ struct stce_iommufd_stats {
 	unsigned int nr_pins;		/* regions held by IOAS mappings */
 };
 
+STCE_API
 void stce_iommufd_get_stats(struct stce_iommufd *ictx,
 			    struct stce_iommufd_stats *stats);
 
@@ -203,6 +219,7 @@ void stce_iommufd_get_stats(struct stce_iommufd *ictx,
  * TCE_CREATE/REMOVE, MAP/UNMAP_DMA, EEH_PE_OP). Returns >= 0 or -errno;
  * -ENOTTY for anything else.
  */
+STCE_API
 long stce_iommufd_ioctl(struct stce_iommufd *ictx, unsigned long request,
 			void *arg);
 
@@ -212,8 +229,10 @@ long stce_iommufd_ioctl(struct stce_iommufd *ictx, unsigned long request,
  * IOAS (its domain once VFIO_SET_IOMMU made it). -EBUSY: joined already.
  * Leave: -ENOENT when not there.
  */
+STCE_API
 int stce_iommufd_compat_group_attach(struct stce_iommufd *ictx,
 				     struct stce_pe *pe);
+STCE_API
 int stce_iommufd_compat_group_detach(struct stce_iommufd *ictx,
 				     struct stce_pe *pe);
 
@@ -235,9 +254,11 @@ struct stce_iommufd_vdev {
 
 typedef struct stce_iommufd *(*stce_iommufd_lookup_fn)(void *ctx, int fd);
 
+STCE_API
 long stce_iommufd_vdev_ioctl(struct stce_iommufd_vdev *vd,
 			     unsigned long request, void *arg,
 			     stce_iommufd_lookup_fn lookup, void *lookup_ctx);
+STCE_API
 void stce_iommufd_vdev_release(struct stce_iommufd_vdev *vd);
 
 #ifdef __cplusplus

@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <spapr_tce/export.h>
 #include <spapr_tce/table.h>
 
 #ifdef __cplusplus
@@ -73,6 +74,7 @@ struct stce_pe_caps {
 #define STCE_PE_DEFAULT_DDW_BASE	(1ULL << 59)
 
 /* Fill @caps with the PowerNV PHB4 defaults above. */
+STCE_API
 void stce_pe_caps_default(struct stce_pe_caps *caps);
 
 /*
@@ -82,9 +84,11 @@ void stce_pe_caps_default(struct stce_pe_caps *caps);
  * page of a supported size, or overlaps the DDW base, the DDW base is not
  * aligned to the largest page, or the host page is not 4K or 64K.
  */
+STCE_API
 int stce_pe_caps_check(const struct stce_pe_caps *caps);
 
 /* What stce_pe_caps_check() objects to, in words, or NULL. */
+STCE_API
 const char *stce_pe_caps_problem(const struct stce_pe_caps *caps);
 
 struct stce_pe;
@@ -98,14 +102,18 @@ struct stce_pe;
  * cannot leave it (a PE of that page lives, or memory is registered,
  * pinned or charged). -ENOMEM.
  */
+STCE_API
 int stce_pe_create(const struct stce_pe_caps *caps, unsigned int group,
 		   struct stce_pe **out);
 
 /* Unset every window (user tables are left to their owner), free the
  * platform window and the PE. NULL is a no-op. */
+STCE_API
 void stce_pe_destroy(struct stce_pe *pe);
 
+STCE_API
 unsigned int stce_pe_group(const struct stce_pe *pe);
+STCE_API
 void stce_pe_get_caps(const struct stce_pe *pe, struct stce_pe_caps *caps);
 
 /* ---- Windows ------------------------------------------------------- */
@@ -124,6 +132,7 @@ void stce_pe_get_caps(const struct stce_pe *pe, struct stce_pe_caps *caps);
  * stce_table_create() makes the rest (its 55-bit check) after the charge.
  * @out is untouched on error.
  */
+STCE_API
 int stce_pe_table_params(const struct stce_pe *pe, unsigned int num,
 			 unsigned int page_shift, uint64_t window_size,
 			 unsigned int levels, struct stce_table_params *out);
@@ -135,6 +144,7 @@ int stce_pe_table_params(const struct stce_pe *pe, unsigned int num,
  * page shift not in pgsizes, more levels than max_levels, window running
  * into the other window). -EBUSY: window @num is in use. -ENOMEM.
  */
+STCE_API
 int stce_pe_set_window(struct stce_pe *pe, unsigned int num,
 		       struct stce_table *table);
 
@@ -147,6 +157,7 @@ int stce_pe_set_window(struct stce_pe *pe, unsigned int num,
  * -EPERM: not user-owned. -EINVAL: as stce_pe_set_window, or no table.
  * -EBUSY: a slot to be set is in use. -ENOMEM.
  */
+STCE_API
 int stce_pe_set_windows(struct stce_pe *pe,
 			struct stce_table *const tables[STCE_PE_MAX_WINDOWS]);
 
@@ -157,6 +168,7 @@ int stce_pe_set_windows(struct stce_pe *pe,
  * (stce_pe_create_window) is freed. -EPERM: not user-owned. -EINVAL:
  * @num out of range or no window there.
  */
+STCE_API
 int stce_pe_unset_window(struct stce_pe *pe, unsigned int num);
 
 /*
@@ -166,6 +178,7 @@ int stce_pe_unset_window(struct stce_pe *pe, unsigned int num);
  * stce_table_create(); *@start gets its bus offset. -EPERM: not
  * user-owned. -ENOMEM.
  */
+STCE_API
 int stce_pe_create_window(struct stce_pe *pe, unsigned int page_shift,
 			  uint64_t window_size, unsigned int levels,
 			  uint64_t *start);
@@ -175,6 +188,7 @@ int stce_pe_create_window(struct stce_pe *pe, unsigned int page_shift,
  * inside it, as TCE_REMOVE takes). -EINVAL: no window there. -EBUSY: the
  * window is a table set by stce_pe_set_window (unset it instead). -EPERM.
  */
+STCE_API
 int stce_pe_remove_window(struct stce_pe *pe, uint64_t addr);
 
 /*
@@ -183,14 +197,17 @@ int stce_pe_remove_window(struct stce_pe *pe, uint64_t addr);
  * level, PE-owned. -EPERM: not user-owned. -ENOMEM (the PE is then left
  * with no window).
  */
+STCE_API
 int stce_pe_reset_windows(struct stce_pe *pe);
 
 /* The table programmed as window @num, or NULL. For the owner's
  * bookkeeping; DMA does not go through this. */
+STCE_API
 struct stce_table *stce_pe_window_table(const struct stce_pe *pe,
 					unsigned int num);
 
 /* The window number covering bus address @iova, or -ENXIO. */
+STCE_API
 int stce_pe_find_window(const struct stce_pe *pe, uint64_t iova);
 
 /* ---- Ownership ----------------------------------------------------- */
@@ -200,6 +217,7 @@ int stce_pe_find_window(const struct stce_pe *pe, uint64_t iova);
  * grace period) and its mappings are cleared. -EBUSY: already owned by a
  * user.
  */
+STCE_API
 int stce_pe_take_ownership(struct stce_pe *pe);
 
 /*
@@ -207,8 +225,10 @@ int stce_pe_take_ownership(struct stce_pe *pe);
  * then the platform window is restored, empty. -EINVAL when not
  * user-owned.
  */
+STCE_API
 int stce_pe_release_ownership(struct stce_pe *pe);
 
+STCE_API
 bool stce_pe_user_owned(const struct stce_pe *pe);
 
 /*
@@ -219,8 +239,10 @@ bool stce_pe_user_owned(const struct stce_pe *pe);
  * platform window. -EINVAL: @page not aligned, or @perm 0 (map).
  * -ENOMEM.
  */
+STCE_API
 int stce_pe_platform_map(struct stce_pe *pe, uint64_t iova, void *page,
 			 uint64_t perm);
+STCE_API
 int stce_pe_platform_unmap(struct stce_pe *pe, uint64_t iova);
 
 /* ---- Invalidation -------------------------------------------------- */
@@ -232,9 +254,11 @@ int stce_pe_platform_unmap(struct stce_pe *pe, uint64_t iova);
  * pointed to (the container's table kill hook does, for each PE the table
  * is programmed in). Never call it from inside a DMA.
  */
+STCE_API
 void stce_pe_tce_kill(struct stce_pe *pe);
 
 /* Number of stce_pe_tce_kill() grace periods so far (tests, stats). */
+STCE_API
 uint64_t stce_pe_kill_count(const struct stce_pe *pe);
 
 /* ---- Device DMA ---------------------------------------------------- */
@@ -252,8 +276,10 @@ enum stce_dma_dir {
  * transfer that faults part-way may have moved the bytes before the
  * faulting entry. @len 0 is a no-op (0).
  */
+STCE_API
 int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
 		     size_t len);
+STCE_API
 int stce_pe_dma_write(struct stce_pe *pe, uint64_t iova, const void *buf,
 		      size_t len);
 
@@ -279,10 +305,12 @@ struct stce_dma_guard {
  * -E2BIG: more spans than @max_spans (nothing mapped, PE not frozen).
  * -EINVAL: @len 0 or @max_spans 0. On any error the guard is released.
  */
+STCE_API
 int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		    enum stce_dma_dir dir, struct stce_dma_span *spans,
 		    unsigned int max_spans, unsigned int *nr_spans,
 		    struct stce_dma_guard *guard);
+STCE_API
 void stce_pe_dma_unmap(struct stce_pe *pe, struct stce_dma_guard *guard);
 
 /* ---- EEH ----------------------------------------------------------- */
@@ -326,6 +354,7 @@ enum stce_eeh_state {
  *  CONFIGURE: 0.  INJECT_ERR: use stce_pe_eeh_inject() (-EINVAL here).
  * Anything else: -EINVAL.
  */
+STCE_API
 int stce_pe_eeh_op(struct stce_pe *pe, unsigned int op);
 
 /*
@@ -333,6 +362,7 @@ int stce_pe_eeh_op(struct stce_pe *pe, unsigned int op);
  * function above STCE_EEH_ERR_FUNC_MAX; otherwise the PE freezes at once (reason
  * STCE_EEH_FAULT_INJECTED, iova = @addr), 0.
  */
+STCE_API
 int stce_pe_eeh_inject(struct stce_pe *pe, unsigned int type,
 		       unsigned int func, uint64_t addr, uint64_t mask);
 
@@ -358,17 +388,22 @@ struct stce_eeh_fault {
  * The first fault since the last unfreeze of DMA (reason NONE when the PE
  * has not faulted since), plus the running count.
  */
+STCE_API
 void stce_pe_eeh_fault(const struct stce_pe *pe, struct stce_eeh_fault *f);
 
 /* Quick checks for device models. */
+STCE_API
 bool stce_pe_mmio_frozen(const struct stce_pe *pe);
+STCE_API
 bool stce_pe_dma_frozen(const struct stce_pe *pe);
 /* A RESET_HOT or _FUNDAMENTAL not deactivated yet: the kernel blocks the
  * config space of the PE's devices meanwhile (EEH_PE_CFG_BLOCKED). */
+STCE_API
 bool stce_pe_reset_asserted(const struct stce_pe *pe);
 
 /* Incremented by each RESET_DEACTIVATE: devices compare it to reset
  * themselves. */
+STCE_API
 uint64_t stce_pe_reset_count(const struct stce_pe *pe);
 
 #ifdef __cplusplus

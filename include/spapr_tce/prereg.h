@@ -54,6 +54,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <spapr_tce/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -76,6 +78,7 @@ struct stce_region;
  * container's job: compare the returned handle with its own list.
  * On any error nothing is charged, pinned or recorded.
  */
+STCE_API
 int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out);
 
 /*
@@ -83,6 +86,7 @@ int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out);
  * changes) if the region still has mappings; otherwise the region is
  * unpinned, un-charged and freed.
  */
+STCE_API
 int stce_prereg_put(struct stce_region *region);
 
 /*
@@ -92,12 +96,14 @@ int stce_prereg_put(struct stce_region *region);
  * what VFIO's UNREGISTER of a mapped region (answered 0 by the kernel)
  * needs, without the kernel's leak.
  */
+STCE_API
 void stce_prereg_put_deferred(struct stce_region *region);
 
 /*
  * C-API convenience: stce_prereg_put() on the region registered at exactly
  * [ua, ua + size). -ENOENT when no (unreleased) region has that range.
  */
+STCE_API
 int stce_prereg_unregister(uint64_t ua, uint64_t size);
 
 /*
@@ -108,6 +114,7 @@ int stce_prereg_unregister(uint64_t ua, uint64_t size);
  * two regions, size 0 or wraps) or the region is released or being torn
  * down: what the kernel's v2 MAP answers. Lock-free.
  */
+STCE_API
 int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out);
 
 /*
@@ -118,6 +125,7 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out);
  * than the region's page_shift (v2 MAP answers -EINVAL; a v1 caller maps
  * the latter to -EPERM). No lock, no allocation.
  */
+STCE_API
 int stce_prereg_ua_to_hpa(const struct stce_region *region, uint64_t ua,
 			  unsigned int page_shift, uint64_t *hpa);
 
@@ -126,12 +134,14 @@ int stce_prereg_ua_to_hpa(const struct stce_region *region, uint64_t ua,
  * For clearing a TCE: the caller holds a mapping in the region it looks
  * for, which is what keeps the returned pointer valid. Lock-free.
  */
+STCE_API
 struct stce_region *stce_prereg_find_hpa(uint64_t hpa);
 
 /*
  * Count one more mapping in @region, which the caller already holds (a
  * user or a mapping). -ENXIO when the region is being torn down. Lock-free.
  */
+STCE_API
 int stce_prereg_mapped_inc(struct stce_region *region);
 
 /*
@@ -139,6 +149,7 @@ int stce_prereg_mapped_inc(struct stce_region *region);
  * region, the region is unpinned, un-charged and freed here (the one case
  * where this takes the registration mutex and makes syscalls).
  */
+STCE_API
 void stce_prereg_mapped_dec(struct stce_region *region);
 
 /*
@@ -148,18 +159,27 @@ void stce_prereg_mapped_dec(struct stce_region *region);
  * reach zero meanwhile; _sub() removing the last mappings of a released
  * region tears it down as stce_prereg_mapped_dec() does. @n 0 is a no-op.
  */
+STCE_API
 void stce_prereg_mapped_add(struct stce_region *region, uint64_t n);
+STCE_API
 void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n);
 
 /* Read-only accessors (the counts are snapshots). */
+STCE_API
 uint64_t stce_region_ua(const struct stce_region *region);
+STCE_API
 uint64_t stce_region_size(const struct stce_region *region);
+STCE_API
 unsigned int stce_region_page_shift(const struct stce_region *region);
+STCE_API
 uint64_t stce_region_mapped(const struct stce_region *region);
+STCE_API
 unsigned long stce_region_users(const struct stce_region *region);
+STCE_API
 bool stce_region_released(const struct stce_region *region);
 
 /* Regions pinned now, released ones included (the audit figure). */
+STCE_API
 size_t stce_prereg_count(void);
 
 /*
@@ -167,6 +187,7 @@ size_t stce_prereg_count(void);
  * (one msync(MS_ASYNC) syscall: no data is touched). A snapshot: the user
  * can still unmap right after.
  */
+STCE_API
 bool stce_prereg_range_mapped(uint64_t ua, uint64_t size);
 
 /*
@@ -191,6 +212,7 @@ bool stce_prereg_range_mapped(uint64_t ua, uint64_t size);
  *  -ENOMEM: out of memory.
  * All or nothing.
  */
+STCE_API
 int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
 		   bool write, uint64_t *hpa);
 
@@ -202,13 +224,16 @@ int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
  * unpinned. -EINVAL for bad arguments, -ENOENT when some page in the range
  * is not pinned (nothing is changed then).
  */
+STCE_API
 int stce_unpin_range(uint64_t hpa, uint64_t size, unsigned int page_shift,
 		     bool dirty);
 
 /* Host pages pinned by v1 now (the audit figure). */
+STCE_API
 uint64_t stce_pin_pages(void);
 
 /* IOMMU pages unpinned dirty since the process started (monotonic). */
+STCE_API
 uint64_t stce_pin_dirty_count(void);
 
 #ifdef __cplusplus

@@ -37,6 +37,8 @@
 #include <stdatomic.h>
 #endif
 
+#include <spapr_tce/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -87,8 +89,10 @@ static inline bool stce_page_shift_supported(unsigned int page_shift)
  * window that is not a power of two or smaller than one IOMMU page, an
  * unsupported page shift or host page shift (12..30).
  */
+STCE_API
 uint64_t stce_table_size(unsigned int page_shift, uint64_t window_size,
 			 unsigned int levels);
+STCE_API
 uint64_t stce_table_size_hp(unsigned int page_shift, uint64_t window_size,
 			    unsigned int levels, unsigned int host_page_shift);
 
@@ -98,6 +102,7 @@ uint64_t stce_table_size_hp(unsigned int page_shift, uint64_t window_size,
  * page; a chunk holds 1 << (chunk_shift - 3) entries. Returns a negative
  * errno for what stce_table_size_hp() refuses.
  */
+STCE_API
 int stce_table_chunk_shift(unsigned int page_shift, uint64_t window_size,
 			   unsigned int levels, unsigned int host_page_shift);
 
@@ -132,13 +137,16 @@ typedef void (*stce_table_kill_fn)(void *ctx, const struct stce_table *table);
  * levels for the window, or too large a window for the levels).
  * -ENOMEM when the top level cannot be allocated.
  */
+STCE_API
 int stce_table_create(const struct stce_table_params *params,
 		      struct stce_table **out);
 
 /* Free the table and every level. Pages the entries point to are the
  * caller's: clear the table first. NULL is a no-op. */
+STCE_API
 void stce_table_destroy(struct stce_table *table);
 
+STCE_API
 void stce_table_set_kill(struct stce_table *table, stce_table_kill_fn kill,
 			 void *ctx);
 
@@ -156,23 +164,32 @@ struct stce_table_info {
 	uint64_t flush_count;		/* kill hook calls so far */
 };
 
+STCE_API
 void stce_table_get_info(const struct stce_table *table,
 			 struct stce_table_info *info);
+STCE_API
 uint64_t stce_table_allocated_bytes(const struct stce_table *table);
+STCE_API
 uint64_t stce_table_entries(const struct stce_table *table);
+STCE_API
 unsigned int stce_table_page_shift(const struct stce_table *table);
+STCE_API
 uint64_t stce_table_bus_offset(const struct stce_table *table);
+STCE_API
 uint64_t stce_table_window_size(const struct stce_table *table);
+STCE_API
 uint64_t stce_table_flush_count(const struct stce_table *table);
 
 /*
  * Index of the entry translating bus address @iova: -ENXIO when @iova is
  * outside the window.
  */
+STCE_API
 int stce_table_index(const struct stce_table *table, uint64_t iova,
 		     uint64_t *index);
 
 /* The TCE at @index (0 when outside the table or never set). Lock-free. */
+STCE_API
 uint64_t stce_table_get(const struct stce_table *table, uint64_t index);
 
 #ifndef __cplusplus
@@ -188,6 +205,7 @@ uint64_t stce_table_get(const struct stce_table *table, uint64_t index);
  * stce_tce_load(). One walk for a whole run instead of one a entry:
  * stce_table_get(t, i + k) == stce_tce_load(&p[k]) for k < *nr.
  */
+STCE_API
 const _Atomic uint64_t *stce_table_leaf(const struct stce_table *table,
 					uint64_t index, uint64_t *nr);
 
@@ -200,6 +218,7 @@ static inline uint64_t stce_tce_load(const _Atomic uint64_t *p)
 #endif
 
 /* The userspace view at @index (0 when never set or no view). */
+STCE_API
 uint64_t stce_table_get_ua(const struct stce_table *table, uint64_t index);
 
 enum stce_xchg_flags {
@@ -221,6 +240,7 @@ enum stce_xchg_flags {
  * STCE_XCHG_NOALLOC): a missing level could not be allocated; the table is
  * unchanged. Clearing an entry never allocates.
  */
+STCE_API
 int stce_table_xchg(struct stce_table *table, uint64_t index, uint64_t *tce,
 		    uint64_t *ua, unsigned int flags);
 
@@ -233,11 +253,13 @@ int stce_table_xchg(struct stce_table *table, uint64_t index, uint64_t *tce,
  * outside the table, or unknown flags. One walk a chunk, not an entry:
  * this is the form for map calls and H_PUT_TCE_INDIRECT batches.
  */
+STCE_API
 int stce_table_xchg_range(struct stce_table *table, uint64_t index,
 			  uint64_t count, uint64_t *tces, uint64_t *uas,
 			  unsigned int flags);
 
 /* Call the kill hook (if any) and count one flush. */
+STCE_API
 void stce_table_flush(struct stce_table *table);
 
 /* One entry a clear took out of the table. */
@@ -265,6 +287,7 @@ typedef void (*stce_table_release_fn)(void *ctx,
  * is cleared. Safe against concurrent stce_table_xchg() on the same
  * entries: each old TCE is released exactly once, by whoever took it out.
  */
+STCE_API
 int stce_table_clear(struct stce_table *table, uint64_t index, uint64_t count,
 		     stce_table_release_fn release, void *ctx,
 		     uint64_t *nr_cleared);
@@ -276,6 +299,7 @@ int stce_table_clear(struct stce_table *table, uint64_t index, uint64_t count,
  * atomic exchanges, which is several times faster on a full table.
  * Concurrent readers remain safe.
  */
+STCE_API
 int stce_table_clear_exclusive(struct stce_table *table, uint64_t index,
 			       uint64_t count, stce_table_release_fn release,
 			       void *ctx, uint64_t *nr_cleared);

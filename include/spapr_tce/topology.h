@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <spapr_tce/export.h>
 #include <spapr_tce/pe.h>
 
 #ifdef __cplusplus
@@ -68,6 +69,7 @@ struct stce_topology {
 };
 
 /* The built-in topology shown above. -ENOMEM. */
+STCE_API
 int stce_topology_default(struct stce_topology **out);
 
 /*
@@ -75,6 +77,7 @@ int stce_topology_default(struct stce_topology **out);
  * @err is not NULL, a message naming the line and the problem, e.g.
  * "line 3: unknown key 'levels' for pe". -ENOMEM.
  */
+STCE_API
 int stce_topology_parse(const char *text, struct stce_topology **out,
 			char *err, size_t errlen);
 
@@ -83,26 +86,33 @@ int stce_topology_parse(const char *text, struct stce_topology **out,
  * (the message then starts with the path), or a negative errno from
  * opening or reading it ("path: reason" in @err).
  */
+STCE_API
 int stce_topology_load(const char *path, struct stce_topology **out,
 		       char *err, size_t errlen);
 
 /* The file named by $SPAPR_TCE_TOPOLOGY when set and not empty, else the
  * built-in default. */
+STCE_API
 int stce_topology_from_env(struct stce_topology **out, char *err,
 			   size_t errlen);
 
+STCE_API
 void stce_topology_free(struct stce_topology *topo);
 
 /* Write @topo in the text format, every key spelled out (parses back to
  * the same topology). */
+STCE_API
 void stce_topology_write(const struct stce_topology *topo, FILE *f);
 
+STCE_API
 const struct stce_topo_pe *stce_topology_find_pe(
 	const struct stce_topology *topo, unsigned int group);
+STCE_API
 const struct stce_topo_device *stce_topology_find_device(
 	const struct stce_topology *topo, const char *name);
 
 /* Parse a PCI address "dddd:bb:dd.f" (hex; dd < 0x20, f < 8). -EINVAL. */
+STCE_API
 int stce_pci_addr_parse(const char *text, uint16_t *domain, uint8_t *bus,
 			uint8_t *slot, uint8_t *function);
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <spapr_tce/export.h>
 #include <spapr_tce/device.h>
 #include <spapr_tce/topology.h>
 
@@ -47,11 +48,14 @@ struct stce_host;
  * of that page, memory registered or pinned), -EINVAL for a host page
  * below this machine's real page or a bad topology, -ENOMEM.
  */
+STCE_API
 int stce_host_create(const struct stce_topology *topo, struct stce_host **out);
 
 /* Close every descriptor still open and free the host. NULL: no-op. */
+STCE_API
 void stce_host_destroy(struct stce_host *host);
 
+STCE_API
 struct stce_platform *stce_host_platform(struct stce_host *host);
 
 /*
@@ -59,6 +63,7 @@ struct stce_platform *stce_host_platform(struct stce_host *host);
  * first use from $SPAPR_TCE_TOPOLOGY (or the default). NULL, with errno
  * set and a message on stderr, when that topology cannot be read.
  */
+STCE_API
 struct stce_host *stce_host_default(void);
 
 /*
@@ -66,6 +71,7 @@ struct stce_host *stce_host_default(void);
  * /dev/vfio/<N> for every group N of the topology and
  * /dev/vfio/devices/vfio<N> for every device (N its topology index).
  */
+STCE_API
 bool stce_host_path_ours(struct stce_host *host, const char *path);
 
 /*
@@ -75,16 +81,20 @@ bool stce_host_path_ours(struct stce_host *host, const char *path);
  * (<spapr_tce/iommufd.h>). A cdev: a device descriptor on which only
  * VFIO_DEVICE_BIND_IOMMUFD is valid until it is bound (EINVAL).
  */
+STCE_API
 int stce_host_open(struct stce_host *host, const char *path, int flags);
 
 /* ioctl(2) on a host descriptor. EBADF for descriptors not the host's. */
+STCE_API
 int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
 		    void *arg);
 
 /* close(2) of a host descriptor: tears down what it held. */
+STCE_API
 int stce_host_close(struct stce_host *host, int fd);
 
 /* Is @fd a descriptor of the host's? */
+STCE_API
 bool stce_host_fd_ours(struct stce_host *host, int fd);
 
 /*
@@ -94,6 +104,7 @@ bool stce_host_fd_ours(struct stce_host *host, int fd);
  * named before is released (dup2 closes it). Returns @newfd, or -1 with
  * EBADF.
  */
+STCE_API
 int stce_host_dup(struct stce_host *host, int oldfd, int newfd);
 
 /*
@@ -104,8 +115,10 @@ int stce_host_dup(struct stce_host *host, int oldfd, int newfd);
  * write narrower than 4 bytes to BAR0), EFAULT (a bad buffer, or a config
  * space access not inside it: vfio-pci's rule).
  */
+STCE_API
 ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
 			size_t count, off_t off);
+STCE_API
 ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
 			 size_t count, off_t off);
 
@@ -114,6 +127,7 @@ ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
  * container, group or iommufd, EINVAL for a device (no region is
  * mmap-able).
  */
+STCE_API
 int stce_host_mmap_check(struct stce_host *host, int fd, off_t off);
 
 /*
@@ -122,6 +136,7 @@ int stce_host_mmap_check(struct stce_host *host, int fd, off_t off);
  * emulated locked_vm. A read-only stream (a temporary file); NULL with
  * errno on failure. Used by the preload library and the test shims.
  */
+STCE_API
 FILE *stce_proc_status_open(void);
 
 /* What a host descriptor is (for tracers and diagnostics). */
@@ -132,9 +147,11 @@ enum stce_host_fd_kind {
 	STCE_HOST_FD_DEVICE,
 	STCE_HOST_FD_IOMMUFD,
 };
+STCE_API
 enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd);
 
 /* Descriptors open now (an audit figure: 0 once everything is closed). */
+STCE_API
 unsigned int stce_host_open_fds(struct stce_host *host);
 
 #ifdef __cplusplus

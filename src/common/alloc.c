@@ -4,6 +4,7 @@
 
 #include "common/alloc.h"
 
+#ifdef STCE_TEST_HOOKS
 struct fault_state {
 	atomic_ulong armed_at;	/* 0: disarmed, else the call number that fails */
 	atomic_ulong calls;
@@ -35,6 +36,14 @@ int stce_fault_should_fail(enum stce_fault_site site)
 	atomic_store_explicit(&f->armed_at, 0, memory_order_relaxed);
 	return 1;
 }
+#else
+/* The shipped library has no switches: no site ever fails (meson.build
+ * builds the armed version into the test library only). */
+int stce_fault_should_fail(enum stce_fault_site site)
+{
+	return 0;
+}
+#endif
 
 void *stce_zalloc(size_t size)
 {

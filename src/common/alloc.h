@@ -22,7 +22,8 @@ void stce_free(void *p);
 /*
  * Arm @site so that its @nth next call (1 = the very next one) fails.
  * 0 disarms. Returns nothing: the state is process-wide and meant for
- * single-threaded test set-up.
+ * single-threaded test set-up. Only in the test library (meson.build:
+ * STCE_TEST_HOOKS); the shipped one never fails a site.
  */
 void stce_fault_arm(enum stce_fault_site site, unsigned long nth);
 
