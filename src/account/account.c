@@ -14,7 +14,7 @@
 
 #include <spapr_tce/account.h>
 
-#include "account/account_internal.h"
+#include "account/hostpage.h"
 #include "common/common.h"
 
 static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -9,7 +9,7 @@
 
 #include <spapr_tce/pe.h>
 
-#include "account/account_internal.h"
+#include "account/hostpage.h"
 #include "common/alloc.h"
 #include "common/common.h"
 #include "hostmem/hostmem_dma.h"

@@ -39,7 +39,7 @@
 #include <spapr_tce/hostmem.h>
 #include <spapr_tce/prereg.h>
 
-#include "account/account_internal.h"
+#include "account/hostpage.h"
 #include "common/alloc.h"
 #include "common/common.h"
 #include "common/grace.h"

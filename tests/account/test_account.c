@@ -9,7 +9,7 @@
 
 #include <spapr_tce/account.h>
 
-#include "account/account_internal.h"
+#include "account/hostpage.h"
 #include "unpriv.h"
 
 /* This machine's page as the account sees it: fake_page when set, to try
