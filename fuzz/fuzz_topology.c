@@ -53,8 +53,8 @@ static const char *topo_diff(const struct stce_topology *a,
 		    !caps_equal(&a->pes[i].caps, &b->pes[i].caps))
 			return "pe";
 	for (unsigned int i = 0; i < a->nr_devices; i++) {
-		const struct stce_topo_device *x = &a->devices[i];
-		const struct stce_topo_device *y = &b->devices[i];
+		const struct stce_device_desc *x = &a->devices[i];
+		const struct stce_device_desc *y = &b->devices[i];
 
 		if (strcmp(x->name, y->name) || x->domain != y->domain ||
 		    x->bus != y->bus || x->slot != y->slot ||

@@ -26,6 +26,7 @@
 #include <sys/sysmacros.h>
 
 #include <spapr_tce/device.h>
+#include <spapr_tce/topology.h>
 
 #include "vfs.h"
 
@@ -82,7 +83,7 @@ static const uint8_t holders[NR_MODULES][4] = {
 
 #define N(kind, inst)	VNODE(kind, inst, 0)
 
-static const struct stce_topo_device *tdev(const struct vtree *t,
+static const struct stce_device_desc *tdev(const struct vtree *t,
 					   unsigned int i)
 {
 	return &t->topo->devices[i];
@@ -116,7 +117,7 @@ static bool domain_has_device_at_rp(const struct stce_topology *topo,
 				    uint16_t domain)
 {
 	for (unsigned int i = 0; i < topo->nr_devices; i++) {
-		const struct stce_topo_device *d = &topo->devices[i];
+		const struct stce_device_desc *d = &topo->devices[i];
 
 		if (d->domain == domain && !d->bus && !d->slot && !d->function)
 			return true;
@@ -166,7 +167,7 @@ void vtree_init(struct vtree *t, struct stce_platform *plat)
 	t->page_size = 1u << topo->host_page_shift;
 	clock_gettime(CLOCK_REALTIME, &t->time);
 	for (unsigned int i = 0; i < topo->nr_devices; i++) {
-		const struct stce_topo_device *d = &topo->devices[i];
+		const struct stce_device_desc *d = &topo->devices[i];
 		bool rp = !domain_has_device_at_rp(topo, d->domain);
 		uint8_t bus = rp ? 0 : d->bus;
 		int r = find_root(t, d->domain, bus);
@@ -214,7 +215,7 @@ static uint64_t phb_mmio64(uint16_t domain)
 
 static uint64_t bar0_start(const struct vtree *t, unsigned int i)
 {
-	const struct stce_topo_device *d = tdev(t, i);
+	const struct stce_device_desc *d = tdev(t, i);
 
 	return phb_mmio(d->domain) +
 	       ((uint64_t)((d->bus << 8) | (d->slot << 3) | d->function) << 16);
@@ -389,7 +390,7 @@ SHOW(vfiodev_uevent, "MAJOR=%u\nMINOR=%u\nDEVNAME=vfio/devices/vfio%u\n",
 static void of_name(const struct vtree *t, unsigned int i, char *buf,
 		    size_t len)
 {
-	const struct stce_topo_device *d = tdev(t, i);
+	const struct stce_device_desc *d = tdev(t, i);
 
 	if (d->function)
 		snprintf(buf, len, "pci%x,%x@%x,%x", t->ids[i].vendor,

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * spapr-tce: the emulated PCI DMA test device, and the platform that
- * instantiates a topology (its PEs and devices).
+ * spapr-tce: the emulated PCI DMA test device. (The platform that
+ * instantiates a topology's PEs and devices is in topology.h.)
  *
  * The device is one PCI function (type 0 header, vendor/device ids from
- * the topology, default 1014:daa0) with a 4 KiB memory BAR0 of registers
+ * its description, default 1014:daa0) with a 4 KiB memory BAR0 of registers
  * and a DMA engine that does all its DMA through its PE
  * (stce_pe_dma_read/write): copy, fill and checksum. A command runs to
  * completion inside the MMIO write that starts it.
@@ -39,11 +39,14 @@
 
 #include <spapr_tce/export.h>
 #include <spapr_tce/pe.h>
-#include <spapr_tce/topology.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The emulated DMA test device's default PCI ids (IBM vendor id). */
+#define STCE_DMATEST_VENDOR	0x1014
+#define STCE_DMATEST_DEVICE	0xdaa0
 
 #define STCE_DMATEST_BAR0_SIZE	4096
 #define STCE_DMATEST_ID		0x53544345444d4131ULL	/* "STCEDMA1" */
@@ -98,12 +101,21 @@ enum stce_dmatest_status {
 #define STCE_PCI_INTERRUPT_LINE	0x3c
 #define STCE_PCI_INTERRUPT_PIN	0x3d
 
+/* A device as the machine describes it (a topology's device line). */
+struct stce_device_desc {
+	char name[16];		/* canonical "dddd:bb:dd.f" */
+	uint16_t domain;
+	uint8_t bus, slot, function;
+	uint16_t vendor_id, device_id;
+	unsigned int group;	/* the IOMMU group of the PE it sits in */
+};
+
 struct stce_device;
 
 /* A DMA test device with the ids and address of @desc, on @pe (which
  * must outlive it). -ENOMEM. */
 STCE_API
-int stce_device_create(const struct stce_topo_device *desc,
+int stce_device_create(const struct stce_device_desc *desc,
 		       struct stce_pe *pe, struct stce_device **out);
 STCE_API
 void stce_device_destroy(struct stce_device *dev);
@@ -173,45 +185,6 @@ void stce_device_function_reset(struct stce_device *dev);
 /* The 64-bit FNV-1a the CHECKSUM command computes. */
 STCE_API
 uint64_t stce_dmatest_checksum(const void *buf, size_t len);
-
-/* ---- Platform: a topology instantiated ----------------------------- */
-
-struct stce_platform;
-
-/*
- * Create every PE and device of @topo (copied: @topo may be freed). The
- * topology's host_page is every PE's, and so the process's emulated host
- * page (account.h) while the platform lives: -EBUSY when the process is
- * on the other host page and cannot leave it (another platform or PE of
- * that page, memory registered, pinned or charged); -EINVAL for a host
- * page below this machine's real page, or as stce_pe_create(); -ENOMEM.
- */
-STCE_API
-int stce_platform_create(const struct stce_topology *topo,
-			 struct stce_platform **out);
-STCE_API
-void stce_platform_destroy(struct stce_platform *plat);
-
-STCE_API
-const struct stce_topology *stce_platform_topology(
-	const struct stce_platform *plat);
-STCE_API
-unsigned int stce_platform_nr_pes(const struct stce_platform *plat);
-STCE_API
-struct stce_pe *stce_platform_pe(const struct stce_platform *plat,
-				 unsigned int i);
-STCE_API
-unsigned int stce_platform_nr_devices(const struct stce_platform *plat);
-STCE_API
-struct stce_device *stce_platform_device(const struct stce_platform *plat,
-					 unsigned int i);
-/* NULL when absent. */
-STCE_API
-struct stce_pe *stce_platform_find_pe(const struct stce_platform *plat,
-				      unsigned int group);
-STCE_API
-struct stce_device *stce_platform_find_device(
-	const struct stce_platform *plat, const char *name);
 
 #ifdef __cplusplus
 }

@@ -21,7 +21,7 @@
 
 struct stce_device {
 	struct stce_pe *pe;
-	struct stce_topo_device desc;
+	struct stce_device_desc desc;
 	pthread_mutex_t lock;
 	uint64_t seen_resets;	/* the PE's reset count we reset for */
 	/* config */
@@ -45,7 +45,8 @@ static void device_reset(struct stce_device *d)
 	d->result = d->irqs = d->error = 0;
 }
 
-int stce_device_create(const struct stce_topo_device *desc,
+/* A powered-on device (registers and config at reset) for @desc on @pe. */
+int stce_device_create(const struct stce_device_desc *desc,
 		       struct stce_pe *pe, struct stce_device **out)
 {
 	struct stce_device *d = stce_zalloc(sizeof(*d));

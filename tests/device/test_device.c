@@ -11,6 +11,7 @@
 #include <spapr_tce/account.h>
 #include <spapr_tce/device.h>
 #include <spapr_tce/prereg.h>
+#include <spapr_tce/topology.h>
 
 #include "common/alloc.h"
 #include "../pe/pe_test_util.h"

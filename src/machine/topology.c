@@ -15,6 +15,7 @@
 #include "common/alloc.h"
 #include "common/common.h"
 #include "common/size.h"
+#include "machine/machine_internal.h"
 
 #define MAX_WORDS	32
 
@@ -112,6 +113,7 @@ static int parse_bool(const char *text, bool *out)
 	return -EINVAL;
 }
 
+/* "dddd:bb:dd.f", exactly 12 hex digits and separators; -EINVAL else. */
 int stce_pci_addr_parse(const char *text, uint16_t *domain, uint8_t *bus,
 			uint8_t *slot, uint8_t *function)
 {
@@ -144,6 +146,7 @@ static struct stce_topo_phb *find_phb(struct stce_topology *t,
 	return NULL;
 }
 
+/* The PE line of IOMMU group @group, or NULL. */
 const struct stce_topo_pe *stce_topology_find_pe(
 	const struct stce_topology *t, unsigned int group)
 {
@@ -153,7 +156,8 @@ const struct stce_topo_pe *stce_topology_find_pe(
 	return NULL;
 }
 
-const struct stce_topo_device *stce_topology_find_device(
+/* The device line at PCI address @name (any hex case), or NULL. */
+const struct stce_device_desc *stce_topology_find_device(
 	const struct stce_topology *t, const char *name)
 {
 	uint16_t domain;
@@ -162,7 +166,7 @@ const struct stce_topo_device *stce_topology_find_device(
 	if (stce_pci_addr_parse(name, &domain, &bus, &slot, &fn))
 		return NULL;
 	for (unsigned int i = 0; i < t->nr_devices; i++) {
-		const struct stce_topo_device *d = &t->devices[i];
+		const struct stce_device_desc *d = &t->devices[i];
 
 		if (d->domain == domain && d->bus == bus && d->slot == slot &&
 		    d->function == fn)
@@ -271,6 +275,7 @@ static int parse_pe(struct parser *p, char **w, int n)
 {
 	struct stce_topology *t = p->topo;
 	struct stce_topo_pe pe = { 0 };
+	struct stce_pe_caps caps;
 	unsigned int seen = 0;
 	const char *problem;
 
@@ -283,7 +288,6 @@ static int parse_pe(struct parser *p, char **w, int n)
 	if (t->nr_pes == STCE_TOPO_MAX_PES)
 		return fail(p, "too many pes (at most %d)", STCE_TOPO_MAX_PES);
 	stce_pe_caps_default(&pe.caps);
-	pe.caps.host_page_shift = t->host_page_shift;
 	pe.line = p->line;
 	if (!t->nr_phbs)
 		return fail(p, "pe %u before any phb", pe.group);
@@ -300,7 +304,10 @@ static int parse_pe(struct parser *p, char **w, int n)
 	}
 	if (!find_phb(t, pe.phb))
 		return fail(p, "pe %u: phb %u not declared", pe.group, pe.phb);
-	problem = stce_pe_caps_problem(&pe.caps);
+	/* Checked as the platform will create it: on the topology's host
+	 * page (the table geometry depends on it). */
+	machine_pe_caps(t, &pe, &caps);
+	problem = stce_pe_caps_problem(&caps);
 	if (problem)
 		return fail(p, "pe %u: %s", pe.group, problem);
 	t->pes[t->nr_pes++] = pe;
@@ -312,7 +319,7 @@ static const char *const device_keys[] = { "pe", "vendor", "device", NULL };
 static int parse_device(struct parser *p, char **w, int n)
 {
 	struct stce_topology *t = p->topo;
-	struct stce_topo_device d = { 0 };
+	struct stce_device_desc d = { 0 };
 	unsigned int seen = 0, v;
 
 	if (n < 2)
@@ -380,6 +387,7 @@ static int parse_line(struct parser *p, char *line)
 		    w[0]);
 }
 
+/* Line by line into a new topology; nothing is returned on an error. */
 int stce_topology_parse(const char *text, struct stce_topology **out,
 			char *err, size_t errlen)
 {
@@ -428,6 +436,7 @@ err:
 	return ret;
 }
 
+/* The file read whole, then parsed; errors name @path. */
 int stce_topology_load(const char *path, struct stce_topology **out,
 		       char *err, size_t errlen)
 {
@@ -483,6 +492,7 @@ out:
 	return ret;
 }
 
+/* $SPAPR_TCE_TOPOLOGY's file when set and not empty, else the default. */
 int stce_topology_from_env(struct stce_topology **out, char *err,
 			   size_t errlen)
 {
@@ -493,6 +503,7 @@ int stce_topology_from_env(struct stce_topology **out, char *err,
 	return stce_topology_default(out);
 }
 
+/* One PHB, PEs 0 and 1 with the default caps, a device in each. */
 int stce_topology_default(struct stce_topology **out)
 {
 	struct stce_topology *t = stce_zalloc(sizeof(*t));
@@ -505,7 +516,7 @@ int stce_topology_default(struct stce_topology **out)
 	t->nr_pes = 2;
 	t->nr_devices = 2;
 	for (unsigned int i = 0; i < 2; i++) {
-		struct stce_topo_device *d = &t->devices[i];
+		struct stce_device_desc *d = &t->devices[i];
 
 		t->pes[i].group = i;
 		t->pes[i].phb = 0;
@@ -523,11 +534,13 @@ int stce_topology_default(struct stce_topology **out)
 	return 0;
 }
 
+/* NULL is a no-op. */
 void stce_topology_free(struct stce_topology *t)
 {
 	stce_free(t);
 }
 
+/* Every key spelled out, so that the text parses back to @t. */
 void stce_topology_write(const struct stce_topology *t, FILE *f)
 {
 	char b1[32], b2[32];
@@ -553,7 +566,7 @@ void stce_topology_write(const struct stce_topology *t, FILE *f)
 			c->refuse_16m ? "yes" : "no");
 	}
 	for (unsigned int i = 0; i < t->nr_devices; i++) {
-		const struct stce_topo_device *d = &t->devices[i];
+		const struct stce_device_desc *d = &t->devices[i];
 
 		fprintf(f, "device %s pe=%u vendor=0x%04x device=0x%04x\n",
 			d->name, d->group, d->vendor_id, d->device_id);

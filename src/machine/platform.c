@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * A topology instantiated: one PE per topology PE, one DMA test device per
- * topology device.
+ * topology device, every PE on the topology's host page.
  */
 #include <errno.h>
 
-#include <spapr_tce/device.h>
+#include <spapr_tce/topology.h>
 
 #include "common/alloc.h"
+#include "machine/machine_internal.h"
 
 struct stce_platform {
 	struct stce_topology topo;
@@ -15,6 +16,17 @@ struct stce_platform {
 	struct stce_device *devices[STCE_TOPO_MAX_DEVICES];
 };
 
+/* See machine_internal.h: @pe's caps on @topo's host page. */
+void machine_pe_caps(const struct stce_topology *topo,
+		     const struct stce_topo_pe *pe, struct stce_pe_caps *caps)
+{
+	*caps = pe->caps;
+	/* The machine has one host page: its PEs make it the process's
+	 * (pe.h). */
+	caps->host_page_shift = topo->host_page_shift;
+}
+
+/* Devices first (they point at their PEs), then the PEs. NULL: no-op. */
 void stce_platform_destroy(struct stce_platform *plat)
 {
 	if (!plat)
@@ -26,6 +38,7 @@ void stce_platform_destroy(struct stce_platform *plat)
 	stce_free(plat);
 }
 
+/* Every PE, then every device of @topo; undone in full on a failure. */
 int stce_platform_create(const struct stce_topology *topo,
 			 struct stce_platform **out)
 {
@@ -35,10 +48,8 @@ int stce_platform_create(const struct stce_topology *topo,
 	if (!plat)
 		return -ENOMEM;
 	plat->topo = *topo;
-	/* The machine has one host page, the topology's: every PE gets it
-	 * (and its PEs make it the process's, pe.h). */
 	for (unsigned int i = 0; i < topo->nr_pes; i++)
-		plat->topo.pes[i].caps.host_page_shift = topo->host_page_shift;
+		machine_pe_caps(topo, &topo->pes[i], &plat->topo.pes[i].caps);
 	for (unsigned int i = 0; i < topo->nr_pes && !ret; i++)
 		ret = stce_pe_create(&plat->topo.pes[i].caps,
 				     topo->pes[i].group, &plat->pes[i]);
@@ -57,34 +68,40 @@ int stce_platform_create(const struct stce_topology *topo,
 	return 0;
 }
 
+/* The platform's copy of its topology (its PEs' caps on its host page). */
 const struct stce_topology *stce_platform_topology(
 	const struct stce_platform *plat)
 {
 	return &plat->topo;
 }
 
+/* How many PEs the topology declared. */
 unsigned int stce_platform_nr_pes(const struct stce_platform *plat)
 {
 	return plat->topo.nr_pes;
 }
 
+/* PE @i in declaration order, NULL past the end. */
 struct stce_pe *stce_platform_pe(const struct stce_platform *plat,
 				 unsigned int i)
 {
 	return i < plat->topo.nr_pes ? plat->pes[i] : NULL;
 }
 
+/* How many devices the topology declared. */
 unsigned int stce_platform_nr_devices(const struct stce_platform *plat)
 {
 	return plat->topo.nr_devices;
 }
 
+/* Device @i in declaration order, NULL past the end. */
 struct stce_device *stce_platform_device(const struct stce_platform *plat,
 					 unsigned int i)
 {
 	return i < plat->topo.nr_devices ? plat->devices[i] : NULL;
 }
 
+/* The PE of IOMMU group @group, or NULL. */
 struct stce_pe *stce_platform_find_pe(const struct stce_platform *plat,
 				      unsigned int group)
 {
@@ -94,10 +111,11 @@ struct stce_pe *stce_platform_find_pe(const struct stce_platform *plat,
 	return NULL;
 }
 
+/* The device at PCI address @name ("dddd:bb:dd.f"), or NULL. */
 struct stce_device *stce_platform_find_device(
 	const struct stce_platform *plat, const char *name)
 {
-	const struct stce_topo_device *d =
+	const struct stce_device_desc *d =
 		stce_topology_find_device(&plat->topo, name);
 
 	if (!d)
