@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Device DMA through a PE: translation, permission checks, EEH freezes,
- * and the grace periods that keep a cleared TCE from reaching a released
- * page.
+ * Device DMA through a PE: translation, permission checks, the faults
+ * that freeze it (recorded by eeh.c's pe_freeze), and the grace periods
+ * that keep a cleared TCE from reaching a released page.
  *
  * Every DMA runs inside a read-side section of the PE's grace period
  * (src/common/grace.h): it loads windows and TCEs and copies inside it.
@@ -70,33 +70,22 @@ static inline unsigned int dma_enter(struct stce_pe *pe,
 	}
 }
 
+/* See pe_internal.h: every DMA section open at the call has ended. */
 void pe_synchronize(struct stce_pe *pe)
 {
 	stce_grace_synchronize(&pe->grace);
 }
 
+/* The TCE-cache kill is one grace period of this PE's DMAs. */
 void stce_pe_tce_kill(struct stce_pe *pe)
 {
 	pe_synchronize(pe);
 }
 
+/* Grace periods of this PE's DMA domain completed so far, kills included. */
 uint64_t stce_pe_kill_count(const struct stce_pe *pe)
 {
 	return stce_grace_periods(&pe->grace);
-}
-
-void pe_freeze(struct stce_pe *pe, enum stce_eeh_fault_reason reason,
-	       uint64_t iova, enum stce_dma_dir dir)
-{
-	atomic_fetch_or(&pe->eeh, PE_EEH_DMA_FROZEN | PE_EEH_MMIO_FROZEN);
-	atomic_fetch_add(&pe->fault_count, 1);
-	pthread_mutex_lock(&pe->fault_lock);
-	if (pe->fault_reason == STCE_EEH_FAULT_NONE) {
-		pe->fault_reason = reason;
-		pe->fault_iova = iova;
-		pe->fault_dir = dir;
-	}
-	pthread_mutex_unlock(&pe->fault_lock);
 }
 
 /* DMA is refused while frozen or held in reset (stce_pe_dma_frozen()). */
@@ -280,6 +269,7 @@ static inline int copy_from_buf(void *p, uint64_t hpa, size_t n)
 	return ret;
 }
 
+/* Memory to @buf through the windows, inside one read-side section. */
 int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
 		     size_t len)
 {
@@ -297,6 +287,7 @@ int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
 	return ret;
 }
 
+/* @buf to memory through the windows, inside one read-side section. */
 int stce_pe_dma_write(struct stce_pe *pe, uint64_t iova, const void *buf,
 		      size_t len)
 {
@@ -367,6 +358,7 @@ static inline int add_span(void *p, uint64_t hpa, size_t n)
 	return 0;
 }
 
+/* Spans for [@iova, +@len); on success the section stays open in @g. */
 int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		    enum stce_dma_dir dir, struct stce_dma_span *spans,
 		    unsigned int max_spans, unsigned int *nr_spans,
@@ -395,6 +387,7 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 	return 0;
 }
 
+/* Close the read-side section stce_pe_dma_map() left open. */
 void stce_pe_dma_unmap(struct stce_pe *pe, struct stce_dma_guard *g)
 {
 	read_unlock(pe, g);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What pe.c (windows, ownership, EEH) and dma.c (translation, grace
- * periods) share. Internal.
+ * What the files of a PE share. Internal to src/pe: pe.c (create,
+ * destroy), caps.c, window.c, owner.c, eeh.c and dma.c (translation,
+ * grace periods).
  */
 #ifndef STCE_PE_INTERNAL_H
 #define STCE_PE_INTERNAL_H
@@ -48,7 +49,6 @@ struct stce_pe {
 	struct stce_table *platform;	/* the platform's default table */
 	struct pe_window platform_win;	/* never freed while the PE lives */
 
-
 	pthread_mutex_t fault_lock;	/* leaf: the fault record */
 	enum stce_eeh_fault_reason fault_reason;
 	uint64_t fault_iova;
@@ -60,8 +60,27 @@ struct stce_pe {
 	struct stce_grace grace;
 };
 
-/* dma.c */
+/* caps.c: the levels (1..5) a table of this default window geometry is
+ * built with, or 0 when none can hold it. */
+unsigned int pe_buildable_levels(unsigned int page_shift, uint64_t size,
+				 unsigned int host_page_shift);
+
+/* window.c. Callers hold pe->lock, or are stce_pe_destroy() (no other
+ * user is left). */
+/* Describe @t's window in @w (not yet published). */
+void pe_window_fill(struct pe_window *w, struct stce_table *t, bool pe_owned);
+/* Take window @num off the bus and wait out the DMAs that may still use
+ * it; free it unless it is the platform window. No window: a no-op. */
+void pe_window_unpublish(struct stce_pe *pe, unsigned int num);
+/* The same for every window, in one step a DMA cannot split. */
+void pe_windows_unpublish_all(struct stce_pe *pe);
+
+/* dma.c: one grace period of the PE's DMAs (a TCE kill). */
 void pe_synchronize(struct stce_pe *pe);
+
+/* eeh.c: freeze DMA and MMIO, and record the fault if it is the first
+ * since the last thaw. Lock-free but for the leaf fault_lock: callable
+ * from a DMA. */
 void pe_freeze(struct stce_pe *pe, enum stce_eeh_fault_reason reason,
 	       uint64_t iova, enum stce_dma_dir dir);
 
