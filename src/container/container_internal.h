@@ -62,13 +62,6 @@ struct stce_pe *container_first_pe(struct stce_container *c);
 /* Create the pending default window if it is still pending. */
 int container_create_default_window(struct stce_container *c);
 
-/*
- * Release one TCE that was taken out of a container table, after the
- * flush that covers it: v2 drops the mapping from its region, v1 unpins.
- */
-void container_release_tce(struct stce_container *c, unsigned int page_shift,
-			   uint64_t tce);
-
 /* Clear [index, index + count) of @t, releasing what was there. */
 int container_clear(struct stce_container *c, struct stce_table *t,
 		    uint64_t index, uint64_t count, bool exclusive);

@@ -21,7 +21,8 @@
  *     caller is the slow path), then stores the guest view;
  *  4. if live entries were replaced: flushes each table concerned (the
  *     kill hook waits out the PEs' DMA) and only then drops their
- *     mappings, one atomic subtract per region run.
+ *     mappings with prereg's release, the one MAP/UNMAP uses (one atomic
+ *     subtract per region run).
  * No lock, no allocation, no pin, no syscall on the way (a flush waits
  * for DMA readers; it is needed only when live entries are replaced).
  */
@@ -138,41 +139,6 @@ static bool gpa_to_ua(struct hc_ctx *x, uint64_t gpa, uint64_t len,
 		return false;
 	*ua = s->ua + (gpa - s->gpa);
 	return true;
-}
-
-/* ---- releasing what the exchanges took out ---------------------------- */
-
-/*
- * Drop the mapping of every live TCE in @tces (after the flush that
- * covers them): consecutive entries of one region cost one atomic
- * subtract. The container's release for v2, batched.
- */
-static void release_tces(const uint64_t *tces, unsigned int n)
-{
-	struct stce_region *r = NULL;
-	uint64_t rua = 0, rsize = 0, cnt = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t addr;
-
-		if (!stce_tce_live(tces[i]))
-			continue;
-		addr = stce_tce_addr(tces[i]);
-		if (r && addr - rua < rsize) {
-			cnt++;
-			continue;
-		}
-		if (r)
-			stce_prereg_mapped_sub(r, cnt);
-		r = stce_prereg_find_hpa(addr);
-		cnt = 1;
-		if (r) {
-			rua = stce_region_ua(r);
-			rsize = stce_region_size(r);
-		}
-	}
-	if (r)
-		stce_prereg_mapped_sub(r, cnt);
 }
 
 static bool any_live(const uint64_t *tces, unsigned int n)
@@ -387,7 +353,7 @@ static void put_rollback(struct hc_ctx *x, struct hc_put *p, uint64_t entry,
 		if (!any_live(p->hw[k], m[k]))
 			continue;
 		stce_table_flush(t);
-		release_tces(p->hw[k], m[k]);
+		stce_prereg_release_tces(p->hw[k], m[k]);
 	}
 }
 
@@ -423,7 +389,7 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 					continue;
 				m[kk] = put_fill(x, p, &x->set->w[kk], i0, i1,
 						 p->hw[kk], p->hwua[kk]);
-				release_tces(p->hw[kk], m[kk]);
+				stce_prereg_release_tces(p->hw[kk], m[kk]);
 			}
 			return STCE_H_TOO_HARD;
 		}
@@ -436,7 +402,7 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 		if (!x->tbl[k] || !any_live(p->hw[k], m[k]))
 			continue;
 		stce_table_flush(x->tbl[k]);
-		release_tces(p->hw[k], m[k]);
+		stce_prereg_release_tces(p->hw[k], m[k]);
 	}
 	return STCE_H_SUCCESS;
 }
@@ -542,7 +508,7 @@ static void stuff_window(struct hc_ctx *x, unsigned int k, uint64_t idx,
 		stce_table_xchg_range(t, idx, n, tces, uas, STCE_XCHG_NOALLOC);
 		if (any_live(tces, n)) {
 			stce_table_flush(t);
-			release_tces(tces, n);
+			stce_prereg_release_tces(tces, n);
 		}
 		idx += n;
 		count -= n;
