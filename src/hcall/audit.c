@@ -7,7 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "container/container_internal.h"
+#include <spapr_tce/container.h>
+
 #include "hcall/hcall_audit.h"
 #include "hcall/hcall_internal.h"
 
@@ -38,7 +39,7 @@ int hcall_audit_liobn(struct stce_guest *g, uint64_t liobn,
 		a->t = w->t;
 		/* A table pointer read outside the container's grace
 		 * section is compared, never dereferenced. */
-		a->stale = hcall_container_table(w->c, w->num) != w->t;
+		a->stale = stce_container_window_table(w->c, w->num) != w->t;
 		out->nr_windows++;
 	}
 	ret = 0;

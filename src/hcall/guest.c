@@ -12,12 +12,12 @@
 #include <sys/mman.h>
 
 #include <spapr_tce/account.h>
+#include <spapr_tce/container.h>
 #include <spapr_tce/hcall.h>
 #include <spapr_tce/table.h>
 
 #include "common/alloc.h"
 #include "common/common.h"
-#include "container/container_internal.h"
 #include "hcall/hcall_internal.h"
 
 int stce_guest_create(struct stce_guest **out)
@@ -389,13 +389,13 @@ int hc_attach_locked(struct stce_guest *g, uint64_t liobn,
 
 	if (!t)
 		return -ENOENT;
-	if (!hcall_container_v2(c))
+	if (stce_container_type(c) != STCE_IOMMU_V2)
 		return -EINVAL;
-	if (pe && !hcall_container_has_group(c, pe))
+	if (pe && !stce_container_has_group(c, pe))
 		return -EINVAL;
-	ret = hcall_container_find_window(c, t->offset << t->page_shift,
-					  t->page_shift, t->size << t->page_shift,
-					  &num, &hw);
+	ret = stce_container_find_window(c, t->offset << t->page_shift,
+					 t->page_shift, t->size << t->page_shift,
+					 &num, &hw);
 	if (ret)
 		return ret;
 	/* At most one exchange batch (512) of hardware pages a guest page. */

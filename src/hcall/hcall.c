@@ -30,12 +30,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include <spapr_tce/container.h>
 #include <spapr_tce/hcall.h>
 #include <spapr_tce/prereg.h>
 #include <spapr_tce/table.h>
 
 #include "common/common.h"
-#include "container/container_internal.h"
 #include "hcall/hcall_internal.h"
 
 /* Hardware entries exchanged at once (one flush covers them). */
@@ -52,7 +52,7 @@ struct hc_ctx {
 	unsigned int nr;		/* windows in set */
 	unsigned int max_shift;		/* largest live hardware page */
 	struct stce_table *tbl[STCE_HCALL_MAX_TABLES];	/* NULL: stale */
-	struct stce_grace_guard cguard[STCE_HCALL_MAX_TABLES];
+	struct stce_container_guard cguard[STCE_HCALL_MAX_TABLES];
 	unsigned int flags;
 };
 
@@ -81,13 +81,12 @@ static long ctx_begin(struct hc_ctx *x, struct stce_guest *g, uint64_t liobn,
 		const struct hc_window *w = &x->set->w[k];
 		struct stce_table *t;
 
-		stce_grace_read_lock(hcall_container_grace(w->c), &x->cguard[k]);
-		t = hcall_container_table(w->c, w->num);
+		stce_container_read_lock(w->c, &x->cguard[k]);
+		t = stce_container_window_table(w->c, w->num);
 		/* Removed (or replaced) since it was attached: skip it. */
 		if (t != w->t || stce_table_page_shift(t) != w->shift ||
 		    stce_table_bus_offset(t) != w->bus_offset) {
-			stce_grace_read_unlock(hcall_container_grace(w->c),
-					       &x->cguard[k]);
+			stce_container_read_unlock(w->c, &x->cguard[k]);
 			t = NULL;
 		} else if (w->shift > x->max_shift) {
 			x->max_shift = w->shift;
@@ -101,8 +100,7 @@ static void ctx_end(struct hc_ctx *x)
 {
 	for (unsigned int k = 0; k < x->nr; k++)
 		if (x->tbl[k])
-			stce_grace_read_unlock(hcall_container_grace(x->set->w[k].c),
-					       &x->cguard[k]);
+			stce_container_read_unlock(x->set->w[k].c, &x->cguard[k]);
 	stce_grace_read_unlock(&x->g->grace, &x->guard);
 }
 
