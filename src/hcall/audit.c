@@ -12,6 +12,7 @@
 #include "hcall/hcall_audit.h"
 #include "hcall/hcall_internal.h"
 
+/* See hcall_audit.h. */
 int hcall_audit_liobn(struct stce_guest *g, uint64_t liobn,
 		      struct hcall_audit_liobn *out)
 {
@@ -48,6 +49,7 @@ unlock:
 	return ret;
 }
 
+/* See hcall_audit.h. */
 int hcall_audit_view(struct stce_guest *g, uint64_t liobn, uint64_t first,
 		     uint64_t n, uint64_t *out)
 {
@@ -70,6 +72,7 @@ unlock:
 	return ret;
 }
 
+/* See hcall_audit.h. */
 size_t hcall_audit_liobns(struct stce_guest *g, uint64_t *out, size_t max)
 {
 	struct hc_liobns *l;
@@ -84,6 +87,7 @@ size_t hcall_audit_liobns(struct stce_guest *g, uint64_t *out, size_t max)
 	return nr;
 }
 
+/* See hcall_audit.h. */
 uint64_t hcall_audit_charged(struct stce_guest *g)
 {
 	struct hc_liobns *l;

@@ -431,6 +431,7 @@ static long put_batch(struct hc_ctx *x, struct hc_put *p, bool indirect)
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 long stce_h_put_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		    uint64_t tce, unsigned int flags)
 {
@@ -454,6 +455,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 long stce_h_put_tce_indirect(struct stce_guest *g, uint64_t liobn,
 			     uint64_t ioba, uint64_t tce_list,
 			     uint64_t npages, unsigned int flags)
@@ -513,6 +515,7 @@ static void stuff_window(struct hc_ctx *x, unsigned int k, uint64_t idx,
 	}
 }
 
+/* See <spapr_tce/hcall.h>. */
 long stce_h_stuff_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		      uint64_t tce_value, uint64_t npages, unsigned int flags)
 {
@@ -547,6 +550,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 long stce_h_get_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		    uint64_t *tce)
 {

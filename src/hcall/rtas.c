@@ -90,6 +90,7 @@ static uint32_t ddw_pgmask(uint64_t pgsizes)
 	return mask;
 }
 
+/* See <spapr_tce/hcall.h>. */
 unsigned int stce_rtas_window_levels(const struct stce_pe_caps *caps,
 				     unsigned int page_shift, uint64_t size)
 {
@@ -150,6 +151,7 @@ static int disable_window(struct stce_guest *g, struct hc_phb *phb,
 	return stce_container_remove_window(phb->c, start);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_add_phb(struct stce_guest *g, uint64_t buid,
 		       struct stce_container *c, const uint64_t liobn[2])
 {
@@ -197,6 +199,7 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_rtas_query_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				  const uint32_t *args, uint32_t nret,
 				  uint32_t *rets)
@@ -222,6 +225,7 @@ int stce_rtas_query_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 	return rtas_status(nret, rets, STCE_RTAS_SUCCESS);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_rtas_create_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				   const uint32_t *args, uint32_t nret,
 				   uint32_t *rets)
@@ -265,6 +269,7 @@ unlock:
 	return rtas_status(nret, rets, status);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_rtas_remove_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				   const uint32_t *args, uint32_t nret,
 				   uint32_t *rets)
@@ -286,6 +291,7 @@ unlock:
 	return rtas_status(nret, rets, status);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_rtas_reset_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				  const uint32_t *args, uint32_t nret,
 				  uint32_t *rets)
