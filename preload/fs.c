@@ -1038,6 +1038,10 @@ static bool fopen_served(const char *path, const char *mode, FILE **ret,
 		return true;
 	}
 	*ret = fdopen(fd, mode);
+	/* glibc checks the mode against F_GETFL, which it asks the kernel
+	 * itself: a host descriptor's O_PATH one reads as O_RDONLY. */
+	if (!*ret && errno == EINVAL && preload_fd_tag(fd))
+		*ret = fdopen(fd, "r");
 	if (!*ret) {
 		err = errno;
 		close(fd);

@@ -36,6 +36,12 @@ void *preload_real(void *_Atomic *slot, const char *name);
 struct stce_host *preload_host(void);
 struct stce_host *preload_host_peek(void);
 
+/* A host descriptor's tag: the vfs node it was opened as, kept with its
+ * object (so its duplicates and a fork child's copies have it). 0 for
+ * other descriptors; _set is false for them. */
+uint32_t preload_fd_tag(int fd);
+bool preload_fd_set_tag(int fd, uint32_t tag);
+
 /* ---- vfs.c: the served sysfs and /dev/vfio tree (vfs.h) ---- */
 
 struct vtree;

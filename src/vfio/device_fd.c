@@ -235,7 +235,7 @@ int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
 	if (!d)
 		return -ENOMEM;
 	atomic_init(&d->granted, false);
-	fd = vfio_fd_install(host, &d->obj, flags & O_CLOEXEC);
+	fd = vfio_fd_install(host, &d->obj, flags);
 	if (fd < 0)
 		stce_free(d);
 	return fd;
@@ -275,7 +275,8 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 		stce_free(d);
 		return -ENOMEM;
 	}
-	fd = vfio_fd_install(host, &d->obj, true);
+	/* An anonymous inode, as the kernel's: O_RDWR, close-on-exec. */
+	fd = vfio_fd_install(host, &d->obj, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		state_put_locked(host, d->state);
 		stce_free(d);
@@ -723,7 +724,8 @@ static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
 		return ret;
 	if (b.flags || b.iommufd < 0 || d->group)
 		return -EINVAL;
-	if (host->open_groups[d->pe_idx])
+	if (host->open_groups[d->pe_idx] ||
+	    atomic_load(&host->inherited_busy[d->pe_idx]))
 		return -EBUSY;
 	if (atomic_load(&d->granted))
 		return -EINVAL;
