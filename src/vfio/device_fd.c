@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -522,6 +524,33 @@ static int get_irq_info(void *arg)
 }
 
 /*
+ * Our descriptor of the user's eventfd @fd. The kernel holds the file
+ * itself and needs no descriptor: at RLIMIT_NOFILE ours is the one just
+ * above the soft limit (which the program can never be handed), the
+ * limit raised by one around the dup where that is allowed. A raw call:
+ * the preload library would take it for one of the program's.
+ */
+static int dup_own(int fd)
+{
+	struct rlimit rl, up;
+	int own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+
+	if (own >= 0 || errno != EMFILE)
+		return own < 0 ? -errno : own;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -EMFILE;
+	up = rl;
+	up.rlim_cur++;
+	if (up.rlim_max < up.rlim_cur)
+		up.rlim_max = up.rlim_cur;	/* CAP_SYS_RESOURCE only */
+	if (setrlimit(RLIMIT_NOFILE, &up))
+		return -EMFILE;
+	own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	return own < 0 ? -EMFILE : own;
+}
+
+/*
  * Take our own reference to the user's eventfd, as eventfd_ctx_fdget:
  * -EBADF when @fd is not open, -EINVAL when it is not an eventfd.
  */
@@ -537,8 +566,7 @@ static int eventfd_get(int fd)
 	target[n] = 0;
 	if (strcmp(target, "anon_inode:[eventfd]"))
 		return -EINVAL;
-	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	return fd < 0 ? -errno : fd;
+	return dup_own(fd);
 }
 
 /* Replace *@slot with the user's eventfd @fd (< 0: none). */
