@@ -163,6 +163,24 @@ bool preload_fd_set_tag(int fd, uint32_t tag)
 	return h && !stce_host_fd_set_tag(h, fd, tag);
 }
 
+uint64_t preload_fd_generation(void)
+{
+	struct stce_host *h = preload_host_peek();
+
+	return h ? stce_host_fd_generation(h) : 0;
+}
+
+int preload_fd_recheck(int fd, uint64_t gen)
+{
+	struct stce_host *h = preload_host_peek();
+
+	if (!h)
+		return 0;
+	if (stce_host_fd_ours(h, fd))
+		return 1;
+	return stce_host_fd_generation(h) != gen ? -1 : 0;
+}
+
 /* fork: the host renews itself in the child (src/vfio/host.c); the
  * mutex that makes it must not be copied held. */
 static void atfork_prepare(void)
@@ -394,6 +412,7 @@ static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd,
 {
 	struct dup_req r = { "fcntl(F_DUPFD)", fd, (int)(intptr_t)arg, -1,
 			     cmd, real };
+	uint64_t gen = preload_fd_generation();
 	struct stce_host *h;
 	int saved = errno, ret;
 
@@ -401,13 +420,27 @@ static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd,
 		return dup_any(&r, -1);
 	/* The status flags are the object's (an O_PATH descriptor has
 	 * others, and refuses F_SETFL). */
-	if ((cmd == F_GETFL || cmd == F_SETFL) && (h = host_of(fd))) {
-		ret = stce_host_fcntl(h, fd, cmd, (long)(intptr_t)arg);
-		if (ret >= 0)
-			errno = saved;
-		return ret;
+	if ((cmd == F_GETFL || cmd == F_SETFL) && (h = host_of(fd)))
+		goto host;
+	ret = real(fd, cmd, arg);
+	/* One of ours made at this number since host_of() asked (a dup2,
+	 * an open of another thread). */
+	if (cmd == F_GETFL && ret >= 0 && (ret & O_PATH)) {
+		switch (preload_fd_recheck(fd, gen)) {
+		case 1:
+			h = host_of(fd);
+			goto host;
+		case -1:
+			errno = EBADF;
+			return -1;
+		}
 	}
-	return real(fd, cmd, arg);
+	return ret;
+host:
+	ret = stce_host_fcntl(h, fd, cmd, (long)(intptr_t)arg);
+	if (ret >= 0)
+		errno = saved;
+	return ret;
 }
 
 /* glibc reads the third argument as a pointer whatever the command. */

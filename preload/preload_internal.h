@@ -42,6 +42,13 @@ struct stce_host *preload_host_peek(void);
 uint32_t preload_fd_tag(int fd);
 bool preload_fd_set_tag(int fd, uint32_t tag);
 
+/* After a libc call on @fd, which was not a host descriptor when the
+ * host's generation was @gen, answered about an O_PATH descriptor: 1
+ * when it is one of ours now (ask the host), -1 when it was one of ours
+ * made and closed since (answer EBADF), 0 when it is the program's. */
+uint64_t preload_fd_generation(void);
+int preload_fd_recheck(int fd, uint64_t gen);
+
 /* ---- vfs.c: the served sysfs and /dev/vfio tree (vfs.h) ---- */
 
 struct vtree;

@@ -59,6 +59,7 @@
 
 struct owned_tree {
 	struct stce_platform *plat;
+	struct owned_tree *prev;	/* the one it replaced, kept */
 	struct vtree tree;
 };
 
@@ -86,6 +87,7 @@ const struct vtree *vfs_tree(void)
 	if (!n)
 		return NULL;
 	n->plat = plat;
+	n->prev = t;
 	vtree_init(&n->tree, plat);
 	if (!atomic_compare_exchange_strong(&current, &t, n)) {
 		free(n);

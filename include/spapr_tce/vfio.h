@@ -113,6 +113,16 @@ void stce_host_close_range(struct stce_host *host, unsigned int first,
  */
 bool stce_host_fd_ours(struct stce_host *host, int fd);
 
+/*
+ * A count of the descriptors the host has made (opens, dups). A caller
+ * that asked the kernel itself about @fd because stce_host_fd_ours() said
+ * no, and got an answer about an O_PATH descriptor, may be looking at one
+ * of the host's made (and maybe closed) since: when the count moved and
+ * the descriptor is not the host's now, the call is as if it came after
+ * that close (EBADF); when it is the host's now, ask the host.
+ */
+uint64_t stce_host_fd_generation(struct stce_host *host);
+
 /* A caller's 32-bit value kept with the object @fd names (its duplicates
  * share it; 0 until set). _set: -1 with EBADF when @fd is not the host's. */
 uint32_t stce_host_fd_tag(struct stce_host *host, int fd);
@@ -163,8 +173,8 @@ ssize_t stce_host_write(struct stce_host *host, int fd, const void *buf,
 /*
  * fcntl(2) F_GETFL and F_SETFL of a host descriptor, as the kernel's VFIO
  * files answer (the status flags of the open file, shared by duplicates:
- * O_APPEND, O_NONBLOCK, O_NOATIME and O_ASYNC can change, O_DIRECT is
- * EINVAL). Other commands: -1 with EINVAL.
+ * O_APPEND, O_NONBLOCK and O_NOATIME can change, O_ASYNC is accepted
+ * and not kept, O_DIRECT is EINVAL). Other commands: -1 with EINVAL.
  */
 int stce_host_fcntl(struct stce_host *host, int fd, int cmd, long arg);
 

@@ -27,9 +27,11 @@
  * deferred list, which the interrupted call runs when it returns. Other
  * host calls refuse to nest (EDEADLK, host.c).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,11 +44,40 @@ static __thread unsigned int call_depth TLS_IE;
 /* Objects whose puts wait for this thread's outermost host call. */
 static __thread struct vfio_obj *_Atomic deferred TLS_IE;
 
-/* The raw calls: the preload library interposes the libc ones, and
- * would ask the host about its own descriptor. */
+/*
+ * close(2) and openat(2) of our own descriptors: the ones after this
+ * library (a sanitizer's interceptor, so it sees the descriptor come and
+ * go, or libc's), never the preload library's, which would ask the host
+ * about them. The raw syscall when there is none.
+ */
+static void *next_fn(void *_Atomic *slot, const char *name)
+{
+	void *fn = atomic_load_explicit(slot, memory_order_acquire);
+
+	if (!fn) {
+		fn = dlsym(RTLD_NEXT, name);
+		atomic_store_explicit(slot, fn, memory_order_release);
+	}
+	return fn;
+}
+
 static int raw_close(int fd)
 {
-	return (int)syscall(SYS_close, fd);
+	static void *_Atomic slot;
+	int (*fn)(int) = (int (*)(int))next_fn(&slot, "close");
+
+	return fn ? fn(fd) : (int)syscall(SYS_close, fd);
+}
+
+static int raw_open_path(bool cloexec)
+{
+	static void *_Atomic slot;
+	int (*fn)(int, const char *, int, ...) =
+		(int (*)(int, const char *, int, ...))next_fn(&slot, "openat");
+	int flags = O_PATH | (cloexec ? O_CLOEXEC : 0);
+
+	return fn ? fn(AT_FDCWD, "/", flags) :
+		    (int)syscall(SYS_openat, AT_FDCWD, "/", flags);
 }
 
 bool vfio_call_nested(void)
@@ -123,17 +154,19 @@ static inline struct vfio_obj *entry_obj(uintptr_t e)
 }
 
 /*
- * @fd's entry once no close is replacing it. A nested call (a signal
- * handler's) cannot wait for a close the call it interrupted is making:
- * it gets the entry, CLOSING and all.
+ * @fd's entry once no close is replacing it, for a caller inside @own
+ * host calls of its own (0 or 1). A nested call (a signal handler's)
+ * cannot wait for a close the call it interrupted is making: it gets the
+ * entry, CLOSING and all.
  */
-static uintptr_t entry_settled(struct stce_host *host, int fd)
+static uintptr_t entry_settled(struct stce_host *host, int fd,
+			       unsigned int own)
 {
 	uintptr_t e;
 
 	for (;;) {
 		e = stce_fdtab_get(&host->fds, fd);
-		if (!(e & VFIO_FD_CLOSING) || call_depth)
+		if (!(e & VFIO_FD_CLOSING) || call_depth > own)
 			return e;
 		sched_yield();
 	}
@@ -141,7 +174,12 @@ static uintptr_t entry_settled(struct stce_host *host, int fd)
 
 bool stce_host_fd_ours(struct stce_host *host, int fd)
 {
-	return entry_settled(host, fd) != 0;
+	return entry_settled(host, fd, 0) != 0;
+}
+
+uint64_t stce_host_fd_generation(struct stce_host *host)
+{
+	return atomic_load(&host->installs);
 }
 
 uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
@@ -179,8 +217,7 @@ int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj, int flags)
 	_Atomic uintptr_t *slot;
 	int fd;
 
-	fd = (int)syscall(SYS_openat, AT_FDCWD, "/",
-			  O_PATH | (flags & O_CLOEXEC));
+	fd = raw_open_path(flags & O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	slot = stce_fdtab_slot(&host->fds, fd);
@@ -192,6 +229,7 @@ int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj, int flags)
 	atomic_init(&obj->fl, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL |
 					O_NOCTTY | O_TRUNC));
 	atomic_fetch_add(&host->nr_open, 1);
+	atomic_fetch_add(&host->installs, 1);
 	atomic_store(slot, (uintptr_t)obj);
 	return fd;
 }
@@ -225,6 +263,22 @@ static void inherited_count(struct stce_host *host, struct vfio_obj *obj,
  * have closed the real descriptor: the child's copy keeps it only if it
  * is still one of ours (O_PATH).
  */
+/* Keep @obj reachable (leak checkers would call it lost once its last
+ * inherited descriptor is closed). Best effort: without memory, not. */
+static void inherited_keep(struct stce_host *host, struct vfio_obj *obj)
+{
+	struct vfio_obj **a;
+
+	for (unsigned int i = 0; i < host->nr_inherited; i++)
+		if (host->inherited[i] == obj)
+			return;
+	a = realloc(host->inherited, (host->nr_inherited + 1) * sizeof(*a));
+	if (!a)
+		return;
+	a[host->nr_inherited++] = obj;
+	host->inherited = a;
+}
+
 void vfio_fds_fork_child(struct stce_host *host)
 {
 	unsigned int n = 0;
@@ -237,13 +291,14 @@ void vfio_fds_fork_child(struct stce_host *host)
 
 		if (e & VFIO_FD_CLOSING) {
 			fl = syscall(SYS_fcntl, fd, F_GETFL);
-			if (fl < 0 || !(fl & O_PATH)) {
+			if (!entry_obj(e) || fl < 0 || !(fl & O_PATH)) {
 				atomic_store(slot, 0);
 				continue;
 			}
 		}
 		atomic_store(slot, (uintptr_t)entry_obj(e) | VFIO_FD_INHERITED);
 		inherited_count(host, entry_obj(e), 1);
+		inherited_keep(host, entry_obj(e));
 		n++;
 	}
 	atomic_store(&host->nr_open, n);
@@ -251,13 +306,21 @@ void vfio_fds_fork_child(struct stce_host *host)
 
 /* ---- close ---------------------------------------------------------- */
 
-/* The real descriptor's part of a close, @slot claimed: the number goes
- * back to the kernel only after the entry is cleared for good. */
+/*
+ * The real descriptor's part of a close, @slot claimed (@e | CLOSING):
+ * the entry stays CLOSING until the real descriptor is closed, so no
+ * caller asks the kernel about ours meanwhile. Once closed, the number
+ * may be the kernel's answer to another thread's open or dup, whose
+ * install may overwrite the entry first: it is cleared only if it is
+ * still ours.
+ */
 static void fd_drop(struct stce_host *host, int fd, _Atomic uintptr_t *slot,
 		    uintptr_t e)
 {
+	uintptr_t claimed = e | VFIO_FD_CLOSING;
+
 	raw_close(fd);
-	atomic_store(slot, 0);
+	atomic_compare_exchange_strong(slot, &claimed, 0);
 	atomic_fetch_sub(&host->nr_open, 1);
 	if (e & VFIO_FD_INHERITED)
 		inherited_count(host, entry_obj(e), -1);
@@ -318,13 +381,15 @@ void vfio_fds_close_all(struct stce_host *host)
 static uintptr_t dup_source(struct stce_host *host, int fd)
 {
 	struct stce_grace_guard guard;
-	uintptr_t e = entry_settled(host, fd);
+	uintptr_t e;
 
-	if (!e || (e & VFIO_FD_CLOSING))
-		return e & VFIO_FD_CLOSING;
-	e = vfio_fd_enter(host, fd, &guard);
-	if (!e)
-		return 0;
+	/* A close may claim it between the two looks: look again. */
+	do {
+		e = entry_settled(host, fd, 1);
+		if (!e || (e & VFIO_FD_CLOSING))
+			return e & VFIO_FD_CLOSING;
+		e = vfio_fd_enter(host, fd, &guard);
+	} while (!e);
 	if (!(e & VFIO_FD_INHERITED))
 		vfio_obj_get(entry_obj(e));
 	stce_grace_read_unlock(&host->grace, &guard);
@@ -348,13 +413,22 @@ static void dup_source_drop(struct stce_host *host, uintptr_t src)
 
 /*
  * Store @src (0: not the host's) in @slot, the entry of a new duplicate.
- * What it named before (a dup2 target, or a stale entry of a descriptor
- * closed behind our back) is released as its close would.
+ * What it named before is released as its close would: a dup2 target we
+ * @claimed, or a stale entry (a descriptor closed behind our back). An
+ * entry another close claimed is that close's to release (the number was
+ * closed and handed out again before it could clear it).
  */
 static void dup_install(struct stce_host *host, _Atomic uintptr_t *slot,
-			uintptr_t src)
+			uintptr_t src, bool claimed)
 {
-	uintptr_t prev = atomic_exchange(slot, src) & ~(uintptr_t)VFIO_FD_CLOSING;
+	uintptr_t prev;
+
+	if (src)
+		atomic_fetch_add(&host->installs, 1);
+	prev = atomic_exchange(slot, src);
+	if ((prev & VFIO_FD_CLOSING) && !claimed)
+		prev = 0;
+	prev &= ~(uintptr_t)VFIO_FD_CLOSING;
 
 	if (src)
 		atomic_fetch_add(&host->nr_open, 1);
@@ -370,39 +444,51 @@ static void dup_install(struct stce_host *host, _Atomic uintptr_t *slot,
 }
 
 /*
- * Did @newfd duplicate what @oldfd named when @src was taken? 0: yes, the
- * entry is unchanged (a close clears it only after the real close, so
- * the dup came first). Otherwise a close (maybe an open too) of @oldfd
- * raced the dup: -EBADF when one of our O_PATH descriptors was copied
- * (its object went), 1 when the copy is of a foreign file opened since.
+ * Did @newfd duplicate what @oldfd named when @src was taken (@gen: the
+ * installs count then)? 0: yes - for one of ours, the entry is unchanged
+ * (a close clears it only after the real close, so the dup came first);
+ * for a foreign one, nothing of ours was installed since. Otherwise a
+ * close (maybe an open too) of @oldfd raced the dup: -EBADF when one of
+ * our O_PATH descriptors was copied (its object went, or its entry was
+ * not made yet), 1 when the copy is of a foreign file opened since.
  */
 static int dup_check(struct stce_host *host, int oldfd, uintptr_t src,
-		     int newfd)
+		     uint64_t gen, int newfd)
 {
 	long fl;
 
-	if (stce_fdtab_get(&host->fds, oldfd) == src)
+	if (src && stce_fdtab_get(&host->fds, oldfd) == src)
+		return 0;
+	if (!src && atomic_load(&host->installs) == gen)
 		return 0;
 	fl = syscall(SYS_fcntl, newfd, F_GETFL);
 	return fl >= 0 && (fl & O_PATH) ? -EBADF : 1;
 }
 
-/* Claim the dup2/dup3 target @target (its entry then CLOSING): *slot is
- * NULL when it is not the host's. */
+/*
+ * Claim the dup2/dup3 target @target: its entry CLOSING until the dup is
+ * installed, so callers wait for the dup2 to be whole (even when it was
+ * not the host's: a new duplicate of ours must not be seen before its
+ * entry). *slot is NULL when the table cannot have the entry (no memory:
+ * then the dup cannot be ours either).
+ */
 static int dup_target(struct stce_host *host, int target,
 		      _Atomic uintptr_t **slot, uintptr_t *prev)
 {
-	*slot = NULL;
+	*slot = stce_fdtab_slot(&host->fds, target);
+	if (!*slot)
+		return 0;
 	for (;;) {
-		uintptr_t e = entry_settled(host, target);
+		uintptr_t e = entry_settled(host, target, 1);
 
-		if (!e)
-			return 0;
 		if (e & VFIO_FD_CLOSING)
 			return -EBUSY;	/* nested in the close of it */
-		*slot = stce_fdtab_peek(&host->fds, target);
-		if (slot_claim(*slot, prev))
+		*prev = e;
+		if (atomic_compare_exchange_weak(*slot, prev,
+						 e | VFIO_FD_CLOSING)) {
+			atomic_fetch_add(&host->installs, 1);
 			return 0;
+		}
 	}
 }
 
@@ -424,8 +510,10 @@ int stce_host_dup_call(struct stce_host *host, int oldfd, int target,
 	_Atomic uintptr_t *tslot = NULL, *slot;
 	uintptr_t src, prev = 0;
 	int newfd, ret = 0, err;
+	uint64_t gen;
 
 	vfio_call_enter();
+	gen = atomic_load(&host->installs);
 	src = dup_source(host, oldfd);
 	if (src == VFIO_FD_CLOSING)
 		ret = -EBADF;
@@ -436,27 +524,31 @@ int stce_host_dup_call(struct stce_host *host, int oldfd, int target,
 	newfd = dup_fn(arg);
 	err = errno;
 	if (newfd < 0) {
+		uintptr_t claim = prev | VFIO_FD_CLOSING;
+
+		/* dup2 left it alone (unless an open made it since). */
 		if (tslot)
-			atomic_store(tslot, prev);	/* dup2 left it alone */
+			atomic_compare_exchange_strong(tslot, &claim, prev);
 		ret = -err;
 		goto fail;
 	}
-	ret = dup_check(host, oldfd, src, newfd);
+	ret = dup_check(host, oldfd, src, gen, newfd);
 	if (ret) {
 		dup_source_drop(host, src);
 		src = 0;
 	}
-	if (ret < 0)
-		raw_close(newfd);	/* lost to the close: EBADF */
+	/* The entry is written while @newfd is still ours: once the number
+	 * goes back to the kernel, another thread's may be there. */
 	slot = dup_slot(host, newfd, tslot, target, src);
 	if (!slot && src) {
 		/* No memory for the table: as if out of descriptors. */
 		dup_source_drop(host, src);
-		raw_close(newfd);
 		ret = -EMFILE;
 	} else if (slot) {
-		dup_install(host, slot, src);
+		dup_install(host, slot, src, slot == tslot);
 	}
+	if (ret < 0)
+		raw_close(newfd);	/* lost to the close: EBADF */
 	vfio_call_leave();
 	if (ret < 0)
 		return vfio_ret(ret);
@@ -476,7 +568,7 @@ static int dup_made(void *arg)
 
 int stce_host_dup(struct stce_host *host, int oldfd, int newfd)
 {
-	uintptr_t e = entry_settled(host, oldfd);
+	uintptr_t e = entry_settled(host, oldfd, 0);
 
 	if (!e || newfd < 0 || (unsigned int)newfd >= STCE_FDTAB_MAX)
 		return vfio_ret(-EBADF);

@@ -779,6 +779,20 @@ static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
 	return 0;
 }
 
+int vfio_device_info_ioctl(unsigned long request, void *arg)
+{
+	switch (request) {
+	case VFIO_DEVICE_GET_INFO:
+		return get_info(arg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return get_region_info(arg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return get_irq_info(arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		      unsigned long request, void *arg)
 {
@@ -795,18 +809,12 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 			return -ENOTTY;
 		return (int)stce_iommufd_vdev_ioctl(&d->iofd, request, arg,
 						    vfio_iommufd_lookup, host);
-	case VFIO_DEVICE_GET_INFO:
-		return get_info(arg);
-	case VFIO_DEVICE_GET_REGION_INFO:
-		return get_region_info(arg);
-	case VFIO_DEVICE_GET_IRQ_INFO:
-		return get_irq_info(arg);
 	case VFIO_DEVICE_SET_IRQS:
 		return set_irqs(d->state, arg);
 	case VFIO_DEVICE_RESET:
 		stce_device_function_reset(d->dev);
 		return 0;
 	default:
-		return -ENOTTY;
+		return vfio_device_info_ioctl(request, arg);
 	}
 }

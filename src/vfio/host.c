@@ -156,6 +156,7 @@ void stce_host_destroy(struct stce_host *host)
 	stce_grace_destroy(&host->grace);
 	pthread_mutex_destroy(&host->lock);
 	stce_fdtab_destroy(&host->fds);
+	free(host->inherited);
 	stce_free(host);
 }
 
@@ -473,6 +474,7 @@ static int inherited_ioctl(struct vfio_obj *obj, unsigned long request,
 {
 	struct vfio_container *vc = (struct vfio_container *)obj;
 	struct vfio_group *g = (struct vfio_group *)obj;
+	int ret;
 
 	switch (obj->kind) {
 	case VFIO_OBJ_CONTAINER:
@@ -488,6 +490,11 @@ static int inherited_ioctl(struct vfio_obj *obj, unsigned long request,
 			return vfio_group_get_status(g, arg);
 		if (request == VFIO_GROUP_UNSET_CONTAINER && g->nr_devices)
 			return -EBUSY;
+		break;
+	case VFIO_OBJ_DEVICE:
+		ret = vfio_device_info_ioctl(request, arg);
+		if (ret != -ENOTTY)
+			return ret;
 		break;
 	default:
 		break;
@@ -667,8 +674,9 @@ int stce_host_mmap_check(struct stce_host *host, int fd, off_t off)
 	return vfio_ret(ret);
 }
 
-/* The status flags F_SETFL can change on the kernel's VFIO files. */
-#define SETFL_MASK	(O_APPEND | O_NONBLOCK | O_NOATIME | O_ASYNC)
+/* The status flags F_SETFL changes on the kernel's VFIO files (O_ASYNC
+ * is accepted and not kept: they have no fasync; checked on 6.12). */
+#define SETFL_MASK	(O_APPEND | O_NONBLOCK | O_NOATIME)
 
 int stce_host_fcntl(struct stce_host *host, int fd, int cmd, long arg)
 {
@@ -694,15 +702,19 @@ int stce_host_fcntl(struct stce_host *host, int fd, int cmd, long arg)
 	return vfio_ret(ret);
 }
 
+/* 0 only once no close is replacing @fd: a caller may then ask the
+ * kernel (fstat) without reaching our descriptor. */
 uint32_t stce_host_fd_tag(struct stce_host *host, int fd)
 {
 	struct stce_grace_guard guard;
 	uint32_t tag;
 	uintptr_t e;
 
-	if (!stce_host_fd_ours(host, fd))
-		return 0;
-	e = vfio_fd_enter(host, fd, &guard);
+	do {
+		if (!stce_host_fd_ours(host, fd))
+			return 0;
+		e = vfio_fd_enter(host, fd, &guard);
+	} while (!e && !vfio_call_nested());
 	if (!e)
 		return 0;
 	tag = atomic_load(&vfio_entry_obj(e)->tag);

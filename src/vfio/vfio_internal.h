@@ -149,6 +149,9 @@ struct stce_host {
 	struct stce_fdtab fds;			/* tagged struct vfio_obj * */
 	struct vfio_group *open_groups[HOST_MAX_GROUPS];	/* by PE index */
 	atomic_uint nr_open;
+	/* Entries made so far (an open, a dup, a dup2 target claimed): a
+	 * dup sees whether the number it copied could have become ours. */
+	_Atomic uint64_t installs;
 	/* by platform device index; device_fd.c */
 	struct vfio_device_state *dev_state[STCE_TOPO_MAX_DEVICES];
 	/* cdev devices bound, by PE index: their group cannot be opened */
@@ -157,6 +160,10 @@ struct stce_host {
 	 * group's own, its devices'), by PE index: the group is EBUSY */
 	atomic_uint inherited_busy[HOST_MAX_GROUPS];
 	atomic_bool renew;			/* fork child: new platform due */
+	/* fork child: the parent's objects its descriptors named, kept
+	 * reachable once they are closed (never freed: see host.c) */
+	struct vfio_obj **inherited;
+	unsigned int nr_inherited;
 	struct stce_host *next;			/* every host, for fork */
 };
 
@@ -243,6 +250,9 @@ int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
 				 int flags);
 int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		      unsigned long request, void *arg);
+/* GET_INFO, GET_REGION_INFO, GET_IRQ_INFO: what every device of the
+ * emulated kind answers (no state); -ENOTTY for other requests. */
+int vfio_device_info_ioctl(unsigned long request, void *arg);
 void vfio_device_free(struct stce_host *host, struct vfio_device *d);
 
 int vfio_iommufd_open(struct stce_host *host, int flags);
