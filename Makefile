@@ -3,7 +3,9 @@
 #   make check   build with ASan+UBSan, run every test (and the concurrent
 #                ones again under TSan); closes with "N passed, N failed"
 #   make bench   build optimised, run every benchmark, write bench/REPORT.md
-#   make conformance-kernel   re-record the conformance answers of the real kernel
+#   make conformance-kernel   re-record the conformance answers of the real kernels
+#   make integration   real programs (QEMU, DPDK) on the preload library;
+#                closes with "N passed, N failed"
 #   make fuzz    build the libFuzzer targets (clang) and run each for
 #                FUZZ_SECONDS (default 60); fails on a crash
 BUILD := build
@@ -11,7 +13,7 @@ NINJA := ninja
 FUZZ_SECONDS := 60
 FUZZ_TARGETS := $(shell sed -n "s/^\t'\(fuzz_[a-z0-9_]*\)',.*/\1/p" fuzz/meson.build)
 
-.PHONY: all deps demo check check-asan check-tsan bench fuzz conformance-kernel clean
+.PHONY: all deps demo check check-asan check-tsan bench fuzz conformance-kernel integration clean
 
 all: deps
 	@[ -f $(BUILD)/release/build.ninja ] || \
@@ -83,10 +85,18 @@ fuzz:
 	done
 	@echo "fuzz: $(words $(FUZZ_TARGETS)) passed, 0 failed"
 
-# Re-record tests/conformance/expected/ from the real kernel (Linux 6.12 on
-# QEMU powernv9, see ../shared/oracle); installs what it needs as root.
+# Re-record tests/conformance/expected/ from the real kernels (Linux 6.12,
+# 64K and 4K host pages, on QEMU powernv9, see ../shared/oracle): one boot
+# each; installs what it needs as root. FLAVOR=k612-4k for one of them.
 conformance-kernel:
 	sh scripts/conformance-kernel.sh
+
+# Every tests/integration/<name>/run.sh against the release build: QEMU's
+# pSeries passthrough, DPDK. Installs what they need as root; the QEMU test
+# fetches a Debian ppc64el kernel and busybox once (build/debian-ppc64el).
+integration: all
+	@sh scripts/deps.sh integration
+	@sh tests/integration/run.sh $(BUILD)/release
 
 clean:
 	rm -rf $(BUILD)

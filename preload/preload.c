@@ -831,10 +831,10 @@ EXPORT void *fn(void *addr, size_t len, int prot, int flags, int fd,	\
 	struct stce_host *h;						\
 									\
 	if (fd < 0 || (flags & MAP_ANONYMOUS))				\
-		return REAL(fn)(addr, len, prot, flags, fd, off);	\
+		return preload_mm_mmap(REAL(fn), addr, len, prot, flags, fd, off); \
 	h = host_of(fd);						\
 	if (!h)								\
-		return REAL(fn)(addr, len, prot, flags, fd, off);	\
+		return preload_mm_mmap(REAL(fn), addr, len, prot, flags, fd, off); \
 	stce_host_mmap_check(h, fd, off);				\
 	trace_rw("mmap", fd, len, off, -1, errno);			\
 	return MAP_FAILED;						\

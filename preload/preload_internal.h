@@ -49,6 +49,16 @@ bool preload_fd_set_tag(int fd, uint32_t tag);
 uint64_t preload_fd_generation(void);
 int preload_fd_recheck(int fd, uint64_t gen);
 
+/* ---- mm.c ---- */
+
+/*
+ * mmap(2) for descriptors that are not the host's: MAP_FIXED over pinned
+ * pages keeps them (src/hostmem); anything else is @real's.
+ */
+void *preload_mm_mmap(void *(*real)(void *, size_t, int, int, int, off_t),
+		      void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off);
+
 /* ---- vfs.c: the served sysfs and /dev/vfio tree (vfs.h) ---- */
 
 struct vtree;

@@ -1,22 +1,25 @@
 #!/bin/sh
-# Re-record the conformance suite's expected output from the REAL kernel.
+# Re-record the conformance suite's expected output from the REAL kernels.
 #
 # Installs what the oracle needs (as root, through apt-get), builds the oracle
-# (a Debian ppc64le kernel booted under QEMU powernv9, see ../shared/oracle/),
-# runs every tests/conformance/clients/*.c there in one boot and rewrites
-# tests/conformance/expected/<name>.out and expected/PROVENANCE.
+# (a Debian ppc64le kernel booted under QEMU powernv9, see ../shared/oracle/)
+# when its cache lacks a kernel, and for each kernel flavour runs every
+# tests/conformance/clients/*.c in ONE boot with two groups on two PHBs
+# (ORACLE_GROUPS=2), then rewrites tests/conformance/expected/<flavour>/
+# <name>.out and expected/<flavour>/PROVENANCE.
 #
-# Env: ORACLE_DIR (default: ../shared/oracle next to the checkout, else
+# Env: FLAVOR (default "k612-64k k612-4k": the 64K-page and the 4K-page
+#      Linux 6.12 kernels; one or more, blank-separated), ORACLE_DIR
+#      (default: ../shared/oracle next to the checkout, else
 #      /work/shared/oracle), ORACLE_CACHE (default /tmp/oracle-cache),
-#      FLAVOR (default k612-64k), MACHINE (default powernv9).
+#      MACHINE (default powernv9).
 # Usage: scripts/conformance-kernel.sh [client.c ...]   (default: all clients)
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CONF=$ROOT/tests/conformance
 EXP=$CONF/expected
-FLAVOR=${FLAVOR:-k612-64k}
-export FLAVOR
+FLAVORS=${FLAVOR:-k612-64k k612-4k}
 export ORACLE_CACHE=${ORACLE_CACHE:-/tmp/oracle-cache}
 ORACLE_DIR=${ORACLE_DIR:-}
 if [ -z "$ORACLE_DIR" ]; then
@@ -46,56 +49,14 @@ install_tools() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 }
 
-kernel_package() {
-	case $FLAVOR in
-	k612-64k) echo linux-image-6.12.107+deb13-powerpc64le-64k ;;
-	k612-4k) echo linux-image-6.12.107+deb13-powerpc64le ;;
-	k61) echo linux-image-6.1.0-50-powerpc64le ;;
-	*) say "unknown FLAVOR $FLAVOR"; exit 1 ;;
-	esac
-}
-
-# The Debian archive this machine uses (as build.sh finds it).
-archive_uri() {
-	uri=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}')
-	echo "${uri:-http://deb.debian.org/debian}"
-}
-
-# Fallback when build.sh fails (seen: the ppc64el Packages index fails apt's
-# size check, so "apt-get download" cannot work): read the index with curl,
-# fetch the two .debs it needs from the pool, check their SHA256, unpack
-# busybox-static the way build.sh expects, then let build.sh finish (it skips
-# what it finds done).
+# Fallback when build.sh fails: fetch the kernel and busybox-static the
+# project's way (scripts/debian-ppc64el.sh: signed index, SHA256-checked
+# .debs) into the oracle's cache, in the layout build.sh expects, then let
+# build.sh finish (it skips what it finds done).
 fetch_debs_by_hand() {
-	uri=$(archive_uri)
-	c=$ORACLE_CACHE
-	mkdir -p "$c"
-	say "build.sh failed; fetching packages by hand from $uri"
-	curl -fsSL "$uri/dists/trixie/main/binary-ppc64el/Packages.xz" | xz -dc > "$c/Packages.ppc64el"
-	for pkg in busybox-static "$(kernel_package)"; do
-		rec=$(awk -v p="$pkg" '
-			/^Package: / { cur = $2 }
-			cur == p && /^Filename: / { f = $2 }
-			cur == p && /^SHA256: / { s = $2 }
-			/^$/ { if (f != "" && s != "") { print f, s; exit } cur = "" }
-			END { if (f != "" && s != "") print f, s }' "$c/Packages.ppc64el" | head -1)
-		[ -n "$rec" ] || { say "$pkg not in the ppc64el index"; exit 1; }
-		file=${rec% *}
-		sum=${rec#* }
-		deb=$c/$(basename "$file")
-		if [ ! -f "$deb" ] || ! echo "$sum  $deb" | sha256sum -c --status; then
-			curl -fsSL -o "$deb" "$uri/$file"
-			echo "$sum  $deb" | sha256sum -c --status || { say "bad sha256 for $deb"; rm -f "$deb"; exit 1; }
-		fi
-		say "have $(basename "$deb") (sha256 ok)"
-	done
-	if [ ! -x "$c/bbpkg/bin/busybox" ]; then
-		rm -rf "$c/bbpkg"
-		mkdir -p "$c/bbpkg"
-		dpkg-deb -x "$c"/busybox-static_*.deb "$c/bbpkg"
-		# merged-usr package: build.sh wants bbpkg/bin/busybox
-		[ -e "$c/bbpkg/bin" ] || ln -s usr/bin "$c/bbpkg/bin"
-	fi
+	say "build.sh failed; fetching the packages with scripts/debian-ppc64el.sh"
+	sh "$ROOT/scripts/debian-ppc64el.sh" -c "$ORACLE_CACHE" busybox >/dev/null
+	sh "$ROOT/scripts/debian-ppc64el.sh" -c "$ORACLE_CACHE" kernel "$FLAVOR" >/dev/null
 }
 
 build_oracle() {
@@ -108,9 +69,7 @@ build_oracle() {
 }
 
 install_tools
-build_oracle
 
-# 2. Run every client in one boot, plus a provenance probe.
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cat > "$W/_provenance.c" <<'EOF'
@@ -143,32 +102,50 @@ if [ $# -gt 0 ]; then
 else
 	CLIENTS=$(ls "$CONF"/clients/*.c)
 fi
-say "running: $(for c in $CLIENTS; do basename "$c" .c; done | tr '\n' ' ')"
-"$ORACLE_DIR/run-client.sh" "$W/_provenance.c" $CLIENTS > "$W/all.out"
 
-# 3. Split the output; only rewrite a client's file when it ran to its end.
+# 2. Run every client on kernel $FLAVOR in one boot and split the output.
+# A client's file is rewritten only when it ran to its end and the console
+# stayed quiet: a kernel line ("[   12.345678] ...") between its markers
+# means the kernel complained (after an oops every message shows), a
+# firmware one ("[  101.432603580,3] SBE: ...", seen when the host is
+# loaded) may even land inside a line of the client's.
+record() {
+	out=$EXP/$FLAVOR
+	raw=${TMPDIR:-/tmp}/conformance-$FLAVOR.raw
+	mkdir -p "$out"
+	build_oracle
+	say "$FLAVOR: running $(for c in $CLIENTS; do basename "$c" .c; done | tr '\n' ' ')"
+	FLAVOR=$FLAVOR ORACLE_GROUPS=2 "$ORACLE_DIR/run-client.sh" "$W/_provenance.c" \
+		$CLIENTS > "$raw" < /dev/null
+	for c in $CLIENTS; do
+		n=$(basename "$c" .c)
+		sed -n "/^=== CLIENT $n\$/,/^=== EXIT $n /p" "$raw" > "$W/$n.raw"
+		rc=$(sed -n "s/^=== EXIT $n \([0-9]*\)\$/\1/p" "$W/$n.raw")
+		klines=$(grep -cE '\[ *[0-9]+\.[0-9]+(,[0-9])?\] ' "$W/$n.raw" || true)
+		if [ "$rc" != 0 ] || [ "$klines" != 0 ]; then
+			say "$FLAVOR/$n: exit '${rc:-none}', $klines console lines (see $raw): not recorded"
+			fail=1
+			continue
+		fi
+		sed '1d;$d' "$W/$n.raw" > "$out/$n.out"
+		say "$FLAVOR/$n: $(wc -l < "$out/$n.out") lines"
+	done
+	{
+		echo "Recorded by scripts/conformance-kernel.sh from the real Linux sPAPR TCE driver."
+		echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+		echo "command: FLAVOR=$FLAVOR MACHINE=${MACHINE:-powernv9} scripts/conformance-kernel.sh $*"
+		echo "oracle: $ORACLE_DIR/run-client.sh (QEMU TCG ${MACHINE:-powernv9}, -m 3G, ORACLE_GROUPS=2: two e1000e on vfio-pci, groups 0 and 1 on two PHBs)"
+		sed -n 's/^=== ORACLE /oracle guest: /p' "$raw"
+		echo "host qemu: $(qemu-system-ppc64 --version | head -1)"
+		echo "host cross compiler: $(powerpc64le-linux-gnu-gcc --version | head -1) (-static -O1 -pthread)"
+		echo "clients at commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet -- tests/conformance/clients 2>/dev/null || echo ' (+ local changes)')"
+		sed -n '/^=== CLIENT _provenance$/,/^=== EXIT _provenance /p' "$raw" | sed '1d;$d'
+	} > "$out/PROVENANCE"
+}
+
 fail=0
-for c in $CLIENTS; do
-	n=$(basename "$c" .c)
-	sed -n "/^=== CLIENT $n\$/,/^=== EXIT $n /p" "$W/all.out" > "$W/$n.raw"
-	rc=$(sed -n "s/^=== EXIT $n \([0-9]*\)\$/\1/p" "$W/$n.raw")
-	if [ "$rc" != 0 ]; then
-		say "$n: no clean exit (rc '${rc:-none}'), expected/$n.out left alone"
-		fail=1
-		continue
-	fi
-	sed '1d;$d' "$W/$n.raw" > "$EXP/$n.out"
-	say "$n: $(wc -l < "$EXP/$n.out") lines"
+for FLAVOR in $FLAVORS; do
+	kernel_package > /dev/null
+	record "$@"
 done
-
-{
-	echo "Recorded by scripts/conformance-kernel.sh from the real Linux sPAPR TCE driver."
-	echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-	echo "command: FLAVOR=$FLAVOR MACHINE=${MACHINE:-powernv9} scripts/conformance-kernel.sh $*"
-	echo "oracle: $ORACLE_DIR/run-client.sh (QEMU TCG ${MACHINE:-powernv9}, -m 3G, one e1000e on vfio-pci as group 0)"
-	echo "host qemu: $(qemu-system-ppc64 --version | head -1)"
-	echo "host cross compiler: $(powerpc64le-linux-gnu-gcc --version | head -1) (-static -O1 -pthread)"
-	echo "clients at commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet -- tests/conformance/clients 2>/dev/null || echo ' (+ local changes)')"
-	sed -n '/^=== CLIENT _provenance$/,/^=== EXIT _provenance /p' "$W/all.out" | sed '1d;$d'
-} > "$EXP/PROVENANCE"
 exit $fail

@@ -87,14 +87,15 @@ static void print_json(const struct stce_topology *t)
 {
 	uint64_t limit = stce_account_limit_pages();
 	const char *lib = cli_preload_path();
+	char mlock[24] = "null";	/* unlimited or exempt */
 
+	if (limit != UINT64_MAX)
+		snprintf(mlock, sizeof(mlock), "%llu",
+			 (unsigned long long)(limit << t->host_page_shift));
 	printf("{\"host_page\": %llu, \"vfio_api\": %d, \"iommu_types\": [2, 7], "
-	       "\"eeh\": true, \"memlock_limit_bytes\": %s%llu%s, "
+	       "\"eeh\": true, \"memlock_limit_bytes\": %s, "
 	       "\"preload\": \"%s\", \"pes\": [",
-	       1ULL << t->host_page_shift, VFIO_API_VERSION,
-	       limit == UINT64_MAX ? "null" : "",
-	       limit == UINT64_MAX ? 0ULL : (unsigned long long)(limit << t->host_page_shift),
-	       limit == UINT64_MAX ? "" : "",
+	       1ULL << t->host_page_shift, VFIO_API_VERSION, mlock,
 	       lib ? lib : "");
 	for (unsigned int i = 0; i < t->nr_pes; i++) {
 		const struct stce_topo_pe *pe = &t->pes[i];

@@ -9,7 +9,12 @@
  *  - lookups/s (lookup + mapped_dec, as one map and unmap of a page do, and
  *    find_hpa alone) with 1, 64 and 4096 regions, as a ratio to a bare
  *    atomic-exchange loop; the fall from 1 to n regions is printed beside
- *    log2(n) + 1, the bound an O(log n) search must stay under.
+ *    log2(n) + 1, the bound an O(log n) search must stay under;
+ *  - scale: BENCH_REGIONS (default 10000) one-page registrations, then as
+ *    many unregistrations (in the same order), each step's mean cost as a
+ *    ratio to the same step with one region registered: the same pages
+ *    registered and unregistered one at a time (the issue asks for at
+ *    most 2x).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -174,6 +179,105 @@ static void bench_lookups(double xchg)
 	munmap((void *)(uintptr_t)base, 4096 * HP);
 }
 
+/* Mean seconds of one register and one unregister of @n one-page regions. */
+static void time_steps(uint64_t base, unsigned int n, double *reg, double *unreg)
+{
+	struct stce_region *r;
+	double t0, t1, t2;
+
+	t0 = bench_now();
+	for (unsigned int i = 0; i < n; i++)
+		if (stce_prereg_register(base + (uint64_t)i * HP, HP, &r)) {
+			fprintf(stderr, "register %u failed\n", i);
+			exit(1);
+		}
+	t1 = bench_now();
+	for (unsigned int i = 0; i < n; i++)
+		if (stce_prereg_unregister(base + (uint64_t)i * HP, HP)) {
+			fprintf(stderr, "unregister %u failed\n", i);
+			exit(1);
+		}
+	t2 = bench_now();
+	*reg = (t1 - t0) / n;
+	*unreg = (t2 - t1) / n;
+}
+
+/*
+ * The baseline: the same @n pages registered and unregistered one at a
+ * time while one other region stays registered (the same cold pages and
+ * system calls; only the number of regions differs).
+ */
+static void time_single_steps(uint64_t base, unsigned int n, double *reg,
+			      double *unreg)
+{
+	double tr = 0, tu = 0;
+	struct stce_region *r;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t ua = base + (uint64_t)i * HP;
+		double t0 = bench_now(), t1, t2;
+
+		if (stce_prereg_register(ua, HP, &r)) {
+			fprintf(stderr, "register %u failed\n", i);
+			exit(1);
+		}
+		t1 = bench_now();
+		if (stce_prereg_unregister(ua, HP)) {
+			fprintf(stderr, "unregister %u failed\n", i);
+			exit(1);
+		}
+		t2 = bench_now();
+		tr += t1 - t0;
+		tu += t2 - t1;
+	}
+	*reg = tr / n;
+	*unreg = tu / n;
+}
+
+static void bench_scale(void)
+{
+	const char *env = getenv("BENCH_REGIONS");
+	unsigned int n = env ? (unsigned int)atoi(env) : 10000;
+	struct stce_region *one;
+	double r1, u1, rn, un;
+	uint64_t base;
+	char label[96];
+
+	if (!n)
+		return;
+	base = (uintptr_t)map_memory((uint64_t)(n + 1) * HP, false);
+	if (!base) {
+		printf("scale: skipped (cannot map)\n");
+		return;
+	}
+	memset((void *)(uintptr_t)base, 1, (size_t)(n + 1) * HP);
+	r1 = u1 = rn = un = 1e9;
+	/* Best of three rounds each (the machine may be shared). */
+	for (int k = 0; k < 3; k++) {
+		double a, b;
+
+		if (stce_prereg_register(base + (uint64_t)n * HP, HP, &one)) {
+			fprintf(stderr, "register failed\n");
+			exit(1);
+		}
+		time_single_steps(base, n, &a, &b);	/* warms the pages too */
+		r1 = a < r1 ? a : r1;
+		u1 = b < u1 ? b : u1;
+		stce_prereg_put(one);
+		time_steps(base, n, &a, &b);
+		rn = a < rn ? a : rn;
+		un = b < un ? b : un;
+	}
+	snprintf(label, sizeof(label), "register, %u one-page regions", n);
+	bench_report(label, 1 / rn, "op", 1 / r1, "one region");
+	snprintf(label, sizeof(label), "unregister, %u one-page regions", n);
+	bench_report(label, 1 / un, "op", 1 / u1, "one region");
+	printf("  step cost over one region: register %.2fx, unregister %.2fx "
+	       "(%.1f us, %.1f us; one region %.1f us, %.1f us)\n", rn / r1,
+	       un / u1, rn * 1e6, un * 1e6, r1 * 1e6, u1 * 1e6);
+	munmap((void *)(uintptr_t)base, (size_t)(n + 1) * HP);
+}
+
 int main(void)
 {
 	double xchg = bench_xchg_rate(1 << 16);
@@ -199,6 +303,7 @@ int main(void)
 		       "(HugePages_Free is %ld)\n", huge);
 	}
 	bench_lookups(xchg);
+	bench_scale();
 	if (stce_account_locked_pages() || stce_prereg_count()) {
 		fprintf(stderr, "leak: %llu pages charged, %zu regions\n",
 			(unsigned long long)stce_account_locked_pages(),

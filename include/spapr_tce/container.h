@@ -114,7 +114,9 @@ bool stce_container_enabled(const struct stce_container *c);
 /*
  * v2 REGISTER / UNREGISTER of [ua, ua + size) (see prereg.h for the
  * region rules). Register: -EINVAL (alignment, zero size, wrap, overlap),
- * -EBUSY (this container has it already), -ENOMEM, -EFAULT. Unregister:
+ * -EBUSY (this container has it already), -ENOMEM, -EFAULT (also when only
+ * the first N host pages can be pinned; KERNEL_QUIRKS answers N, as the
+ * kernel does, nothing registered either way). Unregister:
  * -EINVAL (alignment), -ENOENT (not registered here); a region with live
  * mappings: -EBUSY in strict mode, 0 with KERNEL_QUIRKS. -ENOTTY on v1.
  */
@@ -153,9 +155,9 @@ int stce_container_remove_window(struct stce_container *c, uint64_t addr);
  * window. -EINVAL: @dir empty or unknown, size or vaddr not aligned to
  * the window's page, size 0 in strict mode, memory not registered (v2) or
  * backed by pages smaller than the window's (v2). v1: -EFAULT memory not
- * mapped, -EPERM backing pages too small. Unaligned @iova: -EINVAL
- * (KERNEL_QUIRKS: returns 1). Range past the window's end: -ENXIO
- * (KERNEL_QUIRKS: 0, maps the part inside).
+ * mapped or a vaddr range that wraps, -EPERM backing pages too small.
+ * Unaligned @iova: -EINVAL (KERNEL_QUIRKS: returns 1). Range past the
+ * window's end: -ENXIO (KERNEL_QUIRKS: 0, maps the part inside).
  */
 int stce_container_map(struct stce_container *c, uint64_t vaddr,
 		       uint64_t iova, uint64_t size, unsigned int dir);

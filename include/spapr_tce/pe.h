@@ -342,6 +342,9 @@ enum stce_eeh_fault_reason {
 	STCE_EEH_FAULT_EMPTY,		/* the entry grants nothing */
 	STCE_EEH_FAULT_PERM,		/* the entry lacks READ or WRITE */
 	STCE_EEH_FAULT_INJECTED,	/* stce_pe_eeh_inject() */
+	STCE_EEH_FAULT_MEMORY,		/* the pinned page behind a live entry
+					 * could not be reached (lost: see
+					 * docs/prereg.md) */
 };
 
 struct stce_eeh_fault {
@@ -360,6 +363,9 @@ void stce_pe_eeh_fault(const struct stce_pe *pe, struct stce_eeh_fault *f);
 /* Quick checks for device models. */
 bool stce_pe_mmio_frozen(const struct stce_pe *pe);
 bool stce_pe_dma_frozen(const struct stce_pe *pe);
+/* A RESET_HOT or _FUNDAMENTAL not deactivated yet: the kernel blocks the
+ * config space of the PE's devices meanwhile (EEH_PE_CFG_BLOCKED). */
+bool stce_pe_reset_asserted(const struct stce_pe *pe);
 
 /* Incremented by each RESET_DEACTIVATE: devices compare it to reset
  * themselves. */

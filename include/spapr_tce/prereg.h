@@ -3,10 +3,13 @@
  * spapr-tce: pre-registered memory (the TCE-v2 model) and per-map pinning
  * (the TCE-v1 model). The process-level store of the kernel's mm_iommu_*.
  *
- * A region is a user range [ua, ua + size) that was faulted in, pinned
- * (mlock(2)) and charged to the locked_vm account (size / host page pages).
- * "Host physical address" (hpa) is the process address of the pinned page,
- * so a region's hpa range is its ua range.
+ * A region is a user range [ua, ua + size) that was faulted in for writing,
+ * pinned (a reference held by src/hostmem: <spapr_tce/hostmem.h>; no
+ * mlock, so the program's own mlock and MADV_DONTNEED are untouched) and
+ * charged to the locked_vm account (size / host page pages). Its "host
+ * physical address" range is one piece of hostmem hpas, normally the ua
+ * range itself; the device reaches the pinned pages through them wherever
+ * the program moves its mappings (docs/prereg.md).
  *
  * Every region has:
  *  - users: registrations holding it (the kernel's "used"). Registering the
@@ -29,17 +32,18 @@
  * exact range again revives it.
  *
  * Lookups (stce_prereg_lookup, stce_prereg_find_hpa) are lock-free,
- * allocation-free and O(log n): binary search in an immutable sorted array
- * that register/unregister replace under a mutex. See docs/prereg.md for
- * how readers are protected from reclamation.
+ * allocation-free and O(log n) in range indexes that register/unregister
+ * change one leaf of under a mutex (100,000 regions work; docs/prereg.md
+ * has the costs and how readers are protected from reclamation).
  *
- * Address-space contract: the library never reads or writes the memory of
- * a region; it only mlock()s and munlock()s it. If the user munmap()s or
- * mremap()s a registered range, lookups still answer from the recorded
- * range (as the kernel, whose pins outlive the mapping), unregister still
- * succeeds and un-charges exactly, and its munlock is harmless (a range no
- * longer mapped is skipped). Code that dereferences region memory (device
- * DMA emulation) must check stce_prereg_range_mapped() or copy fault-safely.
+ * Address-space contract: lookups answer from the registered range, as
+ * the kernel's do from its pins, whatever the program did to its mappings
+ * since; translation gives the hpa, never a dereference. Registering and
+ * unregistering need no file descriptor.
+ *
+ * fork: a child starts with no regions, no v1 pins and nothing charged
+ * (the kernel's belong to the parent's mm); objects of the parent must not
+ * be used in the child.
  *
  * Every function returns 0 or a negative errno unless documented otherwise.
  */
@@ -61,10 +65,11 @@ struct stce_region;
  *  -EINVAL: size 0, ua or size not aligned to the host page, the range
  *           wraps, or it overlaps a registered region without being
  *           exactly the same range.
- *  -ENOMEM: over RLIMIT_MEMLOCK (see account.h), out of memory, or mlock()
- *           failed.
- *  -EFAULT: part of the range is not mapped readable and writable (the
- *           kernel pins registered memory for writing).
+ *  -ENOMEM: over RLIMIT_MEMLOCK (see account.h) or out of memory.
+ *  -EFAULT: the first page cannot be pinned for writing (a hole, a
+ *           read-only or PROT_NONE page).
+ *  N > 0:   the kernel's answer when only the first N host pages could be
+ *           pinned: nothing is registered or charged, no errno.
  * The exact same range again (the region is shared: another container of
  * the process) returns 0, the same region, and one more user; no second
  * charge. Detecting a second registration in one container (-EBUSY) is the
@@ -107,7 +112,8 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out);
 
 /*
  * Translate @ua inside @region (which the caller holds) for an IOMMU page
- * of (1 << @page_shift) bytes: *@hpa = the pinned page's address. -EINVAL
+ * of (1 << @page_shift) bytes: *@hpa = the pinned page's host physical
+ * address (hpa - ua is the same all over a region). -EINVAL
  * when [ua, ua + page) is not inside the region or @page_shift is larger
  * than the region's page_shift (v2 MAP answers -EINVAL; a v1 caller maps
  * the latter to -EPERM). No lock, no allocation.
@@ -167,34 +173,36 @@ bool stce_prereg_range_mapped(uint64_t ua, uint64_t size);
  * ---- TCE-v1: pin per map ------------------------------------------------
  *
  * The v1 container pins the memory of each MAP and unpins it per cleared
- * TCE. Pinning is mlock() plus a reference per emulated host page (one per
- * IOMMU page that lies in it: a 64K page mapped by sixteen 4K TCEs holds
- * sixteen references). Nothing is charged here: v1 charges its whole window
- * at ENABLE.
+ * TCE. Pinning is a src/hostmem reference per emulated host page plus a
+ * reference count per host page (one per IOMMU page that lies in it: a 64K
+ * page mapped by sixteen 4K TCEs holds sixteen). Nothing is charged here:
+ * v1 charges its whole window at ENABLE.
  */
 
 /*
- * Pin [ua, ua + size) for IOMMU pages of (1 << page_shift) bytes.
+ * Pin [ua, ua + size) for IOMMU pages of (1 << page_shift) bytes and put
+ * the hpa of @ua (the TCE address; contiguous over the range) in *@hpa
+ * (may be NULL).
  *  -EINVAL: size 0, ua or size not aligned to the IOMMU page, wrap, or a
  *           page shift outside 12..30.
- *  -EFAULT: part of the range is not mapped readable (and writable when
- *           @write).
+ *  -EFAULT: some page cannot be pinned (not mapped readable, and writable
+ *           when @write).
  *  -EPERM:  the IOMMU page is larger than the page backing the memory.
- *  -ENOMEM: out of memory or mlock() failed.
- * All or nothing. The address to write in the TCE is ua itself.
+ *  -ENOMEM: out of memory.
+ * All or nothing.
  */
 int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
-		   bool write);
+		   bool write, uint64_t *hpa);
 
 /*
- * Drop the references stce_pin_range() took for [ua, ua + size) (any
- * sub-range of IOMMU pages, e.g. one cleared TCE). @dirty: the pages were
- * mapped writable; each IOMMU page counts one in stce_pin_dirty_count().
- * A host page whose last reference goes is munlock()ed unless a
- * registered region still pins it. -EINVAL for bad arguments, -ENOENT when
- * some page in the range is not pinned (nothing is changed then).
+ * Drop the references stce_pin_range() took for hpas [hpa, hpa + size)
+ * (any sub-range of IOMMU pages, e.g. one cleared TCE). @dirty: the pages
+ * were mapped writable; each IOMMU page counts one in
+ * stce_pin_dirty_count(). A host page whose last reference goes is
+ * unpinned. -EINVAL for bad arguments, -ENOENT when some page in the range
+ * is not pinned (nothing is changed then).
  */
-int stce_unpin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
+int stce_unpin_range(uint64_t hpa, uint64_t size, unsigned int page_shift,
 		     bool dirty);
 
 /* Host pages pinned by v1 now (the audit figure). */

@@ -10,6 +10,7 @@
 #include <spapr_tce/container.h>
 #include <spapr_tce/device.h>
 #include <spapr_tce/hcall.h>
+#include <spapr_tce/hostmem.h>
 #include <spapr_tce/iommufd.h>
 #include <spapr_tce/pe.h>
 #include <spapr_tce/prereg.h>

@@ -153,10 +153,11 @@ int stce_host_dup_call(struct stce_host *host, int oldfd, int target,
 
 /*
  * pread(2)/pwrite(2) on a host descriptor: device region access at the
- * VFIO-PCI region offsets (region index << 40). Bytes done, or -1 with
- * errno: EBADF, EINVAL (not a device, a cdev not bound yet, an empty or
- * unknown region, past
- * its end, a write narrower than 4 bytes to BAR0), EFAULT.
+ * VFIO-PCI region offsets (region index << 40). Bytes done (a BAR access
+ * is clipped at its end), or -1 with errno: EBADF, EINVAL (not a device, a
+ * cdev not bound yet, an empty or unknown region, from past a BAR's end, a
+ * write narrower than 4 bytes to BAR0), EFAULT (a bad buffer, or a config
+ * space access not inside it: vfio-pci's rule).
  */
 ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
 			size_t count, off_t off);

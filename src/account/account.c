@@ -159,6 +159,23 @@ int stce_set_host_page_shift(unsigned int shift)
 	return ret;
 }
 
+/*
+ * fork child: the kernel's locked_vm belongs to the parent's mm, so the
+ * child's account starts at 0 with nothing held (its registrations and
+ * pins start empty too), whatever the parent's threads were doing.
+ */
+static void atfork_child(void)
+{
+	pthread_mutex_init(&account_lock, NULL);
+	atomic_store(&locked_pages, 0);
+	host_holds = 0;
+}
+
+__attribute__((constructor)) static void account_init(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
 unsigned int stce_host_page_hold(void)
 {
 	unsigned int shift;

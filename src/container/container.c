@@ -544,6 +544,12 @@ int stce_container_register(struct stce_container *c, uint64_t ua,
 		return -ENOMEM;
 	pthread_mutex_lock(&c->lock);
 	ret = stce_prereg_register(ua, size, &r);
+	/*
+	 * Only the first N pages pinnable: the kernel answers N (nothing
+	 * registered, errno untouched); strict mode calls it what it is.
+	 */
+	if (ret > 0 && !container_quirks(c))
+		ret = -EFAULT;
 	if (ret)
 		goto unlock;
 	if (registered_index(c, r) >= 0)

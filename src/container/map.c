@@ -115,12 +115,12 @@ struct map_runs {
 };
 
 /* Undo the mapping counts of a batch that was never written. */
-static void unuse_batch(const struct map_request *m, uint64_t vaddr,
+static void unuse_batch(const struct map_request *m, uint64_t hpa,
 			const struct map_runs *runs, unsigned int n)
 {
 	if (!container_v2(m->c)) {
 		if (n)
-			stce_unpin_range(vaddr, (uint64_t)n << m->page_shift,
+			stce_unpin_range(hpa, (uint64_t)n << m->page_shift,
 					 m->page_shift, false);
 		return;
 	}
@@ -182,16 +182,16 @@ static int prepare_v2(const struct map_request *m, uint64_t vaddr,
 static int prepare_v1(const struct map_request *m, uint64_t vaddr,
 		      unsigned int n, uint64_t *tces, uint64_t *uas)
 {
-	uint64_t page = 1ULL << m->page_shift;
+	uint64_t page = 1ULL << m->page_shift, hpa;
 	int ret;
 
 	/* The kernel pins for writing whatever the direction. */
 	ret = stce_pin_range(vaddr, (uint64_t)n << m->page_shift,
-			     m->page_shift, true);
+			     m->page_shift, true, &hpa);
 	if (ret)
 		return ret;
-	for (unsigned int i = 0; i < n; i++, vaddr += page) {
-		tces[i] = stce_tce_make(vaddr, m->perm);
+	for (unsigned int i = 0; i < n; i++, vaddr += page, hpa += page) {
+		tces[i] = stce_tce_make(hpa, m->perm);
 		uas[i] = vaddr;
 	}
 	return 0;
@@ -218,7 +218,8 @@ static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 
 	ret = stce_table_xchg_range(m->t, m->index + done, n, tces, uas, 0);
 	if (ret) {
-		unuse_batch(m, vaddr, &runs, n);
+		/* v1: tces[0] still holds the first pinned page's hpa. */
+		unuse_batch(m, stce_tce_addr(tces[0]), &runs, n);
 		return ret;
 	}
 	for (unsigned int i = 0; i < n && !replaced; i++)
@@ -340,8 +341,10 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 	ret = window_pages(c, m.t, iova, size, &m.index, &m.pages);
 	if (ret)
 		goto out;
+	/* A range that wraps is no registered memory (v2) and no memory of
+	 * the process's that v1 could pin (the kernel's pin faults). */
 	if (m.pages && !stce_range_fits(vaddr, m.pages << m.page_shift)) {
-		ret = -EINVAL;
+		ret = container_v2(c) ? -EINVAL : -EFAULT;
 		goto out;
 	}
 	m.perm = dir_to_perm(dir);

@@ -10,15 +10,26 @@
  * once they return no DMA can still use a TCE cleared before the call,
  * and every copy of the DMAs that did happens before the caller releases
  * the pages.
+ *
+ * A TCE holds a host physical address (src/hostmem): the copy goes to
+ * where the pinned page is now, fault-safely (stce_hostmem_copy: with
+ * nothing moved, one relaxed load and a `rep movsb`). A page that cannot
+ * be reached is an IOMMU fault (STCE_EEH_FAULT_MEMORY), never a crash. A
+ * move of pinned pages (the program's munmap, mremap...) sets a state
+ * word and waits for every PE's DMAs in flight; a DMA that sees the word
+ * inside its section leaves it, waits for the move, and starts again.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <sched.h>
 #include <string.h>
 
+#include <spapr_tce/hostmem.h>
 #include <spapr_tce/pe.h>
 
 #include "common/common.h"
+#include "hostmem/hostmem_dma.h"
 #include "pe/pe_internal.h"
 
 static inline void read_lock(struct stce_pe *pe, struct stce_dma_guard *g)
@@ -37,6 +48,26 @@ static inline void read_unlock(struct stce_pe *pe, struct stce_dma_guard *g)
 
 	stce_grace_read_unlock(&pe->grace, &gg);
 	g->held = false;
+}
+
+/*
+ * Enter the DMA's read-side section at a moment when no move of pinned
+ * pages is under way (a move waits for the sections that began before it
+ * announced itself; those that began after see the word and back off).
+ */
+static inline unsigned int dma_enter(struct stce_pe *pe,
+				     struct stce_dma_guard *g)
+{
+	for (;;) {
+		unsigned int st;
+
+		read_lock(pe, g);
+		st = stce_hostmem_dma_state();
+		if (stce_likely(!(st & HM_STATE_MOVING)))
+			return st;
+		read_unlock(pe, g);
+		stce_hostmem_wait_moves();
+	}
 }
 
 void pe_synchronize(struct stce_pe *pe)
@@ -112,14 +143,27 @@ window_of(struct pe_window *const *win, uint64_t iova)
 	return NULL;
 }
 
-/* What to do with each translated piece: 0 to go on, or an errno. */
-typedef int (*dma_emit_fn)(void *ctx, uint8_t *addr, size_t n);
+/*
+ * What to do with each translated piece (host physical address, length):
+ * 0 to go on, -EFAULT when the memory behind it cannot be reached (an
+ * IOMMU fault), or another errno.
+ */
+typedef int (*dma_emit_fn)(void *ctx, uint64_t hpa, size_t n);
 
 static int dma_fault(struct stce_pe *pe, enum stce_eeh_fault_reason r,
 		     uint64_t iova, unsigned int dir)
 {
 	pe_freeze(pe, r, iova, (enum stce_dma_dir)dir);
 	return -EIO;
+}
+
+/* The piece at @iova could not be moved: a memory fault, or @ret. */
+static int emit_fault(struct stce_pe *pe, int ret, uint64_t iova,
+		      unsigned int dir)
+{
+	if (ret != -EFAULT)
+		return ret;
+	return dma_fault(pe, STCE_EEH_FAULT_MEMORY, iova, dir);
 }
 
 /* A TCE that does not grant @dir (a single permission bit): why. */
@@ -176,11 +220,12 @@ dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
 						return tce_fault(pe, tce, iova +
 								 (j << w->page_shift),
 								 dir);
-					ret = emit(ctx, (uint8_t *)(uintptr_t)
-							stce_tce_addr(tce),
+					ret = emit(ctx, stce_tce_addr(tce),
 						   mask + 1);
 					if (stce_unlikely(ret))
-						return ret;
+						return emit_fault(pe, ret, iova +
+								  (j << w->page_shift),
+								  dir);
 				}
 				k += whole;
 				len -= whole << w->page_shift;
@@ -198,10 +243,9 @@ dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
 			n = avail < len ? (size_t)avail : len;
 			if (stce_unlikely((tce & dir) != dir))
 				return tce_fault(pe, tce, iova, dir);
-			ret = emit(ctx, (uint8_t *)(uintptr_t)
-					(stce_tce_addr(tce) + off), n);
+			ret = emit(ctx, stce_tce_addr(tce) + off, n);
 			if (stce_unlikely(ret))
-				return ret;
+				return emit_fault(pe, ret, iova, dir);
 			len -= n;
 			if (!len)
 				return 0;
@@ -218,22 +262,22 @@ struct copy_ctx {
 	uint8_t *buf;
 };
 
-static inline int copy_to_buf(void *p, uint8_t *addr, size_t n)
+static inline int copy_to_buf(void *p, uint64_t hpa, size_t n)
 {
 	struct copy_ctx *c = p;
+	int ret = stce_hostmem_copy(hpa, c->buf, n, false);
 
-	memcpy(c->buf, addr, n);
 	c->buf += n;
-	return 0;
+	return ret;
 }
 
-static inline int copy_from_buf(void *p, uint8_t *addr, size_t n)
+static inline int copy_from_buf(void *p, uint64_t hpa, size_t n)
 {
 	struct copy_ctx *c = p;
+	int ret = stce_hostmem_copy(hpa, c->buf, n, true);
 
-	memcpy(addr, c->buf, n);
 	c->buf += n;
-	return 0;
+	return ret;
 }
 
 int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
@@ -247,7 +291,7 @@ int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
 		return 0;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	read_lock(pe, &g);
+	dma_enter(pe, &g);
 	ret = dma_walk(pe, iova, len, STCE_DMA_READ, copy_to_buf, &c);
 	read_unlock(pe, &g);
 	return ret;
@@ -264,7 +308,7 @@ int stce_pe_dma_write(struct stce_pe *pe, uint64_t iova, const void *buf,
 		return 0;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	read_lock(pe, &g);
+	dma_enter(pe, &g);
 	ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, copy_from_buf, &c);
 	read_unlock(pe, &g);
 	return ret;
@@ -279,13 +323,12 @@ struct span_ctx {
 	unsigned int nr, max;
 	uint8_t *cur;
 	size_t cur_len;
+	bool moved;	/* some pinned pages moved: resolve each piece */
 };
 
 /* Adjacent pieces merge into one span. */
-static inline int add_span(void *p, uint8_t *addr, size_t n)
+static inline int add_one_span(struct span_ctx *c, uint8_t *addr, size_t n)
 {
-	struct span_ctx *c = p;
-
 	if (c->nr && c->cur + c->cur_len == addr) {
 		c->cur_len += n;
 		return 0;
@@ -302,12 +345,34 @@ static inline int add_span(void *p, uint8_t *addr, size_t n)
 	return 0;
 }
 
+/* A piece is where its pages are now: one span, or more if they moved. */
+static inline int add_span(void *p, uint64_t hpa, size_t n)
+{
+	struct span_ctx *c = p;
+
+	if (stce_likely(!c->moved))
+		return add_one_span(c, (uint8_t *)(uintptr_t)hpa, n);
+	while (n) {
+		void *addr;
+		size_t run;
+		int ret = stce_hostmem_resolve(hpa, n, &addr, &run);
+
+		if (!ret)
+			ret = add_one_span(c, addr, run);
+		if (stce_unlikely(ret))
+			return ret;
+		hpa += run;
+		n -= run;
+	}
+	return 0;
+}
+
 int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		    enum stce_dma_dir dir, struct stce_dma_span *spans,
 		    unsigned int max_spans, unsigned int *nr_spans,
 		    struct stce_dma_guard *g)
 {
-	struct span_ctx c = { spans, 0, max_spans, NULL, 0 };
+	struct span_ctx c = { spans, 0, max_spans, NULL, 0, false };
 	int ret;
 
 	g->held = false;
@@ -316,7 +381,7 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		return -EINVAL;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	read_lock(pe, g);
+	c.moved = dma_enter(pe, g) & HM_STATE_MOVED;
 	ret = dir == STCE_DMA_READ ?
 		dma_walk(pe, iova, len, STCE_DMA_READ, add_span, &c) :
 		dma_walk(pe, iova, len, STCE_DMA_WRITE, add_span, &c);

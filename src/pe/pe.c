@@ -12,6 +12,7 @@
 #include "account/account_internal.h"
 #include "common/alloc.h"
 #include "common/common.h"
+#include "hostmem/hostmem_dma.h"
 #include "pe/pe_internal.h"
 
 void stce_pe_caps_default(struct stce_pe_caps *caps)
@@ -122,8 +123,15 @@ int stce_pe_create(const struct stce_pe_caps *caps, unsigned int group,
 		goto unhold;
 	}
 	window_fill(&pe->platform_win, pe->platform, true);
-	pthread_mutex_init(&pe->lock, NULL);
 	stce_grace_init(&pe->grace);
+	/* A move of pinned pages waits for this PE's DMAs (src/hostmem). */
+	ret = stce_hostmem_dma_domain_add(&pe->grace);
+	if (ret) {
+		stce_table_destroy(pe->platform);
+		stce_free(pe);
+		goto unhold;
+	}
+	pthread_mutex_init(&pe->lock, NULL);
 	pthread_mutex_init(&pe->fault_lock, NULL);
 	atomic_store(&pe->win[0], &pe->platform_win);
 	*out = pe;
@@ -181,6 +189,7 @@ void stce_pe_destroy(struct stce_pe *pe)
 		window_unpublish(pe, i);
 	stce_table_destroy(pe->platform);
 	pthread_mutex_destroy(&pe->lock);
+	stce_hostmem_dma_domain_del(&pe->grace);
 	stce_grace_destroy(&pe->grace);
 	pthread_mutex_destroy(&pe->fault_lock);
 	stce_free(pe);
@@ -709,6 +718,11 @@ bool stce_pe_mmio_frozen(const struct stce_pe *pe)
 bool stce_pe_dma_frozen(const struct stce_pe *pe)
 {
 	return atomic_load(&pe->eeh) & (PE_EEH_DMA_FROZEN | PE_EEH_RESET);
+}
+
+bool stce_pe_reset_asserted(const struct stce_pe *pe)
+{
+	return atomic_load(&pe->eeh) & PE_EEH_RESET;
 }
 
 uint64_t stce_pe_reset_count(const struct stce_pe *pe)

@@ -1,29 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * TCE-v1 pinning: mlock() plus a reference count per emulated host page,
- * in a small chained hash table under one mutex (v1 pins on every map, as
- * the kernel's get_user_pages per TCE did; this is not the v2 fast path).
+ * TCE-v1 pinning: a src/hostmem reference per emulated host page, and an
+ * IOMMU-page reference count per host page, in a small chained hash table
+ * (keyed by hpa) under one mutex (v1 pins on every map, as the kernel's
+ * get_user_pages per TCE did; this is not the v2 fast path).
  */
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/mman.h>
 
 #include <spapr_tce/account.h>
+#include <spapr_tce/hostmem.h>
 #include <spapr_tce/prereg.h>
 
 #include "account/account_internal.h"
 #include "common/alloc.h"
 #include "common/common.h"
 #include "prereg/prereg_internal.h"
-#include "prereg/vma.h"
 
 #define PIN_HASH_BITS	12
 
 struct pin_page {
 	struct pin_page *next;
-	uint64_t addr;		/* host page address */
+	uint64_t hpa;		/* host page's hpa (holds one hostmem reference) */
 	uint64_t refs;		/* IOMMU pages pinned in it */
 };
 
@@ -33,61 +33,19 @@ static _Atomic uint64_t pinned_pages;	/* written under pin_mutex */
 static _Atomic uint64_t dirty_pages;
 static bool pin_holds_host_page;	/* one hold while pinned_pages > 0 */
 
-void stce_pin_lock(void)
+static unsigned int pin_bucket(uint64_t hpa, unsigned int shift)
 {
-	pthread_mutex_lock(&pin_mutex);
-}
-
-void stce_pin_unlock(void)
-{
-	pthread_mutex_unlock(&pin_mutex);
-}
-
-static unsigned int pin_bucket(uint64_t addr, unsigned int shift)
-{
-	return (unsigned int)(((addr >> shift) * 0x9E3779B97F4A7C15ULL) >>
+	return (unsigned int)(((hpa >> shift) * 0x9E3779B97F4A7C15ULL) >>
 			      (64 - PIN_HASH_BITS));
 }
 
-static struct pin_page **pin_slot(uint64_t addr, unsigned int shift)
+static struct pin_page **pin_slot(uint64_t hpa, unsigned int shift)
 {
-	struct pin_page **p = &pin_hash[pin_bucket(addr, shift)];
+	struct pin_page **p = &pin_hash[pin_bucket(hpa, shift)];
 
-	while (*p && (*p)->addr != addr)
+	while (*p && (*p)->hpa != hpa)
 		p = &(*p)->next;
 	return p;
-}
-
-void stce_munlock_range(uint64_t start, uint64_t size, unsigned int host_shift)
-{
-	uint64_t hp = 1ULL << host_shift, off;
-
-	if (!stce_sys_munlock(start, size))
-		return;
-	/* A hole (the user unmapped part): unlock what is still there. */
-	for (off = 0; off < size; off += hp)
-		stce_sys_munlock(start + off, hp);
-}
-
-void stce_pin_munlock_region_locked(uint64_t start, uint64_t size,
-				    unsigned int host_shift)
-{
-	uint64_t hp = 1ULL << host_shift, off, run = 0;
-
-	if (!atomic_load(&pinned_pages)) {
-		stce_munlock_range(start, size, host_shift);
-		return;
-	}
-	/* Leave the pages v1 still pins locked; unlock the runs between. */
-	for (off = 0; off < size; off += hp) {
-		if (!*pin_slot(start + off, host_shift))
-			continue;
-		if (off > run)
-			stce_munlock_range(start + run, off - run, host_shift);
-		run = off + hp;
-	}
-	if (size > run)
-		stce_munlock_range(start + run, size - run, host_shift);
 }
 
 static bool pin_args_ok(uint64_t ua, uint64_t size, unsigned int page_shift)
@@ -109,7 +67,7 @@ static uint64_t refs_in(uint64_t h, uint64_t hp, uint64_t ua, uint64_t last,
 	return n ? n : 1;	/* an IOMMU page larger than the host page */
 }
 
-/* Drop @n refs on the page at @h; unlock it when nothing else pins it. */
+/* Drop @n refs on the page at hpa @h; unpin it when none are left. */
 static void page_drop_locked(uint64_t h, uint64_t n, unsigned int shift)
 {
 	struct pin_page **slot = pin_slot(h, shift), *p = *slot;
@@ -121,19 +79,22 @@ static void page_drop_locked(uint64_t h, uint64_t n, unsigned int shift)
 	*slot = p->next;
 	stce_free(p);
 	atomic_fetch_sub(&pinned_pages, 1);
-	if (!stce_prereg_covers(h))
-		stce_munlock_range(h, 1ULL << shift, shift);
+	stce_hostmem_unpin(h, 1ULL << shift);
 }
 
-/* Undo the references taken for host pages [first, stop). */
-static void unwind_locked(uint64_t first, uint64_t stop, uint64_t ua,
-			  uint64_t last, unsigned int page_shift,
+/*
+ * Undo the references taken for host pages [first, stop) of a range whose
+ * first host page has hpa @hfirst.
+ */
+static void unwind_locked(uint64_t first, uint64_t stop, uint64_t hfirst,
+			  uint64_t ua, uint64_t last, unsigned int page_shift,
 			  unsigned int shift)
 {
-	uint64_t hp = 1ULL << shift, h;
+	uint64_t hp = 1ULL << shift;
 
-	for (h = first; h != stop; h += hp)
-		page_drop_locked(h, refs_in(h, hp, ua, last, page_shift), shift);
+	for (uint64_t h = first; h != stop; h += hp)
+		page_drop_locked(hfirst + (h - first),
+				 refs_in(h, hp, ua, last, page_shift), shift);
 }
 
 /* Keep one host-page hold exactly while something is pinned. */
@@ -150,10 +111,47 @@ static void settle_hold_locked(void)
 	}
 }
 
-int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
-		   bool write)
+/*
+ * Count the IOMMU pages of host pages [first, end) (their hpas from
+ * @hfirst on, each with a fresh hostmem reference that a page already
+ * known gives back). -ENOMEM unwinds what was counted.
+ */
+static int count_locked(uint64_t first, uint64_t end, uint64_t hfirst,
+			uint64_t ua, uint64_t last, unsigned int page_shift,
+			unsigned int shift)
 {
-	uint64_t last = ua + (size - 1), hp, first, end, h;
+	uint64_t hp = 1ULL << shift;
+
+	for (uint64_t h = first; h != end; h += hp) {
+		uint64_t hpa = hfirst + (h - first);
+		struct pin_page **slot = pin_slot(hpa, shift), *p = *slot;
+
+		if (p) {
+			stce_hostmem_unpin(hpa, hp);	/* the page has one */
+		} else {
+			p = stce_zalloc(sizeof(*p));
+			if (!p) {
+				unwind_locked(first, h, hfirst, ua, last,
+					      page_shift, shift);
+				/* Pages [h, end) still hold their reference. */
+				for (; h != end; h += hp)
+					stce_hostmem_unpin(hfirst + (h - first),
+							   hp);
+				return -ENOMEM;
+			}
+			p->hpa = hpa;
+			*slot = p;
+			atomic_fetch_add(&pinned_pages, 1);
+		}
+		p->refs += refs_in(h, hp, ua, last, page_shift);
+	}
+	return 0;
+}
+
+int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
+		   bool write, uint64_t *hpa)
+{
+	uint64_t last = ua + (size - 1), hp, first, end, hfirst;
 	unsigned int shift, backing;
 	int ret;
 
@@ -161,55 +159,41 @@ int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
 		return -EINVAL;
 	shift = stce_host_page_hold();
 	hp = 1ULL << shift;
-	ret = stce_vma_scan(ua, size, write, shift, &backing);
+	first = ua & ~(hp - 1);
+	end = (last & ~(hp - 1)) + hp;	/* 0 if the range ends at 2^64 */
+	/* As get_user_pages per page: a page that cannot be pinned, EFAULT. */
+	ret = stce_hostmem_populate(first, end - first, write, NULL);
+	if (ret)
+		goto unhold;
+	ret = stce_hostmem_backing(ua, size, write, shift, &backing);
 	if (ret)
 		goto unhold;
 	if (page_shift > backing) {
 		ret = -EPERM;
 		goto unhold;
 	}
-	first = ua & ~(hp - 1);
-	end = (last & ~(hp - 1)) + hp;	/* 0 if the range ends at 2^64 */
-
 	stce_pin_lock();
-	for (h = first; h != end; h += hp) {
-		struct pin_page **slot = pin_slot(h, shift), *p = *slot;
-
-		if (!p) {
-			p = stce_zalloc(sizeof(*p));
-			if (!p) {
-				ret = -ENOMEM;
-				unwind_locked(first, h, ua, last, page_shift,
-					      shift);
-				goto unlock;
-			}
-			p->addr = h;
-			*slot = p;
-			atomic_fetch_add(&pinned_pages, 1);
-		}
-		p->refs += refs_in(h, hp, ua, last, page_shift);
-	}
-	if (stce_fault_should_fail(STCE_FAULT_PIN) ||
-	    stce_sys_mlock(first, end - first)) {
-		ret = -ENOMEM;
-		unwind_locked(first, end, ua, last, page_shift, shift);
-	}
-unlock:
+	ret = stce_hostmem_ref(first, end - first, hp, &hfirst);
+	if (!ret)
+		ret = count_locked(first, end, hfirst, ua, last, page_shift,
+				   shift);
 	settle_hold_locked();
 	stce_pin_unlock();
+	if (!ret && hpa)
+		*hpa = hfirst + (ua - first);
 unhold:
 	stce_host_page_unhold();
 	return ret;
 }
 
-int stce_unpin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
+int stce_unpin_range(uint64_t hpa, uint64_t size, unsigned int page_shift,
 		     bool dirty)
 {
-	uint64_t last = ua + (size - 1), hp, first, end, h;
+	uint64_t last = hpa + (size - 1), hp, first, end, h;
 	unsigned int shift;
 	int ret = 0;
 
-	if (!pin_args_ok(ua, size, page_shift))
+	if (!pin_args_ok(hpa, size, page_shift))
 		return -EINVAL;
 	stce_pin_lock();
 	if (!atomic_load(&pinned_pages)) {
@@ -219,23 +203,33 @@ int stce_unpin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
 	/* Stable: the pins hold the host page size. */
 	shift = stce_host_page_shift();
 	hp = 1ULL << shift;
-	first = ua & ~(hp - 1);
+	first = hpa & ~(hp - 1);
 	end = (last & ~(hp - 1)) + hp;
 	for (h = first; h != end; h += hp) {
 		struct pin_page *p = *pin_slot(h, shift);
 
-		if (!p || p->refs < refs_in(h, hp, ua, last, page_shift)) {
+		if (!p || p->refs < refs_in(h, hp, hpa, last, page_shift)) {
 			ret = -ENOENT;
 			goto unlock;
 		}
 	}
-	unwind_locked(first, end, ua, last, page_shift, shift);
+	unwind_locked(first, end, first, hpa, last, page_shift, shift);
 	if (dirty)
 		atomic_fetch_add(&dirty_pages, size >> page_shift);
 	settle_hold_locked();
 unlock:
 	stce_pin_unlock();
 	return ret;
+}
+
+void stce_pin_lock(void)
+{
+	pthread_mutex_lock(&pin_mutex);
+}
+
+void stce_pin_unlock(void)
+{
+	pthread_mutex_unlock(&pin_mutex);
 }
 
 uint64_t stce_pin_pages(void)
@@ -246,4 +240,23 @@ uint64_t stce_pin_pages(void)
 uint64_t stce_pin_dirty_count(void)
 {
 	return atomic_load(&dirty_pages);
+}
+
+/*
+ * fork child: the v1 pins are the parent's (its mm's pages). Start with
+ * none; the parent's records are abandoned, still reachable, untouched.
+ */
+void stce_pin_atfork_child(void)
+{
+	/* Reachable for leak checkers; never used again. */
+	static struct pin_page *_Atomic abandoned[1u << PIN_HASH_BITS];
+
+	pthread_mutex_init(&pin_mutex, NULL);
+	for (unsigned int i = 0; i < (1u << PIN_HASH_BITS); i++) {
+		atomic_store_explicit(&abandoned[i], pin_hash[i],
+				      memory_order_relaxed);
+		pin_hash[i] = NULL;
+	}
+	atomic_store(&pinned_pages, 0);
+	pin_holds_host_page = false;
 }

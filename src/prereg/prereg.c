@@ -2,24 +2,22 @@
 /*
  * Pre-registered regions: the process-level store of mm_iommu_*.
  *
- * Index: an immutable array of region pointers sorted by address, published
- * through one atomic pointer. Writers (register, unregister, teardown) hold
- * reg_lock, build the next array, publish it and wait for a grace period
- * before the old array (or a removed region) may be reused or freed.
+ * Index: two range indexes (src/common/rindex.h): every region by its
+ * user address, and the rare regions whose hpa is synthetic by hpa (the
+ * others' hpa range is their ua range, so the first index answers for
+ * them too). Lookups are lock-free and O(log n); register and unregister
+ * change one leaf and the directory under reg_lock, O(n / 64) words
+ * copied, and wait for a grace period before they free what readers may
+ * hold.
  *
- * Grace periods: two reader counters, as in SRCU. A reader increments the
- * counter of the current phase, loads the array, searches, decrements. A
- * writer waits for the *other* counter to drain (stragglers of an earlier
- * phase), flips the phase, and waits for the counter of the old phase to
- * drain. A reader that incremented after a drained wait loads the pointer
- * after the writer published the new array (all operations are seq_cst),
- * so it can never hold what the writer frees. Readers never block and
- * never allocate; a writer's wait lasts as long as the slowest lookup in
- * flight (a binary search).
+ * Grace periods: two reader counters, as in SRCU (src/common/grace.h).
+ * A reader enters, searches, leaves; a writer that unpublished a piece of
+ * the index or a region waits until every reader that may have seen it
+ * has left. Readers never block and never allocate.
  *
- * Array memory: two buffers. Removing never allocates (so a released
- * region can always be torn down): the spare buffer always has room for
- * one entry less than the published one holds.
+ * Pinning is src/hostmem's: a reference on the pages and their hpa, no
+ * mlock (docs/prereg.md). Removing never allocates (the index marks the
+ * entry dead in place), so a released region can always be torn down.
  *
  * Region life, in one atomic word (mapped): bit 62 RELEASED, the low bits
  * 1 + live mappings while the region lives, 0 once somebody claimed its
@@ -29,6 +27,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -37,14 +36,15 @@
 #include <unistd.h>
 
 #include <spapr_tce/account.h>
+#include <spapr_tce/hostmem.h>
 #include <spapr_tce/prereg.h>
 
 #include "account/account_internal.h"
 #include "common/alloc.h"
 #include "common/common.h"
 #include "common/grace.h"
+#include "common/rindex.h"
 #include "prereg/prereg_internal.h"
-#include "prereg/vma.h"
 
 #define MAPPED_RELEASED	(1ULL << 62)
 #define MAPPED_COUNT	(MAPPED_RELEASED - 1)
@@ -52,6 +52,7 @@
 struct stce_region {
 	uint64_t ua;
 	uint64_t size;
+	uint64_t hpa;			/* of ua: src/hostmem's pin */
 	uint64_t npages;		/* charged to the account */
 	unsigned int page_shift;	/* largest IOMMU page allowed */
 	unsigned int host_shift;	/* host page when registered */
@@ -59,36 +60,19 @@ struct stce_region {
 	_Atomic unsigned long users;	/* written under reg_lock */
 };
 
-/*
- * The index: regions sorted by address, with each one's range kept beside
- * its pointer, so a binary search reads one contiguous array and touches
- * a region only once it has found it (4096 regions: 96 KiB of keys).
- */
-struct region_key {
-	uint64_t ua;
-	uint64_t size;
-	struct stce_region *r;
-};
-
-struct region_array {
-	size_t nr;
-	size_t cap;
-	struct region_key e[];
-};
-
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(struct region_array *) published;
-static struct region_array *spare;	/* under reg_lock */
 
 /*
  * Readers (lookups) run inside a grace read-side section: per-thread
  * counters, so concurrent lookups on many threads share no cache line.
- * A writer that unpublished an array or a region waits out a grace
- * period before it reuses or frees it.
+ * A writer that unpublished a piece of an index or a region waits out a
+ * grace period before it frees it.
  */
 static struct stce_grace readers = {
 	.sync_lock = PTHREAD_MUTEX_INITIALIZER,
 };
+static struct stce_rindex by_ua = { .grace = &readers };
+static struct stce_rindex by_syn_hpa = { .grace = &readers };
 
 /* After this, no reader can hold an array or region unpublished before. */
 static void synchronize_readers(void)
@@ -96,43 +80,9 @@ static void synchronize_readers(void)
 	stce_grace_synchronize(&readers);
 }
 
-static uint64_t region_last(const struct stce_region *r)
+static bool hpa_synthetic(const struct stce_region *r)
 {
-	return r->ua + (r->size - 1);
-}
-
-/* Index of the first region starting at or above @addr. */
-static size_t array_lower_bound(const struct region_array *a, uint64_t addr)
-{
-	size_t lo = 0, hi = a ? a->nr : 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (a->e[mid].ua < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The region whose range holds @addr, or NULL. */
-static struct stce_region *array_find(const struct region_array *a,
-				      uint64_t addr)
-{
-	size_t i;
-
-	if (!a || !a->nr)
-		return NULL;
-	i = array_lower_bound(a, addr);
-	if (i < a->nr && a->e[i].ua == addr)
-		return a->e[i].r;
-	if (!i)
-		return NULL;
-	if (addr - a->e[i - 1].ua < a->e[i - 1].size)
-		return a->e[i - 1].r;
-	return NULL;
+	return r->hpa != r->ua;
 }
 
 /*
@@ -161,7 +111,7 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 	if (!size || !stce_range_fits(ua, size))
 		return -EINVAL;
 	stce_grace_read_lock(&readers, &guard);
-	r = array_find(atomic_load(&published), ua);
+	r = stce_rindex_find(&by_ua, ua, NULL, NULL);
 	if (r && size <= r->size - (ua - r->ua) && mapped_get_live(r)) {
 		*out = r;
 		ret = 0;
@@ -176,15 +126,16 @@ struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 	struct stce_grace_guard guard;
 
 	stce_grace_read_lock(&readers, &guard);
-
-	r = array_find(atomic_load(&published), hpa);
+	if (hpa >= STCE_HOSTMEM_SYNTHETIC_BASE) {
+		r = stce_rindex_find(&by_syn_hpa, hpa, NULL, NULL);
+	} else {
+		/* Below the synthetic range an hpa is its region's ua. */
+		r = stce_rindex_find(&by_ua, hpa, NULL, NULL);
+		if (r && hpa_synthetic(r))
+			r = NULL;
+	}
 	stce_grace_read_unlock(&readers, &guard);
 	return r;
-}
-
-bool stce_prereg_covers(uint64_t addr)
-{
-	return stce_prereg_find_hpa(addr) != NULL;
 }
 
 int stce_prereg_ua_to_hpa(const struct stce_region *region, uint64_t ua,
@@ -197,7 +148,7 @@ int stce_prereg_ua_to_hpa(const struct stce_region *region, uint64_t ua,
 	off = ua - region->ua;
 	if (off >= region->size || region->size - off < (1ULL << page_shift))
 		return -EINVAL;
-	*hpa = ua;	/* the process address is the "real" address */
+	*hpa = region->hpa + off;	/* one piece: hpa - ua is constant */
 	return 0;
 }
 
@@ -214,47 +165,13 @@ int stce_prereg_mapped_inc(struct stce_region *region)
 
 /* ---- writers (reg_lock held) ---- */
 
-/* Publish @next, wait out readers, keep the old array as the spare. */
-static void publish_locked(struct region_array *next)
-{
-	struct region_array *old = atomic_load(&published);
-
-	atomic_store(&published, next);
-	synchronize_readers();
-	if (spare != next)
-		stce_free(spare);
-	spare = old;
-	if (!next) {
-		/* Nothing registered: give all index memory back. */
-		stce_free(spare);
-		spare = NULL;
-	}
-}
-
-static void remove_locked(struct stce_region *r)
-{
-	struct region_array *cur = atomic_load(&published), *next = NULL;
-	size_t i, j = 0;
-
-	assert(cur && cur->nr);
-	if (cur->nr > 1) {
-		next = spare;
-		/* The spare always has room for one region less. */
-		assert(next && next->cap >= cur->nr - 1);
-		for (i = 0; i < cur->nr; i++)
-			if (cur->e[i].r != r)
-				next->e[j++] = cur->e[i];
-		next->nr = j;
-	}
-	publish_locked(next);
-}
-
 static void teardown_locked(struct stce_region *r)
 {
-	remove_locked(r);
-	stce_pin_lock();
-	stce_pin_munlock_region_locked(r->ua, r->size, r->host_shift);
-	stce_pin_unlock();
+	stce_rindex_remove(&by_ua, r->ua);
+	if (hpa_synthetic(r))
+		stce_rindex_remove(&by_syn_hpa, r->hpa);
+	synchronize_readers();
+	stce_hostmem_unpin(r->hpa, r->size);
 	stce_account_uncharge(r->npages);
 	stce_host_page_unhold();
 	stce_free(r);
@@ -366,23 +283,15 @@ static bool revive_locked(struct stce_region *r)
 /*
  * The region at exactly [ua, ua + size), or an overlap (-EINVAL), or
  * -EAGAIN when the range meets a region whose teardown is under way (the
- * caller retries once it is gone). 0 with *@found NULL: the range is free,
- * and *@pos is where it goes.
+ * caller retries once it is gone). 0 with *@found NULL: the range is free.
  */
 static int find_slot_locked(uint64_t ua, uint64_t size,
-			    struct stce_region **found, size_t *pos)
+			    struct stce_region **found)
 {
-	struct region_array *a = atomic_load(&published);
-	uint64_t last = ua + (size - 1);
-	struct stce_region *hit = NULL;
-	size_t i = array_lower_bound(a, ua);
+	struct stce_region *hit = stce_rindex_first(&by_ua, ua, size, NULL,
+						    NULL);
 
-	if (i < (a ? a->nr : 0) && a->e[i].ua <= last)
-		hit = a->e[i].r;
-	else if (i > 0 && region_last(a->e[i - 1].r) >= ua)
-		hit = a->e[i - 1].r;
 	*found = NULL;
-	*pos = i;
 	if (!hit)
 		return 0;
 	if (!(atomic_load(&hit->mapped) & MAPPED_COUNT))
@@ -393,53 +302,46 @@ static int find_slot_locked(uint64_t ua, uint64_t size,
 	return 0;
 }
 
-/* An array with room for one more region (the spare when it has room). */
-static struct region_array *array_for_insert(size_t nr)
+/*
+ * What REGISTER answers when only the first @good bytes could be pinned
+ * (a hole, a read-only or PROT_NONE page further on). The kernel's
+ * mm_iommu_do_alloc returns the page count pin_user_pages() managed, a
+ * positive number with nothing registered and nothing charged, and
+ * -EFAULT when not even the first page could be pinned (observed on Linux
+ * 6.12: hole at page 8 of 16 -> 8; read-only or PROT_NONE page 4 -> 4;
+ * first page bad -> -EFAULT). One place to change if that answer changes.
+ */
+static int partial_answer(uint64_t good, unsigned int shift)
 {
-	struct region_array *a;
-	size_t cap;
+	uint64_t pages = good >> shift;
 
-	if (spare && spare->cap >= nr + 1)
-		return spare;
-	cap = nr < 4 ? 8 : 2 * nr;
-	a = stce_zalloc(sizeof(*a) + cap * sizeof(a->e[0]));
-	if (a)
-		a->cap = cap;
-	return a;
+	if (!pages)
+		return -EFAULT;
+	return pages > INT_MAX ? INT_MAX : (int)pages;
 }
 
-static void insert_locked(struct region_array *next, struct stce_region *r,
-			  size_t pos)
+/*
+ * The kernel allocates its page array (8 bytes a host page) before it
+ * looks at any page; a size whose array no memory of this machine could
+ * hold is -ENOMEM there (observed: 1 << 48 bytes with 64K and 4K pages),
+ * whatever the range holds.
+ */
+static bool page_array_fits(uint64_t npages)
 {
-	struct region_array *cur = atomic_load(&published);
-	size_t nr = cur ? cur->nr : 0;
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz :
+					      UINT64_MAX;
 
-	if (pos)
-		memcpy(next->e, cur->e, pos * sizeof(next->e[0]));
-	next->e[pos] = (struct region_key){ r->ua, r->size, r };
-	if (nr > pos)
-		memcpy(&next->e[pos + 1], &cur->e[pos],
-		       (nr - pos) * sizeof(next->e[0]));
-	next->nr = nr + 1;
-	atomic_store(&published, next);
-}
-
-static int mlock_region(uint64_t ua, uint64_t size)
-{
-	if (stce_fault_should_fail(STCE_FAULT_PIN))
-		return -ENOMEM;
-	if (stce_sys_mlock(ua, size))
-		return -ENOMEM;
-	return 0;
+	return npages <= ram / 8;
 }
 
 /* A new region: charge, pin, publish. reg_lock held; @shift held. */
 static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
-			 size_t pos, struct stce_region **out)
+			 struct stce_region **out)
 {
-	struct region_array *cur = atomic_load(&published), *next;
 	struct stce_region *r;
 	unsigned int backing;
+	uint64_t good = 0;
 	int ret;
 
 	ret = stce_account_charge(size >> shift);
@@ -449,12 +351,20 @@ static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 	r = stce_zalloc(sizeof(*r));
 	if (!r)
 		goto uncharge;
-	next = array_for_insert(cur ? cur->nr : 0);
-	if (!next)
+	if (!page_array_fits(size >> shift))
 		goto free_region;
-	ret = stce_vma_scan(ua, size, true, shift, &backing);
+	/* Faulted in for writing: registered memory is pinned writable. */
+	ret = stce_hostmem_populate(ua, size, true, &good);
+	if (ret == -EFAULT)
+		ret = partial_answer(good, shift);
 	if (ret)
-		goto free_array;
+		goto free_region;
+	ret = stce_hostmem_backing(ua, size, true, shift, &backing);
+	if (ret)
+		goto free_region;
+	ret = stce_hostmem_ref(ua, size, 0, &r->hpa);
+	if (ret)
+		goto free_region;
 	r->ua = ua;
 	r->size = size;
 	r->npages = size >> shift;
@@ -464,28 +374,22 @@ static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 		r->page_shift = backing;
 	atomic_init(&r->mapped, 1);
 	atomic_init(&r->users, 1);
-
-	stce_pin_lock();
-	ret = mlock_region(ua, size);
-	if (ret) {
-		/* mlock may have locked part of the range before failing. */
-		stce_pin_munlock_region_locked(ua, size, shift);
-		stce_pin_unlock();
-		goto free_array;
+	ret = stce_rindex_insert(&by_ua, ua, size, r);
+	if (ret)
+		goto unpin;
+	if (hpa_synthetic(r)) {
+		ret = stce_rindex_insert(&by_syn_hpa, r->hpa, size, r);
+		if (ret) {
+			stce_rindex_remove(&by_ua, ua);
+			synchronize_readers();
+			goto unpin;
+		}
 	}
-	insert_locked(next, r, pos);
-	stce_pin_unlock();
-	/* insert_locked() published; retire the old array. */
-	synchronize_readers();
-	if (spare != next)
-		stce_free(spare);
-	spare = cur;
 	*out = r;
 	return 0;
 
-free_array:
-	if (next != spare)
-		stce_free(next);
+unpin:
+	stce_hostmem_unpin(r->hpa, size);
 free_region:
 	stce_free(r);
 uncharge:
@@ -497,7 +401,6 @@ int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out)
 {
 	struct stce_region *r;
 	unsigned int shift;
-	size_t pos;
 	int ret;
 
 	if (!size || !stce_range_fits(ua, size))
@@ -510,7 +413,7 @@ int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out)
 	}
 	pthread_mutex_lock(&reg_lock);
 	for (;;) {
-		ret = find_slot_locked(ua, size, &r, &pos);
+		ret = find_slot_locked(ua, size, &r);
 		if (ret && ret != -EAGAIN)
 			break;
 		if (!ret && !r)
@@ -533,7 +436,7 @@ int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out)
 	if (ret)
 		goto unlock;
 	if (!r) {
-		ret = create_locked(ua, size, shift, pos, &r);
+		ret = create_locked(ua, size, shift, &r);
 		if (!ret) {
 			/* The region keeps the hold on the host page. */
 			pthread_mutex_unlock(&reg_lock);
@@ -552,13 +455,12 @@ unlock:
 int stce_prereg_unregister(uint64_t ua, uint64_t size)
 {
 	struct stce_region *r;
-	size_t pos;
 	int ret;
 
 	if (!size || !stce_range_fits(ua, size))
 		return -ENOENT;
 	pthread_mutex_lock(&reg_lock);
-	ret = find_slot_locked(ua, size, &r, &pos);
+	ret = find_slot_locked(ua, size, &r);
 	if (ret || !r || !atomic_load(&r->users))
 		ret = -ENOENT;
 	else
@@ -601,14 +503,38 @@ bool stce_region_released(const struct stce_region *region)
 
 size_t stce_prereg_count(void)
 {
-	struct region_array *a;
 	size_t nr;
 
 	pthread_mutex_lock(&reg_lock);
-	a = atomic_load(&published);
-	nr = a ? a->nr : 0;
+	nr = stce_rindex_count(&by_ua);
 	pthread_mutex_unlock(&reg_lock);
 	return nr;
+}
+
+/*
+ * fork child: registrations belong to the parent's mm (the kernel's
+ * mm_iommu list is per mm), so the child starts with none, whatever the
+ * parent's threads were doing: the lock and the grace counters are new,
+ * the parent's regions abandoned (never touched again).
+ */
+void stce_prereg_atfork_child(void)
+{
+	pthread_mutex_init(&reg_lock, NULL);
+	stce_grace_init(&readers);
+	stce_rindex_abandon(&by_ua);
+	stce_rindex_abandon(&by_syn_hpa);
+}
+
+static void atfork_child(void)
+{
+	stce_prereg_atfork_child();
+	stce_pin_atfork_child();
+}
+
+/* At load, so that programs of the C API get it as well as the preload. */
+__attribute__((constructor)) static void prereg_init(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
 }
 
 bool stce_prereg_range_mapped(uint64_t ua, uint64_t size)

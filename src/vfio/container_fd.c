@@ -254,8 +254,8 @@ int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
 	}
 }
 
-int vfio_container_ioctl(struct stce_host *host, struct vfio_container *vc,
-			 unsigned long request, void *arg)
+static int container_ioctl(struct stce_host *host, struct vfio_container *vc,
+			   unsigned long request, void *arg)
 {
 	struct stce_container *c;
 
@@ -272,4 +272,19 @@ int vfio_container_ioctl(struct stce_host *host, struct vfio_container *vc,
 	if (request == VFIO_CHECK_EXTENSION)
 		return vfio_check_extension((unsigned long)arg);
 	return -EINVAL;
+}
+
+int vfio_container_ioctl(struct stce_host *host, struct vfio_container *vc,
+			 unsigned long request, void *arg)
+{
+	int saved = errno, ret = container_ioctl(host, vc, request, arg);
+
+	/*
+	 * A successful ioctl leaves errno as it was, as the kernel's does;
+	 * what runs underneath may not (munlock of pages the process has
+	 * unmapped since it mapped them fails with ENOMEM, and that is fine).
+	 */
+	if (ret >= 0)
+		errno = saved;
+	return ret;
 }

@@ -6,6 +6,9 @@
  * (index << 40), GET_IRQ_INFO / SET_IRQS (INTx and REQ with eventfd
  * triggers), RESET.
  *
+ * The first open enables the function as vfio-pci's does (Memory Space
+ * on); BAR access is EIO while the user keeps Memory Space off.
+ *
  * Opening one pins its group (and so the group's container) until it is
  * closed. A device opened through its cdev (/dev/vfio/devices/vfioN) has
  * no group: it answers VFIO_DEVICE_BIND_IOMMUFD only (EINVAL to the rest,
@@ -165,6 +168,24 @@ static void close_trigger(int *fd)
 	*fd = -1;
 }
 
+/*
+ * What the first open does to the function: pci_enable_device turns
+ * Memory Space on (BAR0 is a memory BAR; there is no I/O BAR), Bus Master
+ * stays as the last close left it (off). vfio-pci's copy of the enable
+ * starts as the device then shows it.
+ */
+static void device_enable(struct vfio_device_state *st)
+{
+	uint32_t cmd = 0;
+
+	if (!stce_device_config_read(st->dev, STCE_PCI_COMMAND, 2, &cmd))
+		stce_device_config_write(st->dev, STCE_PCI_COMMAND, 2,
+					 cmd | STCE_PCI_COMMAND_MEMORY);
+	if (stce_device_config_read(st->dev, STCE_PCI_COMMAND, 2, &cmd))
+		cmd = 0;
+	atomic_init(&st->mem_enabled, cmd & STCE_PCI_COMMAND_MEMORY);
+}
+
 static struct vfio_device_state *state_get_locked(struct stce_host *host,
 						  struct stce_device *dev,
 						  int idx)
@@ -182,20 +203,25 @@ static struct vfio_device_state *state_get_locked(struct stce_host *host,
 	st->users = 1;
 	st->intx_trigger = -1;
 	st->req_trigger = -1;
+	/* vfio-pci fills its virtual config space when the device opens. */
+	if (stce_device_config_read(dev, 0, 4, &st->ids))
+		st->ids = 0xffffffff;
 	pthread_mutex_init(&st->irq_lock, NULL);
+	device_enable(st);
 	host->dev_state[idx] = st;
 	stce_device_set_irq_handler(dev, device_irq, st);
 	return st;
 }
 
-/* The last descriptor went: interrupts off, bus mastering off, as
- * vfio-pci's disable path leaves the function. */
+/* The last descriptor went: ioeventfds gone, interrupts off, bus
+ * mastering off, as vfio-pci's disable path leaves the function. */
 static void state_put_locked(struct stce_host *host, struct vfio_device_state *st)
 {
 	int idx;
 
 	if (--st->users)
 		return;
+	vfio_device_ioeventfds_release(st);
 	stce_device_set_irq_handler(st->dev, NULL, NULL);
 	close_trigger(&st->intx_trigger);
 	close_trigger(&st->req_trigger);
@@ -307,8 +333,7 @@ void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 
 /* ---- Regions ------------------------------------------------------- */
 
-/* Size of region @index; 0 for the empty ones (BAR1-5, ROM). */
-static uint64_t region_size(unsigned int index)
+uint64_t vfio_device_region_size(unsigned int index)
 {
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -336,7 +361,10 @@ static unsigned int access_size(uint64_t pos, size_t left, unsigned int max)
 /*
  * Config space: the device's, except INTx Disable, which is the user's
  * (vfio-pci virtualizes it): reads show what the user wrote, writes keep
- * the device's own bit clear and mask or unmask INTx instead.
+ * the device's own bit clear and mask or unmask INTx instead. A write
+ * starting at the command register also sets vfio-pci's copy of Memory
+ * Space (reads show the device's bit: after an EEH reset cleared it,
+ * BAR access still works until the user writes it).
  */
 static int config_access(struct vfio_device_state *st, uint8_t *buf,
 			 uint64_t pos, unsigned int size, bool write)
@@ -345,6 +373,19 @@ static int config_access(struct vfio_device_state *st, uint8_t *buf,
 	uint32_t v = 0, bit = 0;
 	int ret;
 
+	/*
+	 * vfio-pci serves the ids from its virtual copy (writes dropped),
+	 * and while the PE is being reset it blocks the rest (-ENODEV,
+	 * recorded: conformance client eeh_seq). An aligned access below 4
+	 * stays below 4.
+	 */
+	if (pos < 4) {
+		if (!write)
+			memcpy(buf, (uint8_t *)&st->ids + pos, size);
+		return 0;
+	}
+	if (stce_pe_reset_asserted(stce_device_pe(st->dev)))
+		return -ENODEV;
 	if (intx)
 		bit = INTX_DISABLE_BIT << 8 * (INTX_DISABLE_BYTE - pos);
 
@@ -352,9 +393,14 @@ static int config_access(struct vfio_device_state *st, uint8_t *buf,
 		memcpy(&v, buf, size);	/* little-endian host, as the ABI */
 		ret = stce_device_config_write(st->dev, (uint32_t)pos, size,
 					       v & ~bit);
-		if (!ret && intx)
+		if (ret)
+			return ret;
+		if (pos == STCE_PCI_COMMAND)
+			atomic_store(&st->mem_enabled,
+				     v & STCE_PCI_COMMAND_MEMORY);
+		if (intx)
 			intx_disable_write(st, v & bit);
-		return ret;
+		return 0;
 	}
 	ret = stce_device_config_read(st->dev, (uint32_t)pos, size, &v);
 	if (ret)
@@ -369,16 +415,20 @@ static int config_access(struct vfio_device_state *st, uint8_t *buf,
 }
 
 /*
- * BAR0: 8- and 4-byte accesses go to the device as they are. A narrower
- * read reads the 4 bytes around it; a narrower write is refused
- * (-EINVAL): the device's registers take 4 and 8 bytes only.
+ * BAR0: -EIO while Memory Space is off (vfio-pci checks every access).
+ * 8- and 4-byte accesses go to the device as they are. A narrower read
+ * reads the 4 bytes around it; a narrower write is refused (-EINVAL): the
+ * device's registers take 4 and 8 bytes only.
  */
-static int bar0_access(struct stce_device *dev, uint8_t *buf, uint64_t pos,
-		       unsigned int size, bool write)
+static int bar0_access(struct vfio_device_state *st, uint8_t *buf,
+		       uint64_t pos, unsigned int size, bool write)
 {
+	struct stce_device *dev = st->dev;
 	uint64_t v = 0;
 	int ret;
 
+	if (!atomic_load(&st->mem_enabled))
+		return -EIO;
 	if (size >= 4) {
 		if (write) {
 			memcpy(&v, buf, size);
@@ -397,6 +447,15 @@ static int bar0_access(struct stce_device *dev, uint8_t *buf, uint64_t pos,
 	return ret;
 }
 
+int vfio_device_bar0_write(struct vfio_device_state *st, uint64_t pos,
+			   unsigned int size, uint64_t val)
+{
+	uint8_t buf[8];
+
+	memcpy(buf, &val, sizeof(buf));	/* little-endian, as the ABI */
+	return bar0_access(st, buf, pos, size, true);
+}
+
 ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 		       uint64_t off, bool write)
 {
@@ -404,17 +463,24 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 	uint64_t pos = off & (VFIO_REGION_OFFSET(1) - 1), size;
 	uint8_t buf[RW_MAX];
 	size_t done = 0;
-	int ret;
+	int ret = 0;
 
 	if (!atomic_load(&d->granted))
 		return -EINVAL;	/* a cdev not bound yet */
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
-	size = region_size((unsigned int)index);
-	if (pos >= size)
-		return -EINVAL;
-	if (count > size - pos)
-		count = (size_t)(size - pos);
+	size = vfio_device_region_size((unsigned int)index);
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
+		/* vfio-pci's config space: all of it inside, or EFAULT. */
+		if (count && (pos >= size || count > size - pos))
+			return -EFAULT;
+	} else {
+		/* A BAR: from inside it, clipped at its end. */
+		if (pos >= size)
+			return -EINVAL;
+		if (count > size - pos)
+			count = (size_t)(size - pos);
+	}
 	if (write) {
 		ret = vfio_copy_from_user(buf, ubuf, count);
 		if (ret)
@@ -429,7 +495,7 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 					    n, write);
 		} else {
 			n = access_size(pos + done, count - done, 8);
-			ret = bar0_access(d->dev, buf + done, pos + done, n,
+			ret = bar0_access(d->state, buf + done, pos + done, n,
 					  write);
 		}
 		if (ret)
@@ -476,7 +542,7 @@ static int get_region_info(void *arg)
 	    info.index == VFIO_PCI_VGA_REGION_INDEX)
 		return -EINVAL;
 	info.offset = VFIO_REGION_OFFSET(info.index);
-	info.size = region_size(info.index);
+	info.size = vfio_device_region_size(info.index);
 	/*
 	 * Not mmap-able: the registers act on every access (a CMD write
 	 * runs the DMA engine), which a plain mapping cannot emulate.
@@ -523,20 +589,13 @@ static int get_irq_info(void *arg)
 	return vfio_copy_to_user(arg, &info, minsz);
 }
 
-/*
- * Our descriptor of the user's eventfd @fd. The kernel holds the file
- * itself and needs no descriptor: at RLIMIT_NOFILE ours is the one just
- * above the soft limit (which the program can never be handed), the
- * limit raised by one around the dup where that is allowed. A raw call:
- * the preload library would take it for one of the program's.
- */
-static int dup_own(int fd)
+int vfio_own_fd(int (*make)(void *arg, int min), void *arg)
 {
 	struct rlimit rl, up;
-	int own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+	int fd = make(arg, 0);
 
-	if (own >= 0 || errno != EMFILE)
-		return own < 0 ? -errno : own;
+	if (fd >= 0 || errno != EMFILE)
+		return fd < 0 ? -errno : fd;
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return -EMFILE;
 	up = rl;
@@ -545,16 +604,20 @@ static int dup_own(int fd)
 		up.rlim_max = up.rlim_cur;	/* CAP_SYS_RESOURCE only */
 	if (setrlimit(RLIMIT_NOFILE, &up))
 		return -EMFILE;
-	own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
+	fd = make(arg, (int)rl.rlim_cur);
 	setrlimit(RLIMIT_NOFILE, &rl);
-	return own < 0 ? -EMFILE : own;
+	return fd < 0 ? -EMFILE : fd;
 }
 
-/*
- * Take our own reference to the user's eventfd, as eventfd_ctx_fdget:
- * -EBADF when @fd is not open, -EINVAL when it is not an eventfd.
- */
-static int eventfd_get(int fd)
+/* A raw call: the preload library would take it for one of the
+ * program's duplicates. */
+static int dup_eventfd(void *arg, int min)
+{
+	return (int)syscall(SYS_fcntl, *(int *)arg, F_DUPFD_CLOEXEC, min);
+}
+
+/* See vfio_internal.h. */
+int vfio_eventfd_get(int fd)
 {
 	char path[64], target[64];
 	ssize_t n;
@@ -566,7 +629,7 @@ static int eventfd_get(int fd)
 	target[n] = 0;
 	if (strcmp(target, "anon_inode:[eventfd]"))
 		return -EINVAL;
-	return dup_own(fd);
+	return vfio_own_fd(dup_eventfd, &fd);
 }
 
 /* Replace *@slot with the user's eventfd @fd (< 0: none). */
@@ -575,7 +638,7 @@ static int set_trigger(int *slot, int32_t fd)
 	int own = -1;
 
 	if (fd >= 0) {
-		own = eventfd_get(fd);
+		own = vfio_eventfd_get(fd);
 		if (own < 0)
 			return own;
 	}
@@ -689,10 +752,10 @@ static int irq_set_validate(void *arg, struct irq_set_req *r)
 	flags = r->hdr.flags;
 	r->data_type = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	r->action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+	/* One data type; the action is the driver's to refuse (ENOTTY). */
 	if (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK |
 		      VFIO_IRQ_SET_ACTION_TYPE_MASK) ||
-	    __builtin_popcount(r->data_type) != 1 ||
-	    __builtin_popcount(r->action) != 1)
+	    __builtin_popcount(r->data_type) != 1)
 		return -EINVAL;
 	if (r->hdr.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
@@ -725,8 +788,11 @@ static int set_irqs(struct vfio_device_state *st, void *arg)
 							       -ENOTTY;
 	else if (r.action == VFIO_IRQ_SET_ACTION_TRIGGER)
 		ret = intx_trigger_set(st, &r);
-	else
+	else if (r.action == VFIO_IRQ_SET_ACTION_MASK ||
+		 r.action == VFIO_IRQ_SET_ACTION_UNMASK)
 		ret = intx_mask_set(st, &r, &recheck);
+	else
+		ret = -ENOTTY;	/* no action, or several: vfio-pci has none */
 	pthread_mutex_unlock(&st->irq_lock);
 	if (recheck)
 		intx_recheck(st);
@@ -814,6 +880,14 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 	case VFIO_DEVICE_RESET:
 		stce_device_function_reset(d->dev);
 		return 0;
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_device_hot_reset_info(host, d, arg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_device_hot_reset(host, d, arg);
+	case VFIO_DEVICE_FEATURE:
+		return vfio_device_feature(arg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_device_ioeventfd(d->state, arg);
 	default:
 		return vfio_device_info_ioctl(request, arg);
 	}

@@ -4,7 +4,8 @@
  *
  * host.c: descriptors, open, close, dispatch. container_fd.c: the
  * container's ioctls (the VFIO core's and the sPAPR driver's).
- * group_fd.c: the group's. device_fd.c: the device's (and the cdev's).
+ * group_fd.c: the group's. device_fd.c: the device's (and the cdev's);
+ * device_ops.c: its feature and hot-reset ioctls.
  * iommufd_fd.c: /dev/iommu, whose ioctls are src/iommufd's.
  *
  * Lifetimes. Every object has a reference count: one for each descriptor
@@ -108,12 +109,15 @@ struct vfio_group {
 
 /*
  * What vfio-pci keeps once per device, whatever the number of its open
- * descriptors: the interrupt set-up and the virtualized INTx Disable bit
- * of the command register. Created by the first open, freed by the last
- * close (host->lock); the interrupt fields under irq_lock, which nests
- * inside the device model's own lock (the handler runs under it), so
- * irq_lock is never held while calling into the device.
+ * descriptors: the interrupt set-up, the virtualized INTx Disable bit of
+ * the command register, its copy of the Memory Space bit and the
+ * ioeventfds. Created by the first open, freed by the last close
+ * (host->lock); the interrupt fields under irq_lock, which nests inside
+ * the device model's own lock (the handler runs under it), so irq_lock is
+ * never held while calling into the device.
  */
+struct vfio_ioeventfds;
+
 struct vfio_device_state {
 	struct stce_device *dev;
 	unsigned int users;		/* open device objects, host->lock */
@@ -123,6 +127,12 @@ struct vfio_device_state {
 	bool intx_masked;		/* automasked by delivery, or MASK */
 	bool virq_disabled;		/* INTx Disable as the user wrote it */
 	int req_trigger;		/* REQ eventfd (never signalled), or -1 */
+	uint32_t ids;			/* vendor | device << 16, read at open:
+					 * vfio-pci's virtual copy */
+	/* Memory Space as the user last wrote it (as the device showed it
+	 * at open before that): BAR access is EIO while it is clear. */
+	atomic_bool mem_enabled;
+	struct vfio_ioeventfds *ioeventfds;	/* device_ops.c; host->lock */
 };
 
 /*
@@ -260,10 +270,52 @@ void vfio_iommufd_free(struct vfio_iommufd *f);
 /* The context of iommufd descriptor @fd, or NULL (host->lock held). */
 struct stce_iommufd *vfio_iommufd_lookup(void *host, int fd);
 
+/*
+ * Our own reference to the user's eventfd @fd, as eventfd_ctx_fdget: a
+ * duplicate (the caller closes it), -EBADF when @fd is not open, -EINVAL
+ * when it is not an eventfd.
+ */
+int vfio_eventfd_get(int fd);
+
+/*
+ * A descriptor the kernel's driver would not need (it holds files without
+ * one): @make(@arg, @min) makes it at @min or above (min 0 first). At
+ * RLIMIT_NOFILE it is made just above the soft limit, which the program
+ * can never be handed, the limit raised by one around @make where that is
+ * allowed. The descriptor, or -errno (EMFILE when the limit cannot move).
+ */
+int vfio_own_fd(int (*make)(void *arg, int min), void *arg);
+
+/* device_ops.c: VFIO_DEVICE_FEATURE and the hot-reset pair (host->lock). */
+int vfio_device_feature(void *arg);
+int vfio_device_hot_reset_info(struct stce_host *host, struct vfio_device *d,
+			       void *arg);
+int vfio_device_hot_reset(struct stce_host *host, struct vfio_device *d,
+			  void *arg);
+
 /* Region access (pread/pwrite at the VFIO region offsets). Lock-free:
  * the caller keeps @d alive (a grace read-side section of host->grace). */
 ssize_t vfio_device_rw(struct vfio_device *d, void *buf, size_t count,
 		       uint64_t off, bool write);
+
+/* Bytes of region @index; 0 for the empty ones (BAR1-5, the ROM). */
+uint64_t vfio_device_region_size(unsigned int index);
+
+/*
+ * One write of @size bytes of @val at @pos of BAR0, as a region write of
+ * that size: -EIO while Memory Space is off, -EINVAL for what the
+ * device's registers do not take (narrow or unaligned writes).
+ */
+int vfio_device_bar0_write(struct vfio_device_state *st, uint64_t pos,
+			   unsigned int size, uint64_t val);
+
+/*
+ * device_ops.c: VFIO_DEVICE_IOEVENTFD (host->lock), and the teardown of
+ * the device's ioeventfds at its last close (host->lock; returns when no
+ * ioeventfd write runs or will run).
+ */
+int vfio_device_ioeventfd(struct vfio_device_state *st, void *arg);
+void vfio_device_ioeventfds_release(struct vfio_device_state *st);
 
 /* VFIO-PCI region offsets: the index in the top bits, as vfio-pci does. */
 #define VFIO_REGION_SHIFT	40

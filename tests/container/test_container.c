@@ -467,6 +467,31 @@ static void kernel_mode_answers_like_the_kernel(void **state)
 	assert_int_equal(stce_account_locked_pages(), 262144 / HP + DEF_PAGES);
 }
 
+/* A range whose second host page is a hole: the kernel's count of the
+ * pages pinned before it in kernel mode, -EFAULT in strict mode; nothing
+ * registered or charged either way. */
+static void partial_register_strict_and_kernel(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t charged = stce_account_locked_pages();
+	uint8_t *m = mmap(NULL, 4 * HP, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t ua = ((uint64_t)(uintptr_t)m + HP - 1) & ~(HP - 1);
+
+	assert_ptr_not_equal(m, MAP_FAILED);
+	assert_int_equal(munmap((void *)(uintptr_t)(ua + HP), HP), 0);
+	make_v2(f, 0);
+	assert_int_equal(stce_container_register(f->c, ua, 2 * HP), -EFAULT);
+	stce_container_destroy(f->c);
+	make_v2(f, STCE_CONTAINER_KERNEL_QUIRKS);
+	assert_int_equal(stce_container_register(f->c, ua, 2 * HP), 1);
+	assert_int_equal(stce_prereg_count(), 1);	/* the fixture's own */
+	stce_container_destroy(f->c);
+	f->c = NULL;
+	assert_int_equal(stce_account_locked_pages(), charged);
+	munmap(m, 4 * HP);
+}
+
 static void tiny_windows_reach_a_host_page_of_entries(void **state)
 {
 	struct fixture *f = *state;
@@ -513,6 +538,11 @@ static void v1_pins_per_map(void **state)
 	assert_int_equal(stce_container_map(f->c, (uint64_t)(uintptr_t)ro, 0, 4096,
 					    STCE_MAP_READ), -EFAULT);
 	munmap(ro, HP);
+	/* A vaddr range that wraps is no memory v1 could pin: EFAULT, as
+	 * the kernel's pin of it faults (v2 would find it unregistered). */
+	assert_int_equal(stce_container_map(f->c, 0xfffffffffffff000ULL, 0, 8192,
+					    STCE_MAP_READ), -EFAULT);
+	assert_int_equal(stce_pin_pages(), 0);
 	/* Destroy with live v1 mappings releases every pin. */
 	assert_int_equal(stce_container_map(f->c, f->mem, 4 * MB, MB, STCE_MAP_READ), 0);
 }
@@ -551,6 +581,7 @@ int main(void)
 		T(map_writes_tces_and_counts_mappings),
 		T(pages_larger_than_the_backing_are_refused),
 		T(kernel_mode_answers_like_the_kernel),
+		T(partial_register_strict_and_kernel),
 		T(tiny_windows_reach_a_host_page_of_entries),
 		T(v1_pins_per_map),
 		T(destroy_tears_everything_down),

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,11 +22,8 @@
 #include <cmocka.h>
 #include <linux/vfio.h>
 
-#include <spapr_tce/device.h>
-#include <spapr_tce/vfio.h>
+#include "host_dev.h"
 
-#define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
-#define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
 #define ROUNDS	2000
 
 struct fx {
@@ -38,25 +34,17 @@ struct fx {
 
 static int irq_action(struct fx *f, uint32_t flags, int32_t fd)
 {
-	struct { struct vfio_irq_set s; int32_t fd; } r = {
-		.s = { .argsz = sizeof(r), .flags = flags,
-		       .index = VFIO_PCI_INTX_IRQ_INDEX, .count = 1 },
-		.fd = fd,
-	};
-
-	return stce_host_ioctl(f->h, f->d, VFIO_DEVICE_SET_IRQS, &r);
+	return host_dev_intx(f->h, f->d, flags, fd);
 }
 
 static void bar_wr(struct fx *f, uint64_t reg, uint64_t v)
 {
-	if (stce_host_pwrite(f->h, f->d, &v, 8, BAR0 + (off_t)reg) != 8)
-		abort();
+	host_dev_bar_wr(f->h, f->d, reg, v);
 }
 
 static void command(struct fx *f, uint16_t cmd)
 {
-	if (stce_host_pwrite(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND) != 2)
-		abort();
+	host_dev_command(f->h, f->d, cmd);
 }
 
 #define CMD_ON	(STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER)
@@ -88,24 +76,12 @@ static void *masker(void *arg)
 
 static void test_no_lost_interrupt(void **state)
 {
-	struct pollfd p;
 	struct fx f = { .efd = eventfd(0, EFD_NONBLOCK) };
 	pthread_t t[2];
 	unsigned int lost = 0;
-	const char *name;
-	uint64_t n;
-	int c, g;
 
 	(void)state;
-	assert_int_equal(stce_host_create(NULL, &f.h), 0);
-	c = stce_host_open(f.h, "/dev/vfio/vfio", O_RDWR);
-	g = stce_host_open(f.h, "/dev/vfio/0", O_RDWR);
-	assert_int_equal(stce_host_ioctl(f.h, g, VFIO_GROUP_SET_CONTAINER, &c), 0);
-	assert_int_equal(stce_host_ioctl(f.h, c, VFIO_SET_IOMMU,
-					 (void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
-	name = stce_device_name(stce_platform_device(stce_host_platform(f.h), 0));
-	f.d = stce_host_ioctl(f.h, g, VFIO_GROUP_GET_DEVICE_FD, (void *)name);
-	assert_true(f.d >= 0);
+	f.d = host_dev_open(&f.h);
 	command(&f, CMD_ON);
 	assert_int_equal(irq_action(&f, VFIO_IRQ_SET_DATA_EVENTFD |
 				    VFIO_IRQ_SET_ACTION_TRIGGER, f.efd), 0);
@@ -116,14 +92,7 @@ static void test_no_lost_interrupt(void **state)
 		/* A zero-length FILL that interrupts: INTA asserted. */
 		bar_wr(&f, STCE_DMATEST_REG_CMD,
 		       STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ);
-		p = (struct pollfd){ .fd = f.efd, .events = POLLIN };
-		if (poll(&p, 1, 5000) != 1)
-			lost++;
-		else if (read(f.efd, &n, sizeof(n)) != sizeof(n))
-			abort();
-		bar_wr(&f, STCE_DMATEST_REG_IRQS, 0);	/* acknowledge */
-		assert_int_equal(irq_action(&f, VFIO_IRQ_SET_DATA_NONE |
-					    VFIO_IRQ_SET_ACTION_UNMASK, 0), 0);
+		lost += !host_dev_take_intx(f.h, f.d, f.efd);
 	}
 	atomic_store(&f.done, true);
 	pthread_join(t[0], NULL);

@@ -5,8 +5,10 @@
  * RESET; and the host additions the preload library uses (dup, fd kind,
  * mmap refusal, /proc/self/status).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -187,11 +190,19 @@ static void test_config_rw(void **state)
 	assert_int_equal(stce_host_pread(f->h, f->d, b, 3, CFG + 1), 3);
 	assert_int_equal(b[0], STCE_DMATEST_VENDOR >> 8);
 	assert_int_equal(b[1], STCE_DMATEST_DEVICE & 0xff);
-	/* Clipped at the end; past it EINVAL. */
-	assert_int_equal(stce_host_pread(f->h, f->d, b, 16, CFG + 252), 4);
+	/* As vfio-pci's config space (recorded, conformance client device):
+	 * an access must lie inside it, else EFAULT; 0 bytes is 0 anywhere. */
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 16, CFG + 252), -1);
+	assert_int_equal(errno, EFAULT);
+	errno = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, b, 4, CFG + 254), -1);
+	assert_int_equal(errno, EFAULT);
 	errno = 0;
 	assert_int_equal(stce_host_pread(f->h, f->d, b, 4, CFG + 256), -1);
-	assert_int_equal(errno, EINVAL);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 0, CFG + 256), 0);
+	assert_int_equal(stce_host_pread(f->h, f->d, b, 4, CFG + 252), 4);
 	cmd = STCE_PCI_COMMAND_MASTER;
 	assert_int_equal(stce_host_pwrite(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
 	cmd = 0;
@@ -269,8 +280,47 @@ static void test_frozen_reads_all_ones(void **state)
 	bus_master(f);
 	run_cmd(f, STCE_DMATEST_CMD_FILL, f->bus + MEM, 4096);	/* outside */
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), UINT64_MAX);
+	/* The ids come from vfio-pci's virtual copy; class/revision is read
+	 * from the frozen device. */
 	assert_int_equal(stce_host_pread(f->h, f->d, &vendor, 4, CFG), 4);
+	assert_int_equal(vendor, STCE_DMATEST_VENDOR | ((uint32_t)STCE_DMATEST_DEVICE << 16));
+	assert_int_equal(stce_host_pread(f->h, f->d, &vendor, 4, CFG + 8), 4);
 	assert_int_equal(vendor, UINT32_MAX);
+}
+
+static long eeh(struct fx *f, uint32_t op)
+{
+	struct vfio_eeh_pe_op o = { .argsz = sizeof(o), .op = op };
+
+	return stce_host_ioctl(f->h, f->c, VFIO_EEH_PE_OP, &o);
+}
+
+/*
+ * Between RESET_HOT and RESET_DEACTIVATE the kernel blocks the device's
+ * config space (ENODEV), all but what vfio-pci virtualizes (recorded:
+ * conformance client eeh_seq).
+ */
+static void test_config_blocked_in_reset(void **state)
+{
+	struct fx *f = *state;
+	uint32_t v = 0;
+
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_HOT), 0);
+	errno = 0;
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG + 8), -1);
+	assert_int_equal(errno, ENODEV);
+	errno = 0;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &v, 2, CFG + STCE_PCI_COMMAND), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 2, CFG), 2);
+	assert_int_equal(v, STCE_DMATEST_VENDOR);
+	/* Writes to the ids are dropped, as vfio-pci's. */
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &v, 2, CFG + 2), 2);
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_DEACTIVATE), 0);
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG), 4);
+	assert_int_equal(v, STCE_DMATEST_VENDOR | ((uint32_t)STCE_DMATEST_DEVICE << 16));
+	assert_int_equal(stce_host_pread(f->h, f->d, &v, 4, CFG + 8), 4);
+	assert_true(v != UINT32_MAX);
 }
 
 /* ---- interrupts ---------------------------------------------------- */
@@ -333,14 +383,24 @@ static void test_set_irqs_errors(void **state)
 	assert_int_equal(pipe(pipefd), 0);
 	static const uint32_t bad_flags[] = {
 		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
-		VFIO_IRQ_SET_DATA_NONE,
 		VFIO_IRQ_SET_ACTION_TRIGGER,
-		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK,
 		TRIG_EFD | (1u << 6),
+	};
+	/* The header check is the core's (one data type, known bits); the
+	 * action is vfio-pci's, which has none for no action or several
+	 * (recorded: TRIGGER|MASK is ENOTTY, conformance client device). */
+	static const uint32_t no_action[] = {
+		VFIO_IRQ_SET_DATA_NONE,
+		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK,
+		VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_ACTION_MASK,
 	};
 	for (size_t i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
 		assert_int_equal(set_irqs(f, bad_flags[i], 0, 1, efd), -1);
 		assert_int_equal(errno, EINVAL);
+	}
+	for (size_t i = 0; i < sizeof(no_action) / sizeof(no_action[0]); i++) {
+		assert_int_equal(set_irqs(f, no_action[i], 0, 1, efd), -1);
+		assert_int_equal(errno, ENOTTY);
 	}
 	assert_int_equal(set_irqs(f, TRIG_EFD, VFIO_PCI_MSI_IRQ_INDEX, 1, efd), -1);
 	assert_int_equal(errno, EINVAL);	/* no MSI */
@@ -572,7 +632,7 @@ static void test_intx_disable(void **state)
 	uint32_t dw = 0;
 	uint8_t b = 0;
 
-	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MEMORY);
 	/* Read back as written, by any access size. */
 	cfg16_wr(f, STCE_PCI_COMMAND, CMD_OFF);
 	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), CMD_OFF);
@@ -658,7 +718,7 @@ static void test_intx_disable(void **state)
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
-	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MEMORY);
 	close(efd);
 }
 
@@ -719,8 +779,9 @@ static void test_last_close_disables(void **state)
 	assert_int_equal(stce_host_close(f->h, f->d), 0);
 	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
 	assert_true(f->d >= 0);
+	/* Reopened: enabled again (Memory Space), bus mastering still off. */
 	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
-	assert_int_equal(cmd, 0);
+	assert_int_equal(cmd, STCE_PCI_COMMAND_MEMORY);
 	bus_master(f);
 	run_cmd(f, STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ, f->bus, 64);
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_STATUS), STCE_DMATEST_STATUS_DONE);
@@ -740,6 +801,520 @@ static void test_reset(void **state)
 	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0);
 	assert_int_equal(stce_host_pread(f->h, f->d, &cmd, 2, CFG + STCE_PCI_COMMAND), 2);
 	assert_int_equal(cmd, STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
+}
+
+/* One BAR0 access; its return, errno in *@err. */
+static ssize_t bar_io(struct fx *f, bool write, size_t n, off_t at, int *err)
+{
+	uint64_t v = 0;
+	ssize_t r;
+
+	errno = 0;
+	r = write ? stce_host_pwrite(f->h, f->d, &v, n, BAR0 + at) :
+		    stce_host_pread(f->h, f->d, &v, n, BAR0 + at);
+	*err = errno;
+	return r;
+}
+
+/* Each BAR0 access is -1 EIO, as vfio-pci's with Memory Space off. */
+static void assert_bar0_eio(struct fx *f)
+{
+	int err;
+
+	assert_int_equal(bar_io(f, false, 4, 0, &err), -1);
+	assert_int_equal(err, EIO);
+	assert_int_equal(bar_io(f, false, 8, 8, &err), -1);
+	assert_int_equal(err, EIO);
+	assert_int_equal(bar_io(f, false, 1, 1, &err), -1);
+	assert_int_equal(err, EIO);
+	assert_int_equal(bar_io(f, true, 8, STCE_DMATEST_REG_SRC, &err), -1);
+	assert_int_equal(err, EIO);
+	/* Memory first, then the device's width rule (1-byte writes). */
+	assert_int_equal(bar_io(f, true, 1, STCE_DMATEST_REG_SRC, &err), -1);
+	assert_int_equal(err, EIO);
+}
+
+/*
+ * Memory Space as vfio-pci presents it (recorded on the oracle:
+ * tests/device/oracle/ioeventfd.c and conformance client device): on at
+ * open (pci_enable_device), BAR access EIO while the user keeps it off -
+ * range checks first, 0 bytes succeed, config space unaffected - kept
+ * across RESET, on again after the last close; the check uses the value
+ * the user wrote, not the device's bit (an EEH reset clears that).
+ */
+static void test_memory_decoding(void **state)
+{
+	struct fx *f = *state;
+	struct stce_pe *pe;
+	uint32_t dw = 0;
+	int err;
+
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MEMORY);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
+	cfg16_wr(f, STCE_PCI_COMMAND, STCE_PCI_COMMAND_MASTER);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MASTER);
+	assert_bar0_eio(f);
+	assert_int_equal(bar_io(f, false, 0, 0, &err), 0);
+	assert_int_equal(bar_io(f, false, 4, STCE_DMATEST_BAR0_SIZE, &err), -1);
+	assert_int_equal(err, EINVAL);
+	assert_int_equal(bar_io(f, false, 4, (off_t)4 << 40, &err), -1);
+	assert_int_equal(err, EINVAL);		/* BAR4: empty */
+	assert_int_equal(stce_host_pread(f->h, f->d, &dw, 4, CFG), 4);
+	/* RESET keeps it off. */
+	assert_int_equal(dioctl(f, VFIO_DEVICE_RESET, NULL), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MASTER);
+	assert_bar0_eio(f);
+	/* Only a write starting at the command register sets the copy (a
+	 * byte at 0x05 with bit 1 set is not Memory Space). */
+	dw = (STCE_PCI_COMMAND_INTX_DISABLE >> 8) | STCE_PCI_COMMAND_MEMORY;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &dw, 1, CFG + 5), 1);
+	assert_bar0_eio(f);
+	dw = STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER;
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &dw, 1, CFG + 4), 1);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
+	dw = 0xffff0000u | STCE_PCI_COMMAND_MASTER;	/* with STATUS */
+	assert_int_equal(stce_host_pwrite(f->h, f->d, &dw, 4, CFG + 4), 4);
+	assert_bar0_eio(f);
+	cfg16_wr(f, STCE_PCI_COMMAND, STCE_PCI_COMMAND_MEMORY);
+
+	/* An EEH reset clears the device's command register; BAR access
+	 * goes on (recorded: eeh_seq), as the user's Memory Space stands. */
+	pe = stce_device_pe(stce_platform_device(stce_host_platform(f->h), 0));
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_HOT), 0);
+	assert_int_equal(eeh(f, VFIO_EEH_PE_RESET_DEACTIVATE), 0);
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_UNFREEZE_IO), 0);
+	assert_int_equal(stce_pe_eeh_op(pe, STCE_EEH_PE_UNFREEZE_DMA), 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), 0);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
+
+	/* Off at the last close; the next open enables it again. */
+	cfg16_wr(f, STCE_PCI_COMMAND, 0);
+	assert_int_equal(stce_host_close(f->h, f->d), 0);
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
+	assert_true(f->d >= 0);
+	assert_int_equal(cfg16(f, STCE_PCI_COMMAND), STCE_PCI_COMMAND_MEMORY);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_ID), STCE_DMATEST_ID);
+}
+
+/*
+ * The hot-reset pair, as vfio-pci answers (recorded: conformance client
+ * device). The default machine has one device a bus: a reset needs its
+ * own group.
+ */
+static void test_hot_reset(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		struct vfio_pci_hot_reset_info h;
+		struct vfio_pci_dependent_device d[4];
+	} info;
+	struct {
+		struct vfio_pci_hot_reset h;
+		int32_t fds[4];
+	} rs;
+	int efd = eventfd(0, 0), g1;
+
+	memset(&info, 0, sizeof(info));
+	info.h.argsz = 11;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), -1);
+	assert_int_equal(errno, EINVAL);
+	info.h.argsz = sizeof(info.h);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(info.h.count, 1);
+	info.h.argsz = sizeof(info);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), 0);
+	assert_int_equal(info.h.count, 1);
+	assert_int_equal(info.d[0].group_id, 0);
+	assert_int_equal(info.d[0].segment, 0x30);	/* 0030:01:00.0 */
+	assert_int_equal(info.d[0].bus, 1);
+	assert_int_equal(info.d[0].devfn, 0);
+
+	memset(&rs, 0, sizeof(rs));
+	rs.h.argsz = sizeof(rs);
+	rs.h.count = 1;
+	g1 = stce_host_open(f->h, "/dev/vfio/1", O_RDWR);
+	assert_true(g1 >= 0);
+	rs.fds[0] = g1;
+	bar_wr(f, STCE_DMATEST_REG_SRC, 0x1234);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* another group: not held */
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0x1234);
+	rs.fds[0] = -1;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EBADF);
+	rs.fds[0] = efd;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* not a group */
+	rs.fds[0] = f->g;
+	rs.h.count = 0;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* only a cdev may give none */
+	rs.h.count = 2;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* more than the devices */
+	rs.h.count = 1;
+	rs.h.flags = 1;
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);
+	rs.h.flags = 0;
+	/* The fds are read whatever argsz says, as the kernel does. */
+	rs.h.argsz = sizeof(rs.h);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_PCI_HOT_RESET, &rs), 0);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_SRC), 0);
+	assert_int_equal(stce_host_close(f->h, g1), 0);
+	close(efd);
+}
+
+#define TOPO_BUS "phb 0\npe 0\npe 1\ndevice 0000:00:00.0 pe=0\ndevice 0000:00:01.0 pe=1\n"
+
+/* Two devices on one bus (two groups): a reset of either needs both. */
+static void test_hot_reset_shared_bus(void **state)
+{
+	struct stce_topology *t = NULL;
+	struct stce_host *h;
+	struct {
+		struct vfio_pci_hot_reset_info h;
+		struct vfio_pci_dependent_device d[4];
+	} info = { .h.argsz = sizeof(info) };
+	struct {
+		struct vfio_pci_hot_reset h;
+		int32_t fds[2];
+	} rs = { .h.argsz = sizeof(rs), .h.count = 1 };
+	char err[128];
+	int c, g0, g1, d;
+
+	(void)state;
+	assert_int_equal(stce_topology_parse(TOPO_BUS, &t, err, sizeof(err)), 0);
+	assert_int_equal(stce_host_create(t, &h), 0);
+	stce_topology_free(t);
+	c = stce_host_open(h, "/dev/vfio/vfio", O_RDWR);
+	g0 = stce_host_open(h, "/dev/vfio/0", O_RDWR);
+	g1 = stce_host_open(h, "/dev/vfio/1", O_RDWR);
+	assert_int_equal(stce_host_ioctl(h, g0, VFIO_GROUP_SET_CONTAINER, &c), 0);
+	assert_int_equal(stce_host_ioctl(h, c, VFIO_SET_IOMMU,
+					 (void *)(uintptr_t)VFIO_SPAPR_TCE_v2_IOMMU), 0);
+	d = stce_host_ioctl(h, g0, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	assert_true(d >= 0);
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), 0);
+	assert_int_equal(info.h.count, 2);
+	assert_int_equal(info.d[1].group_id, 1);
+	assert_int_equal(info.d[1].devfn, 1 << 3);	/* 00:01.0 */
+	rs.fds[0] = g0;
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_PCI_HOT_RESET, &rs), -1);
+	assert_int_equal(errno, EINVAL);	/* group 1 is not held */
+	rs.h.count = 2;
+	rs.fds[1] = g1;
+	assert_int_equal(stce_host_ioctl(h, d, VFIO_DEVICE_PCI_HOT_RESET, &rs), 0);
+	stce_host_destroy(h);
+}
+
+static long feature(struct fx *f, uint32_t argsz, uint32_t flags, const void *data,
+		    size_t len)
+{
+	struct {
+		struct vfio_device_feature f;
+		uint8_t data[16];
+	} b;
+
+	memset(&b, 0, sizeof(b));
+	b.f.argsz = argsz;
+	b.f.flags = flags;
+	if (len)
+		memcpy(b.data, data, len);
+	return dioctl(f, VFIO_DEVICE_FEATURE, &b);
+}
+
+/* VFIO_DEVICE_FEATURE: the core's checks, vfio-pci's power features. */
+static void test_feature(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t hdr = sizeof(struct vfio_device_feature);
+	struct vfio_device_low_power_entry_with_wakeup w = { .wakeup_eventfd = -1 };
+	int efd = eventfd(0, 0);
+
+	assert_int_equal(feature(f, 7, VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_PROBE | (1u << 19), NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT |
+				 VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* GET and SET without PROBE */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN |
+				 VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, ENOTTY);	/* no VFs */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_MIGRATION |
+				 VFIO_DEVICE_FEATURE_PROBE, NULL, 0), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0), -1);
+	assert_int_equal(errno, EINVAL);	/* neither GET nor SET */
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY |
+				 VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	assert_int_equal(feature(f, hdr, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT |
+				 VFIO_DEVICE_FEATURE_SET, NULL, 0), 0);
+	/* With a wakeup eventfd: room for it, an eventfd, reserved 0. */
+	assert_int_equal(feature(f, hdr + 4, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EBADF);
+	w.wakeup_eventfd = f->g;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	w.wakeup_eventfd = efd;
+	w.reserved = 1;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), -1);
+	assert_int_equal(errno, EINVAL);
+	w.reserved = 0;
+	assert_int_equal(feature(f, hdr + 8, VFIO_DEVICE_FEATURE_SET | 4, &w, sizeof(w)), 0);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_FEATURE, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	close(efd);
+}
+
+/* ---- VFIO_DEVICE_IOEVENTFD ---------------------------------------- */
+
+static long ioe_at(struct fx *f, uint32_t argsz, uint32_t flags, uint64_t off,
+		   uint64_t data, int32_t fd)
+{
+	struct vfio_device_ioeventfd e = {
+		.argsz = argsz, .flags = flags, .offset = off, .data = data, .fd = fd,
+	};
+
+	return dioctl(f, VFIO_DEVICE_IOEVENTFD, &e);
+}
+
+#define IOESZ	((uint32_t)sizeof(struct vfio_device_ioeventfd))
+
+/* A BAR0 ioeventfd of @size bytes at @reg. */
+static long ioe(struct fx *f, uint32_t size, uint64_t reg, uint64_t data, int32_t fd)
+{
+	return ioe_at(f, IOESZ, size, (uint64_t)BAR0 + reg, data, fd);
+}
+
+static void signal_efd(int efd)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+}
+
+static bool efd_holds(int efd)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* The ioeventfd thread writes a moment after the signal: wait (5 s at
+ * most) until BAR0 register @reg reads @want. */
+static bool wait_reg(struct fx *f, uint64_t reg, uint64_t want)
+{
+	for (int ms = 0; ms < 5000; ms++) {
+		struct timespec ts = { 0, 1000 * 1000 };
+
+		if (bar_rd(f, reg) == want)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/*
+ * Every input check, in vfio-pci's order (recorded: conformance client
+ * device, tests/device/oracle/ioeventfd.c), and the table's rules.
+ */
+static void test_ioeventfd_checks(void **state)
+{
+	struct fx *f = *state;
+	int efd = eventfd(0, EFD_NONBLOCK), pipefd[2], n = 0;
+	const uint64_t end = STCE_DMATEST_BAR0_SIZE;
+
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(dioctl(f, VFIO_DEVICE_IOEVENTFD, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(ioe_at(f, 27, 4, (uint64_t)BAR0, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);	/* argsz ends before fd's end */
+	assert_int_equal(ioe_at(f, 28, 4, (uint64_t)BAR0, 0, -1), -1);
+	assert_int_equal(errno, ENODEV);	/* 28 is enough */
+	assert_int_equal(ioe(f, 4 | 0x10, 0, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);	/* a flag beyond the sizes */
+	assert_int_equal(ioe(f, 0, 0, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioe(f, 3, 0, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);	/* two sizes */
+	assert_int_equal(ioe(f, 4, 0, 0, -2), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioe_at(f, IOESZ, 4, (uint64_t)CFG, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);	/* BARs only */
+	assert_int_equal(ioe_at(f, IOESZ, 4, (uint64_t)1 << 40, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);	/* BAR1: empty */
+	assert_int_equal(ioe_at(f, IOESZ, 4, (uint64_t)9 << 40, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioe_at(f, IOESZ, 4, 1ULL << 63, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioe(f, 4, end - 2, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);	/* runs past the end */
+	assert_int_equal(ioe(f, 8, end, 0, efd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioe(f, 4, 0, 0, -1), -1);
+	assert_int_equal(errno, ENODEV);	/* nothing to remove */
+	assert_int_equal(ioe(f, 4, 0, 0, 9999), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(ioe(f, 4, 0, 0, pipefd[0]), -1);
+	assert_int_equal(errno, EINVAL);	/* not an eventfd */
+
+	/* (offset, data, size) names one; the rest may repeat. */
+	assert_int_equal(ioe(f, 8, end - 8, 0, efd), 0);
+	assert_int_equal(errno, 0);
+	assert_int_equal(ioe(f, 8, end - 8, 0, efd), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(ioe(f, 8, end - 8, 0, pipefd[0]), -1);
+	assert_int_equal(errno, EEXIST);	/* before the fd is looked at */
+	assert_int_equal(ioe(f, 4, end - 8, 0, efd), 0);
+	assert_int_equal(ioe(f, 8, end - 8, 1, efd), 0);
+	assert_int_equal(ioe(f, 2, 3, 0, efd), 0);	/* unaligned: accepted */
+	assert_int_equal(ioe(f, 4, end - 8, 0, -1), 0);
+	assert_int_equal(ioe(f, 4, end - 8, 0, -1), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(ioe(f, 4, end - 8, 0, -2), -1);
+	assert_int_equal(errno, EINVAL);
+
+	/* 1000 a device; the limit comes before the fd, after the table. */
+	while (ioe(f, 1, 0, (uint64_t)n, efd) == 0)
+		n++;
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(n, 1000 - 3);
+	assert_int_equal(ioe(f, 1, 0, 5000, 9999), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(ioe(f, 1, 0, 5000, -1), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(ioe(f, 1, 0, 7, efd), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(ioe(f, 1, 0, 7, -1), 0);
+	assert_int_equal(ioe(f, 1, 0, 5000, efd), 0);
+	assert_int_equal(ioe(f, 1, 0, 5001, efd), -1);
+	assert_int_equal(errno, ENOSPC);
+	close(efd);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+/*
+ * A signal does the registered write: CMD runs the command (and its
+ * interrupt is delivered); not while Memory Space is off, not after the
+ * removal; a count already in the eventfd is written within the
+ * registration; the count is taken.
+ */
+static void test_ioeventfd_runs_cmd(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t cmd = STCE_DMATEST_CMD_FILL | STCE_DMATEST_CMD_IRQ;
+	int efd = eventfd(0, EFD_NONBLOCK), fence = eventfd(0, EFD_NONBLOCK);
+	int intx = eventfd(0, EFD_NONBLOCK);
+
+	bus_master(f);
+	assert_int_equal(set_irqs(f, TRIG_EFD, 0, 1, intx), 0);
+	bar_wr(f, STCE_DMATEST_REG_DST, f->bus);
+	bar_wr(f, STCE_DMATEST_REG_LEN, 4096);
+	bar_wr(f, STCE_DMATEST_REG_PATTERN, 0x77);
+	assert_int_equal(ioe(f, 8, STCE_DMATEST_REG_CMD, cmd, efd), 0);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_STATUS), STCE_DMATEST_STATUS_IDLE);
+	signal_efd(efd);
+	assert_true(wait_reg(f, STCE_DMATEST_REG_STATUS, STCE_DMATEST_STATUS_DONE));
+	assert_int_equal(f->ram[0], 0x77);
+	assert_int_equal(f->ram[4095], 0x77);
+	assert_int_equal(f->ram[4096], 0x5a);
+	assert_int_equal(efd_count(intx), 1);
+	assert_int_equal(efd_count(efd), 0);	/* taken */
+	bar_wr(f, STCE_DMATEST_REG_IRQS, 0);
+	assert_int_equal(set_irqs(f, UNMASK, 0, 1, 0), 0);
+
+	/* Memory Space off: dropped, not replayed when it is back. The
+	 * IOEVENTFD call waits for a write in progress. */
+	bar_wr(f, STCE_DMATEST_REG_PATTERN, 0x11);
+	cfg16_wr(f, STCE_PCI_COMMAND, STCE_PCI_COMMAND_MASTER);
+	signal_efd(efd);
+	for (int ms = 0; ms < 5000 && efd_holds(efd); ms++) {
+		struct timespec ts = { 0, 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	assert_false(efd_holds(efd));
+	assert_int_equal(ioe(f, 4, 0, 0, -1), -1);
+	cfg16_wr(f, STCE_PCI_COMMAND, CMD_ON);
+	assert_int_equal(f->ram[0], 0x77);
+	/* Removed: a later signal (fenced by another ioeventfd) runs nothing. */
+	assert_int_equal(ioe(f, 8, STCE_DMATEST_REG_CMD, cmd, -1), 0);
+	assert_int_equal(ioe(f, 8, STCE_DMATEST_REG_SRC, 0xfe11ce, fence), 0);
+	signal_efd(efd);
+	signal_efd(fence);
+	assert_true(wait_reg(f, STCE_DMATEST_REG_SRC, 0xfe11ce));
+	assert_int_equal(f->ram[0], 0x77);
+	assert_int_equal(efd_count(efd), 1);	/* nobody took it */
+
+	/* A count already there: written before the registration returns,
+	 * and taken (the kernel writes it too, but leaves the count). */
+	signal_efd(efd);
+	errno = 0;
+	assert_int_equal(ioe(f, 8, STCE_DMATEST_REG_CMD, STCE_DMATEST_CMD_FILL, efd), 0);
+	assert_int_equal(errno, 0);
+	assert_int_equal(bar_rd(f, STCE_DMATEST_REG_STATUS), STCE_DMATEST_STATUS_DONE);
+	assert_int_equal(f->ram[0], 0x11);
+	assert_int_equal(efd_count(efd), 0);
+	close(efd);
+	close(fence);
+	close(intx);
+}
+
+static unsigned int count_dir(const char *path)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(path);
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The last close takes the registrations, their thread and descriptors
+ * away; one that is not the last keeps them. */
+static void test_ioeventfd_teardown(void **state)
+{
+	struct fx *f = *state;
+	unsigned int fds = count_dir("/proc/self/fd");
+	unsigned int tasks = count_dir("/proc/self/task");
+	int efd = eventfd(0, EFD_NONBLOCK), d2;
+
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(ioe(f, 8, STCE_DMATEST_REG_SRC, (uint64_t)i, efd), 0);
+	assert_int_equal(count_dir("/proc/self/task"), tasks + 1);
+	assert_true(count_dir("/proc/self/fd") > fds + 8);
+	d2 = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
+	assert_true(d2 >= 0);
+	assert_int_equal(stce_host_close(f->h, f->d), 0);
+	f->d = d2;
+	assert_int_equal(ioe(f, 8, STCE_DMATEST_REG_SRC, 0, efd), -1);
+	assert_int_equal(errno, EEXIST);	/* shared, still there */
+	bar_wr(f, STCE_DMATEST_REG_SRC, 0x99);
+	signal_efd(efd);
+	assert_true(wait_reg(f, STCE_DMATEST_REG_SRC, 0));
+	assert_int_equal(stce_host_close(f->h, f->d), 0);
+	assert_int_equal(count_dir("/proc/self/task"), tasks);
+	/* efd in, the device's descriptor out */
+	assert_int_equal(count_dir("/proc/self/fd"), fds);
+	f->d = stce_host_ioctl(f->h, f->g, VFIO_GROUP_GET_DEVICE_FD, "0030:01:00.0");
+	assert_true(f->d >= 0);
+	assert_int_equal(ioe(f, 8, STCE_DMATEST_REG_SRC, 0, -1), -1);
+	assert_int_equal(errno, ENODEV);
+	close(efd);
 }
 
 /* ---- host additions ------------------------------------------------ */
@@ -953,6 +1528,7 @@ int main(void)
 		T(test_region_errors),
 		T(test_bar0_rw),
 		T(test_frozen_reads_all_ones),
+		T(test_config_blocked_in_reset),
 		T(test_irq_info),
 		T(test_set_irqs_errors),
 		T(test_intx_delivery),
@@ -961,6 +1537,13 @@ int main(void)
 		T(test_req_irq),
 		T(test_last_close_disables),
 		T(test_reset),
+		T(test_memory_decoding),
+		T(test_hot_reset),
+		cmocka_unit_test(test_hot_reset_shared_bus),
+		T(test_feature),
+		T(test_ioeventfd_checks),
+		T(test_ioeventfd_runs_cmd),
+		T(test_ioeventfd_teardown),
 		T(test_dup),
 		T(test_kind_and_mmap),
 		T(test_proc_status),

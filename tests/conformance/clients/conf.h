@@ -177,37 +177,76 @@ static inline const char *container_path(void)
 	return p && *p ? p : "/dev/vfio/vfio";
 }
 
-static inline const char *group_path(void)
+/* $<prefix><n>, or NULL when unset or empty. */
+static inline const char *env_n(const char *prefix, unsigned int n)
 {
-	const char *p = getenv("SPAPR_TCE_GROUP");
+	char var[32];
+	const char *p;
 
-	return p && *p ? p : "/dev/vfio/0";
+	snprintf(var, sizeof(var), "%s%u", prefix, n);
+	p = getenv(var);
+	return p && *p ? p : NULL;
 }
 
-/* The device of the group: $SPAPR_TCE_DEVICE, else the group's sysfs list. */
-static inline const char *device_name(void)
+/*
+ * Group @n (0 or 1): $SPAPR_TCE_GROUP for group 0, else $VFIO_GROUP<n>
+ * (the oracle exports both groups' paths), else /dev/vfio/<n>.
+ */
+static inline const char *group_path_n(unsigned int n)
 {
-	static char name[256];
-	const char *p = getenv("SPAPR_TCE_DEVICE");
-	const char *g = strrchr(group_path(), '/');
+	static char def[2][32];
+	const char *p = n ? NULL : getenv("SPAPR_TCE_GROUP");
+
+	if (p && *p)
+		return p;
+	p = env_n("VFIO_GROUP", n);
+	if (p)
+		return p;
+	snprintf(def[n & 1], sizeof(def[0]), "/dev/vfio/%u", n);
+	return def[n & 1];
+}
+
+static inline const char *group_path(void)
+{
+	return group_path_n(0);
+}
+
+/*
+ * The device of group @n: $SPAPR_TCE_DEVICE for group 0, else
+ * $VFIO_DEVICE<n>, else the one entry of the group's sysfs list.
+ */
+static inline const char *device_name_n(unsigned int n)
+{
+	static char name[2][256];
+	char *b = name[n & 1];
+	const char *p = n ? NULL : getenv("SPAPR_TCE_DEVICE");
+	const char *g = strrchr(group_path_n(n), '/');
 	struct dirent *de;
 	DIR *d;
 
 	if (p && *p)
 		return p;
-	snprintf(name, sizeof(name), "/sys/kernel/iommu_groups/%s/devices",
-		 g ? g + 1 : group_path());
-	d = opendir(name);
+	p = env_n("VFIO_DEVICE", n);
+	if (p)
+		return p;
+	snprintf(b, sizeof(name[0]), "/sys/kernel/iommu_groups/%s/devices",
+		 g ? g + 1 : group_path_n(n));
+	d = opendir(b);
 	if (!d)
 		return NULL;
-	name[0] = 0;
+	b[0] = 0;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.') {
-			snprintf(name, sizeof(name), "%s", de->d_name);
+			snprintf(b, sizeof(name[0]), "%s", de->d_name);
 			break;
 		}
 	closedir(d);
-	return name[0] ? name : NULL;
+	return b[0] ? b : NULL;
+}
+
+static inline const char *device_name(void)
+{
+	return device_name_n(0);
 }
 
 static inline void conf_init(void)
@@ -225,13 +264,18 @@ static inline int open_container(void)
 	return fd;
 }
 
-static inline int open_group(void)
+static inline int open_group_n(unsigned int n)
 {
-	int fd = open(group_path(), O_RDWR);
+	int fd = open(group_path_n(n), O_RDWR);
 
 	if (fd < 0)
-		die("open group");
+		die(n ? "open group 1" : "open group");
 	return fd;
+}
+
+static inline int open_group(void)
+{
+	return open_group_n(0);
 }
 
 /* Container + group + SET_CONTAINER + SET_IOMMU(type): set-up, not a step. */
@@ -243,6 +287,16 @@ static inline void setup(int type, int *cfd, int *gfd)
 		die("VFIO_GROUP_SET_CONTAINER");
 	if (ioctl(*cfd, VFIO_SET_IOMMU, type))
 		die("VFIO_SET_IOMMU");
+}
+
+/* GET_DEVICE_FD of group @g's device (group @n's name), shown as @what. */
+static inline int get_device(int g, unsigned int n, const char *what)
+{
+	const char *name = device_name_n(n);
+
+	TRY(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name ? name : "none"));
+	show_fd(what, NULL);
+	return (int)g_ret;
 }
 
 static inline void teardown(int cfd, int gfd)
@@ -264,6 +318,26 @@ static inline uint8_t *alloc_aligned(uint64_t size, uint64_t align, int prot)
 	memset(a, 0x5a, size);
 	if (prot != (PROT_READ | PROT_WRITE) && mprotect(a, size, prot))
 		die("mprotect");
+	return a;
+}
+
+/*
+ * A PROT_NONE reservation of @total bytes, 2M aligned, whose first @rw
+ * bytes are made writable and touched: whatever follows a range in it is
+ * known (PROT_NONE), and holes can be carved out of it.
+ */
+static inline uint8_t *reserve(uint64_t total, uint64_t rw)
+{
+	uint8_t *p = mmap(NULL, total + SZ_2M, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *a;
+
+	if (p == MAP_FAILED)
+		die("mmap reservation");
+	a = (uint8_t *)(((uintptr_t)p + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1));
+	if (mprotect(a, rw, PROT_READ | PROT_WRITE))
+		die("mprotect");
+	memset(a, 0x5a, rw);
 	return a;
 }
 
@@ -306,6 +380,24 @@ static inline long do_reg(int c, unsigned long cmd, uint32_t argsz, uint32_t fla
 #define REMOVESZ ((uint32_t)sizeof(struct vfio_iommu_spapr_tce_remove))
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
+/* MAP (read-write) and UNMAP as one step line each, with the VmLck delta. */
+static inline void show_map(int c, const char *what, const void *va, uint64_t iova,
+			    uint64_t size)
+{
+	long before = vmlck();
+
+	do_map(c, MAPSZ, RW, va, iova, size);
+	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+}
+
+static inline void show_unmap(int c, const char *what, uint64_t iova, uint64_t size)
+{
+	long before = vmlck();
+
+	do_unmap(c, UNMAPSZ, 0, iova, size);
+	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck() - before);
+}
+
 /* TCE_CREATE; the window's start comes back through *start (may be NULL). */
 static inline long do_create(int c, uint32_t argsz, uint32_t flags, uint32_t shift,
 		      uint64_t wsize, uint32_t levels, uint64_t *start)
@@ -338,6 +430,33 @@ static inline long group_status(int g, uint32_t argsz, uint32_t *flags)
 	TRY(ioctl(g, VFIO_GROUP_GET_STATUS, &st));
 	*flags = st.flags;
 	return g_ret;
+}
+
+/*
+ * The kernel's host page size, asked of the ABI itself (the build host's
+ * page size says nothing about the emulated one): REGISTER needs host page
+ * alignment, so a 64K region at a 4K-aligned address registers only with
+ * 4K host pages. Uses group 0 in a container of its own: call it before
+ * setup(). 64K when the probe cannot run.
+ */
+static inline uint64_t host_page_probe(void)
+{
+	uint8_t *p = mmap(NULL, 3 * SZ_64K, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t hp = SZ_64K;
+	uint8_t *a;
+	int c, g;
+
+	if (p == MAP_FAILED)
+		return hp;
+	a = (uint8_t *)(((uintptr_t)p + SZ_64K - 1) & ~(uintptr_t)(SZ_64K - 1)) + SZ_4K;
+	memset(a, 0x5a, SZ_64K);
+	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
+	if (do_reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, REGSZ, 0, a, SZ_64K) == 0)
+		hp = SZ_4K;
+	teardown(c, g);
+	munmap(p, 3 * SZ_64K);
+	return hp;
 }
 
 #endif /* CONF_H */

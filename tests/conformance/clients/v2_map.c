@@ -95,11 +95,19 @@ static void good(int c, const char *w, uint64_t base, uint64_t pg)
 int main(void)
 {
 	uint8_t *plain;
-	uint64_t w64, w2m;
+	uint64_t w64, w2m, hp, ext64, ext4;
 	long before;
 	int c, g;
 
 	conf_init();
+	/*
+	 * Tiny windows reach as far as their one-host-page table: an UNMAP
+	 * past that would make the kernel clear memory its table does not
+	 * own (quirk 3), so the extents follow the host page.
+	 */
+	hp = host_page_probe();
+	ext64 = hp / 8 * SZ_64K;
+	ext4 = hp / 8 * SZ_4K;
 	R = alloc_aligned(SZ_16M, SZ_2M, PROT_READ | PROT_WRITE);
 	plain = alloc_aligned(SZ_1M, SZ_64K, PROT_READ | PROT_WRITE);
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
@@ -163,7 +171,9 @@ int main(void)
 	map(c, "w4k R+4K size=60K", MAPSZ, RW, SZ_4K, w64 + SZ_4K, SZ_64K - SZ_4K);
 	unmap(c, "w4k size=64K", UNMAPSZ, 0, w64, SZ_64K);
 
-	note("tiny windows: the table fills a whole 64K host page (8192 entries)");
+	/* A table is one host page at least: hp / 8 entries. */
+	note("tiny windows: the table fills a whole %lluK host page (%llu entries)",
+	     (unsigned long long)(hp >> 10), (unsigned long long)(hp / 8));
 	do_remove(c, REMOVESZ, 0, w2m);
 	show("REMOVE w2m", NULL);
 	do_remove(c, REMOVESZ, 0, w64);
@@ -171,21 +181,24 @@ int main(void)
 	do_create(c, CREATESZ, 0, 16, SZ_64K, 1, &w64);
 	show("CREATE shift=16 size=64K levels=1", "start=0x%llx", (unsigned long long)w64);
 	map(c, "tiny64k iova=start+64K", MAPSZ, RW, 0, w64 + SZ_64K, SZ_64K);
-	map(c, "tiny64k iova=start+512M-64K", MAPSZ, RW, 0, w64 + 512 * SZ_1M - SZ_64K, SZ_64K);
-	map(c, "tiny64k iova=start+512M", MAPSZ, RW, 0, w64 + 512 * SZ_1M, SZ_64K);
-	unmap(c, "tiny64k all 8192 pages", UNMAPSZ, 0, w64, 512 * SZ_1M);
+	map(c, lbl("tiny64k iova=start+%lluM-64K", ext64 >> 20), MAPSZ, RW, 0,
+	    w64 + ext64 - SZ_64K, SZ_64K);
+	map(c, lbl("tiny64k iova=start+%lluM", ext64 >> 20), MAPSZ, RW, 0, w64 + ext64, SZ_64K);
+	unmap(c, lbl("tiny64k all %llu pages", hp / 8), UNMAPSZ, 0, w64, ext64);
 	do_create(c, CREATESZ, 0, 12, SZ_4K, 1, &w2m);
 	show("CREATE shift=12 size=4K levels=1", "start=0x%llx", (unsigned long long)w2m);
-	map(c, "tiny4k iova=start+32M-4K", MAPSZ, RW, 0, w2m + 32 * SZ_1M - SZ_4K, SZ_4K);
-	map(c, "tiny4k iova=start+32M", MAPSZ, RW, 0, w2m + 32 * SZ_1M, SZ_4K);
-	unmap(c, "tiny4k all 8192 pages", UNMAPSZ, 0, w2m, 32 * SZ_1M);
+	map(c, lbl("tiny4k iova=start+%lluM-4K", ext4 >> 20), MAPSZ, RW, 0,
+	    w2m + ext4 - SZ_4K, SZ_4K);
+	map(c, lbl("tiny4k iova=start+%lluM", ext4 >> 20), MAPSZ, RW, 0, w2m + ext4, SZ_4K);
+	unmap(c, lbl("tiny4k all %llu pages", hp / 8), UNMAPSZ, 0, w2m, ext4);
 	do_remove(c, REMOVESZ, 0, w64);
 	show("REMOVE tiny64k", NULL);
 	do_create(c, CREATESZ, 0, 16, 32 * 1024, 1, &w64);
 	show("CREATE shift=16 size=32K levels=1", "start=0x%llx", (unsigned long long)w64);
 	map(c, "tiny32k iova=start", MAPSZ, RW, 0, w64, SZ_64K);
-	map(c, "tiny32k iova=start+512M-64K", MAPSZ, RW, 0, w64 + 512 * SZ_1M - SZ_64K, SZ_64K);
-	unmap(c, "tiny32k all 8192 pages", UNMAPSZ, 0, w64, 512 * SZ_1M);
+	map(c, lbl("tiny32k iova=start+%lluM-64K", ext64 >> 20), MAPSZ, RW, 0,
+	    w64 + ext64 - SZ_64K, SZ_64K);
+	unmap(c, lbl("tiny32k all %llu pages", hp / 8), UNMAPSZ, 0, w64, ext64);
 
 	reg(c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, "UNREGISTER R (nothing mapped)", 0, SZ_16M);
 	before = vmlck();

@@ -33,19 +33,10 @@ static void raw(int c, unsigned long cmd, const char *what, const void *va,
 
 static void map(int c, const char *what, int64_t off, uint64_t iova, uint64_t size)
 {
-	long before = vmlck();
-
-	do_map(c, MAPSZ, RW, A + off, iova, size);
-	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+	show_map(c, what, A + off, iova, size);
 }
 
-static void unmap(int c, const char *what, uint64_t iova, uint64_t size)
-{
-	long before = vmlck();
-
-	do_unmap(c, UNMAPSZ, 0, iova, size);
-	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck() - before);
-}
+#define unmap show_unmap
 
 int main(void)
 {

@@ -15,19 +15,10 @@ static uint8_t *R;
 
 static void map(int c, const char *what, uint64_t off, uint64_t iova, uint64_t size)
 {
-	long before = vmlck();
-
-	do_map(c, MAPSZ, RW, R + off, iova, size);
-	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+	show_map(c, what, R + off, iova, size);
 }
 
-static void unmap(int c, const char *what, uint64_t iova, uint64_t size)
-{
-	long before = vmlck();
-
-	do_unmap(c, UNMAPSZ, 0, iova, size);
-	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck() - before);
-}
+#define unmap show_unmap
 
 static void reg(int c, unsigned long cmd, const char *what)
 {

@@ -17,6 +17,8 @@
 int stce_shim_open(const char *path, int flags, ...);
 int stce_shim_ioctl(int fd, unsigned long request, ...);
 int stce_shim_close(int fd);
+ssize_t stce_shim_pread(int fd, void *buf, size_t count, off_t off);
+ssize_t stce_shim_pwrite(int fd, const void *buf, size_t count, off_t off);
 FILE *stce_shim_fopen(const char *path, const char *mode);
 
 static struct stce_host *host(void)
@@ -61,6 +63,20 @@ int stce_shim_close(int fd)
 	if (stce_host_fd_ours(host(), fd))
 		return stce_host_close(host(), fd);
 	return close(fd);
+}
+
+ssize_t stce_shim_pread(int fd, void *buf, size_t count, off_t off)
+{
+	if (stce_host_fd_ours(host(), fd))
+		return stce_host_pread(host(), fd, buf, count, off);
+	return pread(fd, buf, count, off);
+}
+
+ssize_t stce_shim_pwrite(int fd, const void *buf, size_t count, off_t off)
+{
+	if (stce_host_fd_ours(host(), fd))
+		return stce_host_pwrite(host(), fd, buf, count, off);
+	return pwrite(fd, buf, count, off);
 }
 
 FILE *stce_shim_fopen(const char *path, const char *mode)

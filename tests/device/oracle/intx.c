@@ -15,7 +15,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 
-#include "../../conformance/clients/conf.h"
+#include "oracle_dev.h"
 
 #define CMD_MEMORY	0x0002
 #define CMD_MASTER	0x0004
@@ -35,30 +35,8 @@
 #define DMATEST_IRQS	0x40
 #define DMATEST_FILL_IRQ 0x80000002u
 
-static int dev, efd;
-static uint64_t cfg_off, bar0_off;
+static int efd;
 static bool is_e1000e;
-
-static uint32_t cfg_read(uint32_t off, unsigned int size)
-{
-	uint32_t v = 0;
-
-	if (pread(dev, &v, size, (off_t)(cfg_off + off)) != (ssize_t)size)
-		die("config read");
-	return v;
-}
-
-static void cfg_write(uint32_t off, unsigned int size, uint32_t v)
-{
-	if (pwrite(dev, &v, size, (off_t)(cfg_off + off)) != (ssize_t)size)
-		die("config write");
-}
-
-static void bar0_write(uint32_t off, uint32_t v)
-{
-	if (pwrite(dev, &v, 4, (off_t)(bar0_off + off)) != 4)
-		die("BAR0 write");
-}
 
 static void raise_intx(void)
 {
@@ -146,15 +124,6 @@ static void intx_disable(bool on)
 	cfg_write(0x04, 2, on ? cmd | CMD_INTX_OFF : cmd & ~CMD_INTX_OFF);
 }
 
-static void region(uint32_t index, uint64_t *off)
-{
-	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = index };
-
-	if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri))
-		die("GET_REGION_INFO");
-	*off = ri.offset;
-}
-
 static void open_state(void)
 {
 	uint32_t cmd = cfg_read(0x04, 2), line = cfg_read(0x3c, 1);
@@ -181,9 +150,8 @@ int main(void)
 	dev = ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, device_name());
 	if (dev < 0)
 		die("GET_DEVICE_FD");
-	region(VFIO_PCI_CONFIG_REGION_INDEX, &cfg_off);
-	region(VFIO_PCI_BAR0_REGION_INDEX, &bar0_off);
-	is_e1000e = cfg_read(0, 4) == 0x10d38086;
+	device_regions();
+	is_e1000e = cfg_read(0, 4) == E1000E_IDS;
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (efd < 0)
 		die("eventfd");

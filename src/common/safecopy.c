@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fault-safe copies (see safecopy.h for the contract).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "common/safecopy.h"
+
+#if defined(__x86_64__)
+
+#if defined(__SANITIZE_THREAD__)
+#define SAFECOPY_REP 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SAFECOPY_REP 1
+#endif
+#endif
+
+/*
+ * The copy, two ways. Both are written out so that where a fault may
+ * happen and where to resume are known. rdi = dst, rsi = src, rdx = n;
+ * returns rax = bytes left.
+ *
+ *  - libc's memcpy under a recovery point (the default): the callee-saved
+ *    registers and the thread's previous point (a copy this one
+ *    interrupted, from a signal handler) are pushed, the stack pointer and
+ *    the copy's bounds go to thread-local words, memcpy runs at its own speed (glibc's vector
+ *    code beats `rep movsb` on a 4 KiB page from memory into a hot
+ *    buffer). A fault in the bounds while the point is set resumes at
+ *    safecopy_recover with the stack put back: the whole count is "left"
+ *    (the caller's slow path redoes it).
+ *  - `rep movsb` (ThreadSanitizer builds, whose memcpy interceptor keeps
+ *    state that a jump out of it would leave behind): a fault leaves rcx
+ *    at the bytes not yet moved, and resumes after the instruction.
+ */
+__thread uintptr_t stce_safecopy_sp
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+__thread uintptr_t stce_safecopy_lo
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+__thread uintptr_t stce_safecopy_n
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+__thread uintptr_t stce_safecopy_lo2
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* The function's symbol (hidden: the library's own). */
+#define SAFECOPY_ENTRY							\
+	".text\n"							\
+	".globl stce_safe_copy\n"					\
+	".hidden stce_safe_copy\n"					\
+	".type stce_safe_copy, @function\n"				\
+	"stce_safe_copy:\n"
+
+#ifdef SAFECOPY_REP
+__asm__(
+	SAFECOPY_ENTRY
+	"	movq %rdx, %rcx\n"
+	"stce_safecopy_insn:\n"
+	"	rep movsb\n"
+	"stce_safecopy_resume:\n"
+	"	movq %rcx, %rax\n"
+	"	ret\n"
+	".size stce_safe_copy, .-stce_safe_copy\n"
+	"stce_safecopy_recover:\n"
+	"	ud2\n");
+#else
+__asm__(
+	SAFECOPY_ENTRY
+	"	pushq %rbp\n"
+	"	pushq %rbx\n"
+	"	pushq %r12\n"
+	"	pushq %r13\n"
+	"	pushq %r14\n"
+	"	pushq %r15\n"
+	/* An outer copy this one interrupted (a signal handler's DMA). */
+	"	movq stce_safecopy_lo@gottpoff(%rip), %rax\n"
+	"	pushq %fs:(%rax)\n"
+	"	movq %rdi, %fs:(%rax)\n"
+	"	movq stce_safecopy_lo2@gottpoff(%rip), %rax\n"
+	"	pushq %fs:(%rax)\n"
+	"	movq %rsi, %fs:(%rax)\n"
+	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
+	"	pushq %fs:(%rax)\n"
+	"	movq %rdx, %fs:(%rax)\n"
+	"	movq stce_safecopy_sp@gottpoff(%rip), %rax\n"
+	"	pushq %fs:(%rax)\n"
+	"	subq $8, %rsp\n"		/* 16-byte aligned at the call */
+	"	movq %rsp, %fs:(%rax)\n"
+	"	call memcpy@PLT\n"
+	"	xorl %ebx, %ebx\n"		/* nothing left */
+	"9:	addq $8, %rsp\n"
+	"	movq stce_safecopy_sp@gottpoff(%rip), %rax\n"
+	"	popq %fs:(%rax)\n"
+	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
+	"	popq %fs:(%rax)\n"
+	"	movq stce_safecopy_lo2@gottpoff(%rip), %rax\n"
+	"	popq %fs:(%rax)\n"
+	"	movq stce_safecopy_lo@gottpoff(%rip), %rax\n"
+	"	popq %fs:(%rax)\n"
+	"	movq %rbx, %rax\n"
+	"	popq %r15\n"
+	"	popq %r14\n"
+	"	popq %r13\n"
+	"	popq %r12\n"
+	"	popq %rbx\n"
+	"	popq %rbp\n"
+	"	ret\n"
+	"stce_safecopy_recover:\n"		/* rsp as before the call */
+	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
+	"	movq %fs:(%rax), %rbx\n"
+	"	jmp 9b\n"
+	".size stce_safe_copy, .-stce_safe_copy\n"
+	/* Never faults in this build: the handler's test stays simple. */
+	"stce_safecopy_insn:\n"
+	"stce_safecopy_resume:\n"
+	"	ud2\n");
+#endif
+
+__asm__(
+	".text\n"
+	/* rdi = addr, rsi = n, rdx = step */
+	".globl stce_safe_touch_write\n"
+	".hidden stce_safe_touch_write\n"
+	".type stce_safe_touch_write, @function\n"
+	"stce_safe_touch_write:\n"
+	"	xchgq %rsi, %rdx\n"		/* rdx = left, rsi = step */
+	"1:	testq %rdx, %rdx\n"
+	"	jz 2f\n"
+	"stce_safetouch_insn:\n"
+	"	lock orb $0, (%rdi)\n"
+	"	cmpq %rsi, %rdx\n"
+	"	jbe 3f\n"
+	"	addq %rsi, %rdi\n"
+	"	subq %rsi, %rdx\n"
+	"	jmp 1b\n"
+	"3:	xorl %edx, %edx\n"
+	"2:\n"
+	"stce_safetouch_resume:\n"
+	"	movq %rdx, %rax\n"
+	"	ret\n"
+	".size stce_safe_touch_write, .-stce_safe_touch_write\n"
+	/* The signal return trampoline when no libc one is at hand. */
+	".type stce_safecopy_restorer, @function\n"
+	"stce_safecopy_restorer:\n"
+	"	movq $15, %rax\n"		/* rt_sigreturn */
+	"	syscall\n"
+	".size stce_safecopy_restorer, .-stce_safecopy_restorer\n");
+
+extern const char stce_safecopy_insn[], stce_safecopy_resume[];
+extern const char stce_safecopy_recover[];
+extern const char stce_safetouch_insn[], stce_safetouch_resume[];
+extern const char stce_safecopy_restorer[];
+
+#define SA_RESTORER_FLAG	0x04000000
+
+/* The kernel's struct sigaction (not libc's). */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+/* What was installed before us, per signal (SIGSEGV, SIGBUS). */
+static struct ksigaction prev[2];
+static pthread_mutex_t arm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int slot_of(int sig)
+{
+	return sig == SIGBUS;
+}
+
+static long raw_sigaction(int sig, const struct ksigaction *act,
+			  struct ksigaction *old)
+{
+	return syscall(SYS_rt_sigaction, sig, act, old, sizeof(uint64_t));
+}
+
+/*
+ * Not ours: hand the fault to whoever had the signal before. The default
+ * action (or an ignored synchronous fault) is re-armed and the faulting
+ * instruction runs again, so the process dies of it as it would have.
+ */
+__attribute__((no_sanitize_address, no_sanitize_thread, no_sanitize_undefined))
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	const struct ksigaction *p = &prev[slot_of(sig)];
+	struct ksigaction dfl = { 0 };
+
+	if (p->handler == (void *)SIG_DFL || p->handler == (void *)SIG_IGN) {
+		dfl.handler = (void *)SIG_DFL;
+		raw_sigaction(sig, &dfl, NULL);
+		return;
+	}
+	if (p->flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))p->handler)(sig, si, uc);
+	else
+		((void (*)(int))p->handler)(sig);
+}
+
+/*
+ * The fault is the copy's: its address lies in the destination or the
+ * source (an unrelated fault, in a signal handler that interrupted the
+ * copy, goes on to the previous handler).
+ */
+__attribute__((no_sanitize_address, no_sanitize_thread, no_sanitize_undefined))
+static bool in_copy(uintptr_t a)
+{
+	uintptr_t n = stce_safecopy_n;
+
+	return a - stce_safecopy_lo < n || a - stce_safecopy_lo2 < n;
+}
+
+__attribute__((no_sanitize_address, no_sanitize_thread, no_sanitize_undefined))
+static void on_fault(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *ip = &uc->uc_mcontext.gregs[REG_RIP];
+
+	if (*ip == (greg_t)(uintptr_t)stce_safecopy_insn) {
+		*ip = (greg_t)(uintptr_t)stce_safecopy_resume;
+		return;
+	}
+	if (stce_safecopy_sp && in_copy((uintptr_t)si->si_addr)) {
+		/* In memcpy under the recovery point: back to it. */
+		uc->uc_mcontext.gregs[REG_RSP] = (greg_t)stce_safecopy_sp;
+		*ip = (greg_t)(uintptr_t)stce_safecopy_recover;
+		return;
+	}
+	if (*ip == (greg_t)(uintptr_t)stce_safetouch_insn) {
+		*ip = (greg_t)(uintptr_t)stce_safetouch_resume;
+		return;
+	}
+	chain(sig, si, ucv);
+}
+
+static int arm_one(int sig)
+{
+	struct ksigaction act = { 0 }, old;
+
+	if (raw_sigaction(sig, NULL, &old))
+		return -errno;
+	if (old.handler == (void *)on_fault)
+		return 0;
+	act.handler = (void *)on_fault;
+	/* SA_NODEFER: a fault inside a chained handler is not blocked. */
+	act.flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTORER_FLAG;
+	act.restorer = (old.flags & SA_RESTORER_FLAG) && old.restorer ?
+		       old.restorer : (void *)stce_safecopy_restorer;
+	if (raw_sigaction(sig, &act, NULL))
+		return -errno;
+	prev[slot_of(sig)] = old;
+	return 0;
+}
+
+int stce_safe_copy_arm(void)
+{
+	int ret;
+
+	pthread_mutex_lock(&arm_lock);
+	ret = arm_one(SIGSEGV);
+	if (!ret)
+		ret = arm_one(SIGBUS);
+	pthread_mutex_unlock(&arm_lock);
+	return ret;
+}
+
+bool stce_safe_copy_inline(void)
+{
+	return true;
+}
+
+/* fork child: the lock may have been copied held by another thread. */
+static void atfork_child(void)
+{
+	pthread_mutex_init(&arm_lock, NULL);
+}
+
+__attribute__((constructor)) static void safecopy_init(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+#else /* no inline fault recovery: one system call a copy */
+
+static atomic_bool direct;	/* a seccomp filter forbids process_vm_* */
+
+size_t stce_safe_copy(void *dst, const void *src, size_t n)
+{
+	struct iovec l = { dst, n }, r = { (void *)src, n };
+	ssize_t done;
+
+	if (!n)
+		return 0;
+	if (!atomic_load_explicit(&direct, memory_order_relaxed)) {
+		/* Both sides are ours: a fault on either is EFAULT, no crash. */
+		done = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+		if (done >= 0)
+			return n - (size_t)done;
+		if (errno != EPERM && errno != ENOSYS)
+			return n;
+		atomic_store(&direct, true);
+	}
+	memcpy(dst, src, n);
+	return 0;
+}
+
+size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
+{
+	for (size_t off = 0; off < n; off += step) {
+		volatile unsigned char *p = (unsigned char *)addr + off;
+		unsigned char b;
+
+		if (stce_safe_copy(&b, (const void *)p, 1))
+			return n - off;
+		__atomic_fetch_or(p, 0, __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
+int stce_safe_copy_arm(void)
+{
+	return 0;
+}
+
+bool stce_safe_copy_inline(void)
+{
+	return false;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fault-safe copies: move bytes to or from memory that may be unmapped or
+ * protected, and get a short count instead of a crash, as the kernel's
+ * copy_to_user does with its exception tables.
+ *
+ * x86_64: libc's memcpy under a recovery point that a SIGSEGV/SIGBUS
+ * handler knows (thread-local: the stack pointer and the copy's bounds); a
+ * fault inside the bounds resumes there with the callee-saved registers
+ * put back, the whole count reported left. ThreadSanitizer builds use one
+ * `rep movsb` instead, resumed past with the remaining count (TSan's
+ * memcpy interceptor keeps state a jump out of it would leave behind).
+ * Every other fault goes on to the handler that was installed before
+ * (sanitizers, the program, or the default action). No system call on
+ * the way: the copy costs what memcpy does (bench-dma).
+ * The handler is installed with the raw rt_sigaction system call, under
+ * any sanitizer interceptor, and can be displaced by a program that
+ * installs its own later: stce_safe_copy_arm() puts it back (callers do
+ * at every pin). Elsewhere: process_vm_readv/writev on the own process
+ * (a system call a copy), or plain memcpy where a seccomp filter forbids
+ * them.
+ */
+#ifndef STCE_SAFECOPY_H
+#define STCE_SAFECOPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Copy @n bytes from @src to @dst; either may fault. Returns 0 when all
+ * were copied, else at least the bytes not copied (counted from the end;
+ * the memcpy form says @n): redo that tail another way.
+ */
+size_t stce_safe_copy(void *dst, const void *src, size_t n);
+
+/*
+ * Fault in [addr, addr + n) for writing without changing a byte (a
+ * locked "or 0" on every @step bytes): the bytes other threads write
+ * meanwhile are kept. Returns the bytes from the first page it could not
+ * write to the end (0: all of them).
+ */
+size_t stce_safe_touch_write(void *addr, size_t n, size_t step);
+
+/*
+ * Make sure the fault handler is installed (first call installs it; later
+ * ones put it back if something replaced it). 0 or a negative errno.
+ * Not async-signal-safe; cheap (one system call) when nothing changed.
+ */
+int stce_safe_copy_arm(void);
+
+/* True when faults are caught without a system call (x86_64). */
+bool stce_safe_copy_inline(void);
+
+#endif /* STCE_SAFECOPY_H */

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The container descriptor's ioctls answer as the kernel's: a call that
+ * succeeds leaves errno as it was, whatever ran underneath. (The rest of
+ * its rules are the conformance suite's, tests/conformance/.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include <linux/vfio.h>
+
+#include <spapr_tce/vfio.h>
+
+#define MB	(1024ULL * 1024)
+
+/*
+ * v1 pins per MAP; the pages the process unmaps meanwhile stay pinned
+ * until UNMAP releases them, and releasing them there meets memory that is
+ * gone (munlock fails with ENOMEM). The UNMAP itself succeeds: errno must
+ * not change.
+ */
+static void success_leaves_errno_alone(void **state)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = 0, .size = MB,
+	};
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 0, .size = MB,
+	};
+	struct stce_host *host;
+	void *mem;
+	int c, g;
+
+	(void)state;
+	assert_int_equal(stce_host_create(NULL, &host), 0);
+	c = stce_host_open(host, "/dev/vfio/vfio", O_RDWR);
+	g = stce_host_open(host, "/dev/vfio/0", O_RDWR);
+	assert_true(c >= 0 && g >= 0);
+	assert_int_equal(stce_host_ioctl(host, g, VFIO_GROUP_SET_CONTAINER, &c), 0);
+	assert_int_equal(stce_host_ioctl(host, c, VFIO_SET_IOMMU,
+					 (void *)VFIO_SPAPR_TCE_IOMMU), 0);
+	assert_int_equal(stce_host_ioctl(host, c, VFIO_IOMMU_ENABLE, NULL), 0);
+	mem = mmap(NULL, MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	assert_true(mem != MAP_FAILED);
+	memset(mem, 0x5a, MB);
+	map.vaddr = (uintptr_t)mem;
+	errno = EXDEV;
+	assert_int_equal(stce_host_ioctl(host, c, VFIO_IOMMU_MAP_DMA, &map), 0);
+	assert_int_equal(errno, EXDEV);
+	assert_int_equal(munmap(mem, MB), 0);
+	errno = EXDEV;
+	assert_int_equal(stce_host_ioctl(host, c, VFIO_IOMMU_UNMAP_DMA, &unmap), 0);
+	assert_int_equal(errno, EXDEV);
+	/* A failure still sets it. */
+	unmap.flags = 1;
+	assert_int_equal(stce_host_ioctl(host, c, VFIO_IOMMU_UNMAP_DMA, &unmap), -1);
+	assert_int_equal(errno, EINVAL);
+	stce_host_destroy(host);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(success_leaves_errno_alone),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
