@@ -24,6 +24,21 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "client.h"
+
+/* mmap(2) of @fd by libc: 0 when it mapped (never right here), else its
+ * errno. */
+static int mmap_err(int fd)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (p != MAP_FAILED) {
+		munmap(p, 4096);
+		return 0;
+	}
+	return errno;
+}
+
 #ifdef LIFECYCLE_HOST
 #include <sys/syscall.h>
 
@@ -152,20 +167,13 @@ static int vkind(int fd)
 	return stce_host_fd_generation(H) != gen ? 0 : '?';
 }
 
-/* mmap(2) of @fd: 0 when it mapped (never right here), else its errno. */
 static int vmmap_err(int fd)
 {
 	if (stce_host_fd_ours(H, fd)) {
 		stce_host_mmap_check(H, fd, 0);
 		return errno;
 	}
-	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
-
-	if (p != MAP_FAILED) {
-		munmap(p, 4096);
-		return 0;
-	}
-	return errno;
+	return mmap_err(fd);
 }
 
 static void vclose_all(void)
@@ -226,16 +234,7 @@ static int vkind(int fd)
 	return '?';
 }
 
-static int vmmap_err(int fd)
-{
-	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
-
-	if (p != MAP_FAILED) {
-		munmap(p, 4096);
-		return 0;
-	}
-	return errno;
-}
+#define vmmap_err	mmap_err
 
 static void vclose_all(void)
 {
@@ -244,17 +243,7 @@ static void vclose_all(void)
 
 static long vlocked_kb(void)
 {
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
+	return client_vmlck();
 }
 
 /* Descriptors open now (those of ours among them), from /proc. */

@@ -11,6 +11,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dlfcn.h>
+#include <execinfo.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -21,8 +23,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <dlfcn.h>
-#include <execinfo.h>
 #if __has_include(<linux/iommufd.h>)
 #include <linux/iommufd.h>
 #else

@@ -226,32 +226,17 @@ static void test_sysfs(void)
 	CHECK(opendir("/sys/kernel/iommu_groups/4242/devices") == NULL && errno == ENOENT);
 }
 
-static long vmlck(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static void test_vmlck(void)
 {
-	long before = vmlck();
+	long before = client_vmlck();
 	struct setup s;
 
 	CHECK(before >= 0);
 	v2_setup(&s);
 	/* Registered memory plus the tables (the default window's too). */
-	CHECK(vmlck() >= before + (long)(MEM >> 10));
+	CHECK(client_vmlck() >= before + (long)(MEM >> 10));
 	v2_teardown(&s);
-	CHECK(vmlck() == before);
+	CHECK(client_vmlck() == before);
 }
 
 static void test_irq_poll(void)
