@@ -7,17 +7,23 @@
  * kernel with it instead of the host - a stale one, one racing a close or
  * an open of the same number, a raw syscall - fails with EBADF, as on a
  * closed descriptor, and never acts on a file of ours. The table entry
- * for it (the object, tagged) is published after the kernel hands out the
- * number and cleared before the number is given back:
+ * for it (the object, tagged) is published once the kernel has handed out
+ * the number:
  *
  *   close: claim (entry |= CLOSING, one winner), close the real
- *          descriptor, clear the entry, then drop the object's reference
- *          after a grace period (a lock-free caller may still use it).
+ *          descriptor, clear the entry unless an open or dup of another
+ *          thread has the number by then, then drop the object's
+ *          reference after a grace period (a lock-free caller may still
+ *          use it);
+ *   dup2:  claim the target the same way (even an empty one), make the
+ *          duplicate, store its entry, release what the target named.
  *
- * A caller that finds CLOSING waits until the entry clears (the window is
- * one close(2)) and then asks the kernel, which answers EBADF or for a
- * file opened since: it never sees our descriptor in the window. Inside
- * the host (a read-side section), CLOSING is EBADF at once.
+ * A caller that finds CLOSING waits until the entry is settled (the
+ * window is one close(2) or dup2(2)) and then asks the kernel, which
+ * answers EBADF or for a file made since: it never sees our descriptor in
+ * the window. Inside the host (a read-side section), CLOSING is EBADF at
+ * once. The descriptors the host makes are counted (installs), so a dup
+ * or fstat that asked the kernel can tell an O_PATH answer of ours.
  *
  * Signal handlers. A thread's host calls in progress are counted
  * (call_depth, thread-local). A close or dup made while one is in
