@@ -41,12 +41,12 @@
 #include <spapr_tce/device.h>
 #include <spapr_tce/hcall.h>
 #include <spapr_tce/prereg.h>
+#include <spapr_tce/size.h>
 #include <spapr_tce/table.h>
 #include <spapr_tce/topology.h>
 
 #include "cli.h"
 #include "common/common.h"
-#include "common/size.h"
 
 #define TCES_PER_CALL	STCE_HCALL_MAX_INDIRECT	/* one H_PUT_TCE_INDIRECT */
 #define LIST_BYTES	4096ULL			/* one TCE list page */
