@@ -269,9 +269,7 @@ static struct stce_container *iommu_of_fd(struct state *s, int fd)
 {
 	struct vfio_obj *obj;
 
-	if (fd < 0 || fd >= HOST_MAX_FDS)
-		return NULL;
-	obj = atomic_load(&s->host->fds[fd]);
+	obj = vfio_fd_obj(s->host, fd, NULL);
 	if (!obj || obj->kind != VFIO_OBJ_CONTAINER)
 		return NULL;
 	return atomic_load(&((struct vfio_container *)obj)->iommu);

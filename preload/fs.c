@@ -184,13 +184,28 @@ DEFINE_FSTATAT(fstatat64, struct stat64)
 #define DEFINE_FSTAT(fn, type)						\
 EXPORT int fn(int fd, type *st)						\
 {									\
+	uint64_t gen = preload_fd_generation();				\
 	int saved = errno;						\
 									\
 	if (fd_stat(fd, (struct stat *)st)) {				\
 		errno = saved;						\
 		return 0;						\
 	}								\
-	return REAL(fn)(fd, st);					\
+	if (REAL(fn)(fd, st))						\
+		return -1;						\
+	/* Maybe a host descriptor (an O_PATH of "/") made at this	\
+	 * number since fd_stat() asked. */				\
+	if (S_ISDIR(st->st_mode))					\
+		switch (preload_fd_recheck(fd, gen)) {			\
+		case 1:	/* ours (unless closed again: EBADF) */	\
+			if (!fd_stat(fd, (struct stat *)st))		\
+				return FAIL(EBADF, -1);			\
+			errno = saved;					\
+			break;						\
+		case -1:						\
+			return FAIL(EBADF, -1);				\
+		}							\
+	return 0;							\
 }
 DEFINE_FSTAT(fstat, struct stat)
 DEFINE_FSTAT(fstat64, struct stat64)
@@ -1038,6 +1053,10 @@ static bool fopen_served(const char *path, const char *mode, FILE **ret,
 		return true;
 	}
 	*ret = fdopen(fd, mode);
+	/* glibc checks the mode against F_GETFL, which it asks the kernel
+	 * itself: a host descriptor's O_PATH one reads as O_RDONLY. */
+	if (!*ret && errno == EINVAL && preload_fd_tag(fd))
+		*ret = fdopen(fd, "r");
 	if (!*ret) {
 		err = errno;
 		close(fd);

@@ -16,12 +16,9 @@
  * does (the library's internals may touch errno on success; we put it
  * back).
  *
- * fork: the child gets copies of every descriptor but not the parent's
- * VFIO state (the kernel binds a container to the mm that uses it and
- * answers other processes EPERM). Here the child's inherited VFIO
- * descriptors answer every ioctl and region access with EPERM and can
- * only be closed (or duplicated); what the child opens afterwards lives
- * on a fresh host of its own.
+ * Lifetimes (close races, signal handlers, fork) are the host's
+ * (src/vfio/descriptors.c, docs/preload.md): close and the dups go
+ * through it whole, and every served call asks it first.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -29,6 +26,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +47,7 @@
 #include "vfs.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define MAX_FDS 65536	/* the host's descriptor table */
+#define VFS_FDS 65536	/* vfs.c's descriptor table */
 
 /* glibc's fortified entry points (declared by bits/fcntl2.h only under
  * _FORTIFY_SOURCE). */
@@ -89,36 +87,19 @@ static pthread_mutex_t host_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct stce_host *_Atomic host_now;
 static int host_error;		/* why creating it failed (host_mutex) */
 
-/*
- * fork: the descriptors a child inherited (one bit each) and the hosts
- * they belonged to, kept reachable and never touched again (their locks
- * and grace periods may be mid-use by parent threads that do not exist
- * in the child).
- */
-static _Atomic uint8_t inherited[MAX_FDS / 8];
-static _Atomic unsigned int nr_inherited;
-#define MAX_ABANDONED 16
-static struct stce_host *abandoned[MAX_ABANDONED];
-static unsigned int nr_abandoned;
-
 struct stce_host *preload_host_peek(void)
 {
 	return atomic_load_explicit(&host_now, memory_order_acquire);
 }
 
-struct stce_host *preload_host(void)
+/* host_mutex held. */
+static struct stce_host *host_make(void)
 {
-	struct stce_host *h = preload_host_peek();
 	struct stce_topology *topo = NULL;
+	struct stce_host *h = NULL;
 	char err[256] = "";
 	int ret;
 
-	if (h)
-		return h;
-	pthread_mutex_lock(&host_mutex);
-	h = atomic_load(&host_now);
-	if (h || host_error)
-		goto out;
 	ret = stce_topology_from_env(&topo, err, sizeof(err));
 	if (!ret)
 		ret = stce_host_create(topo, &h);
@@ -127,37 +108,40 @@ struct stce_host *preload_host(void)
 		fprintf(stderr, "spapr-tce preload: %s\n",
 			err[0] ? err : strerror(-ret));
 		host_error = -ret;
-		h = NULL;
-		goto out;
+		return NULL;
 	}
 	atomic_store_explicit(&host_now, h, memory_order_release);
-out:
-	if (!h)
-		errno = host_error;
-	pthread_mutex_unlock(&host_mutex);
 	return h;
 }
 
-static bool fd_inherited(int fd)
+/*
+ * Made once, with every signal blocked: a handler's open of /dev/vfio
+ * would otherwise wait for host_mutex held by the code it interrupted.
+ */
+struct stce_host *preload_host(void)
 {
-	if (fd < 0 || fd >= MAX_FDS || !atomic_load(&nr_inherited))
-		return false;
-	return atomic_load(&inherited[fd / 8]) & (1u << (fd % 8));
+	struct stce_host *h = preload_host_peek();
+	sigset_t all, old;
+
+	if (h)
+		return h;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_mutex_lock(&host_mutex);
+	h = atomic_load(&host_now);
+	if (!h && !host_error)
+		h = host_make();
+	if (!h)
+		errno = host_error;
+	pthread_mutex_unlock(&host_mutex);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return h;
 }
 
-static void set_inherited(int fd, bool on)
-{
-	uint8_t bit = (uint8_t)(1u << (fd % 8));
-
-	if (fd < 0 || fd >= MAX_FDS)
-		return;
-	if (on && !(atomic_fetch_or(&inherited[fd / 8], bit) & bit))
-		atomic_fetch_add(&nr_inherited, 1);
-	else if (!on && (atomic_fetch_and(&inherited[fd / 8], (uint8_t)~bit) & bit))
-		atomic_fetch_sub(&nr_inherited, 1);
-}
-
-/* The host @fd belongs to, or NULL (the common case: one atomic load). */
+/*
+ * The host @fd belongs to, or NULL (the common case: one atomic load). A
+ * descriptor another thread is closing is waited for (stce_host_fd_ours).
+ */
 static struct stce_host *host_of(int fd)
 {
 	struct stce_host *h = preload_host_peek();
@@ -165,6 +149,40 @@ static struct stce_host *host_of(int fd)
 	return h && stce_host_fd_ours(h, fd) ? h : NULL;
 }
 
+uint32_t preload_fd_tag(int fd)
+{
+	struct stce_host *h = host_of(fd);
+
+	return h ? stce_host_fd_tag(h, fd) : 0;
+}
+
+bool preload_fd_set_tag(int fd, uint32_t tag)
+{
+	struct stce_host *h = host_of(fd);
+
+	return h && !stce_host_fd_set_tag(h, fd, tag);
+}
+
+uint64_t preload_fd_generation(void)
+{
+	struct stce_host *h = preload_host_peek();
+
+	return h ? stce_host_fd_generation(h) : 0;
+}
+
+int preload_fd_recheck(int fd, uint64_t gen)
+{
+	struct stce_host *h = preload_host_peek();
+
+	if (!h)
+		return 0;
+	if (stce_host_fd_ours(h, fd))
+		return 1;
+	return stce_host_fd_generation(h) != gen ? -1 : 0;
+}
+
+/* fork: the host renews itself in the child (src/vfio/host.c); the
+ * mutex that makes it must not be copied held. */
 static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&host_mutex);
@@ -177,23 +195,15 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-	struct stce_host *h = atomic_load(&host_now);
-
 	pthread_mutex_init(&host_mutex, NULL);
-	if (!h)
-		return;
-	for (int fd = 0; fd < MAX_FDS; fd++)
-		if (stce_host_fd_ours(h, fd))
-			set_inherited(fd, true);
-	if (nr_abandoned < MAX_ABANDONED)
-		abandoned[nr_abandoned++] = h;
-	atomic_store(&host_now, NULL);
-	host_error = 0;
 }
 
 __attribute__((constructor)) static void preload_init(void)
 {
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	/* Settle the trace's pthread_once before any signal handler can
+	 * interrupt it. */
+	trace_enabled();
 }
 
 /* ---- open ---------------------------------------------------------- */
@@ -297,13 +307,10 @@ EXPORT int close(int fd)
 	struct stce_host *h = host_of(fd);
 	int saved = errno, ret;
 
-	vfs_fd_forget(fd);
-	if (fd_inherited(fd)) {
-		set_inherited(fd, false);
+	if (!h) {
+		vfs_fd_forget(fd);
 		return REAL(close)(fd);
 	}
-	if (!h)
-		return REAL(close)(fd);
 	ret = stce_host_close(h, fd);
 	if (!ret)
 		errno = saved;
@@ -323,7 +330,7 @@ EXPORT int fclose(FILE *f)
 {
 	int fd = f ? fileno(f) : -1, ret;
 
-	if (fd < 0 || (!host_of(fd) && !fd_inherited(fd)))
+	if (fd < 0 || !host_of(fd))
 		return REAL(fclose)(f);
 	ret = fflush(f);
 	f->_fileno = -1;
@@ -331,80 +338,108 @@ EXPORT int fclose(FILE *f)
 	return close(fd) || ret ? EOF : 0;
 }
 
-/*
- * @newfd became a real duplicate of @oldfd (ret of the libc call): make
- * it the same host object too.
- */
-static int dup_done(const char *call, int oldfd, int newfd)
-{
-	struct stce_host *h;
-	int saved = errno;
+/* One of the duplicating calls, made by the host at the right moment. */
+struct dup_req {
+	const char *call;
+	int oldfd, newfd, flags, cmd;
+	int (*fcntl_fn)(int fd, int cmd, ...);
+};
 
-	if (newfd < 0 || newfd == oldfd)
-		return newfd;
-	vfs_fd_dup(oldfd, newfd);
-	if (fd_inherited(oldfd)) {
-		set_inherited(newfd, true);
-		return newfd;
-	}
-	set_inherited(newfd, false);
-	h = host_of(oldfd);
-	if (!h)
-		return newfd;
-	stce_host_dup(h, oldfd, newfd);
-	errno = saved;
-	trace_dup(call, oldfd, newfd, 0);
-	return newfd;
+static int dup_real(void *arg)
+{
+	struct dup_req *r = arg;
+
+	if (r->fcntl_fn)
+		return r->fcntl_fn(r->oldfd, r->cmd, r->newfd);
+	if (r->newfd < 0)
+		return REAL(dup)(r->oldfd);
+	if (r->flags < 0)
+		return REAL(dup2)(r->oldfd, r->newfd);
+	return REAL(dup3)(r->oldfd, r->newfd, r->flags);
 }
 
-/* dup2/dup3 onto a host descriptor from a foreign one closes it first:
- * its object must be released (atomicity with the libc call is lost). */
-static void dup_target_release(int oldfd, int newfd)
+/*
+ * Every duplicate goes through the host once there is one: the copy of a
+ * host descriptor names its object, one over a host descriptor (dup2,
+ * dup3) releases what that named, atomically with the libc call.
+ * @target: the descriptor replaced (dup2/dup3), else -1.
+ */
+static int dup_any(struct dup_req *r, int target)
 {
-	struct stce_host *h = host_of(newfd);
+	struct stce_host *h = preload_host_peek();
+	int ret;
 
-	if (oldfd == newfd)
-		return;
-	if (fd_inherited(newfd) && !fd_inherited(oldfd))
-		set_inherited(newfd, false);
-	if (h && !host_of(oldfd))
-		stce_host_close(h, newfd);
+	if (!h)
+		ret = dup_real(r);
+	else
+		ret = stce_host_dup_call(h, r->oldfd, target, dup_real, r);
+	if (ret < 0 || ret == r->oldfd)
+		return ret;
+	vfs_fd_dup(r->oldfd, ret);	/* served sysfs files */
+	if (h && stce_host_fd_ours(h, ret))
+		trace_dup(r->call, r->oldfd, ret, 0);
+	return ret;
 }
 
 EXPORT int dup(int oldfd)
 {
-	return dup_done("dup", oldfd, REAL(dup)(oldfd));
+	struct dup_req r = { "dup", oldfd, -1, -1, 0, NULL };
+
+	return dup_any(&r, -1);
 }
 
 EXPORT int dup2(int oldfd, int newfd)
 {
-	int saved = errno;
+	struct dup_req r = { "dup2", oldfd, newfd, -1, 0, NULL };
 
-	if (fcntl(oldfd, F_GETFD) >= 0) {
-		errno = saved;
-		dup_target_release(oldfd, newfd);
-	}
-	errno = saved;
-	return dup_done("dup2", oldfd, REAL(dup2)(oldfd, newfd));
+	/* A no-op on a valid descriptor (EBADF else): nothing changes. */
+	if (oldfd == newfd)
+		return REAL(dup2)(oldfd, newfd);
+	return dup_any(&r, newfd);
 }
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	int saved = errno;
+	struct dup_req r = { "dup3", oldfd, newfd, flags, 0, NULL };
 
-	if (oldfd != newfd && fcntl(oldfd, F_GETFD) >= 0)
-		dup_target_release(oldfd, newfd);
-	errno = saved;
-	return dup_done("dup3", oldfd, REAL(dup3)(oldfd, newfd, flags));
+	if (oldfd == newfd)
+		return REAL(dup3)(oldfd, newfd, flags);	/* EINVAL */
+	return dup_any(&r, newfd);
 }
 
 static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd,
 			void *arg)
 {
-	int ret = real(fd, cmd, arg);
+	struct dup_req r = { "fcntl(F_DUPFD)", fd, (int)(intptr_t)arg, -1,
+			     cmd, real };
+	uint64_t gen = preload_fd_generation();
+	struct stce_host *h;
+	int saved = errno, ret;
 
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-		return dup_done("fcntl(F_DUPFD)", fd, ret);
+		return dup_any(&r, -1);
+	/* The status flags are the object's (an O_PATH descriptor has
+	 * others, and refuses F_SETFL). */
+	if ((cmd == F_GETFL || cmd == F_SETFL) && (h = host_of(fd)))
+		goto host;
+	ret = real(fd, cmd, arg);
+	/* One of ours made at this number since host_of() asked (a dup2,
+	 * an open of another thread). */
+	if (cmd == F_GETFL && ret >= 0 && (ret & O_PATH)) {
+		switch (preload_fd_recheck(fd, gen)) {
+		case 1:
+			h = host_of(fd);
+			goto host;
+		case -1:
+			errno = EBADF;
+			return -1;
+		}
+	}
+	return ret;
+host:
+	ret = stce_host_fcntl(h, fd, cmd, (long)(intptr_t)arg);
+	if (ret >= 0)
+		errno = saved;
 	return ret;
 }
 
@@ -438,13 +473,10 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 	/* CLOSE_RANGE_CLOEXEC (4) only marks them; UNSHARE (2) is fine. */
 	if (!(flags & 4)) {
-		for (unsigned int fd = first; fd <= last && fd < MAX_FDS; fd++) {
+		for (unsigned int fd = first; fd <= last && fd < VFS_FDS; fd++)
 			vfs_fd_forget((int)fd);
-			if (fd_inherited((int)fd))
-				set_inherited((int)fd, false);
-			if (h && stce_host_fd_ours(h, (int)fd))
-				stce_host_close(h, (int)fd);
-		}
+		if (h)
+			stce_host_close_range(h, first, last);
 	}
 	return REAL(close_range)(first, last, flags);
 }
@@ -462,11 +494,6 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (fd_inherited(fd)) {
-		errno = EPERM;
-		trace_ioctl(STCE_HOST_FD_NONE, fd, request, arg, -1, EPERM);
-		return -1;
-	}
 	h = host_of(fd);
 	if (!h)
 		return REAL(ioctl)(fd, request, arg);
@@ -496,35 +523,30 @@ static ssize_t host_prw(const char *call, struct stce_host *h, int fd,
 	return ret;
 }
 
-/* read/write at the file position, which the memfd keeps for us (and
- * shares between duplicates, as a file's position is). */
+/* read/write at the file position, which the host keeps with the object
+ * (shared between duplicates, as a file's position is). */
 static ssize_t host_rw(const char *call, struct stce_host *h, int fd,
 		       void *buf, size_t count, bool write)
 {
-	off_t pos = REAL(lseek)(fd, 0, SEEK_CUR);
+	int saved = errno;
 	ssize_t ret;
 
-	if (pos < 0)
-		return -1;
-	ret = host_prw(call, h, fd, buf, count, pos, write);
-	if (ret > 0)
-		REAL(lseek)(fd, pos + ret, SEEK_SET);
+	ret = write ? stce_host_write(h, fd, buf, count)
+		    : stce_host_read(h, fd, buf, count);
+	if (ret >= 0)
+		errno = saved;
+	trace_rw(call, fd, count, -1, ret, ret < 0 ? errno : 0);
 	return ret;
 }
 
 /*
- * The read and write family's first question: an inherited VFIO
- * descriptor is EPERM, a served directory EISDIR to read (true, with
- * *ret). Else *h is the host of a host descriptor, NULL for libc's.
+ * The read and write family's first question: a served directory is
+ * EISDIR to read (true, with *ret). Else *h is the host of a host
+ * descriptor, NULL for libc's.
  */
 static bool refused(int fd, bool reading, struct stce_host **h, ssize_t *ret)
 {
-	*h = NULL;
 	*ret = -1;
-	if (fd_inherited(fd)) {
-		errno = EPERM;
-		return true;
-	}
 	*h = host_of(fd);
 	if (!*h && reading && vfs_fd_is_dir(fd)) {
 		errno = EISDIR;
@@ -647,13 +669,13 @@ static ssize_t host_prwv(const char *call, struct stce_host *h, int fd,
 		errno = EINVAL;
 		return -1;
 	}
-	if (at_pos && (off = REAL(lseek)(fd, 0, SEEK_CUR)) < 0)
-		return -1;
 	for (int i = 0; i < cnt; i++) {
 		if (!iov[i].iov_len)
 			continue;
-		n = host_prw(call, h, fd, iov[i].iov_base, iov[i].iov_len,
-			     off + total, write);
+		n = at_pos ? host_rw(call, h, fd, iov[i].iov_base,
+				     iov[i].iov_len, write)
+			   : host_prw(call, h, fd, iov[i].iov_base,
+				      iov[i].iov_len, off + total, write);
 		if (n < 0 && !total)
 			return -1;
 		if (n < 0)
@@ -662,8 +684,6 @@ static ssize_t host_prwv(const char *call, struct stce_host *h, int fd,
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
-	if (at_pos && total)
-		REAL(lseek)(fd, off + total, SEEK_SET);
 	errno = saved;
 	return total;
 }
@@ -742,10 +762,10 @@ DEFINE_PRWV2(pwritev64v2, off64_t, "pwritev2", true)
 
 /* ---- lseek, fsync, ftruncate, epoll_ctl ---------------------------- */
 
-/* A VFIO descriptor of ours, or one a fork child inherited. */
+/* A VFIO descriptor of ours (one a fork child inherited included). */
 static bool vfio_fd(int fd)
 {
-	return fd_inherited(fd) || host_of(fd);
+	return host_of(fd);
 }
 
 /*
@@ -812,10 +832,6 @@ EXPORT void *fn(void *addr, size_t len, int prot, int flags, int fd,	\
 									\
 	if (fd < 0 || (flags & MAP_ANONYMOUS))				\
 		return preload_mm_mmap(REAL(fn), addr, len, prot, flags, fd, off); \
-	if (fd_inherited(fd)) {						\
-		errno = EPERM;						\
-		return MAP_FAILED;					\
-	}								\
 	h = host_of(fd);						\
 	if (!h)								\
 		return preload_mm_mmap(REAL(fn), addr, len, prot, flags, fd, off); \

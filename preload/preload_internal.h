@@ -36,6 +36,19 @@ void *preload_real(void *_Atomic *slot, const char *name);
 struct stce_host *preload_host(void);
 struct stce_host *preload_host_peek(void);
 
+/* A host descriptor's tag: the vfs node it was opened as, kept with its
+ * object (so its duplicates and a fork child's copies have it). 0 for
+ * other descriptors; _set is false for them. */
+uint32_t preload_fd_tag(int fd);
+bool preload_fd_set_tag(int fd, uint32_t tag);
+
+/* After a libc call on @fd, which was not a host descriptor when the
+ * host's generation was @gen, answered about an O_PATH descriptor: 1
+ * when it is one of ours now (ask the host), -1 when it was one of ours
+ * made and closed since (answer EBADF), 0 when it is the program's. */
+uint64_t preload_fd_generation(void);
+int preload_fd_recheck(int fd, uint64_t gen);
+
 /* ---- mm.c ---- */
 
 /*

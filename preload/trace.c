@@ -179,7 +179,9 @@ void trace_rw(const char *call, int fd, size_t count, off_t off, ssize_t ret,
 	if (!trace_enabled())
 		return;
 	start(&l);
-	if (index < VFIO_PCI_NUM_REGIONS)
+	if (off < 0)	/* at the file position, as strace shows read */
+		put(&l, "%s(%d<device>, %zu)", call, fd, count);
+	else if (index < VFIO_PCI_NUM_REGIONS)
 		put(&l, "%s(%d<device>, %s+0x%llx, %zu)", call, fd,
 		    region_names[index],
 		    (unsigned long long)(off & ((1LL << 40) - 1)), count);

@@ -58,36 +58,40 @@
 /* ---- The tree of the current host ---------------------------------- */
 
 struct owned_tree {
-	struct stce_host *host;
+	struct stce_platform *plat;
+	struct owned_tree *prev;	/* the one it replaced, kept */
 	struct vtree tree;
 };
 
 static struct owned_tree *_Atomic current;
 
 /*
- * The tree for the current host, made on first need (NULL when there is
- * no host: its topology could not be read). A new host (in a fork child)
- * gets a new tree; the old one stays allocated, as other threads of the
- * parent might have been reading it.
+ * The tree for the current host's platform, made on first need (NULL when
+ * there is no host: its topology could not be read). A new platform (the
+ * host's in a fork child) gets a new tree; the old one stays allocated,
+ * as other threads of the parent might have been reading it.
  */
 const struct vtree *vfs_tree(void)
 {
 	struct stce_host *h = preload_host();
+	struct stce_platform *plat;
 	struct owned_tree *t, *n;
 
 	if (!h)
 		return NULL;
+	plat = stce_host_platform(h);
 	t = atomic_load_explicit(&current, memory_order_acquire);
-	if (t && t->host == h)
+	if (t && t->plat == plat)
 		return &t->tree;
 	n = malloc(sizeof(*n));
 	if (!n)
 		return NULL;
-	n->host = h;
-	vtree_init(&n->tree, stce_host_platform(h));
+	n->plat = plat;
+	n->prev = t;
+	vtree_init(&n->tree, plat);
 	if (!atomic_compare_exchange_strong(&current, &t, n)) {
 		free(n);
-		return t && t->host == h ? &t->tree : NULL;
+		return t && t->plat == plat ? &t->tree : NULL;
 	}
 	return &n->tree;
 }
@@ -450,6 +454,8 @@ static uint32_t fd_ino(int fd)
 
 void vfs_fd_set(int fd, vnode_t node)
 {
+	if (preload_fd_set_tag(fd, node))
+		return;		/* a host descriptor keeps it itself */
 	if (fd < 0 || fd >= MAX_FDS)
 		return;
 	atomic_store(&fds[fd], ((uint64_t)fd_ino(fd) << 32) | node);
@@ -467,9 +473,12 @@ vnode_t vfs_fd_peek(int fd)
  * entry (libc closed it internally) is dropped. */
 vnode_t vfs_fd_node(int fd)
 {
+	vnode_t host_node = preload_fd_tag(fd);
 	uint64_t v;
 	int saved = errno;
 
+	if (host_node)
+		return host_node;
 	if (fd < 0 || fd >= MAX_FDS)
 		return VNODE_NONE;
 	v = atomic_load(&fds[fd]);

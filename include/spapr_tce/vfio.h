@@ -9,18 +9,35 @@
  * positive value where the kernel returns one), else -1 with errno set,
  * errno for errno what Linux 6.12's sPAPR driver answers (docs/quirks.md).
  *
- * Every descriptor is a real one (an anonymous memfd), so it never
- * collides with the process's other files and survives dup-less use in
- * poll/fcntl; the host keeps what it means.
+ * Every descriptor is a real one (an O_PATH descriptor of "/"), so it
+ * never collides with the process's other files and keeps its number,
+ * close-on-exec flag and fcntl(F_GETFD/F_SETFD); the host keeps what it
+ * means. A call that reaches the kernel with one instead of the host (a
+ * raw syscall, a call racing its close, after exec) fails with EBADF.
  *
- * Thread-safe. MAP/UNMAP and the other IOMMU ioctls take no lock; the
- * structural ones (SET_IOMMU, SET/UNSET_CONTAINER, opening devices,
- * close) serialise on the host.
+ * Thread-safe. MAP/UNMAP, the other IOMMU ioctls and region access take
+ * no lock; the structural ones (SET_IOMMU, SET/UNSET_CONTAINER, opening
+ * devices, the last close of an object) serialise on the host. A call
+ * racing a close of its descriptor either runs against the object or
+ * fails with EBADF.
+ *
+ * Signals: stce_host_close, the dups and stce_host_close_range may be
+ * called from a signal handler whatever call of the host it interrupted
+ * (what the interrupted call uses is released when it returns); any
+ * other call made from a handler that interrupted one of this thread's
+ * host calls fails with EDEADLK instead of waiting for it.
+ *
+ * fork: in the child every host's descriptors are the parent's objects
+ * ("inherited"): closing and duplicating them work, the VFIO core's
+ * container answers (API version, extensions) and a group's status are
+ * given, everything else is EPERM; a group kept open by an inherited
+ * descriptor stays busy. What the child opens lives on a fresh platform.
  */
 #ifndef SPAPR_TCE_VFIO_H
 #define SPAPR_TCE_VFIO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -93,9 +110,37 @@ int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
 STCE_API
 int stce_host_close(struct stce_host *host, int fd);
 
-/* Is @fd a descriptor of the host's? */
+/* close_range(2)'s part for the host: every host descriptor in
+ * [@first, @last] is closed as stce_host_close() would. */
+STCE_API
+void stce_host_close_range(struct stce_host *host, unsigned int first,
+			   unsigned int last);
+
+/*
+ * Is @fd a descriptor of the host's (an inherited one included)? While
+ * another thread is closing it, waits until that close is done; a call
+ * made from a signal handler does not wait (true: the host answers it).
+ */
 STCE_API
 bool stce_host_fd_ours(struct stce_host *host, int fd);
+
+/*
+ * A count of the descriptors the host has made (opens, dups). A caller
+ * that asked the kernel itself about @fd because stce_host_fd_ours() said
+ * no, and got an answer about an O_PATH descriptor, may be looking at one
+ * of the host's made (and maybe closed) since: when the count moved and
+ * the descriptor is not the host's now, the call is as if it came after
+ * that close (EBADF); when it is the host's now, ask the host.
+ */
+STCE_API
+uint64_t stce_host_fd_generation(struct stce_host *host);
+
+/* A caller's 32-bit value kept with the object @fd names (its duplicates
+ * share it; 0 until set). _set: -1 with EBADF when @fd is not the host's. */
+STCE_API
+uint32_t stce_host_fd_tag(struct stce_host *host, int fd);
+STCE_API
+int stce_host_fd_set_tag(struct stce_host *host, int fd, uint32_t tag);
 
 /*
  * dup(2)/dup2/dup3/F_DUPFD of a host descriptor: the caller made @newfd a
@@ -106,6 +151,21 @@ bool stce_host_fd_ours(struct stce_host *host, int fd);
  */
 STCE_API
 int stce_host_dup(struct stce_host *host, int oldfd, int newfd);
+
+/*
+ * dup(2), dup2, dup3 or F_DUPFD of @oldfd, race-free against close: the
+ * host takes @oldfd's object, @dup_fn(@arg) makes the real duplicate
+ * (returning it, or -1 with errno), and the new descriptor names the
+ * object. @target is the descriptor dup2/dup3 replace (-1 for dup and
+ * F_DUPFD); a host object it named is released as its close would.
+ * @oldfd and @target may be any descriptors, the host's or not. Returns
+ * what @dup_fn returned; -1 with EBADF when @oldfd was closed while it
+ * was being duplicated; EBUSY (dup2's race errno) when @target is being
+ * closed by the call this one interrupted.
+ */
+STCE_API
+int stce_host_dup_call(struct stce_host *host, int oldfd, int target,
+		       int (*dup_fn)(void *arg), void *arg);
 
 /*
  * pread(2)/pwrite(2) on a host descriptor: device region access at the
@@ -121,6 +181,24 @@ ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
 STCE_API
 ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
 			 size_t count, off_t off);
+
+/* read(2)/write(2): the same at the descriptor's file position (0 after
+ * open, shared by duplicates), which advances by what was done. */
+STCE_API
+ssize_t stce_host_read(struct stce_host *host, int fd, void *buf,
+		       size_t count);
+STCE_API
+ssize_t stce_host_write(struct stce_host *host, int fd, const void *buf,
+			size_t count);
+
+/*
+ * fcntl(2) F_GETFL and F_SETFL of a host descriptor, as the kernel's VFIO
+ * files answer (the status flags of the open file, shared by duplicates:
+ * O_APPEND, O_NONBLOCK and O_NOATIME can change, O_ASYNC is accepted
+ * and not kept, O_DIRECT is EINVAL). Other commands: -1 with EINVAL.
+ */
+STCE_API
+int stce_host_fcntl(struct stce_host *host, int fd, int cmd, long arg);
 
 /*
  * Would mmap(2) of @fd at @off work? Never today: -1 with ENODEV for a

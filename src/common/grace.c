@@ -72,8 +72,22 @@ static bool membarrier_usable(void)
 	return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 }
 
+/*
+ * fork child: only the forking thread exists. The exclusive slots the
+ * parent's other threads held are free (their counters belong to graces
+ * the child renews or never touches: a host's starts afresh); this
+ * thread keeps its own.
+ */
+static void atfork_child(void)
+{
+	unsigned int me = stce_grace_tls_slot;
+
+	atomic_store(&slots_used, me < STCE_GRACE_SHARED_SLOT ? 1u << me : 0);
+}
+
 static void mode_init(void)
 {
+	pthread_atfork(NULL, NULL, atfork_child);
 	if (pthread_key_create(&slot_key, slot_release))
 		return;		/* no way to give slots back: stay fenced */
 	asym = membarrier_usable();

@@ -38,6 +38,14 @@
  * There are STCE_GRACE_SLOTS - 1 exclusive slots, taken by a thread on
  * its first section and given back when it exits; threads beyond that
  * share the last slot with atomic adds (fenced mode, always correct).
+ *
+ * fork: the child has only the forking thread, whose slot it keeps; the
+ * other threads' slots are free again. A grace's counters may still
+ * count sections of threads the child does not have: a grace the child
+ * uses must be initialised again there (stce_grace_init), which is
+ * correct only while no section of it is open (the forking thread was
+ * not inside one: fork from a signal handler that interrupted a section
+ * is not supported).
  */
 #ifndef STCE_GRACE_H
 #define STCE_GRACE_H

@@ -25,7 +25,7 @@ int vfio_container_open(struct stce_host *host, int flags)
 		return -ENOMEM;
 	c->obj.kind = VFIO_OBJ_CONTAINER;
 	atomic_init(&c->obj.refs, 1);
-	fd = vfio_fd_install(host, &c->obj, flags & O_CLOEXEC);
+	fd = vfio_fd_install(host, &c->obj, flags);
 	if (fd < 0)
 		stce_free(c);
 	return fd;
@@ -38,8 +38,7 @@ void vfio_container_free(struct stce_host *host, struct vfio_container *c)
 	stce_free(c);
 }
 
-/* What the sPAPR driver answers for VFIO_CHECK_EXTENSION. */
-static int check_extension(unsigned long ext)
+int vfio_check_extension(unsigned long ext)
 {
 	switch (ext) {
 	case VFIO_SPAPR_TCE_IOMMU:
@@ -66,7 +65,7 @@ static int set_iommu(struct stce_host *host, struct vfio_container *vc,
 	 * extension: none does (-ENODEV), or the sPAPR driver, which then
 	 * refuses what is not one of its two types (VFIO_EEH: -EINVAL).
 	 */
-	if (!check_extension(type))
+	if (!vfio_check_extension(type))
 		return -ENODEV;
 	if (type != VFIO_SPAPR_TCE_IOMMU && type != VFIO_SPAPR_TCE_v2_IOMMU)
 		return -EINVAL;
@@ -229,7 +228,7 @@ int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
 
 	switch (request) {
 	case VFIO_CHECK_EXTENSION:
-		return check_extension((unsigned long)arg);
+		return vfio_check_extension((unsigned long)arg);
 	case VFIO_IOMMU_SPAPR_TCE_GET_INFO:
 		return iommu_get_info(c, arg);
 	case VFIO_IOMMU_MAP_DMA:
@@ -271,7 +270,7 @@ static int container_ioctl(struct stce_host *host, struct vfio_container *vc,
 		return vfio_iommu_ioctl(c, request, arg);
 	/* No IOMMU yet: the core answers extensions for every driver. */
 	if (request == VFIO_CHECK_EXTENSION)
-		return check_extension((unsigned long)arg);
+		return vfio_check_extension((unsigned long)arg);
 	return -EINVAL;
 }
 

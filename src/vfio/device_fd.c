@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -261,7 +263,7 @@ int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
 	if (!d)
 		return -ENOMEM;
 	atomic_init(&d->granted, false);
-	fd = vfio_fd_install(host, &d->obj, flags & O_CLOEXEC);
+	fd = vfio_fd_install(host, &d->obj, flags);
 	if (fd < 0)
 		stce_free(d);
 	return fd;
@@ -301,7 +303,8 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 		stce_free(d);
 		return -ENOMEM;
 	}
-	fd = vfio_fd_install(host, &d->obj, true);
+	/* An anonymous inode, as the kernel's: O_RDWR, close-on-exec. */
+	fd = vfio_fd_install(host, &d->obj, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		state_put_locked(host, d->state);
 		stce_free(d);
@@ -586,6 +589,33 @@ static int get_irq_info(void *arg)
 	return vfio_copy_to_user(arg, &info, minsz);
 }
 
+int vfio_own_fd(int (*make)(void *arg, int min), void *arg)
+{
+	struct rlimit rl, up;
+	int fd = make(arg, 0);
+
+	if (fd >= 0 || errno != EMFILE)
+		return fd < 0 ? -errno : fd;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -EMFILE;
+	up = rl;
+	up.rlim_cur++;
+	if (up.rlim_max < up.rlim_cur)
+		up.rlim_max = up.rlim_cur;	/* CAP_SYS_RESOURCE only */
+	if (setrlimit(RLIMIT_NOFILE, &up))
+		return -EMFILE;
+	fd = make(arg, (int)rl.rlim_cur);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	return fd < 0 ? -EMFILE : fd;
+}
+
+/* A raw call: the preload library would take it for one of the
+ * program's duplicates. */
+static int dup_eventfd(void *arg, int min)
+{
+	return (int)syscall(SYS_fcntl, *(int *)arg, F_DUPFD_CLOEXEC, min);
+}
+
 /* See vfio_internal.h. */
 int vfio_eventfd_get(int fd)
 {
@@ -599,8 +629,7 @@ int vfio_eventfd_get(int fd)
 	target[n] = 0;
 	if (strcmp(target, "anon_inode:[eventfd]"))
 		return -EINVAL;
-	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	return fd < 0 ? -errno : fd;
+	return vfio_own_fd(dup_eventfd, &fd);
 }
 
 /* Replace *@slot with the user's eventfd @fd (< 0: none). */
@@ -789,7 +818,8 @@ static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
 		return ret;
 	if (b.flags || b.iommufd < 0 || d->group)
 		return -EINVAL;
-	if (host->open_groups[d->pe_idx])
+	if (host->open_groups[d->pe_idx] ||
+	    atomic_load(&host->inherited_busy[d->pe_idx]))
 		return -EBUSY;
 	if (atomic_load(&d->granted))
 		return -EINVAL;
@@ -815,6 +845,20 @@ static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
 	return 0;
 }
 
+int vfio_device_info_ioctl(unsigned long request, void *arg)
+{
+	switch (request) {
+	case VFIO_DEVICE_GET_INFO:
+		return get_info(arg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return get_region_info(arg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return get_irq_info(arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		      unsigned long request, void *arg)
 {
@@ -831,12 +875,6 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 			return -ENOTTY;
 		return (int)stce_iommufd_vdev_ioctl(&d->iofd, request, arg,
 						    vfio_iommufd_lookup, host);
-	case VFIO_DEVICE_GET_INFO:
-		return get_info(arg);
-	case VFIO_DEVICE_GET_REGION_INFO:
-		return get_region_info(arg);
-	case VFIO_DEVICE_GET_IRQ_INFO:
-		return get_irq_info(arg);
 	case VFIO_DEVICE_SET_IRQS:
 		return set_irqs(d->state, arg);
 	case VFIO_DEVICE_RESET:
@@ -851,6 +889,6 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 	case VFIO_DEVICE_IOEVENTFD:
 		return vfio_device_ioeventfd(d->state, arg);
 	default:
-		return -ENOTTY;
+		return vfio_device_info_ioctl(request, arg);
 	}
 }

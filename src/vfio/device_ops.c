@@ -180,10 +180,10 @@ static int groups_hold(struct stce_host *host, const int32_t *fds,
 	bool held = false;
 
 	for (unsigned int i = 0; i < n; i++) {
-		struct vfio_obj *obj = fds[i] >= 0 && fds[i] < HOST_MAX_FDS ?
-				       atomic_load(&host->fds[fds[i]]) : NULL;
+		struct vfio_obj *obj = vfio_fd_obj(host, fds[i], NULL);
 
-		/* Not open: EBADF; open but no VFIO group: EINVAL. */
+		/* Not open: EBADF; open but no VFIO group (a fork child's
+		 * inherited one is the parent's): EINVAL. */
 		if (!obj)
 			return fcntl(fds[i], F_GETFD) < 0 ? -EBADF : -EINVAL;
 		if (obj->kind != VFIO_OBJ_GROUP)
@@ -361,6 +361,22 @@ static void ioeventfds_free(struct vfio_ioeventfds *ioe)
 	stce_free(ioe);
 }
 
+/* The table's descriptors (vfio_own_fd: at RLIMIT_NOFILE too, where the
+ * kernel needs none; the lowest free number is then the one above). */
+static int make_epoll(void *arg, int min)
+{
+	(void)arg;
+	(void)min;
+	return epoll_create1(EPOLL_CLOEXEC);
+}
+
+static int make_stopfd(void *arg, int min)
+{
+	(void)arg;
+	(void)min;
+	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
 /*
  * The table, its epoll and its thread, at the first registration. The
  * thread takes no signal: the program's handlers stay on its threads.
@@ -376,8 +392,8 @@ static int ioeventfds_create(struct vfio_device_state *st)
 		return -ENOMEM;
 	ioe->st = st;
 	pthread_mutex_init(&ioe->lock, NULL);
-	ioe->epfd = epoll_create1(EPOLL_CLOEXEC);
-	ioe->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ioe->epfd = vfio_own_fd(make_epoll, NULL);
+	ioe->stopfd = vfio_own_fd(make_stopfd, NULL);
 	ret = -ENOMEM;
 	if (ioe->epfd < 0 || ioe->stopfd < 0 ||
 	    epoll_ctl(ioe->epfd, EPOLL_CTL_ADD, ioe->stopfd, &ev))

@@ -37,7 +37,8 @@ int vfio_group_open(struct stce_host *host, unsigned int number, int flags)
 	idx = vfio_pe_index(host, pe);
 	/* One open file a group; none while a device of it is bound
 	 * through its cdev (the kernel's cdev_device_open_cnt). */
-	if (host->open_groups[idx] || host->cdev_bound[idx])
+	if (host->open_groups[idx] || host->cdev_bound[idx] ||
+	    atomic_load(&host->inherited_busy[idx]))
 		return -EBUSY;
 	g = stce_zalloc(sizeof(*g));
 	if (!g)
@@ -46,7 +47,8 @@ int vfio_group_open(struct stce_host *host, unsigned int number, int flags)
 	atomic_init(&g->obj.refs, 1);
 	g->number = number;
 	g->pe = pe;
-	fd = vfio_fd_install(host, &g->obj, flags & O_CLOEXEC);
+	g->pe_idx = (unsigned int)idx;
+	fd = vfio_fd_install(host, &g->obj, flags);
 	if (fd < 0) {
 		stce_free(g);
 		return fd;
@@ -59,7 +61,7 @@ void vfio_group_free(struct stce_host *host, struct vfio_group *g)
 {
 	if (g->container || g->iommufd)
 		vfio_group_unset_container_locked(host, g);
-	host->open_groups[vfio_pe_index(host, g->pe)] = NULL;
+	host->open_groups[g->pe_idx] = NULL;
 	stce_free(g);
 }
 
@@ -108,7 +110,7 @@ void vfio_group_unset_container_locked(struct stce_host *host,
 	vfio_obj_put_locked(host, &vc->obj);
 }
 
-static int get_status(struct vfio_group *g, void *arg)
+int vfio_group_get_status(const struct vfio_group *g, void *arg)
 {
 	struct vfio_group_status status;
 	int ret;
@@ -150,12 +152,16 @@ static int set_container(struct stce_host *host, struct vfio_group *g,
 	struct vfio_container *vc;
 	struct stce_container *c;
 	struct vfio_obj *obj;
+	bool inherited;
 	int fd, ret;
 
 	ret = vfio_copy_from_user(&fd, arg, sizeof(fd));
 	if (ret)
 		return ret;
-	obj = fd >= 0 && fd < HOST_MAX_FDS ? atomic_load(&host->fds[fd]) : NULL;
+	obj = vfio_fd_obj(host, fd, &inherited);
+	/* A fork child cannot use its parent's container or iommufd. */
+	if (inherited)
+		return -EPERM;
 	/* A descriptor that is not open is EBADF, one of another kind EBADFD. */
 	if (!obj)
 		return fcntl(fd, F_GETFD) < 0 ? -EBADF : -EBADFD;
@@ -224,7 +230,7 @@ int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,
 {
 	switch (request) {
 	case VFIO_GROUP_GET_STATUS:
-		return get_status(g, arg);
+		return vfio_group_get_status(g, arg);
 	case VFIO_GROUP_SET_CONTAINER:
 		return set_container(host, g, arg);
 	case VFIO_GROUP_UNSET_CONTAINER:

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The host: descriptors, open, close and ioctl dispatch.
+ * The host: making and ending one, fork, open, and the dispatch of the
+ * calls on its descriptors (descriptors.c keeps the table: install,
+ * close, dup).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +83,24 @@ int vfio_copy_in(void *dst, const void *arg, size_t minsz)
 	return argsz < minsz ? -EINVAL : 0;
 }
 
+/*
+ * Every host, for fork. hosts_lock also orders a host's creation before a
+ * fork (the prepare handler takes it), so the child sees whole hosts.
+ */
+static pthread_mutex_t hosts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stce_host *hosts;
+
+/* Platforms a fork child left to its inherited objects: never touched or
+ * freed again (their locks may be held by threads the child does not
+ * have); kept reachable. */
+#define MAX_LEFT 16
+static struct stce_platform *left[MAX_LEFT];
+static unsigned int nr_left;
+
 int stce_host_create(const struct stce_topology *topo, struct stce_host **out)
 {
 	struct stce_topology *own = NULL;
+	struct stce_platform *plat;
 	struct stce_host *host;
 	int ret;
 
@@ -96,40 +114,134 @@ int stce_host_create(const struct stce_topology *topo, struct stce_host **out)
 	ret = -ENOMEM;
 	if (!host)
 		goto out;
-	ret = stce_platform_create(topo, &host->platform);
+	ret = stce_platform_create(topo, &plat);
 	if (ret) {
 		stce_free(host);
 		goto out;
 	}
+	host->platform = plat;
 	pthread_mutex_init(&host->lock, NULL);
 	stce_grace_init(&host->grace);
+	pthread_mutex_lock(&hosts_lock);
+	host->next = hosts;
+	hosts = host;
+	pthread_mutex_unlock(&hosts_lock);
 	*out = host;
 out:
 	stce_topology_free(own);
 	return ret;
 }
 
+static void hosts_remove(struct stce_host *host)
+{
+	pthread_mutex_lock(&hosts_lock);
+	for (struct stce_host **p = &hosts; *p; p = &(*p)->next) {
+		if (*p == host) {
+			*p = host->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&hosts_lock);
+}
+
 void stce_host_destroy(struct stce_host *host)
 {
 	if (!host)
 		return;
-	for (int fd = 0; fd < HOST_MAX_FDS; fd++)
-		if (atomic_load(&host->fds[fd]))
-			stce_host_close(host, fd);
-	stce_platform_destroy(host->platform);
+	hosts_remove(host);
+	vfio_fds_close_all(host);
+	/* A fork child's host not renewed yet still has the parent's. */
+	if (!atomic_load(&host->renew))
+		stce_platform_destroy(host->platform);
 	stce_grace_destroy(&host->grace);
 	pthread_mutex_destroy(&host->lock);
+	stce_fdtab_destroy(&host->fds);
+	free(host->inherited);
 	stce_free(host);
+}
+
+/*
+ * A fork child's first need of the machine: a platform of its own, from
+ * the same topology (the parent's stays with the inherited objects).
+ */
+static int host_renew(struct stce_host *host)
+{
+	struct stce_platform *old, *plat;
+	int ret = 0;
+
+	if (!atomic_load_explicit(&host->renew, memory_order_acquire))
+		return 0;
+	pthread_mutex_lock(&host->lock);
+	old = host->platform;
+	if (atomic_load(&host->renew)) {
+		ret = stce_platform_create(stce_platform_topology(old), &plat);
+		if (!ret) {
+			if (nr_left < MAX_LEFT)
+				left[nr_left++] = old;
+			host->platform = plat;
+			atomic_store_explicit(&host->renew, false,
+					      memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&host->lock);
+	return ret;
 }
 
 struct stce_platform *stce_host_platform(struct stce_host *host)
 {
+	host_renew(host);	/* on failure, the parent's: still readable */
 	return host->platform;
 }
 
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static struct stce_host *default_host;
-static int default_error;
+/*
+ * fork. The prepare handler orders host creation (and the default host's)
+ * before the fork. In the child only the forking thread exists: every
+ * descriptor becomes inherited, and the host's lock and grace period
+ * start afresh (threads of the parent may have held them); the platform
+ * is renewed at first need.
+ */
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&default_lock);
+	pthread_mutex_lock(&hosts_lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&hosts_lock);
+	pthread_mutex_unlock(&default_lock);
+}
+
+static void host_fork_child(struct stce_host *host)
+{
+	pthread_mutex_init(&host->lock, NULL);
+	stce_grace_init(&host->grace);
+	memset(host->open_groups, 0, sizeof(host->open_groups));
+	memset(host->dev_state, 0, sizeof(host->dev_state));
+	memset(host->cdev_bound, 0, sizeof(host->cdev_bound));
+	for (unsigned int i = 0; i < HOST_MAX_GROUPS; i++)
+		atomic_init(&host->inherited_busy[i], 0);
+	vfio_fds_fork_child(host);
+	atomic_store(&host->renew, true);
+}
+
+static void atfork_child(void)
+{
+	pthread_mutex_init(&hosts_lock, NULL);
+	pthread_mutex_init(&default_lock, NULL);
+	for (struct stce_host *h = hosts; h; h = h->next)
+		host_fork_child(h);
+}
+
+__attribute__((constructor)) static void host_init(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static struct stce_host *_Atomic default_host;
+static int default_error;	/* default_lock */
 
 /* Why the topology's host could not be built, for the user. */
 static void report_host_error(const struct stce_topology *topo, int ret)
@@ -148,9 +260,11 @@ static void report_host_error(const struct stce_topology *topo, int ret)
 			strerror(-ret));
 }
 
+/* default_lock held. */
 static void default_host_init(void)
 {
 	struct stce_topology *topo = NULL;
+	struct stce_host *h;
 	char err[256] = "";
 	int ret;
 
@@ -160,20 +274,32 @@ static void default_host_init(void)
 		default_error = -ret;
 		return;
 	}
-	ret = stce_host_create(topo, &default_host);
+	ret = stce_host_create(topo, &h);
 	if (ret)
 		report_host_error(topo, ret);
 	stce_topology_free(topo);
 	if (ret)
 		default_error = -ret;
+	else
+		atomic_store_explicit(&default_host, h, memory_order_release);
 }
 
+/* A mutex, not pthread_once: the fork child handler can reset it. */
 struct stce_host *stce_host_default(void)
 {
-	pthread_once(&default_once, default_host_init);
-	if (!default_host)
+	struct stce_host *h = atomic_load_explicit(&default_host,
+						   memory_order_acquire);
+
+	if (h)
+		return h;
+	pthread_mutex_lock(&default_lock);
+	if (!atomic_load(&default_host) && !default_error)
+		default_host_init();
+	h = atomic_load(&default_host);
+	if (!h)
 		errno = default_error;
-	return default_host;
+	pthread_mutex_unlock(&default_lock);
+	return h;
 }
 
 /* The decimal N (no sign, no leading zero) in "<prefix><N>", or -ENOENT. */
@@ -215,6 +341,7 @@ bool stce_host_path_ours(struct stce_host *host, const char *path)
 
 	if (!path)
 		return false;
+	host_renew(host);
 	if (!strcmp(path, STCE_VFIO_CONTAINER_PATH) ||
 	    !strcmp(path, STCE_IOMMUFD_PATH))
 		return true;
@@ -225,60 +352,55 @@ bool stce_host_path_ours(struct stce_host *host, const char *path)
 						   (unsigned int)group);
 }
 
-int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj,
-		    bool cloexec)
-{
-	static const char *const names[] = {
-		[VFIO_OBJ_CONTAINER] = "spapr-tce-container",
-		[VFIO_OBJ_GROUP] = "spapr-tce-group",
-		[VFIO_OBJ_DEVICE] = "spapr-tce-device",
-		[VFIO_OBJ_IOMMUFD] = "spapr-tce-iommufd",
-	};
-	int fd = memfd_create(names[obj->kind], cloexec ? MFD_CLOEXEC : 0);
-
-	if (fd < 0)
-		return -errno;
-	if (fd >= HOST_MAX_FDS) {
-		close(fd);
-		return -EMFILE;
-	}
-	obj->fd = fd;
-	atomic_store(&host->fds[fd], obj);
-	atomic_fetch_add(&host->nr_open, 1);
-	return fd;
-}
-
-int stce_host_open(struct stce_host *host, const char *path, int flags)
+/* The host's part of open(2), structural, host->lock taken inside. */
+static int host_open(struct stce_host *host, const char *path, int flags)
 {
 	int group, dev, ret;
 
 	if (!path)
-		return vfio_ret(-EFAULT);
+		return -EFAULT;
+	ret = host_renew(host);
+	if (ret)
+		return ret;
+	/* What open(2) adds on a 64-bit kernel, and F_GETFL shows. */
+	flags |= O_LARGEFILE;
 	if (!strcmp(path, STCE_VFIO_CONTAINER_PATH)) {
 		pthread_mutex_lock(&host->lock);
 		ret = vfio_container_open(host, flags);
 		pthread_mutex_unlock(&host->lock);
-		return vfio_ret(ret);
+		return ret;
 	}
 	if (!strcmp(path, STCE_IOMMUFD_PATH)) {
 		pthread_mutex_lock(&host->lock);
 		ret = vfio_iommufd_open(host, flags);
 		pthread_mutex_unlock(&host->lock);
-		return vfio_ret(ret);
+		return ret;
 	}
 	dev = cdev_of_path(host, path);
 	if (dev >= 0) {
 		pthread_mutex_lock(&host->lock);
 		ret = vfio_device_cdev_open_locked(host, (unsigned int)dev, flags);
 		pthread_mutex_unlock(&host->lock);
-		return vfio_ret(ret);
+		return ret;
 	}
 	group = group_of_path(path);
 	if (group < 0)
-		return vfio_ret(group);
+		return group;
 	pthread_mutex_lock(&host->lock);
 	ret = vfio_group_open(host, (unsigned int)group, flags);
 	pthread_mutex_unlock(&host->lock);
+	return ret;
+}
+
+int stce_host_open(struct stce_host *host, const char *path, int flags)
+{
+	int ret;
+
+	if (vfio_call_nested())
+		return vfio_ret(-EDEADLK);
+	vfio_call_enter();
+	ret = host_open(host, path, flags);
+	vfio_call_leave();
 	return vfio_ret(ret);
 }
 
@@ -307,31 +429,6 @@ void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj)
 	}
 }
 
-/*
- * The object behind @fd, inside a read-side section the caller leaves
- * with stce_grace_read_unlock() (the object stays valid until then:
- * close waits a grace period before it drops the descriptor's
- * reference). NULL (and no section held) when @fd is not the host's.
- */
-static struct vfio_obj *fd_enter(struct stce_host *host, int fd,
-				 struct stce_grace_guard *guard)
-{
-	struct vfio_obj *obj;
-
-	if (fd < 0 || fd >= HOST_MAX_FDS)
-		return NULL;
-	stce_grace_read_lock(&host->grace, guard);
-	obj = atomic_load(&host->fds[fd]);
-	if (!obj)
-		stce_grace_read_unlock(&host->grace, guard);
-	return obj;
-}
-
-bool stce_host_fd_ours(struct stce_host *host, int fd)
-{
-	return fd >= 0 && fd < HOST_MAX_FDS && atomic_load(&host->fds[fd]);
-}
-
 unsigned int stce_host_open_fds(struct stce_host *host)
 {
 	return atomic_load(&host->nr_open);
@@ -357,7 +454,7 @@ static int ioctl_locked(struct stce_host *host, struct vfio_obj *obj,
 		ret = vfio_device_ioctl(host, (struct vfio_device *)obj,
 					request, arg);
 		break;
-	case VFIO_OBJ_IOMMUFD:	/* never here: stce_host_ioctl serves it */
+	case VFIO_OBJ_IOMMUFD:	/* never here: host_ioctl serves it */
 		break;
 	}
 	vfio_obj_put_locked(host, obj);
@@ -365,16 +462,65 @@ static int ioctl_locked(struct stce_host *host, struct vfio_obj *obj,
 	return ret;
 }
 
-int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
-		    void *arg)
+/*
+ * A fork child's ioctl on a descriptor it inherited: the parent's object,
+ * which this process cannot act on (the kernel binds a container to the
+ * mm that uses it). What the kernel answers without the parent's state
+ * (or, SET_IOMMU and UNSET_CONTAINER, with state the parent cannot
+ * change under it) is answered; the rest is EPERM (docs/preload.md).
+ */
+static int inherited_ioctl(struct vfio_obj *obj, unsigned long request,
+			   void *arg)
 {
-	struct stce_grace_guard guard;
-	struct vfio_obj *obj;
+	struct vfio_container *vc = (struct vfio_container *)obj;
+	struct vfio_group *g = (struct vfio_group *)obj;
 	int ret;
 
-	obj = fd_enter(host, fd, &guard);
-	if (!obj)
-		return vfio_ret(-EBADF);
+	switch (obj->kind) {
+	case VFIO_OBJ_CONTAINER:
+		if (request == VFIO_GET_API_VERSION)
+			return VFIO_API_VERSION;
+		if (request == VFIO_CHECK_EXTENSION)
+			return vfio_check_extension((unsigned long)arg);
+		if (request == VFIO_SET_IOMMU && atomic_load(&vc->iommu))
+			return -EINVAL;
+		break;
+	case VFIO_OBJ_GROUP:
+		if (request == VFIO_GROUP_GET_STATUS)
+			return vfio_group_get_status(g, arg);
+		if (request == VFIO_GROUP_UNSET_CONTAINER && g->nr_devices)
+			return -EBUSY;
+		break;
+	case VFIO_OBJ_DEVICE:
+		ret = vfio_device_info_ioctl(request, arg);
+		if (ret != -ENOTTY)
+			return ret;
+		break;
+	default:
+		break;
+	}
+	return -EPERM;
+}
+
+/* ioctl(2), inside a host call. */
+static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
+		      void *arg)
+{
+	struct stce_grace_guard guard;
+	struct stce_iommufd *ictx;
+	struct vfio_obj *obj;
+	uintptr_t e;
+	int ret;
+
+	e = vfio_fd_enter(host, fd, &guard);
+	if (!e)
+		return -EBADF;
+	obj = vfio_entry_obj(e);
+	if (e & VFIO_FD_INHERITED) {
+		ret = inherited_ioctl(obj, request, arg);
+		stce_grace_read_unlock(&host->grace, &guard);
+		return ret;
+	}
 	/*
 	 * The container's IOMMU ioctls (MAP, UNMAP, ...) run lock-free
 	 * inside the read-side section; the rest takes the host lock.
@@ -383,101 +529,87 @@ int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
 		ret = vfio_container_ioctl(host, (struct vfio_container *)obj,
 					   request, arg);
 		stce_grace_read_unlock(&host->grace, &guard);
-		return vfio_ret(ret);
+		return ret;
 	}
 	/*
 	 * An iommufd serialises on its own context (and MAP/UNMAP's TCE
 	 * writes are lock-free inside it): hold the context, not the host.
 	 */
 	if (obj->kind == VFIO_OBJ_IOMMUFD) {
-		struct stce_iommufd *ictx = ((struct vfio_iommufd *)obj)->ictx;
-
+		ictx = ((struct vfio_iommufd *)obj)->ictx;
 		stce_iommufd_get(ictx);
 		stce_grace_read_unlock(&host->grace, &guard);
 		ret = (int)stce_iommufd_ioctl(ictx, request, arg);
 		stce_iommufd_put(ictx);
-		return vfio_ret(ret);
+		return ret;
 	}
 	vfio_obj_get(obj);
 	stce_grace_read_unlock(&host->grace, &guard);
-	return vfio_ret(ioctl_locked(host, obj, request, arg));
+	return ioctl_locked(host, obj, request, arg);
 }
 
-int stce_host_close(struct stce_host *host, int fd)
+int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
+		    void *arg)
 {
-	struct vfio_obj *obj;
+	int ret;
 
-	if (fd < 0 || fd >= HOST_MAX_FDS)
-		return vfio_ret(-EBADF);
-	pthread_mutex_lock(&host->lock);
-	obj = atomic_exchange(&host->fds[fd], NULL);
-	pthread_mutex_unlock(&host->lock);
-	if (!obj)
-		return vfio_ret(-EBADF);
-	/* No lock-free ioctl can still be using the descriptor's object. */
-	stce_grace_synchronize(&host->grace);
-	pthread_mutex_lock(&host->lock);
-	obj->fd = -1;
-	atomic_fetch_sub(&host->nr_open, 1);
-	vfio_obj_put_locked(host, obj);
-	pthread_mutex_unlock(&host->lock);
-	close(fd);
-	return 0;
+	/* From a signal handler that interrupted a host call of this
+	 * thread: that call may hold what this one would wait for. */
+	if (vfio_call_nested())
+		return vfio_ret(-EDEADLK);
+	vfio_call_enter();
+	ret = host_ioctl(host, fd, request, arg);
+	vfio_call_leave();
+	return vfio_ret(ret);
 }
 
-/* Duplicate: @newfd (a real duplicate the caller made) now names @oldfd's
- * object; whatever @newfd named before is released as its close would. */
-int stce_host_dup(struct stce_host *host, int oldfd, int newfd)
-{
-	struct vfio_obj *obj, *prev;
-
-	if (oldfd < 0 || oldfd >= HOST_MAX_FDS || newfd < 0 ||
-	    newfd >= HOST_MAX_FDS)
-		return vfio_ret(-EBADF);
-	if (oldfd == newfd)
-		return newfd;
-	pthread_mutex_lock(&host->lock);
-	obj = atomic_load(&host->fds[oldfd]);
-	if (!obj) {
-		pthread_mutex_unlock(&host->lock);
-		return vfio_ret(-EBADF);
-	}
-	vfio_obj_get(obj);
-	atomic_fetch_add(&host->nr_open, 1);
-	prev = atomic_exchange(&host->fds[newfd], obj);
-	pthread_mutex_unlock(&host->lock);
-	if (prev) {
-		stce_grace_synchronize(&host->grace);
-		pthread_mutex_lock(&host->lock);
-		atomic_fetch_sub(&host->nr_open, 1);
-		vfio_obj_put_locked(host, prev);
-		pthread_mutex_unlock(&host->lock);
-	}
-	return newfd;
-}
-
-/* Region access on a device descriptor; others: -EINVAL as the kernel's
- * container and group files (no read/write). */
+/*
+ * Region access on a device descriptor at @off, or (@off -1) at its file
+ * position, which then advances; others: -EINVAL as the kernel's
+ * container and group files (no read/write).
+ */
 static ssize_t host_rw(struct stce_host *host, int fd, void *buf,
 		       size_t count, off_t off, bool write)
 {
 	struct stce_grace_guard guard;
 	struct vfio_obj *obj;
+	bool at_pos = off == -1;
 	ssize_t ret;
+	uintptr_t e;
 
-	if (fd < 0 || fd >= HOST_MAX_FDS)
-		return vfio_ret(-EBADF);
-	if (off < 0)
-		return vfio_ret(-EINVAL);
-	obj = fd_enter(host, fd, &guard);
-	if (!obj)
-		return vfio_ret(-EBADF);
-	if (obj->kind != VFIO_OBJ_DEVICE)
+	e = vfio_fd_enter(host, fd, &guard);
+	if (!e)
+		return -EBADF;
+	obj = vfio_entry_obj(e);
+	if (at_pos)
+		off = (off_t)atomic_load(&obj->pos);
+	if (e & VFIO_FD_INHERITED)
+		ret = -EPERM;
+	else if (obj->kind != VFIO_OBJ_DEVICE)
+		ret = -EINVAL;
+	else if (off < 0)
 		ret = -EINVAL;
 	else
 		ret = vfio_device_rw((struct vfio_device *)obj, buf, count,
 				     (uint64_t)off, write);
+	/* As on a file without atomic positions: racing reads may both
+	 * start at the same place. */
+	if (at_pos && ret > 0)
+		atomic_store(&obj->pos, (int64_t)off + ret);
 	stce_grace_read_unlock(&host->grace, &guard);
+	return ret;
+}
+
+static ssize_t host_call_rw(struct stce_host *host, int fd, void *buf,
+			    size_t count, off_t off, bool write)
+{
+	ssize_t ret;
+
+	if (vfio_call_nested())
+		return vfio_ret(-EDEADLK);
+	vfio_call_enter();
+	ret = host_rw(host, fd, buf, count, off, write);
+	vfio_call_leave();
 	if (ret < 0) {
 		errno = (int)-ret;
 		return -1;
@@ -488,36 +620,118 @@ static ssize_t host_rw(struct stce_host *host, int fd, void *buf,
 ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
 			size_t count, off_t off)
 {
-	return host_rw(host, fd, buf, count, off, false);
+	/* pread(2) checks the offset before the descriptor. */
+	if (off < 0)
+		return vfio_ret(-EINVAL);
+	return host_call_rw(host, fd, buf, count, off, false);
 }
 
 ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
 			 size_t count, off_t off)
 {
-	return host_rw(host, fd, (void *)buf, count, off, true);
+	if (off < 0)
+		return vfio_ret(-EINVAL);
+	return host_call_rw(host, fd, (void *)buf, count, off, true);
+}
+
+ssize_t stce_host_read(struct stce_host *host, int fd, void *buf,
+		       size_t count)
+{
+	return host_call_rw(host, fd, buf, count, -1, false);
+}
+
+ssize_t stce_host_write(struct stce_host *host, int fd, const void *buf,
+			size_t count)
+{
+	return host_call_rw(host, fd, (void *)buf, count, -1, true);
 }
 
 int stce_host_mmap_check(struct stce_host *host, int fd, off_t off)
 {
 	struct stce_grace_guard guard;
 	struct vfio_obj *obj;
+	uintptr_t e;
 	int ret;
 
-	obj = fd_enter(host, fd, &guard);
-	if (!obj)
+	e = vfio_fd_enter(host, fd, &guard);
+	if (!e)
 		return vfio_ret(-EBADF);
+	obj = vfio_entry_obj(e);
 	/*
 	 * Container and group files have no mmap (ENODEV); no region of
 	 * the device is mmap-able (GET_REGION_INFO says so): EINVAL, as
-	 * vfio-pci answers for such a region.
+	 * vfio-pci answers for such a region. A fork child's inherited
+	 * device: the parent's, EPERM.
 	 */
 	if (obj->kind != VFIO_OBJ_DEVICE)
 		ret = -ENODEV;	/* iommufd too: no mmap on 6.12 */
+	else if (e & VFIO_FD_INHERITED)
+		ret = -EPERM;
 	else
 		ret = -EINVAL;
 	stce_grace_read_unlock(&host->grace, &guard);
 	(void)off;
 	return vfio_ret(ret);
+}
+
+/* The status flags F_SETFL changes on the kernel's VFIO files (O_ASYNC
+ * is accepted and not kept: they have no fasync; checked on 6.12). */
+#define SETFL_MASK	(O_APPEND | O_NONBLOCK | O_NOATIME)
+
+int stce_host_fcntl(struct stce_host *host, int fd, int cmd, long arg)
+{
+	struct stce_grace_guard guard;
+	struct vfio_obj *obj;
+	int ret = 0, fl;
+	uintptr_t e;
+
+	if (cmd != F_GETFL && cmd != F_SETFL)
+		return vfio_ret(-EINVAL);
+	e = vfio_fd_enter(host, fd, &guard);
+	if (!e)
+		return vfio_ret(-EBADF);
+	obj = vfio_entry_obj(e);
+	fl = atomic_load(&obj->fl);
+	if (cmd == F_GETFL)
+		ret = fl;
+	else if (arg & O_DIRECT)
+		ret = -EINVAL;	/* no direct I/O on these files */
+	else
+		atomic_store(&obj->fl, (fl & ~SETFL_MASK) | ((int)arg & SETFL_MASK));
+	stce_grace_read_unlock(&host->grace, &guard);
+	return vfio_ret(ret);
+}
+
+/* 0 only once no close is replacing @fd: a caller may then ask the
+ * kernel (fstat) without reaching our descriptor. */
+uint32_t stce_host_fd_tag(struct stce_host *host, int fd)
+{
+	struct stce_grace_guard guard;
+	uint32_t tag;
+	uintptr_t e;
+
+	do {
+		if (!stce_host_fd_ours(host, fd))
+			return 0;
+		e = vfio_fd_enter(host, fd, &guard);
+	} while (!e && !vfio_call_nested());
+	if (!e)
+		return 0;
+	tag = atomic_load(&vfio_entry_obj(e)->tag);
+	stce_grace_read_unlock(&host->grace, &guard);
+	return tag;
+}
+
+int stce_host_fd_set_tag(struct stce_host *host, int fd, uint32_t tag)
+{
+	struct stce_grace_guard guard;
+	uintptr_t e = vfio_fd_enter(host, fd, &guard);
+
+	if (!e)
+		return vfio_ret(-EBADF);
+	atomic_store(&vfio_entry_obj(e)->tag, tag);
+	stce_grace_read_unlock(&host->grace, &guard);
+	return 0;
 }
 
 enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd)
@@ -529,13 +743,13 @@ enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd)
 		[VFIO_OBJ_IOMMUFD] = STCE_HOST_FD_IOMMUFD,
 	};
 	struct stce_grace_guard guard;
-	enum stce_host_fd_kind kind = STCE_HOST_FD_NONE;
-	struct vfio_obj *obj;
+	enum stce_host_fd_kind kind;
+	uintptr_t e;
 
-	obj = fd_enter(host, fd, &guard);
-	if (!obj)
-		return kind;
-	kind = kinds[obj->kind];
+	e = vfio_fd_enter(host, fd, &guard);
+	if (!e)
+		return STCE_HOST_FD_NONE;
+	kind = kinds[vfio_entry_obj(e)->kind];
 	stce_grace_read_unlock(&host->grace, &guard);
 	return kind;
 }

@@ -28,7 +28,7 @@ int vfio_iommufd_open(struct stce_host *host, int flags)
 	}
 	f->obj.kind = VFIO_OBJ_IOMMUFD;
 	atomic_init(&f->obj.refs, 1);
-	fd = vfio_fd_install(host, &f->obj, flags & O_CLOEXEC);
+	fd = vfio_fd_install(host, &f->obj, flags);
 	if (fd < 0)
 		vfio_iommufd_free(f);
 	return fd;
@@ -42,12 +42,8 @@ void vfio_iommufd_free(struct vfio_iommufd *f)
 
 struct stce_iommufd *vfio_iommufd_lookup(void *ctx, int fd)
 {
-	struct stce_host *host = ctx;
-	struct vfio_obj *obj;
+	struct vfio_obj *obj = vfio_fd_obj(ctx, fd, NULL);
 
-	if (fd < 0 || fd >= HOST_MAX_FDS)
-		return NULL;
-	obj = atomic_load(&host->fds[fd]);
 	if (!obj || obj->kind != VFIO_OBJ_IOMMUFD)
 		return NULL;
 	return ((struct vfio_iommufd *)obj)->ictx;

@@ -8,14 +8,20 @@
  * device_ops.c: its feature and hot-reset ioctls.
  * iommufd_fd.c: /dev/iommu, whose ioctls are src/iommufd's.
  *
- * Lifetimes. Every object has a reference count: one for its descriptor,
- * one for each object that points to it (a group holds its container, a
- * device its group), one for each ioctl running on it. Structure changes
- * (SET_IOMMU, SET/UNSET_CONTAINER, device open, close) hold host->lock.
- * The container's IOMMU (struct stce_container) is published with an
- * atomic pointer and read by the data-path ioctls inside a grace
- * read-side section of host->grace, so MAP/UNMAP take no lock; it is
- * freed only after a grace period.
+ * Lifetimes. Every object has a reference count: one for each descriptor
+ * naming it, one for each object that points to it (a group holds its
+ * container, a device its group), one for each structural ioctl running
+ * on it. Structure changes (SET_IOMMU, SET/UNSET_CONTAINER, device open,
+ * the last put of an object) hold host->lock. The descriptor table and
+ * the container's IOMMU (struct stce_container) are published with atomic
+ * stores and read by the data-path calls inside a grace read-side section
+ * of host->grace, so MAP/UNMAP and region access take no lock; what they
+ * read is released only after a grace period.
+ *
+ * A descriptor's table entry (host.c) is the object's address with two
+ * tag bits: VFIO_FD_CLOSING while a close (or a dup2 onto it) is
+ * replacing the descriptor, VFIO_FD_INHERITED in a fork child for the
+ * parent's objects, which the child never acts on.
  */
 #ifndef STCE_VFIO_INTERNAL_H
 #define STCE_VFIO_INTERNAL_H
@@ -32,13 +38,18 @@
 #include <spapr_tce/iommufd.h>
 #include <spapr_tce/vfio.h>
 
+#include "common/fdtab.h"
 #include "common/grace.h"
 
 #define offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
 
-#define HOST_MAX_FDS		65536
 #define HOST_MAX_GROUPS		STCE_TOPO_MAX_PES
+
+/* Tag bits of a descriptor table entry (above). */
+#define VFIO_FD_CLOSING		1u
+#define VFIO_FD_INHERITED	2u
+#define VFIO_FD_TAGS		3u
 
 enum vfio_kind {
 	VFIO_OBJ_CONTAINER,
@@ -47,10 +58,23 @@ enum vfio_kind {
 	VFIO_OBJ_IOMMUFD,	/* /dev/iommu */
 };
 
+struct stce_host;
+
+/*
+ * What a kernel file holds for every VFIO file: the kind, references,
+ * the file position and status flags (shared by duplicates, as an open
+ * file description's), the caller's tag (stce_host_fd_set_tag), and the
+ * puts that a close nested in a served call left to that call's end.
+ */
 struct vfio_obj {
 	enum vfio_kind kind;
-	int fd;			/* -1 once closed */
 	atomic_uint refs;
+	struct stce_host *host;
+	_Atomic int64_t pos;
+	atomic_int fl;
+	_Atomic uint32_t tag;
+	atomic_uint deferred_puts;
+	struct vfio_obj *_Atomic deferred_next;
 };
 
 struct vfio_group;
@@ -76,6 +100,7 @@ struct vfio_group {
 	struct vfio_obj obj;
 	unsigned int number;
 	struct stce_pe *pe;
+	unsigned int pe_idx;			/* platform PE index */
 	/* At most one of the two (VFIO_GROUP_SET_CONTAINER); host->lock. */
 	struct vfio_container *container;
 	struct vfio_iommufd *iommufd;		/* the iommufd compat */
@@ -127,16 +152,29 @@ struct vfio_device {
 };
 
 struct stce_host {
-	struct stce_platform *platform;
+	/* Replaced once in a fork child (renew), under lock. */
+	struct stce_platform *_Atomic platform;
 	pthread_mutex_t lock;
 	struct stce_grace grace;
-	struct vfio_obj *_Atomic fds[HOST_MAX_FDS];
+	struct stce_fdtab fds;			/* tagged struct vfio_obj * */
 	struct vfio_group *open_groups[HOST_MAX_GROUPS];	/* by PE index */
 	atomic_uint nr_open;
+	/* Entries made so far (an open, a dup, a dup2 target claimed): a
+	 * dup sees whether the number it copied could have become ours. */
+	_Atomic uint64_t installs;
 	/* by platform device index; device_fd.c */
 	struct vfio_device_state *dev_state[STCE_TOPO_MAX_DEVICES];
 	/* cdev devices bound, by PE index: their group cannot be opened */
 	unsigned int cdev_bound[HOST_MAX_GROUPS];
+	/* fork child: inherited descriptors that keep a group open (the
+	 * group's own, its devices'), by PE index: the group is EBUSY */
+	atomic_uint inherited_busy[HOST_MAX_GROUPS];
+	atomic_bool renew;			/* fork child: new platform due */
+	/* fork child: the parent's objects its descriptors named, kept
+	 * reachable once they are closed (never freed: see host.c) */
+	struct vfio_obj **inherited;
+	unsigned int nr_inherited;
+	struct stce_host *next;			/* every host, for fork */
 };
 
 /* Set errno to -@ret and return -1 when @ret < 0, else return @ret. */
@@ -152,13 +190,45 @@ void vfio_obj_get(struct vfio_obj *obj);
 /* Drop a reference; the last one frees the object. host->lock held. */
 void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj);
 
-/* A new descriptor for @obj (a memfd), published in the table. */
-int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj,
-		    bool cloexec);
+/*
+ * A new descriptor for @obj, published in the table: an O_PATH one, on
+ * which every call that reaches the kernel instead of the host (a stale
+ * or racing one) fails with EBADF. @flags: the open(2) flags (access
+ * mode, status flags and O_CLOEXEC), what F_GETFL shows.
+ */
+int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj, int flags);
+
+/* The live object @fd names, or NULL (also while it is being closed, and
+ * for a fork child's inherited ones: *inherited then says so). */
+struct vfio_obj *vfio_fd_obj(struct stce_host *host, int fd, bool *inherited);
+
+/*
+ * @fd's table entry inside a read-side section of host->grace, which the
+ * caller leaves with stce_grace_read_unlock() (the object stays valid
+ * until then). 0, no section held, when @fd is not the host's or is
+ * being closed. vfio_entry_obj: the object of an entry.
+ */
+uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
+			struct stce_grace_guard *guard);
+struct vfio_obj *vfio_entry_obj(uintptr_t e);
+
+/* Host calls of this thread (descriptors.c): enter/leave bracket each
+ * one; nested: a call is in progress (this one comes from a signal
+ * handler that interrupted it). */
+void vfio_call_enter(void);
+void vfio_call_leave(void);
+bool vfio_call_nested(void);
+
+/* fork child: every descriptor becomes inherited. */
+void vfio_fds_fork_child(struct stce_host *host);
+/* Close every descriptor (stce_host_destroy). */
+void vfio_fds_close_all(struct stce_host *host);
 
 int vfio_container_open(struct stce_host *host, int flags);
 int vfio_container_ioctl(struct stce_host *host, struct vfio_container *c,
 			 unsigned long request, void *arg);
+/* What the sPAPR driver answers for VFIO_CHECK_EXTENSION. */
+int vfio_check_extension(unsigned long ext);
 void vfio_container_free(struct stce_host *host, struct vfio_container *c);
 
 /*
@@ -175,6 +245,8 @@ int vfio_pe_index(struct stce_host *host, const struct stce_pe *pe);
 int vfio_group_open(struct stce_host *host, unsigned int number, int flags);
 int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,
 		     unsigned long request, void *arg);
+/* VFIO_GROUP_GET_STATUS. */
+int vfio_group_get_status(const struct vfio_group *g, void *arg);
 void vfio_group_free(struct stce_host *host, struct vfio_group *g);
 
 /* Unset the group's container (UNSET_CONTAINER, or closing the group). */
@@ -188,6 +260,9 @@ int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
 				 int flags);
 int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		      unsigned long request, void *arg);
+/* GET_INFO, GET_REGION_INFO, GET_IRQ_INFO: what every device of the
+ * emulated kind answers (no state); -ENOTTY for other requests. */
+int vfio_device_info_ioctl(unsigned long request, void *arg);
 void vfio_device_free(struct stce_host *host, struct vfio_device *d);
 
 int vfio_iommufd_open(struct stce_host *host, int flags);
@@ -201,6 +276,15 @@ struct stce_iommufd *vfio_iommufd_lookup(void *host, int fd);
  * when it is not an eventfd.
  */
 int vfio_eventfd_get(int fd);
+
+/*
+ * A descriptor the kernel's driver would not need (it holds files without
+ * one): @make(@arg, @min) makes it at @min or above (min 0 first). At
+ * RLIMIT_NOFILE it is made just above the soft limit, which the program
+ * can never be handed, the limit raised by one around @make where that is
+ * allowed. The descriptor, or -errno (EMFILE when the limit cannot move).
+ */
+int vfio_own_fd(int (*make)(void *arg, int min), void *arg);
 
 /* device_ops.c: VFIO_DEVICE_FEATURE and the hot-reset pair (host->lock). */
 int vfio_device_feature(void *arg);

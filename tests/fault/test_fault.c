@@ -96,7 +96,7 @@ static struct stce_container *flow_container(struct flow *f)
 		return f->c;
 	if (!f->host || f->cfd < 0)
 		return NULL;
-	obj = atomic_load(&f->host->fds[f->cfd]);
+	obj = vfio_fd_obj(f->host, f->cfd, NULL);
 	return obj ? atomic_load(&((struct vfio_container *)obj)->iommu) : NULL;
 }
 
