@@ -6,7 +6,7 @@
 #include <spapr_tce/iommufd.h>
 #include <spapr_tce/pe.h>
 
-#include "prereg_test.h"
+#include "../lib/prereg_test.h"
 
 #define GB		(1024ULL * MB)
 #define WIN1		(1ULL << 59)

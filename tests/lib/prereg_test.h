@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the prereg tests. */
+/* Helpers the prereg, container and iommufd tests share. */
 #ifndef STCE_PREREG_TEST_H
 #define STCE_PREREG_TEST_H
 

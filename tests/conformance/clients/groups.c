@@ -6,7 +6,7 @@
  * refusing a second group, SET_IOMMU with two groups attached. Needs two
  * groups: group 0 and group 1 (see conf.h).
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *R;	/* 8 MiB, registered or mapped */
 static long base;

@@ -4,7 +4,7 @@
  * fresh container sees afterwards, v1 closed while enabled, and the kernel's
  * leaks (failed CREATE, UNREGISTER of a mapped region) that outlive the fds.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *R;
 

@@ -4,7 +4,7 @@
  * charge, MAP/UNMAP of plain anonymous memory in the default 32-bit window
  * (4K IOMMU pages), every bad input, and the v2-only ioctls.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *mem;	/* 4 MiB of anonymous memory, 64K aligned */
 

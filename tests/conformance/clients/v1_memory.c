@@ -5,7 +5,7 @@
  * wrapping addresses; memory munmapped while mapped. Memory lives in one
  * PROT_NONE reservation; addresses print as offsets from W, its start.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 #define RESERVE	(64 * SZ_1M)
 #define RWSIZE	(16 * SZ_1M)

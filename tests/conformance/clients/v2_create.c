@@ -10,7 +10,7 @@
  * REMOVE line after it): one 64-bit window at a time (slot 1); the default
  * window is made by the first CREATE and stays.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 /*
  * A window the kernel may create but whose REMOVE would walk more than

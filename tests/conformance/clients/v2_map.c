@@ -4,7 +4,7 @@
  * MAP), a 64-bit window (64K pages), a 2M-page window, and every bad input.
  * R is a 16 MiB registered region aligned to 2 MiB; vaddrs print as R+offset.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *R;
 

@@ -9,7 +9,7 @@
  * reservation, so whatever follows a range is known (PROT_NONE), and
  * addresses print as offsets from W, its start.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 #define RESERVE	(256 * SZ_1M)
 #define RWSIZE	(32 * SZ_1M)	/* W .. W+32M writable, the rest PROT_NONE */

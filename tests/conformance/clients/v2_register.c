@@ -5,7 +5,7 @@
  * Addresses are printed as offsets from A, a 16 MiB region in the middle of a
  * 64 MiB buffer (so overlaps on both sides are real memory).
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *A;
 

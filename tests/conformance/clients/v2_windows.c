@@ -4,7 +4,7 @@
  * start addresses, page shifts, levels, window sizes and the exact locked
  * memory charged (and given back) for each table.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static const char *sz(uint64_t v)
 {

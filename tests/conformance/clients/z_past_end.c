@@ -9,7 +9,7 @@
  * The file name starts with "z_" so the oracle (which runs clients in
  * alphabetical order) runs it last.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *R;
 

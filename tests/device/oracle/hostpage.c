@@ -7,7 +7,7 @@
  * with a topology of "host_page 64K" and of "host_page 4K": each output
  * must match its kernel's.
  */
-#include "../../conformance/clients/conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *A;
 
