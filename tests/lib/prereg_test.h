@@ -11,6 +11,8 @@
 #include <spapr_tce/account.h>
 #include <spapr_tce/prereg.h>
 
+#include "vmlck.h"
+
 #define KB	1024ULL
 #define MB	(1024ULL * KB)
 #define HP	(64 * KB)
@@ -40,22 +42,6 @@ static inline uint64_t map_anon(uint64_t size)
 static inline void unmap(uint64_t addr, uint64_t size)
 {
 	munmap((void *)(uintptr_t)addr, size);
-}
-
-/* VmLck of this process in kB: what the real kernel has mlocked. */
-static inline long vmlck_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 /* Free 2M hugetlbfs pages (HugePages_Free in /proc/meminfo). */
