@@ -63,7 +63,7 @@
 #include "common/common.h"
 #include "fuzz_input.h"
 #include "hcall/hcall_audit.h"
-#include "invariants.h"
+#include "../tests/lib/invariants.h"
 
 #define KB		1024ULL
 #define MB		(1024 * KB)

@@ -14,7 +14,7 @@
 #include <spapr_tce/device.h>
 #include <spapr_tce/topology.h>
 
-#include "invariants.h"
+#include "../tests/lib/invariants.h"
 
 static void die(const char *what)
 {

@@ -27,7 +27,7 @@
 
 #include "common/common.h"
 #include "fuzz_input.h"
-#include "invariants.h"
+#include "../tests/lib/invariants.h"
 #include "vfio/vfio_internal.h"
 
 #define MAX_OPS		96

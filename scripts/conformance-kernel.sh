@@ -138,7 +138,7 @@ record() {
 		sed -n 's/^=== ORACLE /oracle guest: /p' "$raw"
 		echo "host qemu: $(qemu-system-ppc64 --version | head -1)"
 		echo "host cross compiler: $(powerpc64le-linux-gnu-gcc --version | head -1) (-static -O1 -pthread)"
-		echo "clients at commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet -- tests/conformance/clients 2>/dev/null || echo ' (+ local changes)')"
+		echo "clients at commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet -- tests/conformance/clients tests/lib/conf.h tests/lib/vmlck.h 2>/dev/null || echo ' (+ local changes)')"
 		sed -n '/^=== CLIENT _provenance$/,/^=== EXIT _provenance /p' "$raw" | sed '1d;$d'
 	} > "$out/PROVENANCE"
 }

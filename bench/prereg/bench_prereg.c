@@ -24,11 +24,10 @@
 #include <spapr_tce/prereg.h>
 
 #include "../bench_common.h"
+#include "../../tests/lib/prereg_test.h"
 #include "common/common.h"
 
-#define MB	(1024ULL * 1024)
 #define GB	(1024 * MB)
-#define HP	(64 * 1024ULL)
 #define REPS	3
 
 static void *map_memory(uint64_t size, bool huge)
@@ -89,21 +88,6 @@ static void bench_register(const char *name, uint64_t size, bool huge)
 	bench_report(label, (double)size / GB / t_reg, "GiB",
 		     (double)size / GB / t_mlock, "mlock+munlock");
 	munmap(p, size);
-}
-
-static long huge_pages_free(void)
-{
-	char line[256];
-	long n = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
 }
 
 #define NADDR	4096

@@ -10,7 +10,7 @@
 #include <spapr_tce/account.h>
 
 #include "account/hostpage.h"
-#include "unpriv.h"
+#include "../lib/unpriv.h"
 
 /* This machine's page as the account sees it: fake_page when set, to try
  * a 64K-page machine (sysconf is interposed for the whole test program). */

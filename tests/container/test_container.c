@@ -19,8 +19,8 @@
 #include <spapr_tce/table.h>
 
 #include "common/alloc.h"
-#include "prereg_test.h"
-#include "unpriv.h"
+#include "../lib/prereg_test.h"
+#include "../lib/unpriv.h"
 
 #define GB		(1024ULL * MB)
 #define WIN64		(1ULL << 59)

@@ -24,7 +24,7 @@
 #include <spapr_tce/prereg.h>
 #include <spapr_tce/table.h>
 
-#include "prereg_test.h"
+#include "../lib/prereg_test.h"
 
 #define WIN64		(1ULL << 59)
 #define BASE		0ULL	/* the mapped window: slot 0 */

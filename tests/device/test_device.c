@@ -14,7 +14,7 @@
 #include <spapr_tce/topology.h>
 
 #include "common/alloc.h"
-#include "../pe/pe_test_util.h"
+#include "../lib/pe_test_util.h"
 
 #define DDW (1ULL << 59)
 #define RW (STCE_TCE_READ | STCE_TCE_WRITE)

@@ -40,7 +40,7 @@
 #include <spapr_tce/vfio.h>
 
 #include "common/alloc.h"
-#include "invariants.h"
+#include "../lib/invariants.h"
 #include "vfio/vfio_internal.h"
 
 #define KB		1024ULL

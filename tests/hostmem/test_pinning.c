@@ -27,7 +27,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../common/smaps_locked.h"
+#include "../lib/smaps_locked.h"
 #include "common/safecopy.h"
 
 #include <spapr_tce/account.h>

@@ -6,7 +6,8 @@
 #include <spapr_tce/iommufd.h>
 #include <spapr_tce/pe.h>
 
-#include "prereg_test.h"
+#include "../lib/pe_test_util.h"
+#include "../lib/prereg_test.h"
 
 #define GB		(1024ULL * MB)
 #define WIN1		(1ULL << 59)
@@ -25,17 +26,6 @@ static inline struct iommu_hwpt_spapr_tce test_geometry(void)
 		},
 	};
 	return g;
-}
-
-static inline struct stce_pe *test_pe(unsigned int group)
-{
-	struct stce_pe_caps caps;
-	struct stce_pe *pe = NULL;
-
-	stce_pe_caps_default(&caps);
-	if (stce_pe_create(&caps, group, &pe))
-		return NULL;
-	return pe;
 }
 
 #endif

@@ -37,8 +37,8 @@ static int setup(void **state)
 	struct stce_pe_caps caps;
 
 	memset(&f, 0, sizeof(f));
-	f.pe[0] = test_pe(0);
-	f.pe[1] = test_pe(1);
+	f.pe[0] = tu_pe(0);
+	f.pe[1] = tu_pe(1);
 	stce_pe_caps_default(&caps);
 	caps.max_levels = 4;
 	assert_int_equal(stce_pe_create(&caps, 2, &f.odd), 0);

@@ -46,8 +46,8 @@ static int setup(void **state)
 	static struct fixture f;
 
 	memset(&f, 0, sizeof(f));
-	f.pe[0] = test_pe(0);
-	f.pe[1] = test_pe(1);
+	f.pe[0] = tu_pe(0);
+	f.pe[1] = tu_pe(1);
 	f.vd[0].pe = f.pe[0];
 	f.vd[1].pe = f.pe[1];
 	f.mem = map_anon(MEM);

@@ -75,7 +75,7 @@ static double now(void)
 static void test_attach_race(void **state)
 {
 	struct iommu_hwpt_spapr_tce g = test_geometry();
-	struct stce_pe *pe = test_pe(0), *other = test_pe(1);
+	struct stce_pe *pe = tu_pe(0), *other = tu_pe(1);
 	struct stce_iommufd *ictx;
 	uint64_t mem = map_anon(4 * HP), done, iova;
 	uint8_t *platform_page = (uint8_t *)(uintptr_t)(mem + 2 * HP);

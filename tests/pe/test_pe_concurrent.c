@@ -22,7 +22,7 @@
 
 #include <spapr_tce/pe.h>
 
-#include "pe_test_util.h"
+#include "../lib/pe_test_util.h"
 
 #define PAGE		4096
 #define NR_ENTRIES	16

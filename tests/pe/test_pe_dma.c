@@ -9,7 +9,7 @@
 
 #include <spapr_tce/pe.h>
 
-#include "pe_test_util.h"
+#include "../lib/pe_test_util.h"
 
 #define DDW (1ULL << 59)
 #define RW (STCE_TCE_READ | STCE_TCE_WRITE)

@@ -10,7 +10,7 @@
 
 #include <spapr_tce/pe.h>
 
-#include "pe_test_util.h"
+#include "../lib/pe_test_util.h"
 
 static int state_of(struct stce_pe *pe)
 {

@@ -10,7 +10,7 @@
 #include <spapr_tce/pe.h>
 
 #include "common/alloc.h"
-#include "pe_test_util.h"
+#include "../lib/pe_test_util.h"
 
 #define DDW (1ULL << 59)
 

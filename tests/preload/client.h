@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../lib/vmlck.h"
+
 static int failures;
 
 #define CHECK(cond) do {						\
@@ -20,22 +22,6 @@ static int failures;
 		failures++;						\
 	}								\
 } while (0)
-
-/* VmLck of /proc/self/status in kB (the emulated locked_vm), -1 if none. */
-static inline long client_vmlck(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 struct client_test {
 	const char *name;

@@ -243,7 +243,7 @@ static void vclose_all(void)
 
 static long vlocked_kb(void)
 {
-	return client_vmlck();
+	return vmlck_kb();
 }
 
 /* Descriptors open now (those of ours among them), from /proc. */

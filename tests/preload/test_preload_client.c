@@ -228,15 +228,15 @@ static void test_sysfs(void)
 
 static void test_vmlck(void)
 {
-	long before = client_vmlck();
+	long before = vmlck_kb();
 	struct setup s;
 
 	CHECK(before >= 0);
 	v2_setup(&s);
 	/* Registered memory plus the tables (the default window's too). */
-	CHECK(client_vmlck() >= before + (long)(MEM >> 10));
+	CHECK(vmlck_kb() >= before + (long)(MEM >> 10));
 	v2_teardown(&s);
-	CHECK(client_vmlck() == before);
+	CHECK(vmlck_kb() == before);
 }
 
 static void test_irq_poll(void)

@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
-#include "../common/smaps_locked.h"
+#include "../lib/smaps_locked.h"
 #include "client.h"
 
 #define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)

@@ -13,7 +13,7 @@
 #include <spapr_tce/hostmem.h>
 
 #include "common/alloc.h"
-#include "prereg_test.h"
+#include "../lib/prereg_test.h"
 
 static int audit(void **state)
 {

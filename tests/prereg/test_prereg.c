@@ -17,8 +17,8 @@
 #include <spapr_tce/hostmem.h>
 #include <spapr_tce/table.h>
 
-#include "prereg_test.h"
-#include "../account/unpriv.h"
+#include "../lib/prereg_test.h"
+#include "../lib/unpriv.h"
 
 /* After every test: nothing charged, pinned or registered. */
 static int audit(void **state)

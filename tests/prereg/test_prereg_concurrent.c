@@ -15,7 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "prereg_test.h"
+#include "../lib/prereg_test.h"
 
 #define SLOTS		16
 #define SLOT_SIZE	(4 * HP)

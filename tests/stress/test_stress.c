@@ -39,7 +39,7 @@
 #include <spapr_tce/pe.h>
 #include <spapr_tce/prereg.h>
 
-#include "invariants.h"
+#include "../lib/invariants.h"
 
 #define KB		1024ULL
 #define MB		(1024 * KB)

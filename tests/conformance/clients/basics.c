@@ -3,7 +3,7 @@
  * Container and group basics: API version, CHECK_EXTENSION, SET_IOMMU rules,
  * GET_STATUS, SET/UNSET_CONTAINER, GET_DEVICE_FD, unknown ioctls.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static void check_ext(int c, const char *when)
 {

@@ -12,7 +12,7 @@
  * own the client prints the rule it checks (yes/no), never the value; ioctl
  * returns and errnos always print. See docs/conformance.md.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 #include <sys/eventfd.h>
 

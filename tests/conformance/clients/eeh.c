@@ -4,7 +4,7 @@
  * and without the device fd open. Resets and real error injection are left
  * out (they depend on the platform's firmware, not on the VFIO driver).
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static long pe_op(int c, uint32_t argsz, uint32_t flags, uint32_t op)
 {

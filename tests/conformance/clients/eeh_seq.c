@@ -10,7 +10,7 @@
  * resetting PE shows. Note: the oracle's PHB is QEMU's emulated PHB4,
  * whose firmware interface never reports a frozen PE; see docs/quirks.md.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 /* vfio-pci region offsets: index << 40 (config space 7, BAR0 0). */
 #define CFG_OFF(x)	((off_t)(((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + (x)))

@@ -6,7 +6,7 @@
  * refusing a second group, SET_IOMMU with two groups attached. Needs two
  * groups: group 0 and group 1 (see conf.h).
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *R;	/* 8 MiB, registered or mapped */
 static long base;
@@ -21,18 +21,18 @@ static void status(int g, const char *when)
 
 static void set_container(int g, int c, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	TRY(ioctl(g, VFIO_GROUP_SET_CONTAINER, &c));
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void unset_container(int g, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	TRY(ioctl(g, VFIO_GROUP_UNSET_CONTAINER));
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void set_iommu(int c, unsigned long type, const char *what)
@@ -43,10 +43,10 @@ static void set_iommu(int c, unsigned long type, const char *what)
 
 static void reg(int c, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, REGSZ, 0, R, 8 * SZ_1M);
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void map(int c, const char *what, uint64_t off, uint64_t iova, uint64_t size)
@@ -58,21 +58,21 @@ static void map(int c, const char *what, uint64_t off, uint64_t iova, uint64_t s
 
 static uint64_t create(int c, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 	uint64_t start;
 
 	do_create(c, CREATESZ, 0, 16, SZ_1G, 1, &start);
 	show(what, "start=0x%llx vmlck%+ld", (unsigned long long)start,
-	     vmlck() - before);
+	     vmlck_kb() - before);
 	return g_ret ? 0 : start;
 }
 
 static void removew(int c, uint64_t start, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_remove(c, REMOVESZ, 0, start);
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void info(int c, const char *when)
@@ -94,10 +94,10 @@ static void eeh_state(int c, const char *when)
 
 static void close_fd(int fd, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	TRY(close(fd));
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 /* Both groups set before SET_IOMMU; the driver attaches both at once. */
@@ -155,7 +155,7 @@ static void before_set_iommu(void)
 	info(c, "A g1 only");
 	map(c, "A iova=start size=64K (g1 only)", 0, start, SZ_64K);
 	unset_container(g1, "A UNSET_CONTAINER g1 (the last)");
-	note("A vmlck since start: %+ld", vmlck() - base);
+	note("A vmlck since start: %+ld", vmlck_kb() - base);
 	info(c, "A no group");
 	map(c, "A iova=0 size=64K (no group)", 0, 0, SZ_64K);
 	status(g0, "A g0 detached");
@@ -166,7 +166,7 @@ static void before_set_iommu(void)
 	close(g1);
 	close(g0);
 	close(c);
-	note("A vmlck since start after closing: %+ld", vmlck() - base);
+	note("A vmlck since start after closing: %+ld", vmlck_kb() - base);
 }
 
 /* g1 joins a container that already has its IOMMU: before and after windows. */
@@ -214,7 +214,7 @@ static void after_set_iommu(void)
 	start = create(c, "D CREATE 64K pages 1G");
 	close(g1);
 	teardown(c, g0);
-	note("B-D vmlck since start: %+ld", vmlck() - base);
+	note("B-D vmlck since start: %+ld", vmlck_kb() - base);
 }
 
 /* v1 shares no table between PEs: a second group is refused. */
@@ -228,18 +228,18 @@ static void v1_groups(void)
 	set_container(g1, c, "E v1 SET_CONTAINER g1");
 	status(g1, "E g1");
 	TRY(ioctl(c, VFIO_IOMMU_ENABLE));
-	show("E v1 ENABLE", "vmlck%+ld", vmlck() - base);
+	show("E v1 ENABLE", "vmlck%+ld", vmlck_kb() - base);
 	map(c, "E v1 iova=0 size=64K", 0, 0, SZ_64K);
 	set_container(g1, c, "E v1 SET_CONTAINER g1 (enabled, mapped)");
 	c2 = open_container();
 	set_container(g1, c2, "E SET_CONTAINER g1 (own container)");
 	set_iommu(c2, VFIO_SPAPR_TCE_IOMMU, "E SET_IOMMU(v1) g1's container");
 	TRY(ioctl(c2, VFIO_IOMMU_ENABLE));
-	show("E v1 ENABLE g1's container", "vmlck%+ld", vmlck() - base);
+	show("E v1 ENABLE g1's container", "vmlck%+ld", vmlck_kb() - base);
 	close(g1);
 	close(c2);
 	teardown(c, g0);
-	note("E vmlck since start: %+ld", vmlck() - base);
+	note("E vmlck since start: %+ld", vmlck_kb() - base);
 
 	note("SET_IOMMU with two groups attached");
 	c = open_container();
@@ -269,7 +269,7 @@ static void close_order(const char *order)
 	int fd[3], c, g0, g1;
 	const char *name[3] = { "container", "g0", "g1" };
 	uint64_t start;
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	c = open_container();
 	g0 = open_group_n(0);
@@ -283,7 +283,7 @@ static void close_order(const char *order)
 	do_create(c, CREATESZ, 0, 16, SZ_1G, 1, &start);
 	do_map(c, MAPSZ, RW, R, start, SZ_64K);
 	show(lbl("%s busy: REGISTER, MAP, CREATE, MAP", order), "vmlck%+ld",
-	     vmlck() - before);
+	     vmlck_kb() - before);
 	fd[0] = c;
 	fd[1] = g0;
 	fd[2] = g1;
@@ -296,7 +296,7 @@ static void close_order(const char *order)
 			if (strchr(p + 1, '0' + j))
 				status(fd[j], lbl("%s %s", order, name[j]));
 	}
-	note("%s vmlck since start: %+ld", order, vmlck() - base);
+	note("%s vmlck since start: %+ld", order, vmlck_kb() - base);
 }
 
 int main(void)
@@ -305,7 +305,7 @@ int main(void)
 
 	conf_init();
 	R = alloc_aligned(8 * SZ_1M, SZ_64K, PROT_READ | PROT_WRITE);
-	base = vmlck();
+	base = vmlck_kb();
 	before_set_iommu();
 	after_set_iommu();
 	v1_groups();

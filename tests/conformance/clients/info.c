@@ -4,7 +4,7 @@
  * The buffer is pre-filled with 0xa5 so the output shows exactly which bytes
  * the kernel wrote (an untouched 32-bit field reads 0xa5a5a5a5).
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 struct info_buf {
 	struct vfio_iommu_spapr_tce_info info;

@@ -4,17 +4,17 @@
  * charge, MAP/UNMAP of plain anonymous memory in the default 32-bit window
  * (4K IOMMU pages), every bad input, and the v2-only ioctls.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *mem;	/* 4 MiB of anonymous memory, 64K aligned */
 
 static void map(int c, const char *what, uint32_t argsz, uint32_t flags,
 		uint64_t off, uint64_t iova, uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_map(c, argsz, flags, mem + off, iova, size);
-	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+	show(lbl("MAP %s", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void unmap(int c, const char *what, uint32_t argsz, uint32_t flags,
@@ -26,10 +26,10 @@ static void unmap(int c, const char *what, uint32_t argsz, uint32_t flags,
 
 static void ctl(int c, unsigned long cmd, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	TRY(ioctl(c, cmd));
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void bad_inputs(int c)
@@ -139,10 +139,10 @@ int main(void)
 	ctl(c, VFIO_IOMMU_DISABLE, "DISABLE");
 
 	{
-		long before = vmlck();
+		long before = vmlck_kb();
 
 		teardown(c, g);
-		note("close group+container: vmlck%+ld", vmlck() - before);
+		note("close group+container: vmlck%+ld", vmlck_kb() - before);
 	}
 	return 0;
 }

@@ -5,7 +5,7 @@
  * wrapping addresses; memory munmapped while mapped. Memory lives in one
  * PROT_NONE reservation; addresses print as offsets from W, its start.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 #define RESERVE	(64 * SZ_1M)
 #define RWSIZE	(16 * SZ_1M)
@@ -15,18 +15,18 @@ static uint8_t *W;
 static void map(int c, const char *what, const void *va, uint64_t iova, uint64_t size,
 		uint32_t flags)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_map(c, MAPSZ, flags, va, iova, size);
-	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+	show(lbl("MAP %s", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void unmap(int c, const char *what, uint64_t iova, uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_unmap(c, UNMAPSZ, 0, iova, size);
-	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck() - before);
+	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 #define MAPW(c, what, off, iova, size) map(c, what, W + (off), iova, size, RW)
@@ -46,7 +46,7 @@ int main(void)
 	setup(VFIO_SPAPR_TCE_IOMMU, &c, &g);
 	TRY(ioctl(c, VFIO_IOMMU_ENABLE));
 	show("ENABLE", NULL);
-	base = vmlck();
+	base = vmlck_kb();
 
 	note("a bad 64K page after 64K of writable memory (4K IOMMU pages)");
 	MAPW(c, "W+1M-64K size=128K iova=0 (hole second)", SZ_1M - SZ_64K, 0, 2 * SZ_64K);
@@ -62,7 +62,7 @@ int main(void)
 	map(c, "W+3M size=4K iova=0x200000 flags=READ (read-only)", W + 3 * SZ_1M,
 	    2 * SZ_1M, SZ_4K, VFIO_DMA_MAP_FLAG_READ);
 	unmap(c, "iova=0 size=4M", 0, 4 * SZ_1M);
-	note("vmlck since ENABLE: %+ld", vmlck() - base);
+	note("vmlck since ENABLE: %+ld", vmlck_kb() - base);
 
 	note("addresses that are not the process's memory");
 	map(c, "vaddr=0 size=4K", NULL, 0, SZ_4K, RW);
@@ -90,8 +90,8 @@ int main(void)
 		die("mmap again");
 	MAPW(c, "W+8M size=64K iova=0x400000 (new memory there)", 8 * SZ_1M, 4 * SZ_1M, SZ_64K);
 	unmap(c, "iova=0x400000 size=64K", 4 * SZ_1M, SZ_64K);
-	note("vmlck since ENABLE: %+ld", vmlck() - base);
+	note("vmlck since ENABLE: %+ld", vmlck_kb() - base);
 	teardown(c, g);
-	note("after closing: vmlck since ENABLE: %+ld", vmlck() - base);
+	note("after closing: vmlck since ENABLE: %+ld", vmlck_kb() - base);
 	return 0;
 }

@@ -10,7 +10,7 @@
  * REMOVE line after it): one 64-bit window at a time (slot 1); the default
  * window is made by the first CREATE and stays.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 /*
  * A window the kernel may create but whose REMOVE would walk more than
@@ -36,19 +36,19 @@ static int too_slow(uint32_t shift, uint32_t levels, unsigned int k)
 static void one(int c, uint32_t shift, uint32_t levels, unsigned int k)
 {
 	const char *what = lbl("shift=%u levels=%u size=2^%u", shift, levels, k);
-	long before = vmlck();
+	long before = vmlck_kb();
 	uint64_t start;
 
 	do_create(c, CREATESZ, 0, shift, 1ULL << k, levels, &start);
 	if (g_ret) {
-		show(what, "vmlck%+ld", vmlck() - before);
+		show(what, "vmlck%+ld", vmlck_kb() - before);
 		return;
 	}
 	show(what, "start=0x%llx vmlck%+ld", (unsigned long long)start,
-	     vmlck() - before);
-	before = vmlck();
+	     vmlck_kb() - before);
+	before = vmlck_kb();
 	do_remove(c, REMOVESZ, 0, start);
-	show("  REMOVE", "vmlck%+ld", vmlck() - before);
+	show("  REMOVE", "vmlck%+ld", vmlck_kb() - before);
 }
 
 int main(void)

@@ -4,17 +4,17 @@
  * MAP), a 64-bit window (64K pages), a 2M-page window, and every bad input.
  * R is a 16 MiB registered region aligned to 2 MiB; vaddrs print as R+offset.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *R;
 
 static void map(int c, const char *what, uint32_t argsz, uint32_t flags,
 		int64_t off, uint64_t iova, uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_map(c, argsz, flags, R + off, iova, size);
-	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+	show(lbl("MAP %s", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void unmap(int c, const char *what, uint32_t argsz, uint32_t flags,
@@ -26,10 +26,10 @@ static void unmap(int c, const char *what, uint32_t argsz, uint32_t flags,
 
 static void reg(int c, unsigned long cmd, const char *what, int64_t off, uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_reg(c, cmd, REGSZ, 0, R + off, size);
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 /* Bad inputs common to every window: base = window start, pg = IOMMU page. */
@@ -117,9 +117,9 @@ int main(void)
 	show("IOMMU_ENABLE on v2", NULL);
 	TRY(ioctl(c, VFIO_IOMMU_DISABLE));
 	show("IOMMU_DISABLE on v2", NULL);
-	before = vmlck();
+	before = vmlck_kb();
 	do_map(c, MAPSZ, RW, plain, 0, SZ_64K);
-	show("MAP before any REGISTER", "vmlck%+ld", vmlck() - before);
+	show("MAP before any REGISTER", "vmlck%+ld", vmlck_kb() - before);
 	do_unmap(c, UNMAPSZ, 0, 0, SZ_64K);
 	show("UNMAP before any REGISTER", NULL);
 	reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, "REGISTER R size=16M", 0, SZ_16M);
@@ -127,10 +127,10 @@ int main(void)
 	bad_inputs(c, "w32", 0, SZ_4K, 0x80000000ULL);
 
 	note("64-bit window: 64K pages, 1G, 2 levels");
-	before = vmlck();
+	before = vmlck_kb();
 	do_create(c, CREATESZ, 0, 16, SZ_1G, 2, &w64);
 	show("CREATE shift=16 size=1G levels=2", "start=0x%llx vmlck%+ld",
-	     (unsigned long long)w64, vmlck() - before);
+	     (unsigned long long)w64, vmlck_kb() - before);
 	good(c, "w64", w64, SZ_64K);
 	bad_inputs(c, "w64", w64, SZ_64K, SZ_1G);
 	map(c, "w64 all of R", MAPSZ, RW, 0, w64, SZ_16M);
@@ -143,20 +143,20 @@ int main(void)
 	note("REMOVE of windows with live mappings");
 	map(c, "w64 16 pages", MAPSZ, RW, 0, w64, 16 * SZ_64K);
 	map(c, "w32 16 pages", MAPSZ, RW, 0, 0, 16 * SZ_4K);
-	before = vmlck();
+	before = vmlck_kb();
 	do_remove(c, REMOVESZ, 0, w64);
-	show("REMOVE w64 (mapped)", "vmlck%+ld", vmlck() - before);
-	before = vmlck();
+	show("REMOVE w64 (mapped)", "vmlck%+ld", vmlck_kb() - before);
+	before = vmlck_kb();
 	do_remove(c, REMOVESZ, 0, 0);
-	show("REMOVE w32 (mapped)", "vmlck%+ld", vmlck() - before);
+	show("REMOVE w32 (mapped)", "vmlck%+ld", vmlck_kb() - before);
 	map(c, "iova=0 (no window)", MAPSZ, RW, 0, 0, SZ_64K);
 	unmap(c, "iova=0 (no window)", UNMAPSZ, 0, 0, SZ_64K);
 
 	note("2M-page window over 64K-page memory");
-	before = vmlck();
+	before = vmlck_kb();
 	do_create(c, CREATESZ, 0, 21, SZ_1G, 1, &w2m);
 	show("CREATE shift=21 size=1G levels=1", "start=0x%llx vmlck%+ld",
-	     (unsigned long long)w2m, vmlck() - before);
+	     (unsigned long long)w2m, vmlck_kb() - before);
 	map(c, "w2m R size=2M", MAPSZ, RW, 0, w2m, SZ_2M);
 	map(c, "w2m R+64K size=2M", MAPSZ, RW, SZ_64K, w2m, SZ_2M);
 	map(c, "w2m iova=+64K", MAPSZ, RW, 0, w2m + SZ_64K, SZ_2M);
@@ -164,10 +164,10 @@ int main(void)
 	unmap(c, "w2m size=64K", UNMAPSZ, 0, w2m, SZ_64K);
 
 	note("4K-page 64-bit window over 64K-page memory");
-	before = vmlck();
+	before = vmlck_kb();
 	do_create(c, CREATESZ, 0, 12, SZ_1G, 1, &w64);
 	show("CREATE shift=12 size=1G levels=1", "start=0x%llx vmlck%+ld",
-	     (unsigned long long)w64, vmlck() - before);
+	     (unsigned long long)w64, vmlck_kb() - before);
 	map(c, "w4k R+4K size=60K", MAPSZ, RW, SZ_4K, w64 + SZ_4K, SZ_64K - SZ_4K);
 	unmap(c, "w4k size=64K", UNMAPSZ, 0, w64, SZ_64K);
 
@@ -201,8 +201,8 @@ int main(void)
 	unmap(c, lbl("tiny32k all %llu pages", hp / 8), UNMAPSZ, 0, w64, ext64);
 
 	reg(c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, "UNREGISTER R (nothing mapped)", 0, SZ_16M);
-	before = vmlck();
+	before = vmlck_kb();
 	teardown(c, g);
-	note("close group+container: vmlck%+ld", vmlck() - before);
+	note("close group+container: vmlck%+ld", vmlck_kb() - before);
 	return 0;
 }

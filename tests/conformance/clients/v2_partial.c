@@ -9,7 +9,7 @@
  * reservation, so whatever follows a range is known (PROT_NONE), and
  * addresses print as offsets from W, its start.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 #define RESERVE	(256 * SZ_1M)
 #define RWSIZE	(32 * SZ_1M)	/* W .. W+32M writable, the rest PROT_NONE */
@@ -18,11 +18,11 @@ static uint8_t *W;
 
 static void reg(int c, unsigned long cmd, const char *what, uint64_t off, uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_reg(c, cmd, REGSZ, 0, W + off, size);
 	show(lbl("%s %s", cmd == VFIO_IOMMU_SPAPR_REGISTER_MEMORY ?
-		 "REGISTER" : "UNREGISTER", what), "vmlck%+ld", vmlck() - before);
+		 "REGISTER" : "UNREGISTER", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 #define R(c, ...) reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, __VA_ARGS__)
@@ -169,12 +169,12 @@ static void unmapped_after(int c)
 	    2 * SZ_64K, SZ_64K);
 	R(c, "W+16M size=4M (new memory there)", a, 4 * SZ_1M);
 	unmap(c, "iova=0 size=192K", 0, 3 * SZ_64K);
-	before = vmlck();
+	before = vmlck_kb();
 	U(c, "W+16M size=4M (old pages)", a, 4 * SZ_1M);
 	U(c, "W+16M size=4M again", a, 4 * SZ_1M);
 	R(c, "W+16M size=4M (the new pages)", a, 4 * SZ_1M);
 	U(c, "W+16M size=4M (the new pages)", a, 4 * SZ_1M);
-	note("unmapped region: vmlck%+ld", vmlck() - before);
+	note("unmapped region: vmlck%+ld", vmlck_kb() - before);
 }
 
 int main(void)
@@ -185,7 +185,7 @@ int main(void)
 	conf_init();
 	W = reserve(RESERVE, RWSIZE);
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
-	base = vmlck();
+	base = vmlck_kb();
 
 	note("a failed first REGISTER does not enable the container");
 	spoil("hole", 30 * SZ_1M + SZ_1M / 2);
@@ -196,10 +196,10 @@ int main(void)
 	bad_page(c, "hole", 0);
 	bad_page(c, "PROT_NONE", 3 * SZ_1M);
 	bad_page(c, "read-only", 6 * SZ_1M);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 
 	enormous(c);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 
 	c2 = open_container();
 	g1 = open_group_n(1);
@@ -207,13 +207,13 @@ int main(void)
 	    ioctl(c2, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU))
 		die("second container");
 	shared(c, c2);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 	teardown(c2, g1);
 
 	across(c);
 	unmapped_after(c);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 	teardown(c, g);
-	note("after closing: vmlck since set-up: %+ld", vmlck() - base);
+	note("after closing: vmlck since set-up: %+ld", vmlck_kb() - base);
 	return 0;
 }

@@ -5,18 +5,18 @@
  * Addresses are printed as offsets from A, a 16 MiB region in the middle of a
  * 64 MiB buffer (so overlaps on both sides are real memory).
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *A;
 
 static void reg(int c, unsigned long cmd, const char *what, uint32_t argsz,
 		uint32_t flags, int64_t off, uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_reg(c, cmd, argsz, flags, A + off, size);
 	show(lbl("%s %s", cmd == VFIO_IOMMU_SPAPR_REGISTER_MEMORY ?
-		 "REGISTER" : "UNREGISTER", what), "vmlck%+ld", vmlck() - before);
+		 "REGISTER" : "UNREGISTER", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 #define R(...) reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, __VA_ARGS__)
@@ -25,10 +25,10 @@ static void reg(int c, unsigned long cmd, const char *what, uint32_t argsz,
 static void raw(int c, unsigned long cmd, const char *what, const void *va,
 		uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_reg(c, cmd, REGSZ, 0, va, size);
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void map(int c, const char *what, int64_t off, uint64_t iova, uint64_t size)
@@ -50,7 +50,7 @@ int main(void)
 	ro = alloc_aligned(SZ_1M, SZ_64K, PROT_READ);
 	none = alloc_aligned(SZ_1M, SZ_64K, PROT_NONE);
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
-	base = vmlck();
+	base = vmlck_kb();
 
 	R("A size=16M", REGSZ, 0, 0, SZ_16M);
 	R("A size=16M again", REGSZ, 0, 0, SZ_16M);
@@ -95,7 +95,7 @@ int main(void)
 	U("A size=16M argsz=23", 23, 0, 0, SZ_16M);
 	U("A size=16M", REGSZ, 0, 0, SZ_16M);
 	U("A size=16M again", REGSZ, 0, 0, SZ_16M);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 
 	note("unregister while mapped (default window, 4K IOMMU pages)");
 	R("A size=16M", REGSZ, 0, 0, SZ_16M);
@@ -110,7 +110,7 @@ int main(void)
 	R("A size=16M (re-register)", REGSZ, 0, 0, SZ_16M);
 	U("A size=16M (after re-register)", REGSZ, 0, 0, SZ_16M);
 	R("A size=1M (inside the leftover region)", REGSZ, 0, 0, SZ_1M);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 
 	note("unregister with nothing mapped, map after unregister");
 	R("B=A+16M size=1M", REGSZ, 0, SZ_16M, SZ_1M);
@@ -118,10 +118,10 @@ int main(void)
 	unmap(c, "iova=0x100000 size=64K", SZ_1M, SZ_64K);
 	U("B size=1M", REGSZ, 0, SZ_16M, SZ_1M);
 	map(c, "B iova=0x100000 size=64K (unregistered)", SZ_16M, SZ_1M, SZ_64K);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 
-	base = vmlck();
+	base = vmlck_kb();
 	teardown(c, g);
-	note("close group+container: vmlck%+ld", vmlck() - base);
+	note("close group+container: vmlck%+ld", vmlck_kb() - base);
 	return 0;
 }

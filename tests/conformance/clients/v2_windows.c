@@ -4,7 +4,7 @@
  * start addresses, page shifts, levels, window sizes and the exact locked
  * memory charged (and given back) for each table.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static const char *sz(uint64_t v)
 {
@@ -30,13 +30,13 @@ static const char *sz(uint64_t v)
 static long create(int c, uint32_t argsz, uint32_t flags, uint32_t shift,
 		   uint64_t wsize, uint32_t levels, uint64_t *start)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 	uint64_t s;
 
 	do_create(c, argsz, flags, shift, wsize, levels, &s);
 	show(lbl("CREATE shift=%u size=%s levels=%u%s", shift, sz(wsize), levels,
 		 argsz != CREATESZ ? lbl(" argsz=%u", argsz) : flags ? lbl(" flags=0x%x", flags) : ""),
-	     "start=0x%llx vmlck%+ld", (unsigned long long)s, vmlck() - before);
+	     "start=0x%llx vmlck%+ld", (unsigned long long)s, vmlck_kb() - before);
 	if (start)
 		*start = s;
 	return g_ret;
@@ -44,11 +44,11 @@ static long create(int c, uint32_t argsz, uint32_t flags, uint32_t shift,
 
 static long removew(int c, uint32_t argsz, uint32_t flags, uint64_t start, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_remove(c, argsz, flags, start);
 	show(lbl("REMOVE 0x%llx%s", (unsigned long long)start, what), "vmlck%+ld",
-	     vmlck() - before);
+	     vmlck_kb() - before);
 	return g_ret;
 }
 
@@ -75,10 +75,10 @@ static void info(int c, const char *when)
 
 static void closeall(int c, int g)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	teardown(c, g);
-	note("close group+container: vmlck%+ld", vmlck() - before);
+	note("close group+container: vmlck%+ld", vmlck_kb() - before);
 }
 
 static void pending_default(void)
@@ -105,12 +105,12 @@ static void pending_default(void)
 	cr.levels = 1;
 	cr.__resv1 = 0xffffffff;
 	cr.__resv2 = 0xffffffff;
-	before = vmlck();
+	before = vmlck_kb();
 	TRY(ioctl(c, VFIO_IOMMU_SPAPR_TCE_CREATE, &cr));
 	show("CREATE shift=16 size=1G levels=1 resv=0xffffffff",
 	     "start=0x%llx resv1=0x%x resv2=0x%x vmlck%+ld",
 	     (unsigned long long)cr.start_addr, cr.__resv1, cr.__resv2,
-	     vmlck() - before);
+	     vmlck_kb() - before);
 	create(c, CREATESZ, 0, 16, SZ_1G, 1, NULL);
 	create(c, CREATESZ, 0, 13, SZ_1G, 1, NULL);
 	create(c, CREATESZ, 0, 16, SZ_1G, 0, NULL);

@@ -9,7 +9,7 @@
  * The file name starts with "z_" so the oracle (which runs clients in
  * alphabetical order) runs it last.
  */
-#include "conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *R;
 
@@ -22,10 +22,10 @@ static void map(int c, const char *what, uint64_t off, uint64_t iova, uint64_t s
 
 static void reg(int c, unsigned long cmd, const char *what)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_reg(c, cmd, REGSZ, 0, R, SZ_1M);
-	show(what, "vmlck%+ld", vmlck() - before);
+	show(what, "vmlck%+ld", vmlck_kb() - before);
 }
 
 int main(void)
@@ -38,14 +38,14 @@ int main(void)
 	conf_init();
 	R = alloc_aligned(SZ_1M, SZ_64K, PROT_READ | PROT_WRITE);
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
-	base = vmlck();
+	base = vmlck_kb();
 	reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, "REGISTER R size=1M");
 
 	note("window: 64K pages, 512M (8192 entries), 2 levels");
-	before = vmlck();
+	before = vmlck_kb();
 	do_create(c, CREATESZ, 0, 16, wsz, 2, &w);
 	show("CREATE shift=16 size=512M levels=2", "start=0x%llx vmlck%+ld",
-	     (unsigned long long)w, vmlck() - before);
+	     (unsigned long long)w, vmlck_kb() - before);
 	end = w + wsz;
 	map(c, "iova=end (one past)", 0, end, SZ_64K);
 	map(c, "iova=end-64K size=64K (last page)", 0, end - SZ_64K, SZ_64K);
@@ -60,12 +60,12 @@ int main(void)
 	map(c, "iova=end-64K size=128K again", 0, end - SZ_64K, 2 * SZ_64K);
 	unmap(c, "iova=end-64K size=64K (leaves the stray entry)", end - SZ_64K, SZ_64K);
 	reg(c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, "UNREGISTER R (stray entry left)");
-	before = vmlck();
+	before = vmlck_kb();
 	do_remove(c, REMOVESZ, 0, w);
-	show("REMOVE the window", "vmlck%+ld", vmlck() - before);
-	note("vmlck since set-up: %+ld", vmlck() - base);
-	before = vmlck();
+	show("REMOVE the window", "vmlck%+ld", vmlck_kb() - before);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
+	before = vmlck_kb();
 	teardown(c, g);
-	note("close group+container: vmlck%+ld", vmlck() - before);
+	note("close group+container: vmlck%+ld", vmlck_kb() - before);
 	return 0;
 }

@@ -7,18 +7,18 @@
  * with a topology of "host_page 64K" and of "host_page 4K": each output
  * must match its kernel's.
  */
-#include "../../conformance/clients/conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *A;
 
 static void reg(int c, unsigned long cmd, const char *what, int64_t off,
 		uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_reg(c, cmd, REGSZ, 0, A + off, size);
 	show(lbl("%s %s", cmd == VFIO_IOMMU_SPAPR_REGISTER_MEMORY ?
-		 "REGISTER" : "UNREGISTER", what), "vmlck%+ld", vmlck() - before);
+		 "REGISTER" : "UNREGISTER", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 #define R(...) reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, __VA_ARGS__)
@@ -27,20 +27,20 @@ static void reg(int c, unsigned long cmd, const char *what, int64_t off,
 static uint64_t create(int c, const char *what, uint32_t shift, uint64_t size,
 		       uint32_t levels)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 	uint64_t start = 0;
 
 	do_create(c, CREATESZ, 0, shift, size, levels, &start);
-	show(lbl("TCE_CREATE %s", what), "vmlck%+ld", vmlck() - before);
+	show(lbl("TCE_CREATE %s", what), "vmlck%+ld", vmlck_kb() - before);
 	return start;
 }
 
 static void remove_win(int c, const char *what, uint64_t start)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_remove(c, REMOVESZ, 0, start);
-	show(lbl("TCE_REMOVE %s", what), "vmlck%+ld", vmlck() - before);
+	show(lbl("TCE_REMOVE %s", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 static void map(int c, const char *what, int64_t off, uint64_t iova,
@@ -66,7 +66,7 @@ int main(void)
 	conf_init();
 	A = alloc_aligned(16 * SZ_1M, SZ_16M, PROT_READ | PROT_WRITE);
 	setup(VFIO_SPAPR_TCE_v2_IOMMU, &c, &g);
-	base = vmlck();
+	base = vmlck_kb();
 
 	TRY(ioctl(c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info));
 	show("GET_INFO", "dma32 0x%llx+0x%llx pgsizes 0x%llx levels %u windows %u",
@@ -86,7 +86,7 @@ int main(void)
 	U("A size=68K", 0, SZ_64K + SZ_4K);
 	U("A+1M size=64K", SZ_1M, SZ_64K);
 	U("A+2M+60K size=8K", 2 * SZ_1M + 60 * 1024, 2 * SZ_4K);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 
 	note("IOMMU pages over 4K-backed memory (A+4M, 1M registered)");
 	map(c, "4K page iova=0 (default window)", 4 * SZ_1M, 0, SZ_4K);
@@ -111,11 +111,11 @@ int main(void)
 	remove_win(c, "4K pages 8G levels=2", w);
 	w = create(c, "16M pages 1T levels=1", 24, 1ULL << 40, 1);
 	remove_win(c, "16M pages 1T levels=1", w);
-	note("vmlck since set-up: %+ld", vmlck() - base);
+	note("vmlck since set-up: %+ld", vmlck_kb() - base);
 
 	U("A+4M size=1M", 4 * SZ_1M, SZ_1M);
-	base = vmlck();
+	base = vmlck_kb();
 	teardown(c, g);
-	note("close group+container: vmlck%+ld", vmlck() - base);
+	note("close group+container: vmlck%+ld", vmlck_kb() - base);
 	return 0;
 }

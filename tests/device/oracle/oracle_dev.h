@@ -8,7 +8,7 @@
 #ifndef ORACLE_DEV_H
 #define ORACLE_DEV_H
 
-#include "../../conformance/clients/conf.h"
+#include "../../lib/conf.h"
 
 #define E1000E_IDS	0x10d38086	/* vendor | device << 16 */
 

@@ -38,26 +38,13 @@
 
 #include <linux/vfio.h>
 
+#include "../../lib/vmlck.h"
+
 #define PAGE		4096UL
 #define HEAP_VA		0x100000000UL	/* where DPDK's memory starts */
 #define HEAP_PAGES	256
 #define BUF_LEN		(1UL << 20)
 #define WINDOW		(8UL << 30)	/* pow2 above the heap, as DPDK sizes it */
-
-static long vmlck_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 static const char *errname(int e)
 {

@@ -42,6 +42,8 @@
 
 #include <spapr_tce/device.h>
 
+#include "../../lib/vmlck.h"
+
 #define BUF_LEN		(1u << 20)	/* each DMA buffer */
 #define USER_IOVA_LOW	(1u << 20)	/* below DPDK's heap: see main() */
 #define FNV_OFFSET	0xcbf29ce484222325ULL
@@ -152,23 +154,6 @@ static bool all_bytes(const uint8_t *p, size_t len, uint8_t v)
 		if (p[i] != v)
 			return false;
 	return true;
-}
-
-/* VmLck of /proc/self/status in kB (the library serves it: the emulated
- * locked_vm), or -1. */
-static long vmlck_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 /* ---- DPDK's memory, as its public walkers show it ---- */

@@ -5,7 +5,7 @@
  * answers: run on the real kernel (the oracle) and under the preload
  * library; the outputs are compared.
  */
-#include "../../conformance/clients/conf.h"
+#include "../../lib/conf.h"
 
 /* Status flags by name (O_LARGEFILE's value differs between arches). */
 static const char *fl_names(int fl)

@@ -12,7 +12,7 @@
  */
 #include <sys/wait.h>
 
-#include "../../conformance/clients/conf.h"
+#include "../../lib/conf.h"
 
 static uint8_t *A, *B;
 static const char *dev;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the PE and device tests. */
+/* Helpers the PE, device and iommufd tests share. */
 #ifndef STCE_PE_TEST_UTIL_H
 #define STCE_PE_TEST_UTIL_H
 

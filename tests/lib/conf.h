@@ -31,6 +31,8 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "vmlck.h"
+
 #define SZ_4K	0x1000ULL
 #define SZ_64K	0x10000ULL
 #define SZ_1M	0x100000ULL
@@ -152,22 +154,6 @@ static inline void die(const char *what)
 {
 	printf("SETUP FAILED: %s: %s\n", what, ename(errno));
 	exit(2);
-}
-
-/* Locked memory of this process in kB (VmLck of /proc/self/status). */
-static inline long vmlck(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 static inline const char *container_path(void)
@@ -384,18 +370,18 @@ static inline long do_reg(int c, unsigned long cmd, uint32_t argsz, uint32_t fla
 static inline void show_map(int c, const char *what, const void *va, uint64_t iova,
 			    uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_map(c, MAPSZ, RW, va, iova, size);
-	show(lbl("MAP %s", what), "vmlck%+ld", vmlck() - before);
+	show(lbl("MAP %s", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 static inline void show_unmap(int c, const char *what, uint64_t iova, uint64_t size)
 {
-	long before = vmlck();
+	long before = vmlck_kb();
 
 	do_unmap(c, UNMAPSZ, 0, iova, size);
-	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck() - before);
+	show(lbl("UNMAP %s", what), "vmlck%+ld", vmlck_kb() - before);
 }
 
 /* TCE_CREATE; the window's start comes back through *start (may be NULL). */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the prereg tests. */
+/* Helpers the prereg, container and iommufd tests share. */
 #ifndef STCE_PREREG_TEST_H
 #define STCE_PREREG_TEST_H
 
@@ -10,6 +10,8 @@
 
 #include <spapr_tce/account.h>
 #include <spapr_tce/prereg.h>
+
+#include "vmlck.h"
 
 #define KB	1024ULL
 #define MB	(1024ULL * KB)
@@ -40,22 +42,6 @@ static inline uint64_t map_anon(uint64_t size)
 static inline void unmap(uint64_t addr, uint64_t size)
 {
 	munmap((void *)(uintptr_t)addr, size);
-}
-
-/* VmLck of this process in kB: what the real kernel has mlocked. */
-static inline long vmlck_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 /* Free 2M hugetlbfs pages (HugePages_Free in /proc/meminfo). */

@@ -22,8 +22,8 @@
  * Map records are clipped to the window that held their iova when they
  * were made (inv_record_map does that), as a MAP never writes outside it.
  */
-#ifndef STCE_FUZZ_INVARIANTS_H
-#define STCE_FUZZ_INVARIANTS_H
+#ifndef STCE_TEST_INVARIANTS_H
+#define STCE_TEST_INVARIANTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,4 +94,4 @@ int inv_check_teardown(char *why, size_t whylen);
  * before and after a call that must not have changed the tables. */
 uint64_t inv_tce_hash(struct stce_container *c, uint64_t max_walk);
 
-#endif /* STCE_FUZZ_INVARIANTS_H */
+#endif /* STCE_TEST_INVARIANTS_H */
