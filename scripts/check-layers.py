@@ -16,11 +16,11 @@ ones today's code still has, each with the issue item that removes it.
 Rules, for a file of unit A using a file of another unit B:
   a layer (a number) uses only layers of a lower number;
   an app (preload/, tools/) uses the public API only: public headers, and
-    symbols libspapr-tce.so exports;
+    symbols libspapr-tce.so exports; and examples/, which is on it too;
   a harness (tests/X/, fuzz/, bench/) uses anything of the library, a
     "shared" unit (tests/lib/) and examples/, but no other harness;
-  standalone code (examples/) includes public headers only (it does not
-    link the library);
+  standalone code (examples/) uses the public API only, as an app, and no
+    other unit;
   a private header is for its own unit (and tests/X/ for X's), a
     "(tests)" header for its own unit and the harness.
 
@@ -179,17 +179,16 @@ class Layers:
             if b.rank == a.rank:
                 return 'between peers (rank %d)' % a.rank
             return None
-        if a.rank == 'standalone':
-            if b.layer and header and header.startswith('include/'):
-                return None
-            return 'standalone code uses %s' % b.name
-        if a.rank == 'app':
+        if a.rank in ('app', 'standalone'):
+            who = 'app' if a.rank == 'app' else 'standalone code'
+            if a.rank == 'app' and b.rank == 'standalone':
+                return None     # examples/ is on the public API too
             if not b.layer:
-                return 'app uses %s' % b.name
+                return '%s uses %s' % (who, b.name)
             if header and not header.startswith('include/'):
-                return 'app includes an internal header'
+                return '%s includes an internal header' % who
             if symbol and exported is not None and symbol not in exported:
-                return 'app calls a symbol outside the public API'
+                return '%s calls a symbol outside the public API' % who
             return None
         # harness and shared
         if b.rank == 'harness' or (a.rank == 'shared' and b.rank == 'shared'):

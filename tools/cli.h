@@ -22,6 +22,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_parse_size(const char *cmd, const char *opt, const char *text,
 		   uint64_t *out);
 
+/* The sub-commands: each runs `spapr-tce NAME ARGS` (argv[0] is NAME) and
+ * returns its exit code. */
 int cmd_table_size(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_info(int argc, char **argv);

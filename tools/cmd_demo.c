@@ -23,45 +23,21 @@
  *      the VM goes, its RAM is unregistered, the PE is returned, and an
  *      audit checks that everything was released.
  */
-#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <spapr_tce/account.h>
-#include <spapr_tce/container.h>
-#include <spapr_tce/device.h>
-#include <spapr_tce/hcall.h>
 #include <spapr_tce/prereg.h>
-#include <spapr_tce/table.h>
-#include <spapr_tce/topology.h>
+#include <spapr_tce/size.h>
 
 #include "cli.h"
-#include "common/common.h"
-#include "common/size.h"
-
-#define TCES_PER_CALL	STCE_HCALL_MAX_INDIRECT	/* one H_PUT_TCE_INDIRECT */
-#define LIST_BYTES	4096ULL			/* one TCE list page */
-#define REG_CHUNK	(64ULL << 20)		/* RAM registered per REGISTER */
-#define MAX_VCPUS	64
-#define TCE_RW		(STCE_TCE_READ | STCE_TCE_WRITE)
-
-/* The guest PHB as QEMU's pSeries machine numbers its first one. */
-#define DEMO_BUID		0x800000020000000ULL
-#define DEMO_LIOBN_DEFAULT	0x80000000ULL
-#define DEMO_LIOBN_DDW		0x80000001ULL
-#define DEMO_CONFIG_ADDR	0	/* the device: bus 0, devfn 0 */
-
-/* What the RTAS layer keeps a table chunk within (see src/hcall/rtas.c):
- * it picks the fewest levels whose chunks fit. */
+#include "pseries-model.h"
 
 /*
  * The 32-bit default window of the built-in PEs (2G of 4K pages) costs
@@ -88,35 +64,25 @@ static const char demo_usage[] =
 struct demo_opts {
 	uint64_t guest_mem;
 	uint64_t page;
+	unsigned int page_shift;
 	unsigned int vcpus;
 	uint64_t window;	/* 0: RAM rounded up to a power of two */
 	bool json;
 	bool mem_given;
 };
 
+/* The story's own state; the VM's is in vm (examples/pseries-model.h). */
 struct demo {
 	struct demo_opts o;
-	struct stce_platform *plat;
-	struct stce_pe *pe;
-	struct stce_device *dev;
-	struct stce_container *c;
-	struct stce_guest *g;
-	uint8_t *map_base;	/* what mmap returned */
-	size_t map_len;
-	uint8_t *ram;		/* guest RAM: guest physical 0 */
-	uint64_t ram_size;
-	unsigned int page_shift;
+	struct pseries_vm vm;
 	bool keep_default;	/* room for the default window next to the DDW */
 	bool small_default;	/* SMALL_DMA32_SIZE default windows */
 	bool default_removed;	/* the guest removed it to make room */
-	uint64_t liobn;		/* the DDW's */
-	uint64_t ddw_start, ddw_size;
 	unsigned int ddw_levels;
-	uint64_t locked_before, locked_peak;
+	uint64_t locked_peak;
 	struct stce_container_stats stats;	/* with everything mapped */
 	double t_register, t_map, t_dma, t_unmap, t_teardown;
 	uint64_t tces, tces_unmapped, dma_bytes, faults;
-	uint64_t put_calls, stuff_calls, get_calls, too_hard, rtas_calls;
 	char fault_reason[64];
 	bool recovered, released;
 	bool progress;		/* a bar on stderr (a terminal) */
@@ -181,6 +147,22 @@ static void bar(const struct demo *d, const char *what, uint64_t done,
 	fflush(stderr);
 }
 
+/* The bars of the model's long steps, when there is a terminal. */
+static void bar_register(void *d, uint64_t done, uint64_t total)
+{
+	bar(d, "register", done, total);
+}
+
+static void bar_map(void *d, uint64_t done, uint64_t total)
+{
+	bar(d, "map", done, total);
+}
+
+static void bar_unmap(void *d, uint64_t done, uint64_t total)
+{
+	bar(d, "unmap", done, total);
+}
+
 static int fail(const char *step, int err)
 {
 	fprintf(stderr, "spapr-tce demo: %s: %s\n", step, strerror(err < 0 ? -err : err));
@@ -228,15 +210,15 @@ static int parse_args(int argc, char **argv, struct demo_opts *o)
 		case 'v':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 1 || v > MAX_VCPUS)
+			if (errno || end == optarg || *end || v < 1 || v > PSERIES_MAX_VCPUS)
 				return cli_usage_error("demo", "--vcpus: '%s' is not a number from 1 to %d",
-						       optarg, MAX_VCPUS);
+						       optarg, PSERIES_MAX_VCPUS);
 			o->vcpus = (unsigned int)v;
 			break;
 		case 'w':
 			if (cli_parse_size("demo", "--window", optarg, &o->window))
 				return CLI_USAGE;
-			if (!o->window || (o->window & (o->window - 1)))
+			if (stce_size_shift(o->window) < 0)
 				return cli_usage_error("demo", "--window: a power of two");
 			break;
 		case 'j':
@@ -255,6 +237,7 @@ static int parse_args(int argc, char **argv, struct demo_opts *o)
 	if (o->page != 4096 && o->page != (64 << 10) && o->page != (2 << 20) &&
 	    o->page != (1 << 30))
 		return cli_usage_error("demo", "--page: 4K, 64K, 2M or 1G");
+	o->page_shift = (unsigned int)stce_size_shift(o->page);
 	if (o->guest_mem < o->page || o->guest_mem % o->page ||
 	    o->guest_mem % stce_host_page_size())
 		return cli_usage_error("demo", "--guest-mem: a multiple of the page and of the %lluK host page",
@@ -266,51 +249,17 @@ static int parse_args(int argc, char **argv, struct demo_opts *o)
 
 /* ---- set-up -------------------------------------------------------- */
 
-/* The window a Linux guest asks for: RAM rounded up to a power of two
- * (its maximum memory: this guest has no hotplug), or --window. */
+/* The DDW the guest asks for: --window, or what a Linux guest asks. */
 static uint64_t ddw_size_for(const struct demo *d, uint64_t ram)
 {
-	uint64_t s = 1;
-
-	if (d->o.window)
-		return d->o.window;
-	while (s < ram)
-		s <<= 1;
-	return s;
+	return d->o.window ? d->o.window : pseries_ddw_size(ram);
 }
 
-/* locked_vm of one LIOBN: the hardware table plus KVM's charge for the
- * guest view (its TCE pages and their tracking; one page over-counted
- * for the tracking structure). */
-static uint64_t window_pages(const struct stce_pe_caps *caps,
-			     unsigned int page_shift, uint64_t size,
-			     unsigned int levels)
-{
-	uint64_t hw = stce_table_size_hp(page_shift, size, levels,
-					 caps->host_page_shift);
-	uint64_t view = stce_account_bytes_to_pages((size >> page_shift) * 8);
-
-	return stce_account_bytes_to_pages(hw) + view + 1 +
-	       stce_account_bytes_to_pages(view * sizeof(void *));
-}
-
-/*
- * locked_vm this run needs: RAM, the DDW's tables and the default
- * window's. With @dflt false the guest removes the default window before
- * it asks for the DDW (and the reset brings it back after the DDW went),
- * so the two never coexist.
- */
+/* locked_vm this run needs with @ram of RAM (see pseries_locked_pages). */
 static uint64_t pages_needed(const struct demo *d, uint64_t ram, bool dflt)
 {
-	uint64_t ddw = ddw_size_for(d, ram), w_ddw, w_def;
-	struct stce_pe_caps caps;
-
-	stce_pe_get_caps(d->pe, &caps);
-	w_ddw = window_pages(&caps, d->page_shift, ddw,
-			     stce_rtas_window_levels(&caps, d->page_shift, ddw));
-	w_def = window_pages(&caps, caps.dma32_page_shift, caps.dma32_size, 1);
-	return stce_account_bytes_to_pages(ram) +
-	       (dflt ? w_ddw + w_def : stce_max64(w_ddw, w_def));
+	return pseries_locked_pages(&d->vm, ram, d->o.page_shift,
+				    ddw_size_for(d, ram), dflt);
 }
 
 /* The largest guest not above d->o.guest_mem that fits @limit, or 0. */
@@ -370,8 +319,7 @@ static int fit_memlock(struct demo *d)
 	if (limit == UINT64_MAX || pages_needed(d, ram, true) <= limit)
 		return 0;
 	if (topology_builtin()) {
-		stce_platform_destroy(d->plat);
-		d->plat = NULL;
+		pseries_vm_destroy(&d->vm);
 		d->small_default = true;
 		ret = setup_platform(d);
 		if (ret)
@@ -412,35 +360,18 @@ static int fit_memlock(struct demo *d)
 
 static int alloc_ram(struct demo *d)
 {
-	uint64_t align = stce_max64(d->o.page, stce_host_page_size());
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	int ret = pseries_ram_alloc(&d->vm, d->o.guest_mem, d->o.page_shift);
 
-	d->ram_size = d->o.guest_mem;
-	if (d->o.page > (64 << 10)) {
-		/* Big IOMMU pages need RAM backed by pages as big. */
-		flags |= MAP_HUGETLB | (int)(stce_ilog2(d->o.page) << MAP_HUGE_SHIFT);
-		d->map_len = d->ram_size;
-		d->map_base = mmap(NULL, d->map_len, PROT_READ | PROT_WRITE, flags, -1, 0);
-		if (d->map_base == MAP_FAILED) {
-			fprintf(stderr, "spapr-tce demo: no %s hugetlbfs pages for the guest RAM "
-				"(see /proc/sys/vm/nr_hugepages); use --page 64K\n",
-				d->o.page == (2 << 20) ? "2M" : "1G");
-			d->map_base = NULL;
-			return CLI_FAILED;
-		}
-		d->ram = d->map_base;
-		return 0;
+	if (ret && d->o.page > (64 << 10)) {
+		fprintf(stderr, "spapr-tce demo: no %s hugetlbfs pages for the guest RAM "
+			"(see /proc/sys/vm/nr_hugepages); use --page 64K\n",
+			d->o.page == (2 << 20) ? "2M" : "1G");
+		return CLI_FAILED;
 	}
-	d->map_len = d->ram_size + align;
-	d->map_base = mmap(NULL, d->map_len, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (d->map_base == MAP_FAILED) {
-		d->map_base = NULL;
-		return fail("guest RAM", errno);
-	}
-	d->ram = (uint8_t *)stce_round_up((uintptr_t)d->map_base, align);
-	return 0;
+	return ret ? fail(d->vm.failed, ret) : 0;
 }
 
+/* The emulated host: $SPAPR_TCE_TOPOLOGY or the built-in one. */
 static int setup_platform(struct demo *d)
 {
 	struct stce_topology *topo = NULL;
@@ -454,31 +385,21 @@ static int setup_platform(struct demo *d)
 	}
 	for (unsigned int i = 0; d->small_default && i < topo->nr_pes; i++)
 		topo->pes[i].caps.dma32_size = SMALL_DMA32_SIZE;
-	ret = stce_platform_create(topo, &d->plat);
+	ret = pseries_host_create(&d->vm, topo);
 	stce_topology_free(topo);
-	if (ret)
-		return fail("platform", ret);
-	if (!stce_platform_nr_devices(d->plat))
-		return fail("topology has no device", ENODEV);
-	d->dev = stce_platform_device(d->plat, 0);
-	d->pe = stce_device_pe(d->dev);
-	d->page_shift = stce_ilog2(d->o.page);
-	return 0;
+	return ret ? fail(d->vm.failed, ret) : 0;
 }
 
 /* ---- steps 1-3: the VM and its DMA window --------------------------- */
 
 static int step_container(struct demo *d)
 {
-	int ret = stce_container_create(STCE_IOMMU_V2, 0, &d->c);
+	int ret = pseries_container_open(&d->vm);
 
 	if (ret)
-		return fail("v2 container", ret);
-	ret = stce_container_attach(d->c, d->pe);
-	if (ret)
-		return fail("attach the PE", ret);
+		return fail(d->vm.failed, ret);
 	say(d, "[1/8] v2 container: IOMMU group %u (PE of %s) attached\n",
-	    stce_pe_group(d->pe), stce_device_name(d->dev));
+	    stce_pe_group(d->vm.pe), stce_device_name(d->vm.dev));
 	return 0;
 }
 
@@ -489,54 +410,15 @@ static int step_memory(struct demo *d)
 	char a[32];
 	int ret;
 
-	ret = stce_guest_create(&d->g);
+	ret = pseries_ram_add(&d->vm, d->progress ? bar_register : NULL, d);
 	if (ret)
-		return fail("guest", ret);
-	ret = stce_guest_add_memory(d->g, 0, d->ram_size, (uintptr_t)d->ram);
-	if (ret)
-		return fail("guest memory map", ret);
-	for (uint64_t off = 0; off < d->ram_size; off += REG_CHUNK) {
-		uint64_t n = min64(REG_CHUNK, d->ram_size - off);
-
-		ret = stce_container_register(d->c, (uintptr_t)d->ram + off, n);
-		if (ret)
-			return fail("pre-register guest RAM", ret);
-		bar(d, "register", off + n, d->ram_size);
-	}
+		return fail(d->vm.failed, ret);
 	d->t_register = now() - t0;
 	say(d, "[2/8] guest RAM: %s at guest physical 0 (one memory slot), pre-registered in "
 	    "%.2f s (pinned; locked_vm +%llu pages)\n",
-	    stce_format_size(d->ram_size, a, sizeof(a)), d->t_register,
-	    (unsigned long long)(stce_account_locked_pages() - d->locked_before));
+	    stce_format_size(d->vm.ram_size, a, sizeof(a)), d->t_register,
+	    (unsigned long long)pseries_locked_now(&d->vm));
 	return 0;
-}
-
-static void phb_args(uint32_t *args)
-{
-	args[0] = DEMO_CONFIG_ADDR;
-	args[1] = (uint32_t)(DEMO_BUID >> 32);
-	args[2] = (uint32_t)DEMO_BUID;
-}
-
-/* ibm,query-pe-dma-window: rets[1] windows free, rets[3] page sizes. */
-static int rtas_query(struct demo *d, uint32_t *rets)
-{
-	uint32_t args[3];
-
-	phb_args(args);
-	d->rtas_calls++;
-	return stce_rtas_query_pe_dma_window(d->g, 3, args, 5, rets);
-}
-
-/* The LoPAPR bit of @page, 0 for a size without one (1G). */
-static uint32_t pgsize_bit(uint64_t page)
-{
-	switch (page) {
-	case 4096: return STCE_RTAS_DDW_PGSIZE_4K;
-	case 64 << 10: return STCE_RTAS_DDW_PGSIZE_64K;
-	case 2 << 20: return STCE_RTAS_DDW_PGSIZE_2M;
-	default: return 0;
-	}
 }
 
 static const char *pgmask_text(uint32_t mask, char *buf, size_t len)
@@ -562,45 +444,31 @@ static const char *pgmask_text(uint32_t mask, char *buf, size_t len)
  * free for the DDW); the hypervisor's TCE_REMOVE underneath. */
 static int guest_remove_default(struct demo *d, uint32_t *rets)
 {
-	uint32_t args[1] = { (uint32_t)DEMO_LIOBN_DEFAULT }, st[1];
-	int status;
+	int status = pseries_rtas_remove(&d->vm, PSERIES_LIOBN_DEFAULT);
 
-	d->rtas_calls++;
-	status = stce_rtas_remove_pe_dma_window(d->g, 1, args, 1, st);
 	if (status)
 		return fail_code("ibm,remove-pe-dma-window (default window)", status);
 	d->default_removed = true;
-	status = rtas_query(d, rets);
+	status = pseries_rtas_query(&d->vm, rets);
 	return status ? fail_code("ibm,query-pe-dma-window", status) : 0;
-}
-
-static void ddw_levels(struct demo *d)
-{
-	struct stce_container_stats st;
-
-	stce_container_get_stats(d->c, &st);
-	for (int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
-		if (st.window[i].size && st.window[i].start == d->ddw_start)
-			d->ddw_levels = st.window[i].levels;
 }
 
 /*
  * The hypervisor brings up the guest PHB (default window on LIOBN
- * DEMO_LIOBN_DEFAULT); the guest queries and creates its DDW; the
+ * PSERIES_LIOBN_DEFAULT); the guest queries and creates its DDW; the
  * hypervisor attaches the device's group to the new LIOBN.
  */
 static int step_ddw(struct demo *d)
 {
-	const uint64_t liobns[2] = { DEMO_LIOBN_DEFAULT, DEMO_LIOBN_DDW };
-	uint32_t args[5], rets[5];
+	struct pseries_vm *vm = &d->vm;
+	uint32_t bit = pseries_ddw_pgsize_bit(d->o.page_shift), rets[5];
 	char a[32], b[32], m[64];
-	uint32_t bit = pgsize_bit(d->o.page);
 	int ret, status;
 
-	ret = stce_guest_add_phb(d->g, DEMO_BUID, d->c, liobns);
+	ret = pseries_phb_add(vm);
 	if (ret)
-		return fail("guest PHB and its default window", ret);
-	status = rtas_query(d, rets);
+		return fail(vm->failed, ret);
+	status = pseries_rtas_query(vm, rets);
 	if (status)
 		return fail_code("ibm,query-pe-dma-window", status);
 	if ((!d->keep_default || !rets[1]) && (ret = guest_remove_default(d, rets)))
@@ -613,190 +481,30 @@ static int step_ddw(struct demo *d)
 	    rets[1], rets[1] > 1 ? "s" : "", pgmask_text(rets[3], m, sizeof(m)),
 	    d->default_removed ? " (after the guest removed its default window)" : "");
 
-	d->ddw_size = ddw_size_for(d, d->ram_size);
-	phb_args(args);
-	args[3] = d->page_shift;
-	args[4] = stce_ilog2(d->ddw_size);
-	d->rtas_calls++;
-	status = stce_rtas_create_pe_dma_window(d->g, 5, args, 4, rets);
+	status = pseries_rtas_create_ddw(vm, ddw_size_for(d, vm->ram_size));
 	if (status)
 		return fail_code("ibm,create-pe-dma-window", status);
-	d->liobn = rets[1];
-	d->ddw_start = ((uint64_t)rets[2] << 32) | rets[3];
-	/* KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: the group's hardware window
-	 * under the guest's LIOBN (the same window: written once). */
-	ret = stce_guest_attach(d->g, d->liobn, d->c, d->pe);
+	/* KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE. */
+	ret = pseries_ddw_attach(vm);
 	if (ret)
-		return fail("attach the group to the LIOBN", ret);
-	ddw_levels(d);
+		return fail(vm->failed, ret);
+	d->ddw_levels = pseries_ddw_levels(vm);
 	say(d, "      ibm,create-pe-dma-window: LIOBN 0x%llx, %s of %s pages at bus 0x%llx, "
 	    "%u level%s;\n      group %u attached to it\n",
-	    (unsigned long long)d->liobn, stce_format_size(d->ddw_size, a, sizeof(a)),
-	    stce_format_size(d->o.page, b, sizeof(b)), (unsigned long long)d->ddw_start,
-	    d->ddw_levels, d->ddw_levels > 1 ? "s" : "", stce_pe_group(d->pe));
+	    (unsigned long long)vm->liobn, stce_format_size(vm->ddw_size, a, sizeof(a)),
+	    stce_format_size(d->o.page, b, sizeof(b)), (unsigned long long)vm->ddw_start,
+	    d->ddw_levels, d->ddw_levels > 1 ? "s" : "", stce_pe_group(vm->pe));
 	return 0;
 }
 
 /* ---- steps 4 and 7: the vCPUs' hypercalls --------------------------- */
 
-enum vcpu_op { VCPU_MAP, VCPU_UNMAP };
-
-struct vcpu {
-	struct demo *d;
-	enum vcpu_op op;
-	uint64_t first, count;	/* IOMMU pages of RAM this vCPU (un)maps */
-	uint64_t list_gpa;	/* its TCE list page */
-	_Atomic uint64_t *done;
-	_Atomic unsigned int *over;
-	uint64_t calls, too_hard;
-	long hret;		/* the failing call's answer */
-};
-
-/*
- * One H_PUT_TCE_INDIRECT: the guest writes @n TCEs (big-endian, as PAPR
- * has them) for RAM pages [page, page + n) into its list page and maps
- * them at ioba = window start + guest physical address (a 1:1 DDW).
- */
-static long vcpu_put(struct vcpu *v, uint64_t page, uint64_t n)
-{
-	struct demo *d = v->d;
-	uint64_t *list = (uint64_t *)(d->ram + v->list_gpa);
-	uint64_t ioba = d->ddw_start + (page << d->page_shift);
-	long ret;
-
-	for (uint64_t i = 0; i < n; i++)
-		list[i] = htobe64(((page + i) << d->page_shift) | TCE_RW);
-	v->calls++;
-	ret = stce_h_put_tce_indirect(d->g, d->liobn, ioba, v->list_gpa, n, 0);
-	if (ret != STCE_H_TOO_HARD)
-		return ret;
-	/*
-	 * The fast path met a hardware table level that does not exist yet:
-	 * as KVM's real mode it gave up. The hypervisor repeats the call on
-	 * its slow path, which may allocate the level.
-	 */
-	v->too_hard++;
-	return stce_h_put_tce_indirect(d->g, d->liobn, ioba, v->list_gpa, n,
-				       STCE_HCALL_MAY_ALLOC);
-}
-
-/* One H_STUFF_TCE: clear @n entries from RAM page @page. */
-static long vcpu_stuff(struct vcpu *v, uint64_t page, uint64_t n)
-{
-	struct demo *d = v->d;
-
-	v->calls++;
-	return stce_h_stuff_tce(d->g, d->liobn,
-				d->ddw_start + (page << d->page_shift), 0, n, 0);
-}
-
-static void *vcpu_run(void *arg)
-{
-	struct vcpu *v = arg;
-
-	for (uint64_t i = 0; i < v->count; i += TCES_PER_CALL) {
-		uint64_t n = min64(TCES_PER_CALL, v->count - i);
-		long ret = v->op == VCPU_MAP ? vcpu_put(v, v->first + i, n) :
-					       vcpu_stuff(v, v->first + i, n);
-
-		if (ret != STCE_H_SUCCESS) {
-			v->hret = ret;
-			break;
-		}
-		atomic_fetch_add(v->done, n);
-	}
-	atomic_fetch_add(v->over, 1);
-	return NULL;
-}
-
-/*
- * Every page of guest RAM, from o.vcpus threads on disjoint slices; vCPU
- * i keeps its TCE list in the i-th 4K page from the top of RAM (a vCPU
- * with pages has i < pages, so the list is inside RAM). Returns the
- * first failing call's answer, or H_SUCCESS; -EAGAIN without threads.
- */
-static long run_vcpus(struct demo *d, enum vcpu_op op, const char *what,
-		      uint64_t *calls)
-{
-	uint64_t pages = d->ram_size >> d->page_shift, per;
-	pthread_t tid[MAX_VCPUS];
-	struct vcpu v[MAX_VCPUS];
-	_Atomic uint64_t done = 0;
-	_Atomic unsigned int over = 0;
-	unsigned int n = d->o.vcpus, started = 0;
-	long ret = STCE_H_SUCCESS;
-
-	per = (pages + n - 1) / n;
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t first = min64(pages, i * per);
-
-		v[i] = (struct vcpu){ .d = d, .op = op, .first = first,
-				      .count = min64(per, pages - first),
-				      .list_gpa = d->ram_size - (i + 1) * LIST_BYTES,
-				      .done = &done, .over = &over };
-		if (pthread_create(&tid[i], NULL, vcpu_run, &v[i])) {
-			ret = -EAGAIN;
-			break;
-		}
-		started++;
-	}
-	while (atomic_load(&over) < started) {
-		bar(d, what, atomic_load(&done), pages);
-		usleep(d->progress ? 2000 : 200);
-	}
-	*calls = 0;
-	for (unsigned int i = 0; i < started; i++) {
-		pthread_join(tid[i], NULL);
-		if (v[i].hret != STCE_H_SUCCESS && ret == STCE_H_SUCCESS)
-			ret = v[i].hret;
-		*calls += v[i].calls;
-		d->too_hard += v[i].too_hard;
-	}
-	bar(d, what, pages, pages);
-	if (op == VCPU_MAP)
-		d->tces = atomic_load(&done);
-	else
-		d->tces_unmapped = atomic_load(&done);
-	return ret;
-}
-
-/* Mappings the pre-registered regions of guest RAM count now. */
-static uint64_t ram_mappings(struct demo *d)
-{
-	struct stce_region *r;
-	uint64_t sum = 0;
-
-	for (uint64_t off = 0; off < d->ram_size; off += REG_CHUNK) {
-		/* The lookup counts one mapping itself, to hold the region. */
-		if (stce_prereg_lookup((uintptr_t)d->ram + off,
-				       min64(REG_CHUNK, d->ram_size - off), &r))
-			return UINT64_MAX;
-		sum += stce_region_mapped(r) - 1;
-		stce_prereg_mapped_dec(r);
-	}
-	return sum;
-}
-
-/* H_GET_TCE of the first and last RAM page: @want_mapped or 0. */
-static bool tces_read_back(struct demo *d, bool want_mapped)
-{
-	uint64_t last = (d->ram_size >> d->page_shift) - 1, tce;
-
-	for (uint64_t page = 0;; page = last) {
-		d->get_calls++;
-		if (stce_h_get_tce(d->g, d->liobn, d->ddw_start + (page << d->page_shift),
-				   &tce) != STCE_H_SUCCESS ||
-		    tce != (want_mapped ? (page << d->page_shift) | TCE_RW : 0))
-			return false;
-		if (page == last)
-			return true;
-	}
-}
-
 static int step_map(struct demo *d)
 {
+	struct pseries_vm *vm = &d->vm;
 	double t0 = now();
-	long ret = run_vcpus(d, VCPU_MAP, "map", &d->put_calls);
+	long ret = pseries_vcpus_run(vm, PSERIES_MAP_RAM, d->o.vcpus,
+				     d->progress ? bar_map : NULL, d, &d->tces);
 	char r[32];
 
 	d->t_map = now() - t0;
@@ -804,52 +512,22 @@ static int step_map(struct demo *d)
 		return fail("vCPU threads", EAGAIN);
 	if (ret != STCE_H_SUCCESS)
 		return fail_code("H_PUT_TCE_INDIRECT", ret);
-	if (!tces_read_back(d, true))
+	if (!pseries_tces_read_back(vm, true))
 		return fail("H_GET_TCE after the map", EIO);
-	if (ram_mappings(d) != d->tces)
+	if (pseries_ram_mappings(vm) != d->tces)
 		return fail("mappings counted in the registered RAM", EPROTO);
-	stce_container_get_stats(d->c, &d->stats);
-	d->locked_peak = stce_account_locked_pages();
+	stce_container_get_stats(vm->c, &d->stats);
+	d->locked_peak = pseries_locked_now(vm);
 	say(d, "[4/8] H_PUT_TCE_INDIRECT: all guest RAM mapped, %llu TCEs in %llu calls from "
 	    "%u vCPU%s in %.1f ms (%s),\n      %llu H_TOO_HARD retried on the slow path\n",
-	    (unsigned long long)d->tces, (unsigned long long)d->put_calls, d->o.vcpus,
-	    d->o.vcpus > 1 ? "s" : "", d->t_map * 1e3,
-	    rate_text(d->tces, d->t_map, r, sizeof(r)), (unsigned long long)d->too_hard);
+	    (unsigned long long)d->tces, (unsigned long long)vm->calls.put_tce_indirect,
+	    d->o.vcpus, d->o.vcpus > 1 ? "s" : "", d->t_map * 1e3,
+	    rate_text(d->tces, d->t_map, r, sizeof(r)),
+	    (unsigned long long)vm->calls.too_hard);
 	return 0;
 }
 
-/* ---- the device ---------------------------------------------------- */
-
-static uint64_t reg_read(struct demo *d, uint64_t reg)
-{
-	uint64_t v = 0;
-
-	stce_device_mmio_read(d->dev, 0, reg, 8, &v);
-	return v;
-}
-
-static void reg_write(struct demo *d, uint64_t reg, uint64_t v)
-{
-	stce_device_mmio_write(d->dev, 0, reg, 8, v);
-}
-
-/* Run one command; its STATUS. */
-static uint64_t device_cmd(struct demo *d, uint64_t cmd, uint64_t src,
-			   uint64_t dst, uint64_t len, uint8_t pattern)
-{
-	reg_write(d, STCE_DMATEST_REG_SRC, src);
-	reg_write(d, STCE_DMATEST_REG_DST, dst);
-	reg_write(d, STCE_DMATEST_REG_LEN, len);
-	reg_write(d, STCE_DMATEST_REG_PATTERN, pattern);
-	reg_write(d, STCE_DMATEST_REG_CMD, cmd);
-	return reg_read(d, STCE_DMATEST_REG_STATUS);
-}
-
-static void enable_device(struct demo *d)
-{
-	stce_device_config_write(d->dev, STCE_PCI_COMMAND, 2,
-				 STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER);
-}
+/* ---- steps 5 and 6: the device -------------------------------------- */
 
 /*
  * Traffic: the device fills the first half of RAM's test span, copies it
@@ -857,30 +535,31 @@ static void enable_device(struct demo *d)
  */
 static int step_dma(struct demo *d)
 {
-	uint64_t span = min64(d->ram_size / 2, 256ULL << 20), done = 0;
-	uint64_t bus = d->ddw_start, chunk = STCE_DMATEST_MAX_LEN;
+	struct pseries_vm *vm = &d->vm;
+	uint64_t span = min64(vm->ram_size / 2, 256ULL << 20), done = 0;
+	uint64_t bus = vm->ddw_start, chunk = STCE_DMATEST_MAX_LEN;
 	double t0 = now();
 	char a[32];
 
-	enable_device(d);
-	if (reg_read(d, STCE_DMATEST_REG_ID) != STCE_DMATEST_ID)
+	pseries_dev_enable(vm);
+	if (pseries_dev_reg(vm, STCE_DMATEST_REG_ID) != STCE_DMATEST_ID)
 		return fail("device ID", EIO);
 	for (uint64_t off = 0; off < span; off += chunk) {
 		uint64_t n = min64(chunk, span - off);
 		uint8_t pat = (uint8_t)(0x40 + off / chunk);
 
-		if (device_cmd(d, STCE_DMATEST_CMD_FILL, 0, bus + off, n, pat) !=
+		if (pseries_dev_cmd(vm, STCE_DMATEST_CMD_FILL, 0, bus + off, n, pat) !=
 		    STCE_DMATEST_STATUS_DONE ||
-		    device_cmd(d, STCE_DMATEST_CMD_COPY, bus + off, bus + span + off,
-			       n, 0) != STCE_DMATEST_STATUS_DONE ||
-		    device_cmd(d, STCE_DMATEST_CMD_CHECKSUM, bus + span + off, 0,
-			       n, 0) != STCE_DMATEST_STATUS_DONE)
-			return fail("device DMA", (int)reg_read(d, STCE_DMATEST_REG_ERROR));
-		if (reg_read(d, STCE_DMATEST_REG_RESULT) !=
-		    stce_dmatest_checksum(d->ram + off, n))
+		    pseries_dev_cmd(vm, STCE_DMATEST_CMD_COPY, bus + off, bus + span + off,
+				    n, 0) != STCE_DMATEST_STATUS_DONE ||
+		    pseries_dev_cmd(vm, STCE_DMATEST_CMD_CHECKSUM, bus + span + off, 0,
+				    n, 0) != STCE_DMATEST_STATUS_DONE)
+			return fail("device DMA", (int)pseries_dev_reg(vm, STCE_DMATEST_REG_ERROR));
+		if (pseries_dev_reg(vm, STCE_DMATEST_REG_RESULT) !=
+		    stce_dmatest_checksum(vm->ram + off, n))
 			return fail("checksum of the DMA'd bytes", EIO);
 		for (uint64_t i = 0; i < n; i++)
-			if (d->ram[span + off + i] != pat)
+			if (vm->ram[span + off + i] != pat)
 				return fail("bytes the device copied", EIO);
 		done += 3 * n;
 		bar(d, "DMA", off + n, span);
@@ -911,37 +590,34 @@ static const char *fault_reason_name(enum stce_eeh_fault_reason r)
  */
 static int step_eeh(struct demo *d)
 {
-	uint64_t bad = d->ddw_start + d->ddw_size, id;
-	uint64_t probe = min64(d->ram_size, 65536);
+	struct pseries_vm *vm = &d->vm;
+	uint64_t bad = vm->ddw_start + vm->ddw_size, id;
+	uint64_t probe = min64(vm->ram_size, 65536);
 	struct stce_eeh_fault f;
 	int state;
 
 	/* The freeze covers MMIO too: STATUS itself reads all-ones. */
-	if (device_cmd(d, STCE_DMATEST_CMD_FILL, 0, bad, 4096, 0xee) ==
+	if (pseries_dev_cmd(vm, STCE_DMATEST_CMD_FILL, 0, bad, 4096, 0xee) ==
 	    STCE_DMATEST_STATUS_DONE)
 		return fail("the deliberate fault did not fault", EPROTO);
-	state = stce_container_eeh_op(d->c, STCE_EEH_PE_GET_STATE);
-	id = reg_read(d, STCE_DMATEST_REG_ID);
-	stce_pe_eeh_fault(d->pe, &f);
+	state = stce_container_eeh_op(vm->c, STCE_EEH_PE_GET_STATE);
+	id = pseries_dev_reg(vm, STCE_DMATEST_REG_ID);
+	stce_pe_eeh_fault(vm->pe, &f);
 	d->faults = f.count;
 	snprintf(d->fault_reason, sizeof(d->fault_reason), "%s", fault_reason_name(f.reason));
 	if (state != STCE_EEH_PE_STATE_STOPPED || id != UINT64_MAX)
 		return fail("PE not frozen after the fault", EPROTO);
 	say(d, "[6/8] EEH: DMA to bus 0x%llx (%s) froze the PE; MMIO reads 0x%llx\n",
 	    (unsigned long long)f.iova, d->fault_reason, (unsigned long long)id);
-	/* The guest's recovery: hot reset, release it, configure. A PE
-	 * reset leaves the TCE tables alone: DMA works through them at once. */
-	if (stce_container_eeh_op(d->c, STCE_EEH_PE_RESET_HOT) ||
-	    stce_container_eeh_op(d->c, STCE_EEH_PE_RESET_DEACTIVATE) ||
-	    stce_container_eeh_op(d->c, STCE_EEH_PE_CONFIGURE))
+	if (pseries_eeh_recover(vm))
 		return fail("EEH reset", EIO);
-	state = stce_container_eeh_op(d->c, STCE_EEH_PE_GET_STATE);
-	enable_device(d);
+	state = stce_container_eeh_op(vm->c, STCE_EEH_PE_GET_STATE);
+	pseries_dev_enable(vm);
 	if (state != STCE_EEH_PE_STATE_NORMAL ||
-	    reg_read(d, STCE_DMATEST_REG_ID) != STCE_DMATEST_ID ||
-	    device_cmd(d, STCE_DMATEST_CMD_CHECKSUM, d->ddw_start, 0, probe, 0) !=
+	    pseries_dev_reg(vm, STCE_DMATEST_REG_ID) != STCE_DMATEST_ID ||
+	    pseries_dev_cmd(vm, STCE_DMATEST_CMD_CHECKSUM, vm->ddw_start, 0, probe, 0) !=
 	    STCE_DMATEST_STATUS_DONE ||
-	    reg_read(d, STCE_DMATEST_REG_RESULT) != stce_dmatest_checksum(d->ram, probe))
+	    pseries_dev_reg(vm, STCE_DMATEST_REG_RESULT) != stce_dmatest_checksum(vm->ram, probe))
 		return fail("the device after recovery", EIO);
 	d->recovered = true;
 	say(d, "      recovered (VFIO_EEH_PE_OP: reset hot, deactivate, configure): PE state normal,\n"
@@ -949,10 +625,15 @@ static int step_eeh(struct demo *d)
 	return 0;
 }
 
+/* ---- steps 7 and 8: unmap, teardown --------------------------------- */
+
 static int step_unmap(struct demo *d)
 {
+	struct pseries_vm *vm = &d->vm;
 	double t0 = now();
-	long ret = run_vcpus(d, VCPU_UNMAP, "unmap", &d->stuff_calls);
+	long ret = pseries_vcpus_run(vm, PSERIES_UNMAP_RAM, d->o.vcpus,
+				     d->progress ? bar_unmap : NULL, d,
+				     &d->tces_unmapped);
 	char r[32];
 
 	d->t_unmap = now() - t0;
@@ -960,22 +641,16 @@ static int step_unmap(struct demo *d)
 		return fail("vCPU threads", EAGAIN);
 	if (ret != STCE_H_SUCCESS)
 		return fail_code("H_STUFF_TCE", ret);
-	if (!tces_read_back(d, false))
+	if (!pseries_tces_read_back(vm, false))
 		return fail("H_GET_TCE after the unmap", EIO);
-	if (ram_mappings(d))
+	if (pseries_ram_mappings(vm))
 		return fail("guest RAM still mapped after H_STUFF_TCE", EBUSY);
 	say(d, "[7/8] H_STUFF_TCE: all guest RAM unmapped, %llu TCEs in %llu calls from %u vCPU%s "
 	    "in %.1f ms (%s);\n      H_GET_TCE reads 0, the registered RAM counts no mapping\n",
-	    (unsigned long long)d->tces_unmapped, (unsigned long long)d->stuff_calls,
+	    (unsigned long long)d->tces_unmapped, (unsigned long long)vm->calls.stuff_tce,
 	    d->o.vcpus, d->o.vcpus > 1 ? "s" : "", d->t_unmap * 1e3,
 	    rate_text(d->tces_unmapped, d->t_unmap, r, sizeof(r)));
 	return 0;
-}
-
-/* What the audit reads after the teardown. */
-static uint64_t locked_after(const struct demo *d)
-{
-	return stce_account_locked_pages() - d->locked_before;
 }
 
 /*
@@ -986,36 +661,21 @@ static uint64_t locked_after(const struct demo *d)
  */
 static int step_teardown(struct demo *d)
 {
-	uint32_t args[3] = { (uint32_t)d->liobn }, rets[1];
+	struct pseries_vm *vm = &d->vm;
 	double t0 = now();
 	int ret, status;
 
-	d->rtas_calls++;
-	status = stce_rtas_remove_pe_dma_window(d->g, 1, args, 1, rets);
+	status = pseries_rtas_remove(vm, vm->liobn);
 	if (status)
 		return fail_code("ibm,remove-pe-dma-window", status);
-	phb_args(args);
-	d->rtas_calls++;
-	status = stce_rtas_reset_pe_dma_window(d->g, 3, args, 1, rets);
+	status = pseries_rtas_reset(vm);
 	if (status)
 		return fail_code("ibm,reset-pe-dma-window", status);
-	/* Before the container: an attached container must outlive it. */
-	stce_guest_destroy(d->g);
-	d->g = NULL;
-	for (uint64_t off = 0; off < d->ram_size; off += REG_CHUNK) {
-		ret = stce_container_unregister(d->c, (uintptr_t)d->ram + off,
-						min64(REG_CHUNK, d->ram_size - off));
-		if (ret)
-			return fail("unregister", ret);
-	}
-	ret = stce_container_detach(d->c, d->pe);
+	ret = pseries_teardown(vm);
 	if (ret)
-		return fail("detach", ret);
-	stce_container_destroy(d->c);
-	d->c = NULL;
+		return fail(vm->failed, ret);
 	d->t_teardown = now() - t0;
-	d->released = locked_after(d) == 0 && stce_prereg_count() == 0 &&
-		      stce_pin_pages() == 0 && !stce_pe_user_owned(d->pe);
+	d->released = pseries_released(vm);
 	say(d, "[8/8] teardown in %.2f s: ibm,remove-pe-dma-window, ibm,reset-pe-dma-window "
 	    "(default window back),\n      VM gone, RAM unregistered, PE returned\n",
 	    d->t_teardown);
@@ -1035,11 +695,13 @@ static uint64_t table_bytes(const struct demo *d)
 
 static uint64_t window_liobn(const struct demo *d, int i)
 {
-	return d->stats.window[i].start == d->ddw_start ? d->liobn : DEMO_LIOBN_DEFAULT;
+	return d->stats.window[i].start == d->vm.ddw_start ? d->vm.liobn :
+							     PSERIES_LIOBN_DEFAULT;
 }
 
 static void report_text(const struct demo *d)
 {
+	const struct pseries_calls *n = &d->vm.calls;
 	uint64_t hp = stce_host_page_size();
 	char a[32], b[32], r[32];
 
@@ -1053,42 +715,44 @@ static void report_text(const struct demo *d)
 		       stce_format_size(1ULL << d->stats.window[i].page_shift, b, sizeof(b)),
 		       d->stats.window[i].levels, d->stats.window[i].levels > 1 ? "s" : "",
 		       (unsigned long long)window_liobn(d, i),
-		       window_liobn(d, i) == d->liobn ? "the DDW" : "default");
+		       window_liobn(d, i) == d->vm.liobn ? "the DDW" : "default");
 	}
 	if (d->stats.default_window_pending)
 		printf("  window 0         default 32-bit window, pending (never used)\n");
 	if (d->default_removed)
 		printf("  default window   removed by the guest to make room%s\n",
-		       d->liobn == DEMO_LIOBN_DEFAULT ? " (the DDW got its LIOBN)" : "");
+		       d->vm.liobn == PSERIES_LIOBN_DEFAULT ? " (the DDW got its LIOBN)" : "");
 	printf("  table bytes      %llu allocated\n", (unsigned long long)table_bytes(d));
 	printf("  locked_vm        %llu pages (%s) at peak\n",
-	       (unsigned long long)(d->locked_peak - d->locked_before),
-	       stce_format_size((d->locked_peak - d->locked_before) * hp, a, sizeof(a)));
+	       (unsigned long long)d->locked_peak,
+	       stce_format_size(d->locked_peak * hp, a, sizeof(a)));
 	printf("  TCEs mapped      %llu by %u vCPU%s, %s: %llu H_PUT_TCE_INDIRECT, "
 	       "%llu H_TOO_HARD retried\n",
 	       (unsigned long long)d->tces, d->o.vcpus, d->o.vcpus > 1 ? "s" : "",
-	       rate_text(d->tces, d->t_map, r, sizeof(r)), (unsigned long long)d->put_calls,
-	       (unsigned long long)d->too_hard);
+	       rate_text(d->tces, d->t_map, r, sizeof(r)),
+	       (unsigned long long)n->put_tce_indirect, (unsigned long long)n->too_hard);
 	printf("  TCEs unmapped    %llu by %u vCPU%s, %s: %llu H_STUFF_TCE\n",
 	       (unsigned long long)d->tces_unmapped, d->o.vcpus, d->o.vcpus > 1 ? "s" : "",
 	       rate_text(d->tces_unmapped, d->t_unmap, r, sizeof(r)),
-	       (unsigned long long)d->stuff_calls);
+	       (unsigned long long)n->stuff_tce);
 	printf("  other calls      %llu H_GET_TCE, %llu RTAS\n",
-	       (unsigned long long)d->get_calls, (unsigned long long)d->rtas_calls);
+	       (unsigned long long)n->get_tce, (unsigned long long)n->rtas);
 	printf("  device DMA       %llu bytes\n", (unsigned long long)d->dma_bytes);
 	printf("  faults           %llu (%s), recovered: %s\n",
 	       (unsigned long long)d->faults, d->fault_reason, d->recovered ? "yes" : "no");
 	printf("  released         %s (locked_vm back to %llu, %zu registered regions, "
 	       "%llu pinned pages, PE back with the platform)\n",
 	       d->released ? "everything" : "NOT everything",
-	       (unsigned long long)(d->locked_before + locked_after(d)),
+	       (unsigned long long)(d->vm.locked_before + pseries_locked_now(&d->vm)),
 	       stce_prereg_count(), (unsigned long long)stce_pin_pages());
 }
 
 static void report_json(const struct demo *d)
 {
+	const struct pseries_calls *n = &d->vm.calls;
+
 	printf("{\"guest_mem\": %llu, \"page\": %llu, \"vcpus\": %u, \"windows\": [",
-	       (unsigned long long)d->ram_size, (unsigned long long)d->o.page, d->o.vcpus);
+	       (unsigned long long)d->vm.ram_size, (unsigned long long)d->o.page, d->o.vcpus);
 	for (int i = 0, first = 1; i < STCE_PE_MAX_WINDOWS; i++) {
 		if (!d->stats.window[i].size)
 			continue;
@@ -1106,32 +770,24 @@ static void report_json(const struct demo *d)
 	       "\"hcalls\": {\"put_tce_indirect\": %llu, \"stuff_tce\": %llu, \"get_tce\": %llu}, "
 	       "\"too_hard_retries\": %llu, \"rtas_calls\": %llu, ",
 	       d->default_removed ? "true" : "false", (unsigned long long)table_bytes(d),
-	       (unsigned long long)(d->locked_peak - d->locked_before),
+	       (unsigned long long)d->locked_peak,
 	       (unsigned long long)d->tces, rate(d->tces, d->t_map),
 	       (unsigned long long)d->tces_unmapped, rate(d->tces_unmapped, d->t_unmap),
-	       (unsigned long long)d->put_calls, (unsigned long long)d->stuff_calls,
-	       (unsigned long long)d->get_calls, (unsigned long long)d->too_hard,
-	       (unsigned long long)d->rtas_calls);
+	       (unsigned long long)n->put_tce_indirect, (unsigned long long)n->stuff_tce,
+	       (unsigned long long)n->get_tce, (unsigned long long)n->too_hard,
+	       (unsigned long long)n->rtas);
 	printf("\"dma_bytes\": %llu, \"faults\": %llu, \"recovered\": %s, \"released\": %s, "
 	       "\"after\": {\"locked_vm_pages\": %llu, \"regions\": %zu, \"pinned_pages\": %llu}, "
 	       "\"seconds\": {\"register\": %.3f, \"map\": %.3f, \"dma\": %.3f, \"unmap\": %.3f, "
 	       "\"teardown\": %.3f}}\n",
 	       (unsigned long long)d->dma_bytes, (unsigned long long)d->faults,
 	       d->recovered ? "true" : "false", d->released ? "true" : "false",
-	       (unsigned long long)locked_after(d), stce_prereg_count(),
+	       (unsigned long long)pseries_locked_now(&d->vm), stce_prereg_count(),
 	       (unsigned long long)stce_pin_pages(),
 	       d->t_register, d->t_map, d->t_dma, d->t_unmap, d->t_teardown);
 }
 
-static void cleanup(struct demo *d)
-{
-	stce_guest_destroy(d->g);
-	stce_container_destroy(d->c);
-	stce_platform_destroy(d->plat);
-	if (d->map_base)
-		munmap(d->map_base, d->map_len);
-}
-
+/* See cli.h. */
 int cmd_demo(int argc, char **argv)
 {
 	struct demo d = { 0 };
@@ -1142,7 +798,7 @@ int cmd_demo(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? CLI_OK : ret;
 	d.progress = !d.o.json && isatty(2);
-	d.locked_before = stce_account_locked_pages();
+	pseries_vm_init(&d.vm);
 	ret = setup_platform(&d);
 	if (!ret)
 		ret = fit_memlock(&d);
@@ -1152,9 +808,9 @@ int cmd_demo(int argc, char **argv)
 		goto out;
 	say(&d, "spapr-tce demo: a %s pSeries guest, %u vCPU%s, %s IOMMU pages, "
 	    "passthrough DMA device %s\n\n",
-	    stce_format_size(d.ram_size, a, sizeof(a)), d.o.vcpus,
+	    stce_format_size(d.vm.ram_size, a, sizeof(a)), d.o.vcpus,
 	    d.o.vcpus > 1 ? "s" : "", stce_format_size(d.o.page, b, sizeof(b)),
-	    stce_device_name(d.dev));
+	    stce_device_name(d.vm.dev));
 	ret = step_container(&d);
 	if (!ret)
 		ret = step_memory(&d);
@@ -1177,6 +833,6 @@ int cmd_demo(int argc, char **argv)
 			report_text(&d);
 	}
 out:
-	cleanup(&d);
+	pseries_vm_destroy(&d.vm);
 	return ret;
 }

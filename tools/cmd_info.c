@@ -13,11 +13,11 @@
 
 #include <spapr_tce/account.h>
 #include <spapr_tce/device.h>
+#include <spapr_tce/size.h>
 #include <spapr_tce/table.h>
 #include <spapr_tce/topology.h>
 
 #include "cli.h"
-#include "common/size.h"
 
 static const char info_usage[] =
 	"usage: spapr-tce info [--json]\n"
@@ -123,6 +123,7 @@ static void print_json(const struct stce_topology *t)
 	printf("]}\n");
 }
 
+/* See cli.h. */
 int cmd_info(int argc, char **argv)
 {
 	struct stce_topology *topo = NULL;

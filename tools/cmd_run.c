@@ -67,6 +67,7 @@ static int use_topology(const char *path)
 	return CLI_OK;
 }
 
+/* See cli.h. */
 int cmd_run(int argc, char **argv)
 {
 	const char *trace = NULL, *topology = NULL;

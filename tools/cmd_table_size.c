@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <spapr_tce/size.h>
 #include <spapr_tce/table.h>
 
 #include "cli.h"
-#include "common/common.h"
-#include "common/size.h"
 
 static const char table_size_usage[] =
 	"usage: spapr-tce table-size --window SIZE --page SIZE [--levels N]\n"
@@ -28,6 +27,7 @@ struct table_size_args {
 	uint64_t host_page;
 	unsigned int levels;
 	bool json;
+	unsigned int page_shift, host_shift;	/* set by check_args() */
 };
 
 static int parse_levels(const char *text, unsigned int *levels)
@@ -99,22 +99,26 @@ static int parse_args(int argc, char **argv, struct table_size_args *a)
 	return 0;
 }
 
-static int check_args(const struct table_size_args *a)
+/* Refuse what no table can have; then note the page shifts. */
+static int check_args(struct table_size_args *a)
 {
+	int page_shift = stce_size_shift(a->page);
 	char b[32];
 
-	if (!stce_is_pow2(a->page) || !stce_page_shift_supported(stce_ilog2(a->page)))
+	if (page_shift < 0 || !stce_page_shift_supported((unsigned int)page_shift))
 		return cli_usage_error("table-size",
 				       "--page: %s is not an IOMMU page size (4K 64K 2M 16M 256M 1G)",
 				       stce_format_size(a->page, b, sizeof(b)));
 	if (a->host_page != 4096 && a->host_page != 65536)
 		return cli_usage_error("table-size", "--host-page: %s is neither 4K nor 64K",
 				       stce_format_size(a->host_page, b, sizeof(b)));
-	if (!stce_is_pow2(a->window))
+	if (stce_size_shift(a->window) < 0)
 		return cli_usage_error("table-size", "--window: %s is not a power of two",
 				       stce_format_size(a->window, b, sizeof(b)));
 	if (a->window < a->page)
 		return cli_usage_error("table-size", "--window: smaller than one IOMMU page");
+	a->page_shift = (unsigned int)page_shift;
+	a->host_shift = (unsigned int)stce_size_shift(a->host_page);
 	return 0;
 }
 
@@ -123,9 +127,9 @@ static bool table_buildable(const struct table_size_args *a, const char **why)
 {
 	struct stce_table_params p = {
 		.window_size = a->window,
-		.page_shift = stce_ilog2(a->page),
+		.page_shift = a->page_shift,
 		.levels = a->levels,
-		.host_page_shift = stce_ilog2(a->host_page),
+		.host_page_shift = a->host_shift,
 	};
 	struct stce_table *t;
 	int ret;
@@ -146,10 +150,10 @@ static bool table_buildable(const struct table_size_args *a, const char **why)
 	return true;
 }
 
+/* See cli.h. */
 int cmd_table_size(int argc, char **argv)
 {
 	struct table_size_args a;
-	unsigned int page_shift, host_shift;
 	uint64_t total, entries;
 	const char *why;
 	bool buildable;
@@ -163,10 +167,8 @@ int cmd_table_size(int argc, char **argv)
 	if (ret)
 		return ret;
 
-	page_shift = stce_ilog2(a.page);
-	host_shift = stce_ilog2(a.host_page);
-	total = stce_table_size_hp(page_shift, a.window, a.levels, host_shift);
-	entries = a.window >> page_shift;
+	total = stce_table_size_hp(a.page_shift, a.window, a.levels, a.host_shift);
+	entries = a.window >> a.page_shift;
 	buildable = table_buildable(&a, &why);
 
 	if (a.json) {

@@ -75,6 +75,7 @@ int cli_preload_env(const char *lib)
 	return ret;
 }
 
+/* See cli.h. */
 int cmd_trace(int argc, char **argv)
 {
 	const char *out = "1";

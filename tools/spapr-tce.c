@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <spapr_tce/size.h>
+
 #include "cli.h"
-#include "common/size.h"
 
 static const struct cli_command commands[] = {
 	{ "demo", "a simulated guest with a passthrough DMA device", cmd_demo },
@@ -22,6 +23,7 @@ static const struct cli_command commands[] = {
 	  cmd_trace },
 };
 
+/* See cli.h. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -34,6 +36,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+/* See cli.h. */
 int cli_parse_size(const char *cmd, const char *opt, const char *text,
 		   uint64_t *out)
 {

@@ -28,7 +28,9 @@
  *
  * Locking: registration, windows, attach/detach, ENABLE take the
  * container's mutex; MAP and UNMAP take no lock (they run inside a grace
- * read-side section so that a window cannot be freed under them).
+ * read-side section so that a window cannot be freed under them), and
+ * nor do the hypercalls that write the windows through the calls at the
+ * end of this header.
  *
  * Every function returns 0 or a negative errno unless documented
  * otherwise.
@@ -206,6 +208,71 @@ struct stce_container_stats {
 STCE_API
 void stce_container_get_stats(struct stce_container *c,
 			      struct stce_container_stats *stats);
+
+/*
+ * ---- The windows, for a hypervisor's TCE hypercalls ---------------------
+ *
+ * A guest's hypercalls (<spapr_tce/hcall.h>) write a container's window
+ * tables directly, as KVM writes the iommu_table VFIO gave it. A window
+ * is a slot (0 .. STCE_PE_MAX_WINDOWS - 1) and the table in it; a table
+ * pointer found earlier is still that window only while
+ * stce_container_window_table() returns it. Dereference a table only
+ * inside a read-side section of its container: TCE_REMOVE and destroy
+ * unpublish the table, wait for every section that may have seen it, and
+ * only then clear and free it. Sections are lock-free (per-thread
+ * counters, no shared write), nest, begin and end on one thread, and must
+ * not call a function of the same container that changes its windows.
+ */
+
+/* What a reader holds between stce_container_read_lock() and _unlock();
+ * on the caller's stack, opaque. */
+struct stce_container_guard {
+	unsigned int slot;
+	unsigned int idx;
+	bool held;
+};
+
+STCE_API
+void stce_container_read_lock(struct stce_container *c,
+			      struct stce_container_guard *guard);
+STCE_API
+void stce_container_read_unlock(struct stce_container *c,
+				struct stce_container_guard *guard);
+
+/*
+ * The table in window slot @num now, or NULL (an empty slot, or @num not
+ * below STCE_PE_MAX_WINDOWS). One atomic load; no lock.
+ */
+STCE_API
+struct stce_table *stce_container_window_table(struct stce_container *c,
+					       unsigned int num);
+
+/*
+ * The window a guest table of (1 << @page_shift)-byte pages at bus
+ * address @bus_start spanning @bytes may write (the kernel's rule for
+ * KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: the same start, an IOMMU page not
+ * larger, a window not smaller): its slot in *@num, its table in
+ * *@table. The pending default window is created first (its errors,
+ * -ENOMEM over the limit, are returned). -EINVAL when no window fits
+ * (also without a group). Takes the container lock.
+ */
+STCE_API
+int stce_container_find_window(struct stce_container *c, uint64_t bus_start,
+			       unsigned int page_shift, uint64_t bytes,
+			       unsigned int *num, struct stce_table **table);
+
+/* True when @pe is one of @c's groups (false for NULL). Takes the lock. */
+STCE_API
+bool stce_container_has_group(struct stce_container *c,
+			      const struct stce_pe *pe);
+
+/*
+ * The capabilities of the first group's PE (all groups' are equal):
+ * what the RTAS DDW calls answer from. -ENXIO without a group. Takes the
+ * container lock.
+ */
+STCE_API
+int stce_container_caps(struct stce_container *c, struct stce_pe_caps *caps);
 
 /* VFIO_EEH_PE_OP on the first group's PE. -ENODEV without a group. */
 STCE_API

@@ -16,7 +16,9 @@
  *    exact same range again returns the same region with one more user;
  *    each registration is dropped with one put/unregister.
  *  - mapped: live mappings (TCEs) pointing into it, counted by the owner of
- *    the TCE tables with stce_prereg_mapped_inc()/_dec(). Lock-free.
+ *    the TCE tables with stce_prereg_mapped_inc()/_dec() (_add()/_sub()
+ *    for batches) and dropped for cleared TCEs by
+ *    stce_prereg_release_tces(). Lock-free.
  *  - page_shift: the largest IOMMU page that may map it: the backing page
  *    (the emulated host page, or the hugetlbfs page where the memory is
  *    hugetlbfs), further limited by the alignment of ua and size, as the
@@ -163,6 +165,20 @@ STCE_API
 void stce_prereg_mapped_add(struct stce_region *region, uint64_t n);
 STCE_API
 void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n);
+
+/*
+ * Drop the mapping each live TCE of @tces[0 .. @n) holds in the region
+ * its address lies in: TCEs just taken out of a table, after the flush
+ * that covers them (<spapr_tce/table.h> has the format). The one release
+ * of v2 mappings, for MAP/UNMAP and the hypercalls alike: consecutive
+ * TCEs of one region cost one lookup and one stce_prereg_mapped_sub(),
+ * so a batch cleared from one region moves its counter once, not once a
+ * TCE. Entries that are not live, and addresses in no region, are
+ * skipped. Removing the last mappings of a released region tears it down
+ * (as stce_prereg_mapped_dec()); otherwise lock-free. @n 0 is a no-op.
+ */
+STCE_API
+void stce_prereg_release_tces(const uint64_t *tces, unsigned int n);
 
 /* Read-only accessors (the counts are snapshots). */
 STCE_API

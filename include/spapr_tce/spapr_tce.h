@@ -14,6 +14,7 @@
 #include <spapr_tce/iommufd.h>
 #include <spapr_tce/pe.h>
 #include <spapr_tce/prereg.h>
+#include <spapr_tce/size.h>
 #include <spapr_tce/table.h>
 #include <spapr_tce/topology.h>
 #include <spapr_tce/vfio.h>

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/size.h"
+#include <spapr_tce/size.h>
+
+#include "common/common.h"
 
 static const char size_units[] = "KMGTPE";
 
@@ -27,6 +29,7 @@ static int unit_shift(const char *suffix, unsigned int *shift)
 	return -EINVAL;
 }
 
+/* See <spapr_tce/size.h>. */
 int stce_parse_size(const char *text, uint64_t *out)
 {
 	unsigned long long value;
@@ -55,6 +58,7 @@ int stce_parse_size(const char *text, uint64_t *out)
 	return 0;
 }
 
+/* See <spapr_tce/size.h>. */
 const char *stce_format_size(uint64_t bytes, char *buf, size_t len)
 {
 	int unit = -1;
@@ -69,4 +73,12 @@ const char *stce_format_size(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%llu%c", (unsigned long long)bytes,
 			 size_units[unit]);
 	return buf;
+}
+
+/* See <spapr_tce/size.h>. */
+int stce_size_shift(uint64_t bytes)
+{
+	if (!stce_is_pow2(bytes))
+		return -EINVAL;
+	return (int)stce_ilog2(bytes);
 }

@@ -266,6 +266,70 @@ int stce_container_create_window(struct stce_container *c,
 	return ret;
 }
 
+/* ---- the windows, for a hypervisor ---------------------------------- */
+
+/*
+ * The guard is the grace guard's public face (as the DMA guard is the
+ * PE's): the same three fields, copied, so that the container's grace
+ * stays private and a section costs what the grace's inline one costs.
+ */
+/* See <spapr_tce/container.h>. */
+void stce_container_read_lock(struct stce_container *c,
+			      struct stce_container_guard *guard)
+{
+	struct stce_grace_guard gg;
+
+	stce_grace_read_lock(&c->grace, &gg);
+	*guard = (struct stce_container_guard){ gg.slot, gg.idx, gg.held };
+}
+
+/* See <spapr_tce/container.h>. */
+void stce_container_read_unlock(struct stce_container *c,
+				struct stce_container_guard *guard)
+{
+	struct stce_grace_guard gg = { guard->slot, guard->idx, guard->held };
+
+	stce_grace_read_unlock(&c->grace, &gg);
+	guard->held = false;
+}
+
+/* See <spapr_tce/container.h>. */
+struct stce_table *stce_container_window_table(struct stce_container *c,
+					       unsigned int num)
+{
+	if (num >= STCE_PE_MAX_WINDOWS)
+		return NULL;
+	return atomic_load_explicit(&c->tables[num], memory_order_acquire);
+}
+
+/* See <spapr_tce/container.h>. */
+int stce_container_find_window(struct stce_container *c, uint64_t bus_start,
+			       unsigned int page_shift, uint64_t bytes,
+			       unsigned int *num, struct stce_table **table)
+{
+	int ret = container_create_default_window(c);
+
+	/* Without a group there is no window: the answer below. */
+	if (ret && ret != -ENODEV)
+		return ret;
+	ret = -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		struct stce_table *t = atomic_load(&c->tables[i]);
+
+		if (!t || stce_table_page_shift(t) > page_shift ||
+		    stce_table_bus_offset(t) != bus_start ||
+		    stce_table_window_size(t) < bytes)
+			continue;
+		*num = i;
+		*table = t;
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
 static int window_holding(struct stce_container *c, uint64_t addr)
 {
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
@@ -381,6 +445,34 @@ static int attach_locked(struct stce_container *c, struct stce_pe *pe)
 	atomic_store(&c->groups[slot], pe);
 	c->nr_groups++;
 	return 0;
+}
+
+/* See <spapr_tce/container.h>. */
+bool stce_container_has_group(struct stce_container *c,
+			      const struct stce_pe *pe)
+{
+	bool found;
+
+	/* group_slot(c, NULL) would find a free slot. */
+	if (!pe)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	found = group_slot(c, pe) >= 0;
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}
+
+/* See <spapr_tce/container.h>. */
+int stce_container_caps(struct stce_container *c, struct stce_pe_caps *caps)
+{
+	struct stce_pe *pe;
+
+	pthread_mutex_lock(&c->lock);
+	pe = container_first_pe(c);
+	if (pe)
+		stce_pe_get_caps(pe, caps);
+	pthread_mutex_unlock(&c->lock);
+	return pe ? 0 : -ENXIO;
 }
 
 int stce_container_attach(struct stce_container *c, struct stce_pe *pe)

@@ -62,57 +62,9 @@ struct stce_pe *container_first_pe(struct stce_container *c);
 /* Create the pending default window if it is still pending. */
 int container_create_default_window(struct stce_container *c);
 
-/*
- * Release one TCE that was taken out of a container table, after the
- * flush that covers it: v2 drops the mapping from its region, v1 unpins.
- */
-void container_release_tce(struct stce_container *c, unsigned int page_shift,
-			   uint64_t tce);
-
 /* Clear [index, index + count) of @t, releasing what was there. */
 int container_clear(struct stce_container *c, struct stce_table *t,
 		    uint64_t index, uint64_t count, bool exclusive);
-
-/*
- * ---- For the hypercall layer (src/hcall/, hcall_glue.c) -----------------
- *
- * The hypercall path writes a container's window tables directly, as KVM
- * writes the iommu_table it was given. It reads a table inside the
- * container's grace read-side section (hcall_container_grace), so that a
- * concurrent TCE_REMOVE waits for it before clearing and freeing.
- */
-static inline struct stce_grace *hcall_container_grace(struct stce_container *c)
-{
-	return &c->grace;
-}
-
-/* The table of window @num now, or NULL. Inside the read-side section. */
-static inline struct stce_table *hcall_container_table(struct stce_container *c,
-							unsigned int num)
-{
-	return atomic_load_explicit(&c->tables[num], memory_order_acquire);
-}
-
-/* True for a v2 container (the only kind hypercalls can map into). */
-bool hcall_container_v2(const struct stce_container *c);
-
-/* True when @pe is one of @c's groups. Takes the container lock. */
-bool hcall_container_has_group(struct stce_container *c,
-			       const struct stce_pe *pe);
-
-/*
- * A window compatible with a guest table of (1 << @page_shift) pages at
- * bus address @bus_start spanning @bytes (the kernel's rule for
- * KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: IOMMU page not larger, same start,
- * window not smaller): its number and table. -EINVAL when none. Creates
- * the pending default window first. Takes the container lock.
- */
-int hcall_container_find_window(struct stce_container *c, uint64_t bus_start,
-				unsigned int page_shift, uint64_t bytes,
-				unsigned int *num, struct stce_table **table);
-
-/* The first group's capabilities; -ENXIO without a group. */
-int hcall_container_caps(struct stce_container *c, struct stce_pe_caps *caps);
 
 /* ---- audit.c: read-only checks for fuzzers and stress tests ---------- */
 

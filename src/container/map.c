@@ -35,75 +35,79 @@ struct map_request {
 };
 
 /*
- * Releasing what cleared entries pointed to. v2 drops mappings from their
- * regions; consecutive entries almost always share a region, so the drops
- * are gathered into one atomic subtraction a run (the region's counter is
- * one cache line every vCPU and mapping thread would otherwise fight
- * over). v1 unpins page by page.
+ * Releasing what cleared entries pointed to, after the flush that covers
+ * them. v2 drops mappings from their regions through prereg's one
+ * release (stce_prereg_release_tces: consecutive entries almost always
+ * share a region, and a run costs one atomic subtraction, not one an
+ * entry on a counter line every vCPU and mapping thread would fight
+ * over); a clear hands entries over one at a time, so they are gathered
+ * here first. v1 unpins page by page.
  */
-struct release_run {
+struct release_buf {
 	struct stce_container *c;
 	unsigned int page_shift;
-	struct stce_region *r;
-	uint64_t n;
+	unsigned int n;
+	uint64_t tces[MAP_BATCH];
 };
 
-static void release_flush(struct release_run *run)
+static void unpin_tce(unsigned int page_shift, uint64_t tce)
 {
-	if (run->r)
-		stce_prereg_mapped_sub(run->r, run->n);
-	run->r = NULL;
-	run->n = 0;
+	stce_unpin_range(stce_tce_addr(tce), 1ULL << page_shift, page_shift,
+			 tce & STCE_TCE_WRITE);
 }
 
-static void release_one(struct release_run *run, uint64_t tce)
+/* The live entries of @tces, taken out of a table of @page_shift pages. */
+static void release_tces(struct stce_container *c, unsigned int page_shift,
+			 const uint64_t *tces, unsigned int n)
 {
-	uint64_t addr = stce_tce_addr(tce);
-
-	if (!container_v2(run->c)) {
-		stce_unpin_range(addr, 1ULL << run->page_shift, run->page_shift,
-				 tce & STCE_TCE_WRITE);
+	if (container_v2(c)) {
+		stce_prereg_release_tces(tces, n);
 		return;
 	}
-	if (run->r && addr - stce_region_ua(run->r) < stce_region_size(run->r)) {
-		run->n++;
-		return;
-	}
-	release_flush(run);
-	run->r = stce_prereg_find_hpa(addr);
-	run->n = run->r ? 1 : 0;
+	for (unsigned int i = 0; i < n; i++)
+		if (stce_tce_live(tces[i]))
+			unpin_tce(page_shift, tces[i]);
 }
 
-void container_release_tce(struct stce_container *c, unsigned int page_shift,
-			   uint64_t tce)
+static void release_flush(struct release_buf *b)
 {
-	struct release_run run = { c, page_shift, NULL, 0 };
-
-	release_one(&run, tce);
-	release_flush(&run);
+	release_tces(b->c, b->page_shift, b->tces, b->n);
+	b->n = 0;
 }
 
 static void release_cleared(void *ctx, const struct stce_cleared *e)
 {
-	release_one(ctx, e->tce);
+	struct release_buf *b = ctx;
+
+	if (!container_v2(b->c)) {
+		unpin_tce(b->page_shift, e->tce);
+		return;
+	}
+	b->tces[b->n++] = e->tce;
+	if (b->n == STCE_ARRAY_SIZE(b->tces))
+		release_flush(b);
 }
 
+/* See container_internal.h. */
 int container_clear(struct stce_container *c, struct stce_table *t,
 		    uint64_t index, uint64_t count, bool exclusive)
 {
-	struct release_run run = { c, stce_table_page_shift(t), NULL, 0 };
+	struct release_buf b;
 	int ret;
 
 	if (!count)
 		return 0;
+	b.c = c;
+	b.page_shift = stce_table_page_shift(t);
+	b.n = 0;
 	if (exclusive)
 		ret = stce_table_clear_exclusive(t, index, count,
-						 release_cleared, &run, NULL);
+						 release_cleared, &b, NULL);
 	else
-		ret = stce_table_clear(t, index, count, release_cleared, &run,
+		ret = stce_table_clear(t, index, count, release_cleared, &b,
 				       NULL);
 	/* Every entry gathered here was flushed before it was handed over. */
-	release_flush(&run);
+	release_flush(&b);
 	return ret;
 }
 
@@ -227,14 +231,7 @@ static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 	if (!replaced)
 		return 0;
 	stce_table_flush(m->t);
-	{
-		struct release_run run = { m->c, m->page_shift, NULL, 0 };
-
-		for (unsigned int i = 0; i < n; i++)
-			if (stce_tce_live(tces[i]))
-				release_one(&run, tces[i]);
-		release_flush(&run);
-	}
+	release_tces(m->c, m->page_shift, tces, n);
 	return 0;
 }
 
@@ -318,6 +315,7 @@ static uint64_t dir_to_perm(unsigned int dir)
 	       (dir & STCE_MAP_WRITE ? STCE_TCE_WRITE : 0);
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_map(struct stce_container *c, uint64_t vaddr,
 		       uint64_t iova, uint64_t size, unsigned int dir)
 {
@@ -354,6 +352,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_unmap(struct stce_container *c, uint64_t iova,
 			 uint64_t size)
 {

@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <string.h>
 
-#include "container/container_internal.h"
+#include <spapr_tce/container.h>
+
 #include "hcall/hcall_audit.h"
 #include "hcall/hcall_internal.h"
 
+/* See hcall_audit.h. */
 int hcall_audit_liobn(struct stce_guest *g, uint64_t liobn,
 		      struct hcall_audit_liobn *out)
 {
@@ -38,7 +40,7 @@ int hcall_audit_liobn(struct stce_guest *g, uint64_t liobn,
 		a->t = w->t;
 		/* A table pointer read outside the container's grace
 		 * section is compared, never dereferenced. */
-		a->stale = hcall_container_table(w->c, w->num) != w->t;
+		a->stale = stce_container_window_table(w->c, w->num) != w->t;
 		out->nr_windows++;
 	}
 	ret = 0;
@@ -47,6 +49,7 @@ unlock:
 	return ret;
 }
 
+/* See hcall_audit.h. */
 int hcall_audit_view(struct stce_guest *g, uint64_t liobn, uint64_t first,
 		     uint64_t n, uint64_t *out)
 {
@@ -69,6 +72,7 @@ unlock:
 	return ret;
 }
 
+/* See hcall_audit.h. */
 size_t hcall_audit_liobns(struct stce_guest *g, uint64_t *out, size_t max)
 {
 	struct hc_liobns *l;
@@ -83,6 +87,7 @@ size_t hcall_audit_liobns(struct stce_guest *g, uint64_t *out, size_t max)
 	return nr;
 }
 
+/* See hcall_audit.h. */
 uint64_t hcall_audit_charged(struct stce_guest *g)
 {
 	struct hc_liobns *l;

@@ -12,14 +12,15 @@
 #include <sys/mman.h>
 
 #include <spapr_tce/account.h>
+#include <spapr_tce/container.h>
 #include <spapr_tce/hcall.h>
 #include <spapr_tce/table.h>
 
 #include "common/alloc.h"
 #include "common/common.h"
-#include "container/container_internal.h"
 #include "hcall/hcall_internal.h"
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_create(struct stce_guest **out)
 {
 	struct stce_guest *g = stce_zalloc(sizeof(*g));
@@ -34,6 +35,7 @@ int stce_guest_create(struct stce_guest **out)
 
 /* ---- memory map ---------------------------------------------------- */
 
+/* See hcall_internal.h. */
 const struct hc_slot *hc_find_slot(const struct hc_memmap *m, uint64_t gpa)
 {
 	size_t lo = 0, hi;
@@ -73,6 +75,7 @@ static void memmap_publish_locked(struct stce_guest *g, struct hc_memmap *next)
 	stce_free(old);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_add_memory(struct stce_guest *g, uint64_t gpa, uint64_t size,
 			  uint64_t ua)
 {
@@ -111,6 +114,7 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_remove_memory(struct stce_guest *g, uint64_t gpa,
 			     uint64_t size)
 {
@@ -141,6 +145,7 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_gpa_to_ua(struct stce_guest *g, uint64_t gpa, uint64_t *ua)
 {
 	struct stce_grace_guard guard;
@@ -160,6 +165,7 @@ int stce_guest_gpa_to_ua(struct stce_guest *g, uint64_t gpa, uint64_t *ua)
 
 /* ---- LIOBN tables -------------------------------------------------- */
 
+/* See hcall_internal.h. */
 struct hc_table *hc_find_liobn(const struct hc_liobns *l, uint64_t liobn)
 {
 	size_t lo = 0, hi;
@@ -181,6 +187,7 @@ struct hc_table *hc_find_liobn(const struct hc_liobns *l, uint64_t liobn)
 	return NULL;
 }
 
+/* See hcall_internal.h. */
 struct hc_table *hc_find_liobn_locked(struct stce_guest *g, uint64_t liobn)
 {
 	return hc_find_liobn(atomic_load(&g->liobns), liobn);
@@ -218,6 +225,7 @@ static void table_free(struct hc_table *t)
 	stce_free(t);
 }
 
+/* See hcall_internal.h. */
 int hc_create_table_locked(struct stce_guest *g, uint64_t liobn,
 			   unsigned int page_shift, uint64_t offset,
 			   uint64_t size)
@@ -278,6 +286,7 @@ uncharge:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_create_tce_table(struct stce_guest *g, uint64_t liobn,
 				unsigned int page_shift, uint64_t offset,
 				uint64_t size)
@@ -290,6 +299,7 @@ int stce_guest_create_tce_table(struct stce_guest *g, uint64_t liobn,
 	return ret;
 }
 
+/* See hcall_internal.h. */
 int hc_remove_table_locked(struct stce_guest *g, uint64_t liobn)
 {
 	struct hc_liobns *cur = atomic_load(&g->liobns), *next = NULL;
@@ -314,6 +324,7 @@ int hc_remove_table_locked(struct stce_guest *g, uint64_t liobn)
 	return 0;
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_remove_tce_table(struct stce_guest *g, uint64_t liobn)
 {
 	int ret;
@@ -378,6 +389,7 @@ static void set_publish_locked(struct stce_guest *g, struct hc_table *t,
 	stce_free(old);
 }
 
+/* See hcall_internal.h. */
 int hc_attach_locked(struct stce_guest *g, uint64_t liobn,
 		     struct stce_container *c, struct stce_pe *pe)
 {
@@ -389,13 +401,13 @@ int hc_attach_locked(struct stce_guest *g, uint64_t liobn,
 
 	if (!t)
 		return -ENOENT;
-	if (!hcall_container_v2(c))
+	if (stce_container_type(c) != STCE_IOMMU_V2)
 		return -EINVAL;
-	if (pe && !hcall_container_has_group(c, pe))
+	if (pe && !stce_container_has_group(c, pe))
 		return -EINVAL;
-	ret = hcall_container_find_window(c, t->offset << t->page_shift,
-					  t->page_shift, t->size << t->page_shift,
-					  &num, &hw);
+	ret = stce_container_find_window(c, t->offset << t->page_shift,
+					 t->page_shift, t->size << t->page_shift,
+					 &num, &hw);
 	if (ret)
 		return ret;
 	/* At most one exchange batch (512) of hardware pages a guest page. */
@@ -417,6 +429,7 @@ int hc_attach_locked(struct stce_guest *g, uint64_t liobn,
 	return 0;
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_attach(struct stce_guest *g, uint64_t liobn,
 		      struct stce_container *c, struct stce_pe *pe)
 {
@@ -446,6 +459,7 @@ static bool unbind(struct hc_table *t, struct stce_container *c,
 	return found;
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_detach(struct stce_guest *g, struct stce_container *c,
 		      struct stce_pe *pe)
 {
@@ -479,6 +493,7 @@ int stce_guest_detach(struct stce_guest *g, struct stce_container *c,
 
 /* ---- teardown ------------------------------------------------------ */
 
+/* See <spapr_tce/hcall.h>. */
 void stce_guest_destroy(struct stce_guest *g)
 {
 	struct hc_liobns *l;

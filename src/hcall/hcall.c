@@ -21,7 +21,8 @@
  *     caller is the slow path), then stores the guest view;
  *  4. if live entries were replaced: flushes each table concerned (the
  *     kill hook waits out the PEs' DMA) and only then drops their
- *     mappings, one atomic subtract per region run.
+ *     mappings with prereg's release, the one MAP/UNMAP uses (one atomic
+ *     subtract per region run).
  * No lock, no allocation, no pin, no syscall on the way (a flush waits
  * for DMA readers; it is needed only when live entries are replaced).
  */
@@ -29,12 +30,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include <spapr_tce/container.h>
 #include <spapr_tce/hcall.h>
 #include <spapr_tce/prereg.h>
 #include <spapr_tce/table.h>
 
 #include "common/common.h"
-#include "container/container_internal.h"
 #include "hcall/hcall_internal.h"
 
 /* Hardware entries exchanged at once (one flush covers them). */
@@ -51,7 +52,7 @@ struct hc_ctx {
 	unsigned int nr;		/* windows in set */
 	unsigned int max_shift;		/* largest live hardware page */
 	struct stce_table *tbl[STCE_HCALL_MAX_TABLES];	/* NULL: stale */
-	struct stce_grace_guard cguard[STCE_HCALL_MAX_TABLES];
+	struct stce_container_guard cguard[STCE_HCALL_MAX_TABLES];
 	unsigned int flags;
 };
 
@@ -80,13 +81,12 @@ static long ctx_begin(struct hc_ctx *x, struct stce_guest *g, uint64_t liobn,
 		const struct hc_window *w = &x->set->w[k];
 		struct stce_table *t;
 
-		stce_grace_read_lock(hcall_container_grace(w->c), &x->cguard[k]);
-		t = hcall_container_table(w->c, w->num);
+		stce_container_read_lock(w->c, &x->cguard[k]);
+		t = stce_container_window_table(w->c, w->num);
 		/* Removed (or replaced) since it was attached: skip it. */
 		if (t != w->t || stce_table_page_shift(t) != w->shift ||
 		    stce_table_bus_offset(t) != w->bus_offset) {
-			stce_grace_read_unlock(hcall_container_grace(w->c),
-					       &x->cguard[k]);
+			stce_container_read_unlock(w->c, &x->cguard[k]);
 			t = NULL;
 		} else if (w->shift > x->max_shift) {
 			x->max_shift = w->shift;
@@ -100,8 +100,7 @@ static void ctx_end(struct hc_ctx *x)
 {
 	for (unsigned int k = 0; k < x->nr; k++)
 		if (x->tbl[k])
-			stce_grace_read_unlock(hcall_container_grace(x->set->w[k].c),
-					       &x->cguard[k]);
+			stce_container_read_unlock(x->set->w[k].c, &x->cguard[k]);
 	stce_grace_read_unlock(&x->g->grace, &x->guard);
 }
 
@@ -138,41 +137,6 @@ static bool gpa_to_ua(struct hc_ctx *x, uint64_t gpa, uint64_t len,
 		return false;
 	*ua = s->ua + (gpa - s->gpa);
 	return true;
-}
-
-/* ---- releasing what the exchanges took out ---------------------------- */
-
-/*
- * Drop the mapping of every live TCE in @tces (after the flush that
- * covers them): consecutive entries of one region cost one atomic
- * subtract. The container's release for v2, batched.
- */
-static void release_tces(const uint64_t *tces, unsigned int n)
-{
-	struct stce_region *r = NULL;
-	uint64_t rua = 0, rsize = 0, cnt = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t addr;
-
-		if (!stce_tce_live(tces[i]))
-			continue;
-		addr = stce_tce_addr(tces[i]);
-		if (r && addr - rua < rsize) {
-			cnt++;
-			continue;
-		}
-		if (r)
-			stce_prereg_mapped_sub(r, cnt);
-		r = stce_prereg_find_hpa(addr);
-		cnt = 1;
-		if (r) {
-			rua = stce_region_ua(r);
-			rsize = stce_region_size(r);
-		}
-	}
-	if (r)
-		stce_prereg_mapped_sub(r, cnt);
 }
 
 static bool any_live(const uint64_t *tces, unsigned int n)
@@ -387,7 +351,7 @@ static void put_rollback(struct hc_ctx *x, struct hc_put *p, uint64_t entry,
 		if (!any_live(p->hw[k], m[k]))
 			continue;
 		stce_table_flush(t);
-		release_tces(p->hw[k], m[k]);
+		stce_prereg_release_tces(p->hw[k], m[k]);
 	}
 }
 
@@ -423,7 +387,7 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 					continue;
 				m[kk] = put_fill(x, p, &x->set->w[kk], i0, i1,
 						 p->hw[kk], p->hwua[kk]);
-				release_tces(p->hw[kk], m[kk]);
+				stce_prereg_release_tces(p->hw[kk], m[kk]);
 			}
 			return STCE_H_TOO_HARD;
 		}
@@ -436,7 +400,7 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 		if (!x->tbl[k] || !any_live(p->hw[k], m[k]))
 			continue;
 		stce_table_flush(x->tbl[k]);
-		release_tces(p->hw[k], m[k]);
+		stce_prereg_release_tces(p->hw[k], m[k]);
 	}
 	return STCE_H_SUCCESS;
 }
@@ -467,6 +431,7 @@ static long put_batch(struct hc_ctx *x, struct hc_put *p, bool indirect)
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 long stce_h_put_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		    uint64_t tce, unsigned int flags)
 {
@@ -490,6 +455,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 long stce_h_put_tce_indirect(struct stce_guest *g, uint64_t liobn,
 			     uint64_t ioba, uint64_t tce_list,
 			     uint64_t npages, unsigned int flags)
@@ -542,13 +508,14 @@ static void stuff_window(struct hc_ctx *x, unsigned int k, uint64_t idx,
 		stce_table_xchg_range(t, idx, n, tces, uas, STCE_XCHG_NOALLOC);
 		if (any_live(tces, n)) {
 			stce_table_flush(t);
-			release_tces(tces, n);
+			stce_prereg_release_tces(tces, n);
 		}
 		idx += n;
 		count -= n;
 	}
 }
 
+/* See <spapr_tce/hcall.h>. */
 long stce_h_stuff_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		      uint64_t tce_value, uint64_t npages, unsigned int flags)
 {
@@ -583,6 +550,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 long stce_h_get_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 		    uint64_t *tce)
 {

@@ -18,7 +18,6 @@
 #include <spapr_tce/table.h>
 
 #include "common/common.h"
-#include "container/container_internal.h"
 #include "hcall/hcall_internal.h"
 
 /* The largest window the query reports, in pages (QEMU's answer). */
@@ -91,6 +90,7 @@ static uint32_t ddw_pgmask(uint64_t pgsizes)
 	return mask;
 }
 
+/* See <spapr_tce/hcall.h>. */
 unsigned int stce_rtas_window_levels(const struct stce_pe_caps *caps,
 				     unsigned int page_shift, uint64_t size)
 {
@@ -151,6 +151,7 @@ static int disable_window(struct stce_guest *g, struct hc_phb *phb,
 	return stce_container_remove_window(phb->c, start);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_guest_add_phb(struct stce_guest *g, uint64_t buid,
 		       struct stce_container *c, const uint64_t liobn[2])
 {
@@ -159,9 +160,9 @@ int stce_guest_add_phb(struct stce_guest *g, uint64_t buid,
 	int ret;
 
 	if (!c || liobn[0] == liobn[1] || liobn[0] > UINT32_MAX ||
-	    liobn[1] > UINT32_MAX || !hcall_container_v2(c))
+	    liobn[1] > UINT32_MAX || stce_container_type(c) != STCE_IOMMU_V2)
 		return -EINVAL;
-	ret = hcall_container_caps(c, &caps);
+	ret = stce_container_caps(c, &caps);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&g->lock);
@@ -198,6 +199,7 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_rtas_query_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				  const uint32_t *args, uint32_t nret,
 				  uint32_t *rets)
@@ -210,7 +212,7 @@ int stce_rtas_query_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 		return rtas_status(nret, rets, STCE_RTAS_PARAM_ERROR);
 	pthread_mutex_lock(&g->lock);
 	phb = phb_by_buid(g, rtas_buid(args));
-	if (!phb || hcall_container_caps(phb->c, &caps)) {
+	if (!phb || stce_container_caps(phb->c, &caps)) {
 		pthread_mutex_unlock(&g->lock);
 		return rtas_status(nret, rets, STCE_RTAS_PARAM_ERROR);
 	}
@@ -223,6 +225,7 @@ int stce_rtas_query_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 	return rtas_status(nret, rets, STCE_RTAS_SUCCESS);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_rtas_create_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				   const uint32_t *args, uint32_t nret,
 				   uint32_t *rets)
@@ -237,7 +240,7 @@ int stce_rtas_create_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 		return rtas_status(nret, rets, status);
 	pthread_mutex_lock(&g->lock);
 	phb = phb_by_buid(g, rtas_buid(args));
-	if (!phb || hcall_container_caps(phb->c, &caps))
+	if (!phb || stce_container_caps(phb->c, &caps))
 		goto unlock;
 	page_shift = args[3];
 	window_shift = args[4];
@@ -266,6 +269,7 @@ unlock:
 	return rtas_status(nret, rets, status);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_rtas_remove_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				   const uint32_t *args, uint32_t nret,
 				   uint32_t *rets)
@@ -287,6 +291,7 @@ unlock:
 	return rtas_status(nret, rets, status);
 }
 
+/* See <spapr_tce/hcall.h>. */
 int stce_rtas_reset_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 				  const uint32_t *args, uint32_t nret,
 				  uint32_t *rets)
@@ -300,7 +305,7 @@ int stce_rtas_reset_pe_dma_window(struct stce_guest *g, uint32_t nargs,
 		return rtas_status(nret, rets, status);
 	pthread_mutex_lock(&g->lock);
 	phb = phb_by_buid(g, rtas_buid(args));
-	if (!phb || hcall_container_caps(phb->c, &caps))
+	if (!phb || stce_container_caps(phb->c, &caps))
 		goto unlock;
 	status = STCE_RTAS_HW_ERROR;
 	for (unsigned int w = 0; w < 2; w++)

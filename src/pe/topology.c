@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <spapr_tce/size.h>
 #include <spapr_tce/topology.h>
 
 #include "common/alloc.h"
 #include "common/common.h"
-#include "common/size.h"
 
 #define MAX_WORDS	32
 

@@ -38,6 +38,7 @@
 #include <spapr_tce/account.h>
 #include <spapr_tce/hostmem.h>
 #include <spapr_tce/prereg.h>
+#include <spapr_tce/table.h>
 
 #include "account/account_internal.h"
 #include "common/alloc.h"
@@ -264,6 +265,35 @@ void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
 	pthread_mutex_lock(&reg_lock);
 	teardown_locked(region);
 	pthread_mutex_unlock(&reg_lock);
+}
+
+/*
+ * See <spapr_tce/prereg.h>. A run is the TCEs whose hpa lies in the
+ * region found last: the mappings not yet subtracted keep it alive while
+ * its bounds are read.
+ */
+void stce_prereg_release_tces(const uint64_t *tces, unsigned int n)
+{
+	struct stce_region *r = NULL;
+	uint64_t run = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t hpa;
+
+		if (!stce_tce_live(tces[i]))
+			continue;
+		hpa = stce_tce_addr(tces[i]);
+		if (r && hpa - r->hpa < r->size) {
+			run++;
+			continue;
+		}
+		if (r)
+			stce_prereg_mapped_sub(r, run);
+		r = stce_prereg_find_hpa(hpa);
+		run = 1;
+	}
+	if (r)
+		stce_prereg_mapped_sub(r, run);
 }
 
 /* A released region registered again: live, with one user. */

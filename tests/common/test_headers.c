@@ -14,7 +14,7 @@ int main(void)
 		(fn)stce_prereg_register, (fn)stce_pe_create,
 		(fn)stce_topology_default, (fn)stce_device_create,
 		(fn)stce_container_create, (fn)stce_host_create,
-		(fn)stce_hostmem_pin,
+		(fn)stce_hostmem_pin, (fn)stce_parse_size,
 	};
 
 	for (unsigned int i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "common/size.h"
+#include <spapr_tce/size.h>
 
 static void parses_plain_and_suffixed(void **state)
 {
@@ -68,6 +68,22 @@ static void formats_exact_units(void **state)
 	assert_string_equal(stce_format_size(1ULL << 60, b, sizeof(b)), "1E");
 }
 
+static void shifts_powers_of_two_only(void **state)
+{
+	static const uint64_t bad[] = {
+		0, 3, 4095, 4097, 3ULL << 20, (1ULL << 40) + 4096, UINT64_MAX,
+	};
+
+	(void)state;
+	assert_int_equal(stce_size_shift(1), 0);
+	assert_int_equal(stce_size_shift(4096), 12);
+	assert_int_equal(stce_size_shift(64 << 10), 16);
+	assert_int_equal(stce_size_shift(1ULL << 40), 40);
+	assert_int_equal(stce_size_shift(1ULL << 63), 63);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(stce_size_shift(bad[i]), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -75,6 +91,7 @@ int main(void)
 		cmocka_unit_test(refuses_junk),
 		cmocka_unit_test(refuses_overflow),
 		cmocka_unit_test(formats_exact_units),
+		cmocka_unit_test(shifts_powers_of_two_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -360,6 +360,109 @@ static void pending_default_window_goes_by_address_zero(void **state)
 	assert_int_equal(stce_account_locked_pages(), 262144 / HP);
 }
 
+/*
+ * The hypervisor's window calls: a slot's table, the window a guest table
+ * fits (each of the three rules refuses on its own), the group test and
+ * the caps.
+ */
+static void hypervisor_finds_its_windows(void **state)
+{
+	struct fixture *f = *state;
+	struct stce_container_stats s;
+	struct stce_table *t = (struct stce_table *)0x1, *t0;
+	unsigned int num = 7;
+	struct stce_container *none = NULL;
+	uint64_t start;
+
+	/* No group: no window, whatever the geometry. */
+	assert_int_equal(stce_container_create(STCE_IOMMU_V2, 0, &none), 0);
+	assert_int_equal(stce_container_find_window(none, 0, 12, 2 * GB, &num, &t),
+			 -EINVAL);
+	stce_container_destroy(none);
+
+	make(f, STCE_IOMMU_V2, 0);
+	assert_null(stce_container_window_table(f->c, 0));
+	assert_null(stce_container_window_table(f->c, 1));
+	assert_null(stce_container_window_table(f->c, 2));
+	assert_null(stce_container_window_table(f->c, UINT32_MAX));
+	/* The pending default window cannot be made: its error, no window. */
+	stce_fault_arm(STCE_FAULT_ALLOC, 1);
+	assert_int_equal(stce_container_find_window(f->c, 0, 12, 2 * GB, &num, &t),
+			 -ENOMEM);
+	stce_fault_arm(STCE_FAULT_ALLOC, 0);
+	stce_container_get_stats(f->c, &s);
+	assert_true(s.default_window_pending);
+	assert_int_equal(stce_account_locked_pages(), 0);
+
+	/* Made on the way: the default window of 4K pages at bus 0. */
+	assert_int_equal(stce_container_find_window(f->c, 0, 12, 2 * GB, &num, &t), 0);
+	assert_int_equal(num, 0);
+	t0 = stce_container_window_table(f->c, 0);
+	assert_non_null(t0);
+	assert_ptr_equal(t, t0);
+	stce_container_get_stats(f->c, &s);
+	assert_false(s.default_window_pending);
+	/* A larger guest page and a smaller guest table fit too. */
+	assert_int_equal(stce_container_find_window(f->c, 0, 16, GB, &num, &t), 0);
+	assert_ptr_equal(t, t0);
+	/* Each rule refuses: smaller guest page, other start, larger table. */
+	num = 7;
+	t = NULL;
+	assert_int_equal(stce_container_find_window(f->c, 0, 11, 2 * GB, &num, &t),
+			 -EINVAL);
+	assert_int_equal(stce_container_find_window(f->c, 4096, 12, GB, &num, &t),
+			 -EINVAL);
+	assert_int_equal(stce_container_find_window(f->c, 0, 12, 2 * GB + 4096,
+						    &num, &t), -EINVAL);
+	assert_int_equal(num, 7);
+	assert_null(t);
+
+	/* The DDW slot: found by its own start and page, gone with it. */
+	assert_int_equal(stce_container_create_window(f->c, 16, GB, 1, &start), 0);
+	assert_int_equal(stce_container_find_window(f->c, WIN64, 16, GB, &num, &t), 0);
+	assert_int_equal(num, 1);
+	assert_ptr_equal(t, stce_container_window_table(f->c, 1));
+	assert_ptr_not_equal(t, t0);
+	assert_int_equal(stce_container_find_window(f->c, WIN64, 12, GB, &num, &t),
+			 -EINVAL);
+	assert_int_equal(stce_container_remove_window(f->c, WIN64), 0);
+	assert_null(stce_container_window_table(f->c, 1));
+	assert_int_equal(stce_container_find_window(f->c, WIN64, 16, GB, &num, &t),
+			 -EINVAL);
+	assert_ptr_equal(stce_container_window_table(f->c, 0), t0);
+}
+
+static void hypervisor_sees_groups_and_caps(void **state)
+{
+	struct fixture *f = *state;
+	struct stce_pe_caps caps, want;
+
+	assert_int_equal(stce_container_create(STCE_IOMMU_V2, 0, &f->c), 0);
+	memset(&caps, 0xa5, sizeof(caps));
+	want = caps;
+	assert_int_equal(stce_container_caps(f->c, &caps), -ENXIO);
+	assert_memory_equal(&caps, &want, sizeof(caps));
+	assert_false(stce_container_has_group(f->c, f->pe[0]));
+	assert_false(stce_container_has_group(f->c, NULL));
+
+	assert_int_equal(stce_container_attach(f->c, f->pe[0]), 0);
+	assert_true(stce_container_has_group(f->c, f->pe[0]));
+	assert_false(stce_container_has_group(f->c, f->pe[1]));
+	/* NULL is no group, though the container has free slots. */
+	assert_false(stce_container_has_group(f->c, NULL));
+	assert_int_equal(stce_container_caps(f->c, &caps), 0);
+	stce_pe_get_caps(f->pe[0], &want);
+	assert_memory_equal(&caps, &want, sizeof(caps));
+
+	assert_int_equal(stce_container_attach(f->c, f->pe[1]), 0);
+	assert_int_equal(stce_container_detach(f->c, f->pe[0]), 0);
+	assert_false(stce_container_has_group(f->c, f->pe[0]));
+	assert_true(stce_container_has_group(f->c, f->pe[1]));
+	assert_int_equal(stce_container_caps(f->c, &caps), 0);
+	assert_int_equal(stce_container_detach(f->c, f->pe[1]), 0);
+	assert_int_equal(stce_container_caps(f->c, &caps), -ENXIO);
+}
+
 static void map_checks_in_order(void **state)
 {
 	struct fixture *f = *state;
@@ -577,6 +680,8 @@ int main(void)
 		T(register_zero_size_differs_in_kernel_mode),
 		T(windows_are_created_and_charged_exactly),
 		T(pending_default_window_goes_by_address_zero),
+		T(hypervisor_finds_its_windows),
+		T(hypervisor_sees_groups_and_caps),
 		T(map_checks_in_order),
 		T(map_writes_tces_and_counts_mappings),
 		T(pages_larger_than_the_backing_are_refused),

@@ -2,23 +2,27 @@
 /*
  * MAP/UNMAP from several threads on disjoint slices (the kernel answered
  * 4 x 2000 of these without a failure), while a device DMAs a slice that
- * stays mapped and another thread creates and removes the other window.
- * Run under TSan by make check. Everything audits to zero afterwards.
+ * stays mapped and another thread creates and removes the other window;
+ * a hypervisor's read-side section against TCE_REMOVE. Run under TSan by
+ * make check. Everything audits to zero afterwards.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <spapr_tce/account.h>
 #include <spapr_tce/container.h>
 #include <spapr_tce/pe.h>
 #include <spapr_tce/prereg.h>
+#include <spapr_tce/table.h>
 
 #include "prereg_test.h"
 
@@ -127,10 +131,83 @@ static void map_unmap_race(void **state)
 	unmap(s.mem, 16 * MB);
 }
 
+struct remover {
+	struct stce_container *c;
+	atomic_bool done;
+	int ret;
+};
+
+static void *remover_main(void *arg)
+{
+	struct remover *r = arg;
+
+	r->ret = stce_container_remove_window(r->c, WIN64);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/*
+ * A hypervisor's read-side section holds off TCE_REMOVE: the window is
+ * unpublished at once, but its table is neither cleared nor freed until
+ * the section ends (ASan sees a use after free if it were), and nested
+ * sections end with the outer one.
+ */
+static void read_section_holds_off_remove(void **state)
+{
+	struct stce_container_guard outer, inner;
+	struct remover r = { 0 };
+	struct stce_pe_caps caps;
+	struct stce_table *t;
+	struct stce_pe *pe;
+	pthread_t rt;
+	uint64_t mem, start, tce;
+
+	(void)state;
+	stce_pe_caps_default(&caps);
+	assert_int_equal(stce_pe_create(&caps, 0, &pe), 0);
+	mem = map_anon(HP);
+	assert_int_equal(stce_container_create(STCE_IOMMU_V2, 0, &r.c), 0);
+	assert_int_equal(stce_container_attach(r.c, pe), 0);
+	assert_int_equal(stce_container_register(r.c, mem, HP), 0);
+	assert_int_equal(stce_container_create_window(r.c, 16, 1ULL << 30, 1, &start), 0);
+	assert_int_equal(start, WIN64);
+	assert_int_equal(stce_container_map(r.c, mem, WIN64, HP, STCE_MAP_READ), 0);
+
+	stce_container_read_lock(r.c, &outer);
+	stce_container_read_lock(r.c, &inner);
+	t = stce_container_window_table(r.c, 1);
+	assert_non_null(t);
+	tce = stce_table_get(t, 0);
+	assert_true(stce_tce_live(tce));
+	stce_container_read_unlock(r.c, &inner);
+	assert_false(inner.held);
+	assert_int_equal(pthread_create(&rt, NULL, remover_main, &r), 0);
+	/* Unpublished at once; then it waits for us. */
+	while (stce_container_window_table(r.c, 1))
+		sched_yield();
+	usleep(100 * 1000);
+	assert_false(atomic_load(&r.done));
+	assert_int_equal(stce_table_get(t, 0), tce);
+	stce_container_read_unlock(r.c, &outer);
+	/* A second unlock of the same guard is a no-op. */
+	stce_container_read_unlock(r.c, &outer);
+	assert_int_equal(pthread_join(rt, NULL), 0);
+	assert_true(atomic_load(&r.done));
+	assert_int_equal(r.ret, 0);
+	assert_int_equal(stce_region_mapped(stce_prereg_find_hpa(mem)), 0);
+
+	stce_container_destroy(r.c);
+	assert_int_equal(stce_account_locked_pages(), 0);
+	assert_int_equal(stce_prereg_count(), 0);
+	stce_pe_destroy(pe);
+	unmap(mem, HP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(map_unmap_race),
+		cmocka_unit_test(read_section_holds_off_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

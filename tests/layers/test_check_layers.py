@@ -4,7 +4,8 @@
 tool, compiled here. The clean tree passes; each way of breaking the rule
 (an upward include, an upward call with no include to show it, a private
 header opened from another layer, a tool calling outside the public API,
-a file in no unit) fails with its reason; an allowed violation passes,
+an example calling outside it or using a tool, a file in no unit) fails
+with its reason (a tool using an example on the public API is clean); an allowed violation passes,
 and an allowed one that is gone fails (the list cannot go stale).
 
 usage: test_check_layers.py CHECK_LAYERS_PY CC
@@ -24,6 +25,7 @@ TABLE = '''# Architecture
 | 1 | `src/low/` | `low.h` | | the bottom |
 | 2 | `src/high/` | `high.h` | `high_internal.h` | the top |
 | app | `tools/` | | | a tool |
+| standalone | `examples/` | | | an example on the public API |
 <!-- layer table: end -->
 '''
 
@@ -31,13 +33,17 @@ CLEAN = {
     'include/spapr_tce/export.h': '#define STCE_API __attribute__((visibility("default")))\n',
     'include/spapr_tce/low.h': '#include <spapr_tce/export.h>\nSTCE_API int low_fn(void);\n',
     'include/spapr_tce/high.h': '#include <spapr_tce/export.h>\nSTCE_API int high_fn(void);\n',
-    'src/low/low.c': '#include <spapr_tce/low.h>\nint low_fn(void) { return 1; }\n',
+    'src/low/low.c': '#include <spapr_tce/low.h>\nint low_fn(void) { return 1; }\n'
+                     'int low_hidden(void) { return 4; }\n',
     'src/high/high_internal.h': 'int high_secret(void);\n',
     'src/high/high.c': '#include <spapr_tce/high.h>\n#include <spapr_tce/low.h>\n'
                        '#include "high/high_internal.h"\n'
                        'int high_secret(void) { return 2; }\n'
                        'int high_fn(void) { return low_fn() + high_secret(); }\n',
-    'tools/main.c': '#include <spapr_tce/high.h>\nint main(void) { return high_fn(); }\n',
+    'examples/model.h': '#include <spapr_tce/low.h>\nint model_fn(void);\n',
+    'examples/model.c': '#include "model.h"\nint model_fn(void) { return low_fn(); }\n',
+    'tools/main.c': '#include <spapr_tce/high.h>\n#include "../examples/model.h"\n'
+                    'int main(void) { return high_fn() + model_fn(); }\n',
 }
 
 # name: (files changed from CLEAN, allowlist text, exit status, message)
@@ -59,6 +65,16 @@ CASES = {
         {'tools/main.c': 'int high_secret(void);\nint main(void) { return high_secret(); }\n'},
         '', 1, 'tools/main.c -> src/high/high.c call high_secret: calls high_secret, '
                'declared in a private header of src/high/'),
+    'example outside the API': (
+        {'examples/model.c': '#include "model.h"\nint low_hidden(void);\n'
+                             'int model_fn(void) { return low_hidden(); }\n'},
+        '', 1, 'examples/model.c -> src/low/low.c call low_hidden: standalone code '
+               'calls a symbol outside the public API'),
+    'example using a tool': (
+        {'tools/tool.h': 'int tool_fn(void);\n',
+         'examples/model.c': '#include "model.h"\n#include "../tools/tool.h"\n'
+                             'int model_fn(void) { return low_fn(); }\n'},
+        '', 1, 'examples/model.c -> tools/tool.h include: standalone code uses tools/'),
     'outside the table': (
         {'src/new/new.c': 'int new_fn(void) { return 3; }\n'},
         '', 1, 'src/new/new.c: in no unit of the layer table'),

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <spapr_tce/hostmem.h>
+#include <spapr_tce/table.h>
 
 #include "prereg_test.h"
 #include "../account/unpriv.h"
@@ -377,6 +378,53 @@ static void test_deferred_release(void **state)
 	unmap(ua, 4 * HP);
 }
 
+/*
+ * The one release of cleared v2 TCEs: each live TCE drops one mapping of
+ * the region its address is in, runs split where regions meet (two
+ * adjacent regions here), and what is not live or in no region is
+ * skipped; the last mappings of a released region take it down.
+ */
+static void test_release_tces(void **state)
+{
+	uint64_t ua = map_anon(5 * HP), a = ua, b = ua + 2 * HP, nowhere = ua + 4 * HP;
+	uint64_t rw = STCE_TCE_READ | STCE_TCE_WRITE;
+	struct stce_region *ra, *rb;
+	const uint64_t tces[] = {
+		stce_tce_make(a, rw),
+		0,
+		a + HP,				/* its address, no permission */
+		stce_tce_make(a + HP, STCE_TCE_READ),
+		stce_tce_make(b, STCE_TCE_WRITE),
+		stce_tce_make(a, STCE_TCE_READ),	/* back in the first */
+		stce_tce_make(b + HP, rw),
+		stce_tce_make(nowhere, rw),
+	};
+
+	assert_int_equal(stce_prereg_register(a, 2 * HP, &ra), 0);
+	assert_int_equal(stce_prereg_register(b, 2 * HP, &rb), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(stce_prereg_mapped_inc(ra), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(stce_prereg_mapped_inc(rb), 0);
+
+	stce_prereg_release_tces(tces, 0);
+	assert_int_equal(stce_region_mapped(ra), 4);
+	stce_prereg_release_tces(tces, sizeof(tces) / sizeof(tces[0]));
+	assert_int_equal(stce_region_mapped(ra), 1);
+	assert_int_equal(stce_region_mapped(rb), 0);
+
+	/* A released region goes with its last mapping, here. */
+	stce_prereg_put_deferred(ra);
+	assert_true(stce_region_released(ra));
+	assert_int_equal(stce_prereg_count(), 2);
+	stce_prereg_release_tces(&tces[3], 1);
+	assert_int_equal(stce_prereg_count(), 1);
+	assert_null(stce_prereg_find_hpa(a));
+	assert_int_equal(stce_account_locked_pages(), 2);
+	assert_int_equal(stce_prereg_put(rb), 0);
+	unmap(ua, 5 * HP);
+}
+
 static void test_deferred_unmapped(void **state)
 {
 	uint64_t ua = map_anon(4 * HP);
@@ -731,6 +779,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_mapped_inc_dec, audit),
 		cmocka_unit_test_teardown(test_deferred_release, audit),
 		cmocka_unit_test_teardown(test_deferred_unmapped, audit),
+		cmocka_unit_test_teardown(test_release_tces, audit),
 		cmocka_unit_test_teardown(test_revive, audit),
 		cmocka_unit_test_teardown(test_limit_unprivileged, audit),
 		cmocka_unit_test_teardown(test_fault_injection, audit),
