@@ -15,7 +15,9 @@
  *
  * One core serves both ABIs: the domain is a TCE-v2 container
  * (<spapr_tce/container.h>), and the legacy container ioctls work on the
- * context's compatibility IOAS. Memory is pinned through pre-registration
+ * context's compatibility IOAS. The ABI itself - the ioctls of /dev/iommu,
+ * of the device cdevs and the user copies - is <spapr_tce/vfio.h>'s: this
+ * header is the C API it calls. Memory is pinned through pre-registration
  * (<spapr_tce/prereg.h>): an IOAS map takes a user reference on the
  * regions that hold it - existing ones are shared, missing ones are
  * registered - so memory mapped through both ABIs is pinned and charged
@@ -208,26 +210,18 @@ STCE_API
 void stce_iommufd_get_stats(struct stce_iommufd *ictx,
 			    struct stce_iommufd_stats *stats);
 
-/* ---- the ABI ------------------------------------------------------- */
+/* ---- the legacy container (the compatibility IOAS) ----------------- */
 
 /*
- * ioctl(2) on a /dev/iommu descriptor: the IOMMU_* commands of
- * <linux/iommufd.h> (size/zero-tail rules: -EINVAL short, -E2BIG a
- * non-zero tail), and the legacy VFIO container ioctls of the sPAPR TCE
- * v2 driver on the compatibility IOAS (GET_API_VERSION, CHECK_EXTENSION,
- * SET_IOMMU, SPAPR_TCE_GET_INFO, REGISTER/UNREGISTER_MEMORY,
- * TCE_CREATE/REMOVE, MAP/UNMAP_DMA, EEH_PE_OP). Returns >= 0 or -errno;
- * -ENOTTY for anything else.
- */
-STCE_API
-long stce_iommufd_ioctl(struct stce_iommufd *ictx, unsigned long request,
-			void *arg);
-
-/*
- * The legacy path's group membership: VFIO_GROUP_SET_CONTAINER with an
- * iommufd descriptor as the container. The group joins the compatibility
- * IOAS (its domain once VFIO_SET_IOMMU made it). -EBUSY: joined already.
- * Leave: -ENOENT when not there.
+ * What the legacy VFIO container ioctls sent to a /dev/iommu descriptor
+ * act on (<spapr_tce/vfio.h>'s stce_iommufd_ioctl serves them): the
+ * groups joined to the context's compatibility IOAS, and the sPAPR TCE v2
+ * domain that VFIO_SET_IOMMU makes for them.
+ *
+ * group_attach: VFIO_GROUP_SET_CONTAINER with an iommufd descriptor as the
+ * container. The group joins the compatibility IOAS (its domain once
+ * set_iommu made it). -EBUSY: joined already, -ENOSPC: 64 groups joined.
+ * group_detach: -ENOENT when not there. nr_groups: how many have joined.
  */
 STCE_API
 int stce_iommufd_compat_group_attach(struct stce_iommufd *ictx,
@@ -235,31 +229,38 @@ int stce_iommufd_compat_group_attach(struct stce_iommufd *ictx,
 STCE_API
 int stce_iommufd_compat_group_detach(struct stce_iommufd *ictx,
 				     struct stce_pe *pe);
+STCE_API
+unsigned int stce_iommufd_compat_nr_groups(struct stce_iommufd *ictx);
 
 /*
- * The device-descriptor side. The VFIO layer embeds one of these in each
- * device descriptor (zeroed, .pe set) and passes the device ioctls
- * VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH_IOMMUFD_PT and
- * VFIO_DEVICE_DETACH_IOMMUFD_PT here with a @lookup that turns the
- * iommufd descriptor in the bind argument into its context (NULL: not an
- * iommufd, answered -EBADF). Returns 0 or -errno; -ENOTTY for other
- * requests. Bind takes a reference on the context; closing the device
- * calls stce_iommufd_vdev_release(), which unbinds and drops it.
+ * VFIO_SET_IOMMU (the v2 type): the compatibility domain, in kernel mode
+ * (no window but the pending default one), with every joined group in it.
+ * -EINVAL without a group or when made already; -ENOMEM, or what a
+ * group's attach answers (nothing is left half made).
  */
-struct stce_iommufd_vdev {
-	struct stce_pe *pe;
-	struct stce_iommufd *ictx;	/* set by bind */
-	uint32_t dev_id;
-};
-
-typedef struct stce_iommufd *(*stce_iommufd_lookup_fn)(void *ctx, int fd);
-
 STCE_API
-long stce_iommufd_vdev_ioctl(struct stce_iommufd_vdev *vd,
-			     unsigned long request, void *arg,
-			     stce_iommufd_lookup_fn lookup, void *lookup_ctx);
+int stce_iommufd_compat_set_iommu(struct stce_iommufd *ictx);
+
+struct stce_container;
+
+/*
+ * The compatibility domain's container (<spapr_tce/container.h>), on
+ * which the legacy ioctls act as on a VFIO container's IOMMU. -EINVAL
+ * before set_iommu. It lives as long as the context: valid while the
+ * caller holds a reference.
+ */
 STCE_API
-void stce_iommufd_vdev_release(struct stce_iommufd_vdev *vd);
+int stce_iommufd_compat_container(struct stce_iommufd *ictx,
+				  struct stce_container **c);
+
+/* VFIO_EEH_PE_OP on the first joined group (stce_pe_eeh_op and
+ * stce_pe_eeh_inject answers): -ENODEV without a group. */
+STCE_API
+int stce_iommufd_compat_eeh_op(struct stce_iommufd *ictx, unsigned int op);
+STCE_API
+int stce_iommufd_compat_eeh_inject(struct stce_iommufd *ictx,
+				   unsigned int type, unsigned int func,
+				   uint64_t addr, uint64_t mask);
 
 #ifdef __cplusplus
 }

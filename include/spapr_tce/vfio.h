@@ -232,6 +232,23 @@ enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd);
 STCE_API
 unsigned int stce_host_open_fds(struct stce_host *host);
 
+struct stce_iommufd;
+
+/*
+ * ioctl(2) on a /dev/iommu descriptor, for an iommufd context of
+ * <spapr_tce/iommufd.h> without a host: the IOMMU_* commands of
+ * <linux/iommufd.h> (iommufd's size rules: -EINVAL below the minimum,
+ * -E2BIG for a non-zero tail beyond the struct we know), and the legacy
+ * VFIO container ioctls of the sPAPR TCE v2 driver on the compatibility
+ * IOAS (GET_API_VERSION, CHECK_EXTENSION, SET_IOMMU, SPAPR_TCE_GET_INFO,
+ * REGISTER/UNREGISTER_MEMORY, TCE_CREATE/REMOVE, MAP/UNMAP_DMA,
+ * EEH_PE_OP). Returns >= 0 or -errno (not the syscall convention:
+ * stce_host_ioctl is that); -ENOTTY for anything else.
+ */
+STCE_API
+long stce_iommufd_ioctl(struct stce_iommufd *ictx, unsigned long request,
+			void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -249,7 +249,7 @@ static int busy_pe(const struct vfio_obj *obj)
 
 	if (obj->kind == VFIO_OBJ_GROUP)
 		return (int)((const struct vfio_group *)obj)->pe_idx;
-	if (obj->kind == VFIO_OBJ_DEVICE && (d->group || d->iofd.ictx))
+	if (obj->kind == VFIO_OBJ_DEVICE && (d->group || d->ictx))
 		return (int)d->pe_idx;
 	return -1;
 }

@@ -247,7 +247,6 @@ static struct vfio_device *device_alloc(struct stce_host *host,
 	atomic_init(&d->obj.refs, 1);
 	d->dev = dev;
 	d->pe_idx = (unsigned int)vfio_pe_index(host, stce_device_pe(dev));
-	d->iofd.pe = stce_device_pe(dev);
 	return d;
 }
 
@@ -315,6 +314,15 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 	return fd;
 }
 
+/* Closing a bound cdev: the device object goes (detached first: its PE
+ * back with the platform), then the context reference. */
+static void cdev_unbind(struct vfio_device *d)
+{
+	stce_iommufd_unbind(d->ictx, d->dev_id);
+	stce_iommufd_put(d->ictx);
+	d->ictx = NULL;
+}
+
 void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 {
 	/* As the kernel's close: the device first, then the binding (its
@@ -324,8 +332,8 @@ void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 	if (d->group) {
 		d->group->nr_devices--;
 		vfio_obj_put_locked(host, &d->group->obj);
-	} else if (d->iofd.ictx) {
-		stce_iommufd_vdev_release(&d->iofd);
+	} else if (d->ictx) {
+		cdev_unbind(d);
 		host->cdev_bound[d->pe_idx]--;
 	}
 	stce_free(d);
@@ -806,14 +814,20 @@ static int set_irqs(struct vfio_device_state *st, void *arg)
  * struct (argsz, flags, a negative fd: EINVAL), a device opened through
  * its group (EINVAL), the group open (EBUSY), bound already (EINVAL), the
  * fd (not open EBADF, not an iommufd EBADFD), the device open through
- * another cdev (EINVAL: the cdev path opens a device once).
+ * another cdev (EINVAL: the cdev path opens a device once). Then the
+ * device opens (its state), the iommufd makes its device object (EBUSY:
+ * the PE is bound in that context already), and the binding holds a
+ * reference on the context, as the kernel's file reference does.
  */
 static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
 {
+	const size_t minsz = offsetofend(struct vfio_device_bind_iommufd,
+					 out_devid);
 	struct vfio_device_bind_iommufd b;
+	struct stce_iommufd *ictx;
 	int idx, ret;
 
-	ret = vfio_copy_in(&b, arg, offsetofend(typeof(b), out_devid));
+	ret = vfio_copy_in(&b, arg, minsz);
 	if (ret)
 		return ret;
 	if (b.flags || b.iommufd < 0 || d->group)
@@ -823,7 +837,8 @@ static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
 		return -EBUSY;
 	if (atomic_load(&d->granted))
 		return -EINVAL;
-	if (!vfio_iommufd_lookup(host, b.iommufd))
+	ictx = vfio_iommufd_lookup(host, b.iommufd);
+	if (!ictx)
 		return fcntl(b.iommufd, F_GETFD) < 0 ? -EBADF : -EBADFD;
 	idx = device_index(host, d->dev);
 	if (idx < 0)
@@ -833,16 +848,56 @@ static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
 	d->state = state_get_locked(host, d->dev, idx);
 	if (!d->state)
 		return -ENOMEM;
-	ret = (int)stce_iommufd_vdev_ioctl(&d->iofd, VFIO_DEVICE_BIND_IOMMUFD,
-					   arg, vfio_iommufd_lookup, host);
-	if (ret) {
-		state_put_locked(host, d->state);
-		d->state = NULL;
-		return ret;
-	}
+	ret = stce_iommufd_bind(ictx, stce_device_pe(d->dev), &b.out_devid);
+	if (ret)
+		goto close;
+	ret = vfio_copy_to_user(arg, &b, minsz);
+	if (ret)
+		goto unbind;
+	stce_iommufd_get(ictx);
+	d->ictx = ictx;
+	d->dev_id = b.out_devid;
 	host->cdev_bound[d->pe_idx]++;
 	atomic_store(&d->granted, true);
 	return 0;
+unbind:
+	stce_iommufd_unbind(ictx, b.out_devid);
+close:
+	state_put_locked(host, d->state);
+	d->state = NULL;
+	return ret;
+}
+
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT: an IOAS or HWPT id in, the HWPT out. */
+static int cdev_attach(struct vfio_device *d, void *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_device_attach_iommufd_pt,
+					 pt_id);
+	struct vfio_device_attach_iommufd_pt a;
+	int ret;
+
+	ret = vfio_copy_in(&a, arg, minsz);
+	if (ret)
+		return ret;
+	if (a.flags)
+		return -EINVAL;
+	ret = stce_iommufd_attach(d->ictx, d->dev_id, &a.pt_id);
+	if (ret)
+		return ret;
+	return vfio_copy_to_user(arg, &a, minsz);
+}
+
+static int cdev_detach(struct vfio_device *d, void *arg)
+{
+	struct vfio_device_detach_iommufd_pt dt;
+	int ret;
+
+	ret = vfio_copy_in(&dt, arg, offsetofend(typeof(dt), flags));
+	if (ret)
+		return ret;
+	if (dt.flags)
+		return -EINVAL;
+	return stce_iommufd_detach(d->ictx, d->dev_id);
 }
 
 int vfio_device_info_ioctl(unsigned long request, void *arg)
@@ -869,12 +924,11 @@ int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
 		return -EINVAL;
 	switch (request) {
 	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+		/* cdev only; a group's device passes them to vfio-pci. A cdev
+		 * granted access is bound. */
+		return d->group ? -ENOTTY : cdev_attach(d, arg);
 	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
-		/* cdev only; a group's device passes them to vfio-pci. */
-		if (d->group)
-			return -ENOTTY;
-		return (int)stce_iommufd_vdev_ioctl(&d->iofd, request, arg,
-						    vfio_iommufd_lookup, host);
+		return d->group ? -ENOTTY : cdev_detach(d, arg);
 	case VFIO_DEVICE_SET_IRQS:
 		return set_irqs(d->state, arg);
 	case VFIO_DEVICE_RESET:

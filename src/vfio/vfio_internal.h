@@ -4,9 +4,10 @@
  *
  * host.c: descriptors, open, close, dispatch. container_fd.c: the
  * container's ioctls (the VFIO core's and the sPAPR driver's).
- * group_fd.c: the group's. device_fd.c: the device's (and the cdev's);
- * device_ops.c: its feature and hot-reset ioctls.
- * iommufd_fd.c: /dev/iommu, whose ioctls are src/iommufd's.
+ * group_fd.c: the group's. device_fd.c: the device's (and the cdev's:
+ * bind, attach, detach); device_ops.c: its feature, hot-reset and
+ * ioeventfd ioctls. iommufd_fd.c: /dev/iommu and its ioctls, on the
+ * iommufd core's C API (<spapr_tce/iommufd.h>).
  *
  * Lifetimes. Every object has a reference count: one for each descriptor
  * naming it, one for each object that points to it (a group holds its
@@ -148,7 +149,10 @@ struct vfio_device {
 	struct vfio_device_state *state;	/* NULL: cdev not bound */
 	atomic_bool granted;			/* region access allowed */
 	unsigned int pe_idx;			/* platform PE index */
-	struct stce_iommufd_vdev iofd;		/* cdev binding */
+	/* The cdev's binding (VFIO_DEVICE_BIND_IOMMUFD): a reference on the
+	 * iommufd context and the device object's id in it; NULL: none. */
+	struct stce_iommufd *ictx;
+	uint32_t dev_id;
 };
 
 struct stce_host {
@@ -267,8 +271,9 @@ void vfio_device_free(struct stce_host *host, struct vfio_device *d);
 
 int vfio_iommufd_open(struct stce_host *host, int flags);
 void vfio_iommufd_free(struct vfio_iommufd *f);
-/* The context of iommufd descriptor @fd, or NULL (host->lock held). */
-struct stce_iommufd *vfio_iommufd_lookup(void *host, int fd);
+/* The context of iommufd descriptor @fd, or NULL (host->lock held: the
+ * context lives while it is). */
+struct stce_iommufd *vfio_iommufd_lookup(struct stce_host *host, int fd);
 
 /*
  * Our own reference to the user's eventfd @fd, as eventfd_ctx_fdget: a

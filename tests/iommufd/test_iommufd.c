@@ -2,7 +2,8 @@
 /*
  * The iommufd C API: IOAS, the two-window domain, map/unmap/copy and
  * their errors, attach/detach (atomic under fault injection), shared
- * pinning with pre-registration, accounting back to zero.
+ * pinning with pre-registration, the legacy container's state (groups,
+ * its domain, EEH), accounting back to zero.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -625,6 +626,62 @@ static void test_teardown_live(void **state)
 	/* teardown() checks the rest. */
 }
 
+/* ---- the legacy container ----------------------------------------- */
+
+/* Each state the compat calls check: no group, no domain, made. */
+static void test_compat_state(void **state)
+{
+	struct fixture *f = *state;
+	struct stce_container *c = NULL;
+	int get_state = stce_pe_eeh_op(f->odd, STCE_EEH_PE_GET_STATE);
+
+	assert_true(get_state >= 0);
+	assert_int_equal(stce_iommufd_compat_nr_groups(f->ictx), 0);
+	assert_int_equal(stce_iommufd_compat_set_iommu(f->ictx), -EINVAL);
+	assert_int_equal(stce_iommufd_compat_eeh_op(f->ictx,
+		STCE_EEH_PE_GET_STATE), -ENODEV);
+	assert_int_equal(stce_iommufd_compat_eeh_inject(f->ictx, 0, 0, 0, 0),
+			 -ENODEV);
+	assert_int_equal(stce_iommufd_compat_group_detach(f->ictx, f->odd),
+			 -ENOENT);
+	assert_int_equal(stce_iommufd_compat_group_attach(f->ictx, f->odd), 0);
+	assert_int_equal(stce_iommufd_compat_group_attach(f->ictx, f->odd),
+			 -EBUSY);
+	assert_int_equal(stce_iommufd_compat_nr_groups(f->ictx), 1);
+	/* A group, no domain yet: EEH reaches the group already. */
+	assert_int_equal(stce_iommufd_compat_container(f->ictx, &c), -EINVAL);
+	assert_null(c);
+	assert_int_equal(stce_iommufd_compat_eeh_op(f->ictx,
+		STCE_EEH_PE_GET_STATE), get_state);
+	assert_false(stce_pe_user_owned(f->odd));
+
+	assert_int_equal(stce_iommufd_compat_set_iommu(f->ictx), 0);
+	assert_int_equal(stce_iommufd_compat_set_iommu(f->ictx), -EINVAL);
+	assert_true(stce_pe_user_owned(f->odd));
+	assert_int_equal(stce_iommufd_compat_container(f->ictx, &c), 0);
+	assert_non_null(c);
+	assert_int_equal(stce_container_type(c), STCE_IOMMU_V2);
+	/* EEH is the group's, checked by the PE: a bad type, then a freeze. */
+	assert_int_equal(stce_iommufd_compat_eeh_inject(f->ictx, 9, 0, 0, 0),
+			 -ERANGE);
+	assert_int_equal(stce_iommufd_compat_eeh_inject(f->ictx,
+		STCE_EEH_ERR_TYPE_32, 0, 0, 0), 0);
+	assert_int_equal(stce_pe_eeh_op(f->odd, STCE_EEH_PE_GET_STATE),
+			 STCE_EEH_PE_STATE_STOPPED);
+	assert_int_equal(stce_iommufd_compat_eeh_op(f->ictx,
+		STCE_EEH_PE_ENABLE), 0);
+	assert_int_equal(stce_pe_eeh_op(f->odd, STCE_EEH_PE_GET_STATE),
+			 get_state);
+
+	/* The group leaves; the domain stays, and EEH has no group. */
+	assert_int_equal(stce_iommufd_compat_group_detach(f->ictx, f->odd), 0);
+	assert_false(stce_pe_user_owned(f->odd));
+	assert_int_equal(stce_iommufd_compat_nr_groups(f->ictx), 0);
+	assert_int_equal(stce_iommufd_compat_container(f->ictx, &c), 0);
+	assert_int_equal(stce_iommufd_compat_eeh_op(f->ictx,
+		STCE_EEH_PE_GET_STATE), -ENODEV);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +698,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attach_owned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_fault_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_teardown_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compat_state, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

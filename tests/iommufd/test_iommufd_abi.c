@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The /dev/iommu ABI: iommufd's struct rules, each IOMMU_* command, the
- * device descriptor's bind/attach/detach, and the legacy sPAPR v2
- * container ioctls on the compatibility IOAS sharing pins with IOAS maps.
+ * The /dev/iommu ABI (stce_iommufd_ioctl, <spapr_tce/vfio.h>): iommufd's
+ * struct rules, each IOMMU_* command, and the legacy sPAPR v2 container
+ * ioctls on the compatibility IOAS sharing pins with IOAS maps. The
+ * device cdev's bind/attach/detach are the host's (tests/preload's
+ * test_iommufd_host.c); here devices are bound with the C API.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,23 +25,17 @@
 #include <spapr_tce/iommufd.h>
 #include <spapr_tce/pe.h>
 #include <spapr_tce/prereg.h>
+#include <spapr_tce/vfio.h>
 
 #include "iommufd_test.h"
 
 #define MEM	(4 * MB)
-#define FD	42
 
 struct fixture {
 	struct stce_pe *pe[2];
 	struct stce_iommufd *ictx;
-	struct stce_iommufd_vdev vd[2];
 	uint64_t mem;
 };
-
-static struct stce_iommufd *lookup(void *ctx, int fd)
-{
-	return fd == FD ? ctx : NULL;
-}
 
 static int setup(void **state)
 {
@@ -48,8 +44,6 @@ static int setup(void **state)
 	memset(&f, 0, sizeof(f));
 	f.pe[0] = tu_pe(0);
 	f.pe[1] = tu_pe(1);
-	f.vd[0].pe = f.pe[0];
-	f.vd[1].pe = f.pe[1];
 	f.mem = map_anon(MEM);
 	memset((void *)(uintptr_t)f.mem, 0x33, MEM);
 	assert_int_equal(stce_iommufd_create(&f.ictx), 0);
@@ -61,8 +55,6 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	stce_iommufd_vdev_release(&f->vd[0]);
-	stce_iommufd_vdev_release(&f->vd[1]);
 	stce_iommufd_put(f->ictx);
 	assert_int_equal(stce_account_locked_pages(), 0);
 	assert_int_equal(stce_prereg_count(), 0);
@@ -123,45 +115,20 @@ static void test_device_flow(void **state)
 {
 	struct fixture *f = *state;
 	struct iommu_hwpt_spapr_tce g = test_geometry();
-	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b), .iommufd = FD };
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
 	struct iommu_hwpt_alloc h = { .size = sizeof(h) };
 	struct iommu_iova_range r[2];
 	struct iommu_ioas_iova_ranges rq = { .size = sizeof(rq) };
 	struct iommu_ioas_map m = { .size = sizeof(m) };
 	struct iommu_ioas_copy cp = { .size = sizeof(cp) };
 	struct iommu_ioas_unmap um = { .size = sizeof(um) };
-	uint32_t ioas = ioas_alloc(f), ioas2 = ioas_alloc(f);
+	uint32_t ioas = ioas_alloc(f), ioas2 = ioas_alloc(f), dev, pt;
 	uint8_t byte;
 
-	/* Bind. */
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0], VFIO_DEVICE_GET_INFO,
-		NULL, lookup, f->ictx), -ENOTTY);
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at, lookup, f->ictx), -EINVAL);
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt, lookup, f->ictx), -EINVAL);
-	b.iommufd = 7;
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_BIND_IOMMUFD, &b, lookup, f->ictx), -EBADF);
-	b.iommufd = FD;
-	b.flags = 1;
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_BIND_IOMMUFD, &b, lookup, f->ictx), -EINVAL);
-	b.flags = 0;
-	b.argsz = 8;
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_BIND_IOMMUFD, &b, lookup, f->ictx), -EINVAL);
-	b.argsz = sizeof(b);
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_BIND_IOMMUFD, &b, lookup, f->ictx), 0);
-	assert_true(b.out_devid > 0);
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_BIND_IOMMUFD, &b, lookup, f->ictx), -EINVAL);
+	assert_int_equal(stce_iommufd_bind(f->ictx, f->pe[0], &dev), 0);
+	assert_true(dev > 0);
 
 	/* The domain, with our geometry. */
-	h.dev_id = b.out_devid;
+	h.dev_id = dev;
 	h.pt_id = ioas;
 	h.data_type = IOMMU_HWPT_DATA_SPAPR_TCE;
 	h.data_len = sizeof(g);
@@ -194,13 +161,8 @@ static void test_device_flow(void **state)
 	assert_int_equal(rq.out_iova_alignment, 64 * KB);
 
 	/* Attach. */
-	at.pt_id = h.out_hwpt_id;
-	at.flags = 1;
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at, lookup, f->ictx), -EINVAL);
-	at.flags = 0;
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at, lookup, f->ictx), 0);
+	pt = h.out_hwpt_id;
+	assert_int_equal(stce_iommufd_attach(f->ictx, dev, &pt), 0);
 	assert_true(stce_pe_user_owned(f->pe[0]));
 
 	/* Map, automatic IOVA. */
@@ -246,16 +208,9 @@ static void test_device_flow(void **state)
 	assert_int_equal(io(f, IOMMU_IOAS_UNMAP, &um), -EINVAL);
 
 	/* Detach. */
-	dt.flags = 1;
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt, lookup, f->ictx), -EINVAL);
-	dt.flags = 0;
-	assert_int_equal(stce_iommufd_vdev_ioctl(&f->vd[0],
-		VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt, lookup, f->ictx), 0);
+	assert_int_equal(stce_iommufd_detach(f->ictx, dev), 0);
 	assert_false(stce_pe_user_owned(f->pe[0]));
-	/* The context outlives its descriptor while a device is bound. */
-	stce_iommufd_get(f->ictx);
-	stce_iommufd_put(f->ictx);
+	assert_int_equal(stce_iommufd_unbind(f->ictx, dev), 0);
 }
 
 /* The legacy v2 container ioctls on the compatibility IOAS. */

@@ -348,6 +348,22 @@ static void test_cdev_bind_enomem(void **state)
 	assert_int_equal(stce_host_close(f->h, iofd), 0);
 }
 
+/* ATTACH and DETACH's struct: a bad pointer, argsz below the struct,
+ * unknown flags. Each refused: the device stays as it was. */
+static void cdev_struct_checks(struct fx *f, int d)
+{
+	struct vfio_device_attach_iommufd_pt a = { .argsz = 8 };
+	struct vfio_device_detach_iommufd_pt dt = { .argsz = 4 };
+
+	assert_fails(xioctl(f, d, VFIO_DEVICE_ATTACH_IOMMUFD_PT, NULL), EFAULT);
+	assert_fails(xioctl(f, d, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), EINVAL);
+	assert_fails(xioctl(f, d, VFIO_DEVICE_DETACH_IOMMUFD_PT, NULL), EFAULT);
+	assert_fails(xioctl(f, d, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt), EINVAL);
+	dt.argsz = sizeof(dt);
+	dt.flags = 1;
+	assert_fails(xioctl(f, d, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt), EINVAL);
+}
+
 static void test_cdev_attach_dma(void **state)
 {
 	struct fx *f = *state;
@@ -366,6 +382,7 @@ static void test_cdev_attach_dma(void **state)
 	assert_fails(detach(f, d), EINVAL);		/* not attached */
 	/* An IOAS without a domain gets the default one. */
 	assert_int_equal(attach(f, d, ioas, 0), 0);
+	cdev_struct_checks(f, d);	/* attached: a DETACH would succeed */
 	ioas_map(f, iofd, ioas, 0);
 	assert_true(stce_account_locked_pages() > 0);
 	assert_int_equal(dma_copy(f, d, 0), STCE_DMATEST_STATUS_DONE);
