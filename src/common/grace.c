@@ -34,6 +34,12 @@ static bool asym;		/* fixed by mode_once, before any slot exists */
 static pthread_key_t slot_key;
 static _Atomic uint32_t slots_used;	/* exclusive slots taken */
 static atomic_uint next_slot;		/* fenced mode: round-robin */
+/*
+ * One past the highest slot any thread of the process has taken: the
+ * slots a synchronize must scan (a process of 3 threads scans 3 lines,
+ * not 32). Only grows.
+ */
+static atomic_uint slots_seen;
 
 static long membarrier(int cmd)
 {
@@ -99,6 +105,25 @@ bool stce_grace_asymmetric(void)
 	return asym;
 }
 
+/*
+ * Slot @s is about to count sections: make synchronize scan it. The fence
+ * pairs with synchronize's between its unpublish and its load of
+ * slots_seen: a writer that loaded it without @s unpublished before this
+ * thread's first section loads anything.
+ */
+static void slot_seen(unsigned int s)
+{
+	unsigned int seen = atomic_load_explicit(&slots_seen,
+						 memory_order_relaxed);
+
+	while (seen <= s &&
+	       !atomic_compare_exchange_weak_explicit(&slots_seen, &seen, s + 1,
+						      memory_order_seq_cst,
+						      memory_order_relaxed))
+		;
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
 static unsigned int slot_assign(void)
 {
 	uint32_t used;
@@ -108,13 +133,16 @@ static unsigned int slot_assign(void)
 		s = atomic_fetch_add_explicit(&next_slot, 1,
 					      memory_order_relaxed) %
 		    STCE_GRACE_SLOTS;
+		slot_seen(s);
 		return stce_grace_tls_slot = s | STCE_GRACE_FENCED;
 	}
 	used = atomic_load_explicit(&slots_used, memory_order_relaxed);
 	do {
-		if ((used & EXCLUSIVE_MASK) == EXCLUSIVE_MASK)
+		if ((used & EXCLUSIVE_MASK) == EXCLUSIVE_MASK) {
+			slot_seen(STCE_GRACE_SHARED_SLOT);
 			return stce_grace_tls_slot =
 				STCE_GRACE_SHARED_SLOT | STCE_GRACE_FENCED;
+		}
 		s = (unsigned int)__builtin_ctz(~used);
 	} while (!atomic_compare_exchange_weak_explicit(&slots_used, &used,
 							used | (1u << s),
@@ -124,10 +152,11 @@ static unsigned int slot_assign(void)
 	 * Pairs with the fence in synchronize: a writer that did not see
 	 * this slot taken unpublished before our first section's loads.
 	 */
-	atomic_thread_fence(memory_order_seq_cst);
+	slot_seen(s);
 	if (pthread_setspecific(slot_key, (void *)(uintptr_t)(s + 1))) {
 		/* Could not arrange the release: hand it back, share. */
 		atomic_fetch_and(&slots_used, ~(1u << s));
+		slot_seen(STCE_GRACE_SHARED_SLOT);
 		return stce_grace_tls_slot =
 			STCE_GRACE_SHARED_SLOT | STCE_GRACE_FENCED;
 	}
@@ -195,9 +224,10 @@ static void barrier_all_threads(void)
 	abort();
 }
 
-static void wait_side(struct stce_grace *g, unsigned int idx)
+/* Slots no thread ever took count nothing: scan the first @n only. */
+static void wait_side(struct stce_grace *g, unsigned int idx, unsigned int n)
 {
-	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++) {
+	for (unsigned int s = 0; s < n; s++) {
 		unsigned int spins = 0;
 
 		while (atomic_load_explicit(&g->readers[s].cnt[idx],
@@ -228,17 +258,19 @@ void stce_grace_synchronize(struct stce_grace *g)
 {
 	/* Fix the mode first: a reader may be taking its first slot now. */
 	bool barrier_others = stce_grace_asymmetric();
+	unsigned int n;
 
 	pthread_mutex_lock(&g->sync_lock);
 	/* Order the caller's unpublishing before the counter scans. */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (barrier_others && others_hold_slots())
 		barrier_all_threads();
+	n = atomic_load_explicit(&slots_seen, memory_order_seq_cst);
 	for (int round = 0; round < 2; round++) {
 		unsigned int e = atomic_load(&g->epoch);
 
 		atomic_store(&g->epoch, e + 1);
-		wait_side(g, e & 1);
+		wait_side(g, e & 1, n);
 	}
 	atomic_fetch_add(&g->periods, 1);
 	pthread_mutex_unlock(&g->sync_lock);

@@ -13,7 +13,9 @@
  * cnt[epoch & 1] of its slot on entry and subtracts it on exit (release:
  * its accesses happen before). synchronize flips the epoch and waits for
  * every slot's old side to drain, twice, so both sides are covered and
- * new readers cannot starve it.
+ * new readers cannot starve it. It scans only the slots some thread of
+ * the process has taken (a count that only grows, raised with a full
+ * barrier before a thread's first section).
  *
  * The entry needs a full barrier between the counter increment and the
  * reader's first load of shared state, paired with one on the writer
