@@ -196,6 +196,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	pthread_mutex_init(&host_mutex, NULL);
+	stats_fork_child();
 }
 
 __attribute__((constructor)) static void preload_init(void)
@@ -204,6 +205,13 @@ __attribute__((constructor)) static void preload_init(void)
 	/* Settle the trace's pthread_once before any signal handler can
 	 * interrupt it. */
 	trace_enabled();
+	stats_start();
+	/*
+	 * sigaction and signal are ours (below; a sanitizer's interceptors
+	 * in front hand them on to us), so the ioctl copies' fault handler
+	 * stays in front with no check a call.
+	 */
+	stce_host_keep_fault_handler();
 }
 
 /* ---- open ---------------------------------------------------------- */
@@ -306,14 +314,17 @@ EXPORT int close(int fd)
 {
 	struct stce_host *h = host_of(fd);
 	int saved = errno, ret;
+	uint64_t t0;
 
 	if (!h) {
 		vfs_fd_forget(fd);
 		return REAL(close)(fd);
 	}
+	t0 = stats_start();
 	ret = stce_host_close(h, fd);
 	if (!ret)
 		errno = saved;
+	stats_call("close", t0);
 	trace_close(fd, ret, ret ? errno : 0);
 	return ret;
 }
@@ -490,6 +501,7 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_list ap;
 	void *arg;
 	int saved = errno, ret;
+	uint64_t t0;
 
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
@@ -497,12 +509,15 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 	h = host_of(fd);
 	if (!h)
 		return REAL(ioctl)(fd, request, arg);
-	kind = trace_enabled() ? stce_host_fd_kind(h, fd) : STCE_HOST_FD_NONE;
+	t0 = stats_start();
+	kind = trace_enabled() || t0 ? stce_host_fd_kind(h, fd) :
+				       STCE_HOST_FD_NONE;
 	ret = stce_host_ioctl(h, fd, request, arg);
 	if (ret >= 0 && request == VFIO_GROUP_GET_DEVICE_FD)
 		vfs_fd_set(ret, VNODE_ANON_DEVICE);
 	if (ret >= 0)
 		errno = saved;
+	stats_ioctl(kind, request, t0);
 	trace_ioctl(kind, fd, request, arg, ret, ret < 0 ? errno : 0);
 	return ret;
 }
@@ -512,6 +527,7 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 static ssize_t host_prw(const char *call, struct stce_host *h, int fd,
 			void *buf, size_t count, off_t off, bool write)
 {
+	uint64_t t0 = stats_start();
 	int saved = errno;
 	ssize_t ret;
 
@@ -519,6 +535,7 @@ static ssize_t host_prw(const char *call, struct stce_host *h, int fd,
 		    : stce_host_pread(h, fd, buf, count, off);
 	if (ret >= 0)
 		errno = saved;
+	stats_call(call, t0);
 	trace_rw(call, fd, count, off, ret, ret < 0 ? errno : 0);
 	return ret;
 }
@@ -528,6 +545,7 @@ static ssize_t host_prw(const char *call, struct stce_host *h, int fd,
 static ssize_t host_rw(const char *call, struct stce_host *h, int fd,
 		       void *buf, size_t count, bool write)
 {
+	uint64_t t0 = stats_start();
 	int saved = errno;
 	ssize_t ret;
 
@@ -535,6 +553,7 @@ static ssize_t host_rw(const char *call, struct stce_host *h, int fd,
 		    : stce_host_read(h, fd, buf, count);
 	if (ret >= 0)
 		errno = saved;
+	stats_call(call, t0);
 	trace_rw(call, fd, count, -1, ret, ret < 0 ? errno : 0);
 	return ret;
 }
@@ -829,15 +848,48 @@ EXPORT void *fn(void *addr, size_t len, int prot, int flags, int fd,	\
 		off_t off)						\
 {									\
 	struct stce_host *h;						\
+	uint64_t t0;							\
 									\
 	if (fd < 0 || (flags & MAP_ANONYMOUS))				\
 		return preload_mm_mmap(REAL(fn), addr, len, prot, flags, fd, off); \
 	h = host_of(fd);						\
 	if (!h)								\
 		return preload_mm_mmap(REAL(fn), addr, len, prot, flags, fd, off); \
+	t0 = stats_start();						\
 	stce_host_mmap_check(h, fd, off);				\
+	stats_call("mmap", t0);						\
 	trace_rw("mmap", fd, len, off, -1, errno);			\
 	return MAP_FAILED;						\
 }
 DEFINE_MMAP(mmap)
 DEFINE_MMAP(mmap64)
+
+/* ---- sigaction, signal --------------------------------------------- */
+
+/*
+ * SIGSEGV and SIGBUS: the program's handler goes behind the host's
+ * (stce_host_sigaction), which hands it every fault that is not an ioctl
+ * copy's; the program sees its own handler as the old one.
+ */
+EXPORT int sigaction(int sig, const struct sigaction *act,
+		     struct sigaction *old)
+{
+	if (stce_host_sigaction(sig, act, old))
+		return 0;
+	return REAL(sigaction)(sig, act, old);
+}
+
+/* glibc's signal(): BSD semantics (SA_RESTART, the signal blocked in
+ * its handler), through the sigaction above. */
+EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	struct sigaction act = { .sa_handler = handler, .sa_flags = SA_RESTART },
+			 old;
+
+	sigemptyset(&act.sa_mask);
+	if (sig > 0 && sig < NSIG)
+		sigaddset(&act.sa_mask, sig);
+	if (sigaction(sig, &act, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}

@@ -3,7 +3,7 @@
  * The preload library's parts: preload.c (the host and the entry points
  * that take a descriptor), fs.c (those that take a path or a DIR),
  * vfs.c and sysfs.c (the served sysfs and /dev/vfio tree: vfs.h),
- * trace.c (SPAPR_TCE_TRACE output). Internal.
+ * trace.c (SPAPR_TCE_TRACE output), stats.c (SPAPR_TCE_STATS). Internal.
  */
 #ifndef STCE_PRELOAD_INTERNAL_H
 #define STCE_PRELOAD_INTERNAL_H
@@ -132,5 +132,21 @@ void trace_ioctl(enum stce_host_fd_kind kind, int fd, unsigned long request,
 void trace_rw(const char *call, int fd, size_t count, off_t off,
 	      ssize_t ret, int err);
 void trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An ioctl's name as the trace prints it; NULL for one it does not know. */
+const char *trace_ioctl_name(unsigned long req, enum stce_host_fd_kind kind);
+
+/* ---- stats.c: SPAPR_TCE_STATS ---- */
+
+/* A served call starts: its start time, 0 when the statistics are off
+ * (then the _ioctl/_call that ends it does nothing). */
+uint64_t stats_start(void);
+/* It ended: count it under its ioctl (@kind: the descriptor's) or call
+ * name (@call: a string that lives as long as the process). */
+void stats_ioctl(enum stce_host_fd_kind kind, unsigned long req, uint64_t t0);
+void stats_call(const char *call, uint64_t t0);
+/* Write the report (at exit; the destructor calls it). */
+void stats_report(void);
+/* fork child: forget the parent's counts. */
+void stats_fork_child(void);
 
 #endif /* STCE_PRELOAD_INTERNAL_H */

@@ -599,6 +599,11 @@ static const char *ioctl_name(unsigned long req, enum stce_host_fd_kind kind)
 	return NULL;
 }
 
+const char *trace_ioctl_name(unsigned long req, enum stce_host_fd_kind kind)
+{
+	return ioctl_name(req, kind);
+}
+
 static const char *const kind_names[] = {
 	[STCE_HOST_FD_NONE] = "inherited",
 	[STCE_HOST_FD_CONTAINER] = "container",

@@ -249,6 +249,28 @@ STCE_API
 long stce_iommufd_ioctl(struct stce_iommufd *ictx, unsigned long request,
 			void *arg);
 
+/*
+ * A bad ioctl argument is EFAULT through a fault handler (SIGSEGV,
+ * SIGBUS) the host installs; a program's own sigaction of those signals
+ * would displace it, so each copy checks it (a system call). A caller
+ * that routes every sigaction of the process through
+ * stce_host_sigaction() (the preload library) calls this once: then the
+ * copies cost no system call. 0 or -errno.
+ */
+STCE_API
+int stce_host_keep_fault_handler(void);
+
+/*
+ * sigaction(2) for such a caller: 1 when @sig is one the host's handler
+ * owns (the program's @act is kept behind it, and gets every fault that
+ * is not a copy's; @old is the program's previous one), 0 when the
+ * caller must hand the call to libc.
+ */
+struct sigaction;
+STCE_API
+int stce_host_sigaction(int sig, const struct sigaction *act,
+			struct sigaction *old);
+
 #ifdef __cplusplus
 }
 #endif

@@ -261,16 +261,73 @@ static int arm_one(int sig)
 	return 0;
 }
 
+/* Ours already: one system call, no lock (a signal handler may ask). */
+static bool armed(void)
+{
+	struct ksigaction a, b;
+
+	return !raw_sigaction(SIGSEGV, NULL, &a) && a.handler == (void *)on_fault &&
+	       !raw_sigaction(SIGBUS, NULL, &b) && b.handler == (void *)on_fault;
+}
+
 int stce_safe_copy_arm(void)
 {
 	int ret;
 
+	if (armed())
+		return 0;
 	pthread_mutex_lock(&arm_lock);
 	ret = arm_one(SIGSEGV);
 	if (!ret)
 		ret = arm_one(SIGBUS);
 	pthread_mutex_unlock(&arm_lock);
 	return ret;
+}
+
+/* Set once the preload library keeps the handler in front. */
+static atomic_bool watched;
+
+int stce_safe_copy_ready(void)
+{
+	if (atomic_load_explicit(&watched, memory_order_relaxed))
+		return 0;
+	return stce_safe_copy_arm();
+}
+
+int stce_safe_copy_watch(void)
+{
+	int ret = stce_safe_copy_arm();
+
+	if (!ret)
+		atomic_store(&watched, true);
+	return ret;
+}
+
+bool stce_safe_copy_owns(int sig)
+{
+	return (sig == SIGSEGV || sig == SIGBUS) && atomic_load(&watched);
+}
+
+int stce_safe_copy_sigaction(int sig, const struct sigaction *act,
+			     struct sigaction *old)
+{
+	struct ksigaction *p = &prev[slot_of(sig)];
+
+	pthread_mutex_lock(&arm_lock);
+	if (old) {
+		memset(old, 0, sizeof(*old));
+		old->sa_handler = (void (*)(int))p->handler;
+		old->sa_flags = (int)(p->flags & ~SA_RESTORER_FLAG);
+		memcpy(&old->sa_mask, &p->mask, sizeof(p->mask));
+	}
+	if (act) {
+		p->handler = (void *)act->sa_handler;
+		p->flags = (unsigned long)(unsigned int)act->sa_flags;
+		memcpy(&p->mask, &act->sa_mask, sizeof(p->mask));
+		p->restorer = NULL;
+	}
+	pthread_mutex_unlock(&arm_lock);
+	return 0;
 }
 
 bool stce_safe_copy_inline(void)
@@ -329,6 +386,29 @@ size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
 int stce_safe_copy_arm(void)
 {
 	return 0;
+}
+
+int stce_safe_copy_ready(void)
+{
+	return 0;
+}
+
+int stce_safe_copy_watch(void)
+{
+	return 0;
+}
+
+bool stce_safe_copy_owns(int sig)
+{
+	(void)sig;
+	return false;
+}
+
+int stce_safe_copy_sigaction(int sig, const struct sigaction *act,
+			     struct sigaction *old)
+{
+	(void)sig, (void)act, (void)old;
+	return -ENOSYS;
 }
 
 bool stce_safe_copy_inline(void)

@@ -48,6 +48,32 @@ size_t stce_safe_touch_write(void *addr, size_t n, size_t step);
  */
 int stce_safe_copy_arm(void);
 
+/*
+ * Before a copy from code that cannot know whether the handler is still
+ * installed: arm it (a query system call when it is) unless a watcher
+ * keeps it in front (stce_safe_copy_watch: then nothing). 0 or -errno.
+ */
+int stce_safe_copy_ready(void);
+
+/*
+ * The caller (the preload library) promises to route every sigaction of
+ * SIGSEGV and SIGBUS through stce_safe_copy_sigaction(): the handler is
+ * armed now and stce_safe_copy_ready() costs nothing from here on.
+ */
+int stce_safe_copy_watch(void);
+
+/* True for the signals a watcher must route (SIGSEGV, SIGBUS, watched). */
+bool stce_safe_copy_owns(int sig);
+
+/*
+ * sigaction(2) of a signal stce_safe_copy_owns(): the program's handler
+ * is kept behind the copy's (which hands it every fault not a copy's);
+ * @old is the program's previous one. 0.
+ */
+struct sigaction;
+int stce_safe_copy_sigaction(int sig, const struct sigaction *act,
+			     struct sigaction *old);
+
 /* True when faults are caught without a system call (x86_64). */
 bool stce_safe_copy_inline(void);
 

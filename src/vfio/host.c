@@ -21,44 +21,33 @@
 #include <spapr_tce/vfio.h>
 
 #include "common/alloc.h"
+#include "common/safecopy.h"
 #include "vfio/vfio_internal.h"
 
 /*
  * The user's pointer may be anything a program passes to ioctl(2): read
  * and write it the way the kernel does, with a fault becoming -EFAULT
- * instead of a crash. process_vm_readv/writev on our own pid does exactly
- * that for one syscall.
+ * instead of a crash. The fault-safe copy (common/safecopy.h) does that
+ * at memcpy's cost on x86_64; its handler is checked before each copy (a
+ * system call) unless the preload library keeps it in front, which makes
+ * the copy free of system calls. Elsewhere one process_vm_readv/writev.
  */
-/*
- * Where a sandbox forbids the syscalls (seccomp: EPERM or ENOSYS), the
- * copy falls back to plain memcpy for the rest of the process: a bad
- * pointer then faults as in any library call, a NULL one is still EFAULT.
- */
-static atomic_bool user_copy_direct;
-
 static int user_copy(void *local, void *user, size_t len, bool to_user)
 {
-	struct iovec l = { local, len }, r = { user, len };
-	ssize_t done;
+	size_t left;
+	int ret;
 
 	if (!user)
 		return -EFAULT;
 	if (!len)
 		return 0;
-	if (!atomic_load_explicit(&user_copy_direct, memory_order_relaxed)) {
-		done = to_user ? process_vm_writev(getpid(), &l, 1, &r, 1, 0)
-			       : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
-		if (done == (ssize_t)len)
-			return 0;
-		if (done >= 0 || (errno != EPERM && errno != ENOSYS))
-			return -EFAULT;
-		atomic_store(&user_copy_direct, true);
-	}
-	if (to_user)
-		memcpy(user, local, len);
-	else
-		memcpy(local, user, len);
-	return 0;
+	/* A program's own handler may have displaced the copy's. */
+	ret = stce_safe_copy_ready();
+	if (ret)
+		return ret;
+	left = to_user ? stce_safe_copy(user, local, len)
+		       : stce_safe_copy(local, user, len);
+	return left ? -EFAULT : 0;
 }
 
 int vfio_copy_from_user(void *dst, const void *arg, size_t len)
@@ -110,6 +99,11 @@ int stce_host_create(const struct stce_topology *topo, struct stce_host **out)
 			return ret;
 		topo = own;
 	}
+	/* The ioctl argument copies need the fault handler (once: later
+	 * calls only check it is still ours). */
+	ret = stce_safe_copy_arm();
+	if (ret)
+		goto out;
 	host = stce_zalloc(sizeof(*host));
 	ret = -ENOMEM;
 	if (!host)

@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,6 +434,57 @@ static void test_iommufd(void)
 	CHECK(open("/dev/iommu0", O_RDWR) == -1 && errno == ENOENT);
 }
 
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t own_faults;
+
+static void own_segv(int sig)
+{
+	(void)sig;
+	own_faults++;
+	siglongjmp(fault_jmp, 1);
+}
+
+/*
+ * A program's own SIGSEGV handler, installed after the library's (QEMU
+ * and glib may): bad ioctl and pread/pwrite buffers are still EFAULT, no
+ * crash; sigaction shows the program its own handler; a real fault of
+ * the program's reaches it.
+ */
+static void test_own_segv_handler(void)
+{
+	struct vfio_iommu_spapr_tce_info *none;
+	struct sigaction sa = { .sa_handler = own_segv }, before, now;
+	struct setup s;
+	char *page;
+
+	v2_setup(&s);
+	page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(page != MAP_FAILED);
+	none = (void *)page;
+	sigemptyset(&sa.sa_mask);
+	CHECK(!sigaction(SIGSEGV, &sa, &before));
+	errno = 0;
+	CHECK(ioctl(s.c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, none) == -1 && errno == EFAULT);
+	errno = 0;
+	CHECK(pread(s.d, page, 4, CFG) == -1 && errno == EFAULT);
+	errno = 0;
+	CHECK(pwrite(s.d, page, 4, CFG) == -1 && errno == EFAULT);
+	CHECK(!sigaction(SIGSEGV, NULL, &now) && now.sa_handler == own_segv);
+	CHECK(own_faults == 0);
+	if (!sigsetjmp(fault_jmp, 1)) {
+		*(volatile char *)page = 1;
+		CHECK(!"the store faulted");
+	}
+	CHECK(own_faults == 1);
+	/* signal() too, and the first handler back. */
+	CHECK(signal(SIGSEGV, own_segv) == own_segv);
+	errno = 0;
+	CHECK(ioctl(s.c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, none) == -1 && errno == EFAULT);
+	CHECK(!sigaction(SIGSEGV, &before, NULL));
+	munmap(page, 4096);
+	v2_teardown(&s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct client_test tests[] = {
@@ -441,6 +494,7 @@ int main(int argc, char **argv)
 		{ "irq_poll", test_irq_poll }, { "fork", test_fork },
 		{ "exec", test_exec }, { "threads", test_threads },
 		{ "iommufd", test_iommufd },
+		{ "own_segv_handler", test_own_segv_handler },
 	};
 
 	self = argv[0];

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The VFIO layer copies ioctl arguments with process_vm_readv/writev so
- * that a bad pointer is EFAULT. Sandboxes (a container runtime's seccomp
- * profile) may forbid those calls: then the layer must still work. A
- * forked child installs a seccomp filter that makes both fail with EPERM
- * and runs a VFIO flow through the host.
+ * The VFIO layer copies ioctl arguments fault-safely so that a bad
+ * pointer is EFAULT: on x86_64 with no system call (common/safecopy.h),
+ * elsewhere with process_vm_readv/writev. Sandboxes (a container
+ * runtime's seccomp profile) may forbid those calls: then the layer must
+ * still work, and on x86_64 still answer EFAULT for every bad pointer
+ * (it never needed them). A forked child installs a seccomp filter that
+ * makes both fail with EPERM and runs a VFIO flow through the host.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,6 +43,53 @@ static int forbid_process_vm(void)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -1;
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/*
+ * x86_64: unmapped, inaccessible, read-only (for a copy out) and
+ * page-straddling arguments are EFAULT without process_vm_*: before the
+ * fault-safe copy, the fallback memcpy crashed here. 0 when they are.
+ */
+static int bad_pointers(struct stce_host *host, int c, int g)
+{
+#if defined(__x86_64__)
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct vfio_group_status *ro, *straddle;
+	struct vfio_iommu_spapr_tce_info *none;
+
+	if (p == MAP_FAILED)
+		return 1;
+	none = (void *)p;
+	ro = (void *)(p + pg);
+	straddle = (void *)(p + 3 * pg - 4);
+	ro->argsz = sizeof(*ro);
+	straddle->argsz = sizeof(*straddle);
+	if (mprotect(p, pg, PROT_NONE) || mprotect(p + pg, pg, PROT_READ) ||
+	    munmap(p + 3 * pg, pg))
+		return 2;
+	errno = 0;
+	if (stce_host_ioctl(host, c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, none) != -1 ||
+	    errno != EFAULT)
+		return 3;
+	errno = 0;
+	if (stce_host_ioctl(host, g, VFIO_GROUP_GET_STATUS, ro) != -1 ||
+	    errno != EFAULT)
+		return 4;
+	errno = 0;
+	if (stce_host_ioctl(host, g, VFIO_GROUP_GET_STATUS, straddle) != -1 ||
+	    errno != EFAULT)
+		return 5;
+	errno = 0;
+	if (stce_host_ioctl(host, c, VFIO_IOMMU_SPAPR_TCE_GET_INFO,
+			    (void *)(uintptr_t)0x10) != -1 || errno != EFAULT)
+		return 6;
+	munmap(p, 3 * pg);
+#else
+	(void)host, (void)c, (void)g;
+#endif
+	return 0;
 }
 
 /* Returns 0 when every step answered as it must. */
@@ -80,6 +130,8 @@ static int flow(void)
 	if (stce_host_ioctl(host, c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, NULL) != -1 ||
 	    errno != EFAULT)
 		return 17;
+	if (bad_pointers(host, c, g))
+		return 18;
 	stce_host_destroy(host);
 	return 0;
 }
