@@ -88,10 +88,12 @@ chmod +x "$R/init" "$R/bin/busybox"
 # one UNMAP_DMA, so this keeps each clear at 16384 calls.
 # x-vof: QEMU's minimal firmware instead of SLOF (boot in 2 s, not 12).
 # The caps: TCG has none of these Spectre mitigations, say so (no warnings).
+# SPAPR_TCE_STATS: where QEMU's IOMMU time went, printed below.
 TRACE=$W/trace
+STATS=$W/stats
 START=$(date +%s.%N)
 set +e
-timeout "${QEMU_TIMEOUT:-100}" "$CLI" run --topology "$TOPO" --trace="$TRACE" -- \
+SPAPR_TCE_STATS=$STATS timeout "${QEMU_TIMEOUT:-100}" "$CLI" run --topology "$TOPO" --trace="$TRACE" -- \
 	qemu-system-ppc64 \
 	-M pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off \
 	-cpu POWER9 -smp 1 -m 512M -nographic -vga none -nic none -no-reboot \
@@ -104,6 +106,7 @@ set -e
 WALL=$(echo "$(date +%s.%N) $START" | awk '{ printf "%.1f", $1 - $2 }')
 tr -d '\r' < "$W/console.raw" > "$KEEP/console.log"
 cp "$TRACE" "$KEEP/trace.txt" 2>/dev/null || : > "$KEEP/trace.txt"
+cp "$STATS" "$KEEP/stats.txt" 2>/dev/null || : > "$KEEP/stats.txt"
 cp "$W/initrd.gz" "$KEEP/initrd.gz"
 CON=$KEEP/console.log
 TR=$KEEP/trace.txt
@@ -148,5 +151,12 @@ want64=$(sed -n 's/^expect: .* map64=\([0-9]*\)$/\1/p' "$GUEST")
 [ "$maps" = $((in32 + in64)) ] || fail "trace: $maps MAP_DMA, $((maps - in32 - in64)) outside both windows"
 say "trace: MAP_DMA $maps (32-bit window $in32, DDW $in64), UNMAP_DMA $unmaps," \
     "calls that failed $errs"
+# 5. SPAPR_TCE_STATS's report: printed; its MAP_DMA count is the trace's.
+say "SPAPR_TCE_STATS (QEMU's calls, time in the library):"
+sed 's/^/  stats| /' "$KEEP/stats.txt"
+grep -q '^\[spapr-tce\] stats pid ' "$KEEP/stats.txt" || fail "no SPAPR_TCE_STATS report ($KEEP/stats.txt)"
+smaps=$(awk '$2 == "ioctl" && $3 == "VFIO_IOMMU_MAP_DMA" { n += $4 } END { print n + 0 }' "$KEEP/stats.txt")
+tmaps=$(grep -c 'VFIO_IOMMU_MAP_DMA' "$TR" || :)
+[ "$smaps" = "$tmaps" ] || fail "stats: $smaps MAP_DMA, the trace $tmaps"
 say "wall ${WALL}s for the QEMU run ($FLAVOR guest, $BDF from $(basename "$TOPO"))"
 say "PASS"
