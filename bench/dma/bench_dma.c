@@ -3,7 +3,7 @@
  * bench-dma: the device DMA data path, as ratios to the CPU moving the
  * same bytes between the same buffers in the same run (the loops
  * alternate in short slices over the same memory, so caches are warmed
- * alike; each keeps its best slice, the machine may be shared).
+ * alike; each keeps its best of 15 slices, the machine may be shared).
  *
  *  - stce_pe_dma_write() and stce_pe_dma_read() of 64 KiB and 4 KiB
  *    chunks through a window of 64K IOMMU pages over 64 MiB of registered
@@ -29,7 +29,7 @@
 #define MEM		(64ULL << 20)
 #define HALF		(MEM / 2)	/* COPY: source half, destination half */
 #define PAGE_SHIFT	16
-#define SLICES		7
+#define SLICES		15
 #define PATTERN		0x5a
 
 struct setup {
