@@ -20,6 +20,7 @@
 
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "container/container_internal.h"
 
 /* ---- life cycle ---------------------------------------------------- */
@@ -114,6 +115,7 @@ int stce_container_check(const struct stce_container *c, unsigned int op)
 /* See container_internal.h. */
 struct stce_pe *container_first_pe(struct stce_container *c)
 {
+	stce_assert_held(&c->lock);
 	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
 		struct stce_pe *pe = atomic_load(&c->groups[i]);
 
@@ -208,10 +210,12 @@ static int create_window_locked(struct stce_container *c,
 {
 	struct stce_table_params params;
 	struct stce_table *t;
-	struct stce_pe *pe0 = container_first_pe(c);
+	struct stce_pe *pe0;
 	uint64_t pages, table_window, charge_window;
 	int num, ret;
 
+	stce_assert_held(&c->lock);
+	pe0 = container_first_pe(c);
 	/* The last group may have left since the caller looked. */
 	if (!pe0)
 		return -ENXIO;
@@ -390,8 +394,10 @@ static int window_holding(struct stce_container *c, uint64_t addr)
  */
 static void remove_window_locked(struct stce_container *c, unsigned int num)
 {
-	struct stce_table *t = atomic_exchange(&c->tables[num], NULL);
+	struct stce_table *t;
 
+	stce_assert_held(&c->lock);
+	t = atomic_exchange(&c->tables[num], NULL);
 	stce_grace_synchronize(&c->grace);
 	container_clear(c, t, 0, stce_table_entries(t), true);
 	unset_everywhere(c, num);
@@ -454,10 +460,12 @@ static int set_all_windows(struct stce_container *c, struct stce_pe *pe)
 
 static int attach_locked(struct stce_container *c, struct stce_pe *pe)
 {
-	struct stce_pe *first = container_first_pe(c);
+	struct stce_pe *first;
 	struct stce_pe_caps caps;
 	int slot, ret;
 
+	stce_assert_held(&c->lock);
+	first = container_first_pe(c);
 	stce_pe_get_caps(pe, &caps);
 	/* v2 needs dynamic windows; v1 shares no tables among PEs. */
 	if (container_v2(c) && caps.max_windows < 2)
@@ -528,8 +536,10 @@ int stce_container_attach(struct stce_container *c, struct stce_pe *pe)
 
 static int detach_locked(struct stce_container *c, struct stce_pe *pe)
 {
-	int slot = group_slot(c, pe);
+	int slot;
 
+	stce_assert_held(&c->lock);
+	slot = group_slot(c, pe);
 	if (slot < 0)
 		return slot;
 	/*
@@ -625,6 +635,7 @@ unlock:
 
 static void disable_locked(struct stce_container *c)
 {
+	stce_assert_held(&c->lock);
 	if (!atomic_exchange(&c->enabled, false))
 		return;
 	stce_account_uncharge(c->enable_charged_pages);
