@@ -566,29 +566,23 @@ int stce_container_detach(struct stce_container *c, struct stce_pe *pe)
 /* ---- GET_INFO, ENABLE ---------------------------------------------- */
 
 /*
- * The first group's PE is read under the lock (container_first_pe's
- * contract), so it cannot be detached while its caps are read; the lock
- * is the one thing of a const container this call changes.
+ * The caps are the first group's PE's, read under the lock
+ * (stce_container_caps): the lock is the one thing of a const container
+ * this call changes.
  */
 /* See <spapr_tce/container.h>. */
 int stce_container_get_info(const struct stce_container *c,
 			    struct stce_container_info *info)
 {
-	struct stce_container *mc = (struct stce_container *)c;
 	struct stce_pe_caps caps;
-	struct stce_pe *pe;
 	int ret = stce_container_check(c, STCE_CONTAINER_OP_GET_INFO);
 
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&mc->lock);
-	pe = container_first_pe(mc);
-	if (pe)
-		stce_pe_get_caps(pe, &caps);
-	pthread_mutex_unlock(&mc->lock);
-	/* The last group left since the check. */
-	if (!pe)
-		return -ENXIO;
+	/* -ENXIO too when the last group left since the check. */
+	ret = stce_container_caps((struct stce_container *)c, &caps);
+	if (ret)
+		return ret;
 	memset(info, 0, sizeof(*info));
 	info->dma32_window_start = (uint32_t)caps.dma32_start;
 	info->dma32_window_size = (uint32_t)caps.dma32_size;
