@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The container descriptor: the VFIO core's ioctls (API version,
- * extensions, SET_IOMMU) and, once an IOMMU is set, the sPAPR TCE
- * driver's, with the kernel's argsz, flags and ordering rules.
+ * The container descriptor: the handlers of the VFIO core's ioctls (API
+ * version, extensions, SET_IOMMU) and, once an IOMMU is set, of the sPAPR
+ * TCE driver's, with the kernel's flags and ordering rules. Their rows
+ * (ioctls.c) give the struct sizes the dispatch copies in and the order
+ * of the checks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include "common/alloc.h"
 #include "vfio/vfio_internal.h"
 
+/* See vfio_internal.h. */
 int vfio_container_open(struct stce_host *host, int flags)
 {
 	struct vfio_container *c = stce_zalloc(sizeof(*c));
@@ -31,6 +34,7 @@ int vfio_container_open(struct stce_host *host, int flags)
 	return fd;
 }
 
+/* See vfio_internal.h. */
 void vfio_container_free(struct stce_host *host, struct vfio_container *c)
 {
 	(void)host;
@@ -38,7 +42,14 @@ void vfio_container_free(struct stce_host *host, struct vfio_container *c)
 	stce_free(c);
 }
 
-int vfio_check_extension(unsigned long ext)
+/* VFIO_GET_API_VERSION: the core's version, whatever the state. */
+long vfio_op_api_version(struct vfio_call *call)
+{
+	(void)call;
+	return VFIO_API_VERSION;
+}
+
+static int check_extension(unsigned long ext)
 {
 	switch (ext) {
 	case VFIO_SPAPR_TCE_IOMMU:
@@ -50,14 +61,22 @@ int vfio_check_extension(unsigned long ext)
 	}
 }
 
-/* SET_IOMMU: needs a group and no IOMMU yet; attaches every group. */
-static int set_iommu(struct stce_host *host, struct vfio_container *vc,
-		     unsigned long type)
+/* VFIO_CHECK_EXTENSION: the sPAPR driver's answer (the core asks every
+ * driver when no IOMMU is set, and only it claims these). */
+long vfio_op_check_extension(struct vfio_call *call)
 {
+	return check_extension(call->arg_int);
+}
+
+/* SET_IOMMU (host->lock): needs a group and no IOMMU yet; attaches
+ * every group. */
+long vfio_op_set_iommu(struct vfio_call *call)
+{
+	struct vfio_container *vc = call->vc;
+	unsigned long type = call->arg_int;
 	struct stce_container *c;
 	int ret;
 
-	(void)host;
 	if (!vc->nr_groups || atomic_load(&vc->iommu))
 		return -EINVAL;
 	/*
@@ -65,7 +84,7 @@ static int set_iommu(struct stce_host *host, struct vfio_container *vc,
 	 * extension: none does (-ENODEV), or the sPAPR driver, which then
 	 * refuses what is not one of its two types (VFIO_EEH: -EINVAL).
 	 */
-	if (!vfio_check_extension(type))
+	if (!check_extension(type))
 		return -ENODEV;
 	if (type != VFIO_SPAPR_TCE_IOMMU && type != VFIO_SPAPR_TCE_v2_IOMMU)
 		return -EINVAL;
@@ -84,207 +103,153 @@ static int set_iommu(struct stce_host *host, struct vfio_container *vc,
 	return 0;
 }
 
-static int iommu_get_info(struct stce_container *c, void *arg)
+/*
+ * The sPAPR driver's ioctls on an IOMMU (call->iommu): shared by the
+ * container descriptor and the iommufd compat rows. The state checks the
+ * kernel makes before it copies the struct in are the rows' checks.
+ */
+
+/* MAP/UNMAP_DMA's check: an enabled container (v2 always is). */
+int vfio_check_enabled(struct vfio_call *call)
 {
-	struct vfio_iommu_spapr_tce_info info;
+	return stce_container_enabled(call->iommu) ? 0 : -EPERM;
+}
+
+/* TCE_CREATE/REMOVE's check: a group attached. */
+int vfio_check_groups_enxio(struct vfio_call *call)
+{
+	return stce_container_nr_groups(call->iommu) ? 0 : -ENXIO;
+}
+
+/* EEH_PE_OP's check: a group attached. */
+int vfio_check_groups_enodev(struct vfio_call *call)
+{
+	return stce_container_nr_groups(call->iommu) ? 0 : -ENODEV;
+}
+
+/* VFIO_IOMMU_SPAPR_TCE_GET_INFO: the DMA32 window and the DDW caps. */
+long vfio_op_tce_get_info(struct vfio_call *call)
+{
+	struct vfio_iommu_spapr_tce_info *info = &call->cmd.tce_info;
 	const size_t minsz = offsetofend(struct vfio_iommu_spapr_tce_info,
 					 dma32_window_size);
 	const size_t ddwsz = offsetofend(struct vfio_iommu_spapr_tce_info, ddw);
 	struct stce_container_info ci;
 	int ret;
 
-	ret = stce_container_get_info(c, &ci);
+	ret = stce_container_get_info(call->iommu, &ci);
 	if (ret)
 		return ret;
-	ret = vfio_copy_in(&info, arg, minsz);
-	if (ret)
-		return ret;
-	info.flags = ci.flags;
-	info.dma32_window_start = ci.dma32_window_start;
-	info.dma32_window_size = ci.dma32_window_size;
-	memset(&info.ddw, 0, sizeof(info.ddw));
-	info.ddw.pgsizes = ci.pgsizes;
-	info.ddw.max_dynamic_windows_supported = ci.max_dynamic_windows_supported;
-	info.ddw.levels = ci.levels;
+	info->flags = ci.flags;
+	info->dma32_window_start = ci.dma32_window_start;
+	info->dma32_window_size = ci.dma32_window_size;
+	memset(&info->ddw, 0, sizeof(info->ddw));
+	info->ddw.pgsizes = ci.pgsizes;
+	info->ddw.max_dynamic_windows_supported =
+		ci.max_dynamic_windows_supported;
+	info->ddw.levels = ci.levels;
 	/* Old callers with the 16-byte struct get the old fields only. */
-	return vfio_copy_to_user(arg, &info, info.argsz >= ddwsz ? ddwsz : minsz);
+	return vfio_copy_to_user(call->arg, info,
+				 info->argsz >= ddwsz ? ddwsz : minsz);
 }
 
-static int iommu_map(struct stce_container *c, void *arg)
+/* VFIO_IOMMU_MAP_DMA: READ and WRITE are the only flags. */
+long vfio_op_map_dma(struct vfio_call *call)
 {
-	struct vfio_iommu_type1_dma_map map;
-	int ret;
+	struct vfio_iommu_type1_dma_map *map = &call->cmd.map;
 
-	if (!stce_container_enabled(c))
-		return -EPERM;
-	ret = vfio_copy_in(&map, arg,
-			   offsetofend(struct vfio_iommu_type1_dma_map, size));
-	if (ret)
-		return ret;
-	if (map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+	if (map->flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
 		return -EINVAL;
-	return stce_container_map(c, map.vaddr, map.iova, map.size,
-				  map.flags);
+	return stce_container_map(call->iommu, map->vaddr, map->iova,
+				  map->size, map->flags);
 }
 
-static int iommu_unmap(struct stce_container *c, void *arg)
+/* VFIO_IOMMU_UNMAP_DMA: no flags. */
+long vfio_op_unmap_dma(struct vfio_call *call)
 {
-	struct vfio_iommu_type1_dma_unmap unmap;
-	int ret;
+	struct vfio_iommu_type1_dma_unmap *unmap = &call->cmd.unmap;
 
-	if (!stce_container_enabled(c))
-		return -EPERM;
-	ret = vfio_copy_in(&unmap, arg,
-			   offsetofend(struct vfio_iommu_type1_dma_unmap, size));
-	if (ret)
-		return ret;
-	if (unmap.flags)
+	if (unmap->flags)
 		return -EINVAL;
-	return stce_container_unmap(c, unmap.iova, unmap.size);
+	return stce_container_unmap(call->iommu, unmap->iova, unmap->size);
 }
 
-static int iommu_register(struct stce_container *c, void *arg, bool reg)
+/* VFIO_IOMMU_ENABLE (v1). */
+long vfio_op_enable(struct vfio_call *call)
 {
-	struct vfio_iommu_spapr_register_memory r;
-	int ret;
+	return stce_container_enable(call->iommu);
+}
 
-	ret = vfio_copy_in(&r, arg, offsetofend(
-		struct vfio_iommu_spapr_register_memory, size));
-	if (ret)
-		return ret;
-	if (r.flags)
+/* VFIO_IOMMU_DISABLE (v1). */
+long vfio_op_disable(struct vfio_call *call)
+{
+	return stce_container_disable(call->iommu);
+}
+
+/* VFIO_IOMMU_SPAPR_REGISTER_MEMORY (v2): no flags. */
+long vfio_op_register(struct vfio_call *call)
+{
+	struct vfio_iommu_spapr_register_memory *r = &call->cmd.reg;
+
+	if (r->flags)
 		return -EINVAL;
-	if (reg)
-		return stce_container_register(c, r.vaddr, r.size);
-	return stce_container_unregister(c, r.vaddr, r.size);
+	return stce_container_register(call->iommu, r->vaddr, r->size);
 }
 
-static int iommu_create(struct stce_container *c, void *arg)
+/* VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY (v2): no flags. */
+long vfio_op_unregister(struct vfio_call *call)
 {
-	struct vfio_iommu_spapr_tce_create create;
-	const size_t minsz = offsetofend(struct vfio_iommu_spapr_tce_create,
-					 start_addr);
+	struct vfio_iommu_spapr_register_memory *r = &call->cmd.reg;
+
+	if (r->flags)
+		return -EINVAL;
+	return stce_container_unregister(call->iommu, r->vaddr, r->size);
+}
+
+/* VFIO_IOMMU_SPAPR_TCE_CREATE (v2): the window's start comes back. */
+long vfio_op_tce_create(struct vfio_call *call)
+{
+	struct vfio_iommu_spapr_tce_create *create = &call->cmd.create;
 	uint64_t start;
 	int ret;
 
-	if (!stce_container_nr_groups(c))
-		return -ENXIO;
-	ret = vfio_copy_in(&create, arg, minsz);
-	if (ret)
-		return ret;
-	if (create.flags)
+	if (create->flags)
 		return -EINVAL;
-	ret = stce_container_create_window(c, create.page_shift,
-					   create.window_size, create.levels,
+	ret = stce_container_create_window(call->iommu, create->page_shift,
+					   create->window_size, create->levels,
 					   &start);
 	if (ret)
 		return ret;
-	create.start_addr = start;
-	return vfio_copy_to_user(arg, &create, minsz);
+	create->start_addr = start;
+	return vfio_copy_to_user(call->arg, create, offsetofend(
+		struct vfio_iommu_spapr_tce_create, start_addr));
 }
 
-static int iommu_remove(struct stce_container *c, void *arg)
+/* VFIO_IOMMU_SPAPR_TCE_REMOVE (v2). */
+long vfio_op_tce_remove(struct vfio_call *call)
 {
-	struct vfio_iommu_spapr_tce_remove remove;
+	struct vfio_iommu_spapr_tce_remove *remove = &call->cmd.remove;
+
+	if (remove->flags)
+		return -EINVAL;
+	return stce_container_remove_window(call->iommu, remove->start_addr);
+}
+
+/* VFIO_EEH_PE_OP: INJECT_ERR reads the error fields too. */
+long vfio_op_eeh(struct vfio_call *call)
+{
+	struct vfio_eeh_pe_op *op = &call->cmd.eeh;
 	int ret;
 
-	if (!stce_container_nr_groups(c))
-		return -ENXIO;
-	ret = vfio_copy_in(&remove, arg, offsetofend(
-		struct vfio_iommu_spapr_tce_remove, start_addr));
-	if (ret)
-		return ret;
-	if (remove.flags)
+	if (op->flags)
 		return -EINVAL;
-	return stce_container_remove_window(c, remove.start_addr);
-}
-
-static int iommu_eeh(struct stce_container *c, void *arg)
-{
-	struct vfio_eeh_pe_op op;
-	int ret;
-
-	if (!stce_container_nr_groups(c))
-		return -ENODEV;
-	ret = vfio_copy_in(&op, arg, offsetofend(struct vfio_eeh_pe_op, op));
+	if (op->op != VFIO_EEH_PE_INJECT_ERR)
+		return stce_container_eeh_op(call->iommu, op->op);
+	ret = vfio_copy_in(op, call->arg,
+			   offsetofend(struct vfio_eeh_pe_op, err.mask));
 	if (ret)
 		return ret;
-	if (op.flags)
-		return -EINVAL;
-	if (op.op != VFIO_EEH_PE_INJECT_ERR)
-		return stce_container_eeh_op(c, op.op);
-	ret = vfio_copy_in(&op, arg, offsetofend(struct vfio_eeh_pe_op, err.mask));
-	if (ret)
-		return ret;
-	return stce_container_eeh_inject(c, op.err.type, op.err.func,
-					 op.err.addr, op.err.mask);
-}
-
-/* The sPAPR TCE driver's ioctls; -ENOTTY for the other flavour's. */
-int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
-		     void *arg)
-{
-	bool v2 = stce_container_type(c) == STCE_IOMMU_V2;
-
-	switch (request) {
-	case VFIO_CHECK_EXTENSION:
-		return vfio_check_extension((unsigned long)arg);
-	case VFIO_IOMMU_SPAPR_TCE_GET_INFO:
-		return iommu_get_info(c, arg);
-	case VFIO_IOMMU_MAP_DMA:
-		return iommu_map(c, arg);
-	case VFIO_IOMMU_UNMAP_DMA:
-		return iommu_unmap(c, arg);
-	case VFIO_IOMMU_ENABLE:
-		return v2 ? -ENOTTY : stce_container_enable(c);
-	case VFIO_IOMMU_DISABLE:
-		return v2 ? -ENOTTY : stce_container_disable(c);
-	case VFIO_IOMMU_SPAPR_REGISTER_MEMORY:
-		return v2 ? iommu_register(c, arg, true) : -ENOTTY;
-	case VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:
-		return v2 ? iommu_register(c, arg, false) : -ENOTTY;
-	case VFIO_IOMMU_SPAPR_TCE_CREATE:
-		return v2 ? iommu_create(c, arg) : -ENOTTY;
-	case VFIO_IOMMU_SPAPR_TCE_REMOVE:
-		return v2 ? iommu_remove(c, arg) : -ENOTTY;
-	case VFIO_EEH_PE_OP:
-		return iommu_eeh(c, arg);
-	default:
-		return -ENOTTY;
-	}
-}
-
-static int container_ioctl(struct stce_host *host, struct vfio_container *vc,
-			   unsigned long request, void *arg)
-{
-	struct stce_container *c;
-
-	switch (request) {
-	case VFIO_GET_API_VERSION:
-		return VFIO_API_VERSION;
-	case VFIO_SET_IOMMU:
-		return set_iommu(host, vc, (unsigned long)arg);
-	}
-	c = atomic_load(&vc->iommu);
-	if (c)
-		return vfio_iommu_ioctl(c, request, arg);
-	/* No IOMMU yet: the core answers extensions for every driver. */
-	if (request == VFIO_CHECK_EXTENSION)
-		return vfio_check_extension((unsigned long)arg);
-	return -EINVAL;
-}
-
-int vfio_container_ioctl(struct stce_host *host, struct vfio_container *vc,
-			 unsigned long request, void *arg)
-{
-	int saved = errno, ret = container_ioctl(host, vc, request, arg);
-
-	/*
-	 * A successful ioctl leaves errno as it was, as the kernel's does;
-	 * what runs underneath may not (munlock of pages the process has
-	 * unmapped since it mapped them fails with ENOMEM, and that is fine).
-	 */
-	if (ret >= 0)
-		errno = saved;
-	return ret;
+	return stce_container_eeh_inject(call->iommu, op->err.type,
+					 op->err.func, op->err.addr,
+					 op->err.mask);
 }
