@@ -5,6 +5,15 @@
  * TCE driver's, with the kernel's flags and ordering rules. Their rows
  * (ioctls.c) give the struct sizes the dispatch copies in and the order
  * of the checks.
+ *
+ * Each errno has one home. What the container's state decides (the other
+ * flavour's request: ENOTTY; MAP/UNMAP before ENABLE or REGISTER: EPERM;
+ * no group: ENXIO, ENODEV) is stce_container_check()'s, which the
+ * dispatch calls first for the rows that name a container op, where the
+ * kernel checks, before the copy; what the request means (a direction, a
+ * window, an alignment) is the container call's. This file decides only
+ * what the ABI's shape causes: EFAULT, argsz below the minimum and a
+ * non-zero flags field (EINVAL), a request no driver has (ENOTTY).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,27 +114,9 @@ long vfio_op_set_iommu(struct vfio_call *call)
 
 /*
  * The sPAPR driver's ioctls on an IOMMU (call->iommu): shared by the
- * container descriptor and the iommufd compat rows. The state checks the
- * kernel makes before it copies the struct in are the rows' checks.
+ * container descriptor and the iommufd compat rows. The dispatch made
+ * the row's stce_container_check() before the copy-in.
  */
-
-/* MAP/UNMAP_DMA's check: an enabled container (v2 always is). */
-int vfio_check_enabled(struct vfio_call *call)
-{
-	return stce_container_enabled(call->iommu) ? 0 : -EPERM;
-}
-
-/* TCE_CREATE/REMOVE's check: a group attached. */
-int vfio_check_groups_enxio(struct vfio_call *call)
-{
-	return stce_container_nr_groups(call->iommu) ? 0 : -ENXIO;
-}
-
-/* EEH_PE_OP's check: a group attached. */
-int vfio_check_groups_enodev(struct vfio_call *call)
-{
-	return stce_container_nr_groups(call->iommu) ? 0 : -ENODEV;
-}
 
 /* VFIO_IOMMU_SPAPR_TCE_GET_INFO: the DMA32 window and the DDW caps. */
 long vfio_op_tce_get_info(struct vfio_call *call)
@@ -153,13 +144,12 @@ long vfio_op_tce_get_info(struct vfio_call *call)
 				 info->argsz >= ddwsz ? ddwsz : minsz);
 }
 
-/* VFIO_IOMMU_MAP_DMA: READ and WRITE are the only flags. */
+/* VFIO_IOMMU_MAP_DMA. The flags are the direction (STCE_MAP_* are the
+ * same bits): the container judges them, unknown bits included. */
 long vfio_op_map_dma(struct vfio_call *call)
 {
 	struct vfio_iommu_type1_dma_map *map = &call->cmd.map;
 
-	if (map->flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
-		return -EINVAL;
 	return stce_container_map(call->iommu, map->vaddr, map->iova,
 				  map->size, map->flags);
 }

@@ -299,27 +299,30 @@ static const struct stce_vfio_ioctl unserved[] = {
 
 #define OP(desc, chk, handler, fl) \
 	{ .info = &(desc), .check = (chk), .fn = (handler), .flags = (fl) }
+/* A row of the sPAPR driver's: stce_container_check(@which) first. */
+#define IOMMU_OP(desc, which, handler, fl) \
+	{ .info = &(desc), .cop = 1 + STCE_CONTAINER_OP_##which, \
+	  .fn = (handler), .flags = (fl) }
 
 /* Most used first: lookups scan in order. */
 static const struct vfio_ioctl_op container_ops[] = {
-	OP(d_map, vfio_check_enabled, vfio_op_map_dma, 0),
-	OP(d_unmap, vfio_check_enabled, vfio_op_unmap_dma, 0),
-	OP(d_eeh, vfio_check_groups_enodev, vfio_op_eeh, 0),
+	IOMMU_OP(d_map, MAP, vfio_op_map_dma, 0),
+	IOMMU_OP(d_unmap, UNMAP, vfio_op_unmap_dma, 0),
+	IOMMU_OP(d_eeh, EEH, vfio_op_eeh, 0),
 	OP(d_api_version, NULL, vfio_op_api_version,
 	   VFIO_OP_CORE | VFIO_OP_INHERITED),
 	OP(d_check_extension, NULL, vfio_op_check_extension,
 	   VFIO_OP_CORE | VFIO_OP_INHERITED),
 	OP(d_set_iommu, NULL, vfio_op_set_iommu,
 	   VFIO_OP_CORE | VFIO_OP_LOCKED),
-	OP(d_tce_get_info, NULL, vfio_op_tce_get_info, 0),
-	OP(d_enable, NULL, vfio_op_enable, VFIO_OP_V1),
-	OP(d_disable, NULL, vfio_op_disable, VFIO_OP_V1),
-	OP(d_register, NULL, vfio_op_register, VFIO_OP_V2),
-	OP(d_unregister, NULL, vfio_op_unregister, VFIO_OP_V2),
-	OP(d_tce_create, vfio_check_groups_enxio, vfio_op_tce_create,
-	   VFIO_OP_V2),
-	OP(d_tce_remove, vfio_check_groups_enxio, vfio_op_tce_remove,
-	   VFIO_OP_V2),
+	IOMMU_OP(d_tce_get_info, GET_INFO, vfio_op_tce_get_info, 0),
+	/* The container's enable/disable make their own check. */
+	OP(d_enable, NULL, vfio_op_enable, 0),
+	OP(d_disable, NULL, vfio_op_disable, 0),
+	IOMMU_OP(d_register, REGISTER, vfio_op_register, 0),
+	IOMMU_OP(d_unregister, UNREGISTER, vfio_op_unregister, 0),
+	IOMMU_OP(d_tce_create, CREATE_WINDOW, vfio_op_tce_create, 0),
+	IOMMU_OP(d_tce_remove, REMOVE_WINDOW, vfio_op_tce_remove, 0),
 };
 
 static const struct vfio_ioctl_op group_ops[] = {
@@ -360,15 +363,17 @@ static const struct vfio_ioctl_op iommufd_ops[] = {
 	OP(d_api_version, NULL, vfio_op_api_version, 0),
 	OP(d_check_extension, NULL, vfio_op_compat_check_extension, 0),
 	OP(d_set_iommu, NULL, vfio_op_compat_set_iommu, 0),
-	OP(d_map, vfio_check_enabled, vfio_op_map_dma, VFIO_OP_COMPAT),
-	OP(d_unmap, vfio_check_enabled, vfio_op_unmap_dma, VFIO_OP_COMPAT),
-	OP(d_tce_get_info, NULL, vfio_op_tce_get_info, VFIO_OP_COMPAT),
-	OP(d_register, NULL, vfio_op_register, VFIO_OP_COMPAT),
-	OP(d_unregister, NULL, vfio_op_unregister, VFIO_OP_COMPAT),
-	OP(d_tce_create, vfio_check_groups_enxio, vfio_op_tce_create,
-	   VFIO_OP_COMPAT),
-	OP(d_tce_remove, vfio_check_groups_enxio, vfio_op_tce_remove,
-	   VFIO_OP_COMPAT),
+	IOMMU_OP(d_map, MAP, vfio_op_map_dma, VFIO_OP_COMPAT),
+	IOMMU_OP(d_unmap, UNMAP, vfio_op_unmap_dma, VFIO_OP_COMPAT),
+	IOMMU_OP(d_tce_get_info, GET_INFO, vfio_op_tce_get_info,
+		 VFIO_OP_COMPAT),
+	IOMMU_OP(d_register, REGISTER, vfio_op_register, VFIO_OP_COMPAT),
+	IOMMU_OP(d_unregister, UNREGISTER, vfio_op_unregister,
+		 VFIO_OP_COMPAT),
+	IOMMU_OP(d_tce_create, CREATE_WINDOW, vfio_op_tce_create,
+		 VFIO_OP_COMPAT),
+	IOMMU_OP(d_tce_remove, REMOVE_WINDOW, vfio_op_tce_remove,
+		 VFIO_OP_COMPAT),
 	OP(d_eeh, vfio_check_compat_groups, vfio_op_compat_eeh,
 	   VFIO_OP_COMPAT),
 };
@@ -494,6 +499,11 @@ long vfio_ioctl_run(const struct vfio_ioctl_op *op, struct vfio_call *call)
 {
 	int ret;
 
+	if (op->cop) {
+		ret = stce_container_check(call->iommu, op->cop - 1);
+		if (ret)
+			return ret;
+	}
 	if (op->check) {
 		ret = op->check(call);
 		if (ret)
@@ -507,26 +517,20 @@ long vfio_ioctl_run(const struct vfio_ioctl_op *op, struct vfio_call *call)
 
 /*
  * A container: the core's rows always; the driver's only once SET_IOMMU
- * made an IOMMU (before: -EINVAL, whatever the request), and only the
- * rows of its flavour (the other's: -ENOTTY).
+ * made an IOMMU (before: -EINVAL, whatever the request; the other
+ * flavour's: -ENOTTY from stce_container_check).
  */
 static long container_dispatch(struct vfio_call *call, unsigned long request)
 {
 	const struct vfio_ioctl_op *op = vfio_ioctl_op(STCE_HOST_FD_CONTAINER,
 						       request);
-	bool v2;
 
 	if (op && (op->flags & VFIO_OP_CORE))
 		return vfio_ioctl_run(op, call);
 	call->iommu = atomic_load(&call->vc->iommu);
 	if (!call->iommu)
 		return -EINVAL;
-	if (!op)
-		return -ENOTTY;
-	v2 = stce_container_type(call->iommu) == STCE_IOMMU_V2;
-	if ((op->flags & VFIO_OP_V1 && v2) || (op->flags & VFIO_OP_V2 && !v2))
-		return -ENOTTY;
-	return vfio_ioctl_run(op, call);
+	return op ? vfio_ioctl_run(op, call) : -ENOTTY;
 }
 
 /* A device: nothing but BIND_IOMMUFD before a cdev is bound (EINVAL,

@@ -374,20 +374,20 @@ struct vfio_call {
 /* Row flags. */
 #define VFIO_OP_LOCKED	1u	/* a structural ioctl: under host->lock */
 #define VFIO_OP_CORE	2u	/* container: the VFIO core's, no IOMMU needed */
-#define VFIO_OP_V1	4u	/* container: the v1 driver's only (else ENOTTY) */
-#define VFIO_OP_V2	8u	/* container: the v2 driver's only */
 #define VFIO_OP_COMPAT	16u	/* iommufd: on the compat IOAS's container */
 #define VFIO_OP_UNBOUND	32u	/* device: before a cdev is bound too */
 #define VFIO_OP_INHERITED 64u	/* answered on a fork child's inherited fd */
 
 /*
  * A row: the ioctl's description (<spapr_tce/vfio.h>), the state checks
- * the kernel makes before it copies the struct in (NULL: none), and the
- * handler, which gets the copy. Both return a negative errno or (the
- * handler) the ioctl's value.
+ * the kernel makes before it copies the struct in (@cop: 1 + the enum
+ * stce_container_op that stce_container_check judges on call->iommu, 0
+ * for none; then @check, NULL for none), and the handler, which gets the
+ * copy. They return a negative errno or (the handler) the ioctl's value.
  */
 struct vfio_ioctl_op {
 	const struct stce_vfio_ioctl *info;
+	unsigned int cop;
 	int (*check)(struct vfio_call *call);
 	long (*fn)(struct vfio_call *call);
 	unsigned int flags;
@@ -424,9 +424,6 @@ long vfio_op_unregister(struct vfio_call *call);
 long vfio_op_tce_create(struct vfio_call *call);
 long vfio_op_tce_remove(struct vfio_call *call);
 long vfio_op_eeh(struct vfio_call *call);
-int vfio_check_enabled(struct vfio_call *call);
-int vfio_check_groups_enxio(struct vfio_call *call);
-int vfio_check_groups_enodev(struct vfio_call *call);
 
 long vfio_op_group_status(struct vfio_call *call);
 long vfio_op_set_container(struct vfio_call *call);
