@@ -12,6 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/lockdep.h"
 
 #define BAR0_SIZE_MASK	(~(uint64_t)(STCE_DMATEST_BAR0_SIZE - 1))
 #define BAR0_FLAGS	0x4u	/* memory, 64-bit, not prefetchable */
@@ -117,6 +118,7 @@ static void sync_reset(struct stce_device *d)
 {
 	uint64_t resets = stce_pe_reset_count(d->pe);
 
+	stce_assert_held(&d->lock);
 	if (resets != d->seen_resets) {
 		d->seen_resets = resets;
 		device_reset(d);
@@ -174,6 +176,7 @@ static void run_command(struct stce_device *d, uint64_t cmd)
 	uint8_t buf[CHUNK];
 	int ret;
 
+	stce_assert_held(&d->lock);
 	if (!(d->command & STCE_PCI_COMMAND_MASTER))
 		ret = -EPERM;
 	else if (d->len > STCE_DMATEST_MAX_LEN)

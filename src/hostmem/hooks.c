@@ -12,6 +12,7 @@
 #include <spapr_tce/hostmem.h>
 
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "hostmem/hostmem_internal.h"
 
 #ifndef MADV_DONTNEED_LOCKED
@@ -34,6 +35,7 @@ static bool aligned(const void *addr)
 /* Move aside what is pinned in [a, a + len); DMA quiesced meanwhile. */
 static void aside_locked(uint64_t a, uint64_t len, enum hm_move_kind kind)
 {
+	stce_assert_held(&hm_lock);
 	if (!len || !hm_pinned_in(a, len))
 		return;
 	hm_quiesce();
@@ -121,6 +123,7 @@ static int free_unpinned_locked(uint64_t a, uint64_t len)
 	uint64_t pos = a, s, l, from = a;
 	int ret = 0;
 
+	stce_assert_held(&hm_lock);
 	while (hm_next_pinned(a, len, &pos, &s, &l)) {
 		if (s > from)
 			ret = (int)hm_sys(SYS_madvise, (long)from,

@@ -36,6 +36,7 @@
 
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "common/safecopy.h"
 #include "hostmem/hostmem_internal.h"
 
@@ -96,6 +97,7 @@ bool hm_anything_pinned(void)
 
 static void state_update_locked(void)
 {
+	stce_assert_held(&hm_lock);
 	if (moved_list)
 		atomic_fetch_or(&stce_hostmem_state, HM_STATE_MOVED);
 	else
@@ -109,6 +111,7 @@ static void mem_open_locked(void)
 	struct stat st;
 	int fd = atomic_load(&mem_fd);
 
+	stce_assert_held(&hm_lock);
 	if (fd >= 0 && !fstat(fd, &st) && st.st_dev == mem_dev &&
 	    st.st_ino == mem_ino)
 		return;
@@ -249,6 +252,7 @@ static int moved_add(uint64_t hpa, uint64_t len, uint64_t loc, bool aside,
 	struct hm_moved *m = stce_zalloc(sizeof(*m));
 	int ret;
 
+	stce_assert_held(&hm_lock);
 	if (!m)
 		return -ENOMEM;
 	*m = (struct hm_moved){ .hpa = hpa, .len = len, .loc = loc,
@@ -305,6 +309,7 @@ static bool place_shared(const struct hm_moved *self, uint64_t loc,
 /* The entry's pages are pinned no more: forget it, unmap what was aside. */
 static void moved_drop(struct hm_moved *m)
 {
+	stce_assert_held(&hm_lock);
 	stce_rindex_remove(&moves, m->hpa);
 	list_del(m);
 	if (m->aside) {
@@ -422,6 +427,7 @@ static int ref_locked(uint64_t ua, uint64_t size, uint64_t granule,
 	uint64_t h = ua, done;
 	int ret = 0;
 
+	stce_assert_held(&hm_lock);
 	/* Pages of this hpa range were moved away: a fresh identity. */
 	if (stce_rindex_first(&moves, ua, size, NULL, NULL)) {
 		h = stce_round_up(syn_next, SYN_ALIGN) + (ua & (SYN_ALIGN - 1));
@@ -558,6 +564,7 @@ bool hm_next_pinned(uint64_t start, uint64_t len, uint64_t *pos,
 {
 	uint64_t end = start + len, s, e, s2, e2;
 
+	stce_assert_held(&hm_lock);
 	if (*pos >= end || !next_any(*pos, end, &s, &e))
 		return false;
 	/* Pieces that touch or overlap make one. */
@@ -573,6 +580,7 @@ bool hm_pinned_in(uint64_t start, uint64_t len)
 {
 	uint64_t pos = start, s, l;
 
+	stce_assert_held(&hm_lock);
 	return hm_anything_pinned() && hm_next_pinned(start, len, &pos, &s, &l);
 }
 
@@ -587,6 +595,7 @@ static int relocate(uint64_t from, uint64_t len, uint64_t to, bool aside,
 	uint64_t end = from + len, pos = from, s, e;
 	int ret = 0;
 
+	stce_assert_held(&hm_lock);
 	/* Moved entries placed here; cut at the range's ends first. */
 again:
 	for (struct hm_moved *m = moved_list; m; m = m->next) {
@@ -631,6 +640,7 @@ void hm_follow(uint64_t old, uint64_t len, uint64_t new_addr)
 {
 	uint64_t pos = old, s, l;
 
+	stce_assert_held(&hm_lock);
 	while (hm_next_pinned(old, len, &pos, &s, &l))
 		relocate(s, l, new_addr + (s - old), false, false);
 }
@@ -639,6 +649,7 @@ void hm_lose(uint64_t start, uint64_t len)
 {
 	uint64_t pos = start, s, l;
 
+	stce_assert_held(&hm_lock);
 	while (hm_next_pinned(start, len, &pos, &s, &l))
 		relocate(s, l, 0, false, true);
 }
@@ -693,6 +704,7 @@ int hm_move_aside(uint64_t start, uint64_t len, enum hm_move_kind kind)
 	uint64_t pos = start, s, l;
 	int ret = 0;
 
+	stce_assert_held(&hm_lock);
 	while (hm_next_pinned(start, len, &pos, &s, &l)) {
 		uint64_t end = s + l;
 
@@ -728,6 +740,7 @@ int hm_move_aside(uint64_t start, uint64_t len, enum hm_move_kind kind)
 
 void hm_quiesce(void)
 {
+	stce_assert_held(&hm_lock);
 	atomic_fetch_or(&stce_hostmem_state, HM_STATE_MOVING);
 	pthread_mutex_lock(&dom_lock);
 	for (size_t i = 0; i < nr_domains; i++)
@@ -737,6 +750,7 @@ void hm_quiesce(void)
 
 void hm_unquiesce(void)
 {
+	stce_assert_held(&hm_lock);
 	atomic_fetch_and(&stce_hostmem_state, ~HM_STATE_MOVING);
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "hostmem/hostmem_internal.h"
 
 /* <linux/fs.h> of Linux 6.11 (the build host's headers may be older). */
@@ -67,6 +68,7 @@ static int maps_desc_locked(void)
 {
 	struct stat st;
 
+	stce_assert_held(&vma_lock);
 	if (maps_fd >= 0 && !fstat(maps_fd, &st) && st.st_dev == maps_dev &&
 	    st.st_ino == maps_ino)
 		return maps_fd;

@@ -47,6 +47,7 @@ struct iofd_obj *iofd_get(struct stce_iommufd *ictx, uint32_t id,
 {
 	struct iofd_obj *obj;
 
+	stce_assert_held(&ictx->lock);
 	if (!id || id > ictx->nr_slots)
 		return NULL;
 	obj = ictx->objs[id - 1];
@@ -58,6 +59,7 @@ int iofd_install(struct stce_iommufd *ictx, struct iofd_obj *obj,
 {
 	uint32_t i;
 
+	stce_assert_held(&ictx->lock);
 	for (i = 0; i < ictx->nr_slots; i++)
 		if (!ictx->objs[i])
 			break;
@@ -82,6 +84,7 @@ int iofd_install(struct stce_iommufd *ictx, struct iofd_obj *obj,
 
 void iofd_remove(struct stce_iommufd *ictx, struct iofd_obj *obj)
 {
+	stce_assert_held(&ictx->lock);
 	ictx->objs[obj->id - 1] = NULL;
 }
 
@@ -147,6 +150,7 @@ int iofd_domain_create(struct stce_iommufd *ictx, struct iofd_ioas *ioas,
 	struct iofd_domain *d;
 	int ret;
 
+	stce_assert_held(&ictx->lock);
 	if (ioas->dom)
 		return -EEXIST;
 	stce_pe_get_caps(pe, &caps);
@@ -199,6 +203,7 @@ free:
 /* The domain goes: no device attached, no IOAS mapping left. */
 void iofd_domain_destroy(struct stce_iommufd *ictx, struct iofd_domain *d)
 {
+	stce_assert_held(&ictx->lock);
 	iofd_remove(ictx, &d->obj);
 	d->ioas->dom = NULL;
 	stce_container_destroy(d->c);
@@ -213,6 +218,7 @@ int iofd_ioas_alloc_locked(struct stce_iommufd *ictx, struct iofd_ioas **out)
 	struct iofd_ioas *ioas = stce_zalloc(sizeof(*ioas));
 	int ret;
 
+	stce_assert_held(&ictx->lock);
 	if (!ioas)
 		return -ENOMEM;
 	ret = iofd_install(ictx, &ioas->obj, IOFD_IOAS);
@@ -344,6 +350,7 @@ static struct iofd_device *get_dev(struct stce_iommufd *ictx, uint32_t id)
 
 static bool pe_bound(struct stce_iommufd *ictx, const struct stce_pe *pe)
 {
+	stce_assert_held(&ictx->lock);
 	for (uint32_t i = 0; i < ictx->nr_slots; i++) {
 		struct iofd_obj *o = ictx->objs[i];
 
@@ -462,6 +469,7 @@ static int resolve_domain(struct stce_iommufd *ictx, struct iofd_device *dev,
 	struct iofd_ioas *ioas;
 	int ret;
 
+	stce_assert_held(&ictx->lock);
 	if (hwpt) {
 		*out = (struct iofd_domain *)hwpt;
 		return 0;
@@ -539,6 +547,7 @@ static int destroy_locked(struct stce_iommufd *ictx, uint32_t id)
 {
 	struct iofd_obj *obj;
 
+	stce_assert_held(&ictx->lock);
 	if (!id || id > ictx->nr_slots || !ictx->objs[id - 1])
 		return -ENOENT;
 	obj = ictx->objs[id - 1];
@@ -600,6 +609,7 @@ void stce_iommufd_get_stats(struct stce_iommufd *ictx,
 /* Teardown in dependency order: devices, compat groups, IOASes. */
 static void teardown(struct stce_iommufd *ictx)
 {
+	stce_assert_held(&ictx->lock);
 	for (uint32_t i = 0; i < ictx->nr_slots; i++) {
 		struct iofd_obj *o = ictx->objs[i];
 

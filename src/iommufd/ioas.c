@@ -28,6 +28,32 @@
 #define MAP_FLAGS	(STCE_IOAS_MAP_FIXED_IOVA | STCE_IOAS_MAP_WRITEABLE | \
 			 STCE_IOAS_MAP_READABLE)
 
+/*
+ * Debug builds, after every map and unmap: the areas sorted by iova and
+ * disjoint, none empty, none without a domain to hold their TCEs, every
+ * pin used by some mapping.
+ */
+static inline bool ioas_ok(const struct iofd_ioas *ioas)
+{
+	if (ioas->nr_areas > ioas->areas_cap || ioas->nr_pins > ioas->pins_cap)
+		return false;
+	if (ioas->nr_areas && !ioas->dom)
+		return false;
+	for (unsigned int i = 0; i < ioas->nr_areas; i++) {
+		const struct iofd_area *a = ioas->areas[i];
+
+		if (!a->length || (i && a->iova <= ioas->areas[i - 1]->iova +
+					     (ioas->areas[i - 1]->length - 1)))
+			return false;
+	}
+	for (unsigned int i = 0; i < ioas->nr_pins; i++)
+		if (!ioas->pins[i]->refs)
+			return false;
+	return true;
+}
+
+#define ioas_assert(ioas)	stce_debug_assert(ioas_ok(ioas))
+
 /* ---- pins ---------------------------------------------------------- */
 
 static int ptr_push(void ***arr, unsigned int *nr, unsigned int *cap,
@@ -330,6 +356,7 @@ int iofd_ioas_map_locked(struct iofd_ioas *ioas, uint32_t flags, uint64_t ua,
 	ret = area_insert(ioas, a);
 	if (ret)
 		goto unmap;
+	ioas_assert(ioas);
 	*iova = at;
 	return 0;
 
@@ -339,6 +366,7 @@ unpin:
 	area_unpin(ioas, a);
 free:
 	stce_free(a);
+	ioas_assert(ioas);
 	return ret;
 }
 
@@ -381,6 +409,7 @@ int iofd_ioas_unmap_locked(struct iofd_ioas *ioas, uint64_t iova,
 		area_delete(ioas, i);
 		stce_free(a);
 	}
+	ioas_assert(ioas);
 	*unmapped = done;
 	return 0;
 }

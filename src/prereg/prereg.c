@@ -44,6 +44,7 @@
 #include "common/alloc.h"
 #include "common/common.h"
 #include "common/grace.h"
+#include "common/lockdep.h"
 #include "common/rindex.h"
 #include "prereg/prereg_internal.h"
 
@@ -166,8 +167,34 @@ int stce_prereg_mapped_inc(struct stce_region *region)
 
 /* ---- writers (reg_lock held) ---- */
 
+/*
+ * A region's invariants, reg_lock held: users and RELEASED change only
+ * under it, and the count cannot reach 0 while a user is left, so a
+ * region with users is live and not released whatever mappings come and
+ * go meanwhile. Its bounds are whole host pages and the index finds it by
+ * its ua until its teardown.
+ */
+static inline bool region_ok(const struct stce_region *r)
+{
+	uint64_t v = atomic_load(&r->mapped);
+
+	if (!r->size || !stce_is_aligned(r->ua | r->size, 1ULL << r->host_shift))
+		return false;
+	if (r->npages != r->size >> r->host_shift ||
+	    r->page_shift > (unsigned int)__builtin_ctzll(r->ua | r->size))
+		return false;
+	if (atomic_load(&r->users) &&
+	    ((v & MAPPED_RELEASED) || !(v & MAPPED_COUNT)))
+		return false;
+	return stce_rindex_find(&by_ua, r->ua, NULL, NULL) == r;
+}
+
+/* Debug builds: after a change of users or of the RELEASED bit. */
+#define region_assert(r)	stce_debug_assert(region_ok(r))
+
 static void teardown_locked(struct stce_region *r)
 {
+	stce_assert_held(&reg_lock);
 	stce_rindex_remove(&by_ua, r->ua);
 	if (hpa_synthetic(r))
 		stce_rindex_remove(&by_syn_hpa, r->hpa);
@@ -181,15 +208,20 @@ static void teardown_locked(struct stce_region *r)
 static int put_locked(struct stce_region *r)
 {
 	uint64_t one = 1;
-	unsigned long users = atomic_load(&r->users);
+	unsigned long users;
 
+	stce_assert_held(&reg_lock);
+	users = atomic_load(&r->users);
 	assert(users);
 	if (users > 1) {
 		atomic_store(&r->users, users - 1);
+		region_assert(r);
 		return 0;
 	}
-	if (!atomic_compare_exchange_strong(&r->mapped, &one, 0))
+	if (!atomic_compare_exchange_strong(&r->mapped, &one, 0)) {
+		region_assert(r);
 		return -EBUSY;
+	}
 	atomic_store(&r->users, 0);
 	teardown_locked(r);
 	return 0;
@@ -220,9 +252,13 @@ void stce_prereg_put_deferred(struct stce_region *region)
 			next = (v & MAPPED_COUNT) == 1 ? 0 : v | MAPPED_RELEASED;
 		} while (!atomic_compare_exchange_weak(&region->mapped, &v,
 						       next));
-		if (!next)
+		if (!next) {
 			teardown_locked(region);
+			goto unlock;
+		}
 	}
+	region_assert(region);
+unlock:
 	pthread_mutex_unlock(&reg_lock);
 }
 
@@ -301,12 +337,14 @@ static bool revive_locked(struct stce_region *r)
 {
 	uint64_t v = atomic_load(&r->mapped);
 
+	stce_assert_held(&reg_lock);
 	do {
 		if (!(v & MAPPED_COUNT))
 			return false;	/* its teardown is under way */
 	} while (!atomic_compare_exchange_weak(&r->mapped, &v,
 					       v & ~MAPPED_RELEASED));
 	atomic_store(&r->users, 1);
+	region_assert(r);
 	return true;
 }
 
@@ -318,9 +356,10 @@ static bool revive_locked(struct stce_region *r)
 static int find_slot_locked(uint64_t ua, uint64_t size,
 			    struct stce_region **found)
 {
-	struct stce_region *hit = stce_rindex_first(&by_ua, ua, size, NULL,
-						    NULL);
+	struct stce_region *hit;
 
+	stce_assert_held(&reg_lock);
+	hit = stce_rindex_first(&by_ua, ua, size, NULL, NULL);
 	*found = NULL;
 	if (!hit)
 		return 0;
@@ -374,6 +413,7 @@ static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 	uint64_t good = 0;
 	int ret;
 
+	stce_assert_held(&reg_lock);
 	ret = stce_account_charge(size >> shift);
 	if (ret)
 		return ret;
@@ -415,6 +455,7 @@ static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 			goto unpin;
 		}
 	}
+	region_assert(r);
 	*out = r;
 	return 0;
 
@@ -451,6 +492,7 @@ int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out)
 		if (!ret && atomic_load(&r->users)) {
 			/* Shared by another container of this process. */
 			atomic_fetch_add(&r->users, 1);
+			region_assert(r);
 			break;
 		}
 		if (!ret && revive_locked(r))
