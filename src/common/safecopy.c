@@ -261,6 +261,7 @@ static int arm_one(int sig)
 	return 0;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_arm(void)
 {
 	int ret;
@@ -273,6 +274,7 @@ int stce_safe_copy_arm(void)
 	return ret;
 }
 
+/* See common/safecopy.h. */
 bool stce_safe_copy_inline(void)
 {
 	return true;
@@ -293,6 +295,7 @@ __attribute__((constructor)) static void safecopy_init(void)
 
 static atomic_bool direct;	/* a seccomp filter forbids process_vm_* */
 
+/* See common/safecopy.h. */
 size_t stce_safe_copy(void *dst, const void *src, size_t n)
 {
 	struct iovec l = { dst, n }, r = { (void *)src, n };
@@ -313,6 +316,7 @@ size_t stce_safe_copy(void *dst, const void *src, size_t n)
 	return 0;
 }
 
+/* See common/safecopy.h. */
 size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
 {
 	for (size_t off = 0; off < n; off += step) {
@@ -326,11 +330,13 @@ size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
 	return 0;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_arm(void)
 {
 	return 0;
 }
 
+/* See common/safecopy.h. */
 bool stce_safe_copy_inline(void)
 {
 	return false;

@@ -63,6 +63,7 @@ int stce_device_create(const struct stce_device_desc *desc,
 	return 0;
 }
 
+/* NULL is a no-op; the PE stays its owner's. */
 void stce_device_destroy(struct stce_device *d)
 {
 	if (!d)
@@ -71,16 +72,19 @@ void stce_device_destroy(struct stce_device *d)
 	stce_free(d);
 }
 
+/* The PE the device sits in (fixed at create: no lock). */
 struct stce_pe *stce_device_pe(const struct stce_device *d)
 {
 	return d->pe;
 }
 
+/* The "dddd:bb:dd.f" name of its description (fixed: no lock). */
 const char *stce_device_name(const struct stce_device *d)
 {
 	return d->desc.name;
 }
 
+/* See <spapr_tce/device.h>. */
 uint64_t stce_dmatest_checksum(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -200,6 +204,7 @@ static void run_command(struct stce_device *d, uint64_t cmd)
 	}
 }
 
+/* See <spapr_tce/device.h>: no call to the old handler once it returns. */
 void stce_device_set_irq_handler(struct stce_device *d,
 				 stce_device_irq_fn fn, void *ctx)
 {
@@ -210,6 +215,7 @@ void stce_device_set_irq_handler(struct stce_device *d,
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* See <spapr_tce/device.h>. */
 void stce_device_function_reset(struct stce_device *d)
 {
 	uint16_t command;
@@ -251,6 +257,7 @@ static int mmio_check(unsigned int bar, uint64_t offset, unsigned int size)
 	return 0;
 }
 
+/* See <spapr_tce/device.h>. */
 int stce_device_mmio_read(struct stce_device *d, unsigned int bar,
 			  uint64_t offset, unsigned int size, uint64_t *val)
 {
@@ -278,6 +285,7 @@ out:
 	return 0;
 }
 
+/* See <spapr_tce/device.h> (BAR0 access): a CMD write runs the command. */
 int stce_device_mmio_write(struct stce_device *d, unsigned int bar,
 			   uint64_t offset, unsigned int size, uint64_t val)
 {
@@ -347,6 +355,7 @@ static int config_check(uint32_t offset, unsigned int size)
 	return 0;
 }
 
+/* See <spapr_tce/device.h>. */
 int stce_device_config_read(struct stce_device *d, uint32_t offset,
 			    unsigned int size, uint32_t *val)
 {
@@ -387,6 +396,7 @@ static uint64_t merge(uint64_t field, uint32_t base, unsigned int width,
 	return field;
 }
 
+/* See <spapr_tce/device.h> (config space): INTx edges follow at once. */
 int stce_device_config_write(struct stce_device *d, uint32_t offset,
 			     unsigned int size, uint32_t val)
 {

@@ -43,6 +43,7 @@ static void aside_locked(uint64_t a, uint64_t len, enum hm_move_kind kind)
 	hm_unquiesce();
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_munmap(void *addr, size_t len)
 {
 	int ret;
@@ -56,6 +57,7 @@ int stce_hostmem_munmap(void *addr, size_t len)
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h> (the hooks): MAP_FIXED over pins moves them aside. */
 int stce_hostmem_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off, void **out)
 {
@@ -144,6 +146,7 @@ static bool advice_drops(int advice)
 	       advice == MADV_FREE || advice == MADV_REMOVE;
 }
 
+/* See <spapr_tce/hostmem.h> (the hooks): advice that drops pages spares pins. */
 int stce_hostmem_madvise(void *addr, size_t len, int advice)
 {
 	uint64_t a = (uintptr_t)addr, l = page_up(len);
@@ -175,6 +178,7 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h> (the hooks): the attachment's pins go aside first. */
 int stce_hostmem_shmdt(const void *addr)
 {
 	struct hm_vma v, next;

@@ -75,6 +75,7 @@ static pthread_mutex_t dom_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stce_grace **domains;
 static size_t nr_domains, cap_domains;
 
+/* See hostmem/hostmem_internal.h. */
 long hm_sys(long nr, long a, long b, long c, long d, long e, long f)
 {
 	long r;
@@ -85,11 +86,13 @@ long hm_sys(long nr, long a, long b, long c, long d, long e, long f)
 	return r == -1 ? -errno : r;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 bool stce_hostmem_in_hook(void)
 {
 	return hm_in_hook != 0;
 }
 
+/* See hostmem/hostmem_internal.h. */
 bool hm_anything_pinned(void)
 {
 	return atomic_load_explicit(&pinned_bytes, memory_order_relaxed) != 0;
@@ -388,6 +391,7 @@ static int populate_once(uint64_t ua, uint64_t len, bool write)
 	return 0;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_populate(uint64_t ua, uint64_t size, bool write,
 			  uint64_t *good)
 {
@@ -451,6 +455,7 @@ static int ref_locked(uint64_t ua, uint64_t size, uint64_t granule,
 	return 0;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_ref(uint64_t ua, uint64_t size, uint64_t granule,
 		     uint64_t *hpa)
 {
@@ -472,6 +477,7 @@ int stce_hostmem_ref(uint64_t ua, uint64_t size, uint64_t granule,
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_pin(uint64_t ua, uint64_t size, bool write, uint64_t *hpa,
 		     uint64_t *good)
 {
@@ -482,6 +488,7 @@ int stce_hostmem_pin(uint64_t ua, uint64_t size, bool write, uint64_t *hpa,
 	return stce_hostmem_ref(ua, size, 0, hpa);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 void stce_hostmem_unpin(uint64_t hpa, uint64_t size)
 {
 	if (!size)
@@ -559,6 +566,7 @@ static bool next_any(uint64_t from, uint64_t end, uint64_t *ps, uint64_t *pe)
 	return true;
 }
 
+/* See hostmem/hostmem_internal.h. */
 bool hm_next_pinned(uint64_t start, uint64_t len, uint64_t *pos,
 		    uint64_t *piece, uint64_t *piece_len)
 {
@@ -576,6 +584,7 @@ bool hm_next_pinned(uint64_t start, uint64_t len, uint64_t *pos,
 	return true;
 }
 
+/* See hostmem/hostmem_internal.h. */
 bool hm_pinned_in(uint64_t start, uint64_t len)
 {
 	uint64_t pos = start, s, l;
@@ -636,6 +645,7 @@ again:
 	return ret;
 }
 
+/* See hostmem/hostmem_internal.h. */
 void hm_follow(uint64_t old, uint64_t len, uint64_t new_addr)
 {
 	uint64_t pos = old, s, l;
@@ -645,6 +655,7 @@ void hm_follow(uint64_t old, uint64_t len, uint64_t new_addr)
 		relocate(s, l, new_addr + (s - old), false, false);
 }
 
+/* See hostmem/hostmem_internal.h. */
 void hm_lose(uint64_t start, uint64_t len)
 {
 	uint64_t pos = start, s, l;
@@ -699,6 +710,7 @@ static int move_piece(uint64_t s, uint64_t len, uint64_t page,
 	return relocate(s, len, to, true, false);
 }
 
+/* See hostmem/hostmem_internal.h. */
 int hm_move_aside(uint64_t start, uint64_t len, enum hm_move_kind kind)
 {
 	uint64_t pos = start, s, l;
@@ -738,6 +750,7 @@ int hm_move_aside(uint64_t start, uint64_t len, enum hm_move_kind kind)
 
 /* ---- moves and DMA -------------------------------------------------- */
 
+/* See hostmem/hostmem_internal.h. */
 void hm_quiesce(void)
 {
 	stce_assert_held(&hm_lock);
@@ -748,18 +761,21 @@ void hm_quiesce(void)
 	pthread_mutex_unlock(&dom_lock);
 }
 
+/* See hostmem/hostmem_internal.h: DMA may resolve addresses again. */
 void hm_unquiesce(void)
 {
 	stce_assert_held(&hm_lock);
 	atomic_fetch_and(&stce_hostmem_state, ~HM_STATE_MOVING);
 }
 
+/* See hostmem/hostmem_dma.h. */
 void stce_hostmem_wait_moves(void)
 {
 	while (atomic_load(&stce_hostmem_state) & HM_STATE_MOVING)
 		sched_yield();
 }
 
+/* See hostmem/hostmem_dma.h. */
 int stce_hostmem_dma_domain_add(struct stce_grace *g)
 {
 	int ret = 0;
@@ -786,6 +802,7 @@ out:
 	return ret;
 }
 
+/* The domain added with stce_hostmem_dma_domain_add() is waited for no more. */
 void stce_hostmem_dma_domain_del(struct stce_grace *g)
 {
 	pthread_mutex_lock(&dom_lock);
@@ -827,6 +844,7 @@ static int resolve_moved(uint64_t hpa, size_t n, uint8_t **addr, size_t *run)
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_resolve(uint64_t hpa, size_t n, void **addr, size_t *run)
 {
 	uint8_t *a;
@@ -855,6 +873,7 @@ static int copy_at(uint8_t *addr, uint8_t *buf, size_t n, bool to_mem)
 	return copy_forced(addr + (n - left), buf + (n - left), left, to_mem);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_copy(uint64_t hpa, void *buf, size_t n, bool to_mem)
 {
 	uint8_t *b = buf, *addr;
@@ -880,21 +899,25 @@ int stce_hostmem_copy(uint64_t hpa, void *buf, size_t n, bool to_mem)
 
 /* ---- audit and fork -------------------------------------------------- */
 
+/* See <spapr_tce/hostmem.h>. */
 uint64_t stce_hostmem_pinned_bytes(void)
 {
 	return atomic_load(&pinned_bytes);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 uint64_t stce_hostmem_aside_bytes(void)
 {
 	return atomic_load(&aside_bytes);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 uint64_t stce_hostmem_lost_count(void)
 {
 	return atomic_load(&lost_count);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 uint64_t stce_hostmem_move_count(void)
 {
 	return atomic_load(&move_count);

@@ -201,6 +201,7 @@ static bool range_free(struct iofd_ioas *ioas, uint64_t first, uint64_t last)
 	return true;
 }
 
+/* The area mapped at exactly [iova, iova + length), or NULL. */
 struct iofd_area *iofd_area_exact(struct iofd_ioas *ioas, uint64_t iova,
 				  uint64_t length)
 {
@@ -315,6 +316,7 @@ static int place(struct iofd_ioas *ioas, uint32_t flags, uint64_t ua,
 	return aligned_somewhere ? -ENOSPC : -EINVAL;
 }
 
+/* See iommufd/iommufd_internal.h. */
 int iofd_ioas_map_locked(struct iofd_ioas *ioas, uint32_t flags, uint64_t ua,
 			 uint64_t length, uint64_t *iova)
 {
@@ -370,6 +372,8 @@ free:
 	return ret;
 }
 
+/* Every area inside [iova, iova + length) unmapped, none split: -ENOENT if
+ * one only overlaps or none is there (0 for the whole space). */
 int iofd_ioas_unmap_locked(struct iofd_ioas *ioas, uint64_t iova,
 			   uint64_t length, uint64_t *unmapped)
 {
@@ -414,6 +418,7 @@ int iofd_ioas_unmap_locked(struct iofd_ioas *ioas, uint64_t iova,
 	return 0;
 }
 
+/* Free an IOAS that has no area and no domain left. */
 void iofd_ioas_free(struct iofd_ioas *ioas)
 {
 	stce_free(ioas->areas);

@@ -153,6 +153,7 @@ static int count_locked(uint64_t first, uint64_t end, uint64_t hfirst,
 	return 0;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
 		   bool write, uint64_t *hpa)
 {
@@ -191,6 +192,7 @@ unhold:
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_unpin_range(uint64_t hpa, uint64_t size, unsigned int page_shift,
 		     bool dirty)
 {
@@ -227,21 +229,25 @@ unlock:
 	return ret;
 }
 
+/* Take pin_mutex, the v1 pin table's lock (stce_pin_unlock() lets go). */
 void stce_pin_lock(void)
 {
 	pthread_mutex_lock(&pin_mutex);
 }
 
+/* Let go of what stce_pin_lock() took. */
 void stce_pin_unlock(void)
 {
 	pthread_mutex_unlock(&pin_mutex);
 }
 
+/* See <spapr_tce/prereg.h>. */
 uint64_t stce_pin_pages(void)
 {
 	return atomic_load(&pinned_pages);
 }
 
+/* See <spapr_tce/prereg.h>. */
 uint64_t stce_pin_dirty_count(void)
 {
 	return atomic_load(&dirty_pages);

@@ -104,6 +104,7 @@ static bool mapped_get_live(struct stce_region *r)
 	return true;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 {
 	struct stce_grace_guard guard;
@@ -122,6 +123,7 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 {
 	struct stce_region *r;
@@ -140,6 +142,7 @@ struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 	return r;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_ua_to_hpa(const struct stce_region *region, uint64_t ua,
 			  unsigned int page_shift, uint64_t *hpa)
 {
@@ -154,6 +157,7 @@ int stce_prereg_ua_to_hpa(const struct stce_region *region, uint64_t ua,
 	return 0;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_mapped_inc(struct stce_region *region)
 {
 	uint64_t v = atomic_load(&region->mapped);
@@ -227,6 +231,7 @@ static int put_locked(struct stce_region *r)
 	return 0;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_put(struct stce_region *region)
 {
 	int ret;
@@ -237,6 +242,7 @@ int stce_prereg_put(struct stce_region *region)
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 void stce_prereg_put_deferred(struct stce_region *region)
 {
 	unsigned long users;
@@ -262,6 +268,7 @@ unlock:
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/* See <spapr_tce/prereg.h>. */
 void stce_prereg_mapped_dec(struct stce_region *region)
 {
 	stce_prereg_mapped_sub(region, 1);
@@ -283,6 +290,7 @@ void stce_prereg_mapped_add(struct stce_region *region, uint64_t n)
 	(void)v;
 }
 
+/* See <spapr_tce/prereg.h> (batched mapped counts). */
 void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
 {
 	uint64_t v = atomic_load(&region->mapped), next;
@@ -468,6 +476,7 @@ uncharge:
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out)
 {
 	struct stce_region *r;
@@ -524,6 +533,7 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_unregister(uint64_t ua, uint64_t size)
 {
 	struct stce_region *r;
@@ -541,21 +551,25 @@ int stce_prereg_unregister(uint64_t ua, uint64_t size)
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 uint64_t stce_region_ua(const struct stce_region *region)
 {
 	return region->ua;
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors). */
 uint64_t stce_region_size(const struct stce_region *region)
 {
 	return region->size;
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors). */
 unsigned int stce_region_page_shift(const struct stce_region *region)
 {
 	return region->page_shift;
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors): live mappings. */
 uint64_t stce_region_mapped(const struct stce_region *region)
 {
 	uint64_t count = atomic_load(&region->mapped) & MAPPED_COUNT;
@@ -563,16 +577,19 @@ uint64_t stce_region_mapped(const struct stce_region *region)
 	return count ? count - 1 : 0;
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors). */
 unsigned long stce_region_users(const struct stce_region *region)
 {
 	return atomic_load(&region->users);
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors). */
 bool stce_region_released(const struct stce_region *region)
 {
 	return atomic_load(&region->mapped) & MAPPED_RELEASED;
 }
 
+/* See <spapr_tce/prereg.h>. */
 size_t stce_prereg_count(void)
 {
 	size_t nr;
@@ -609,6 +626,7 @@ __attribute__((constructor)) static void prereg_init(void)
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 
+/* See <spapr_tce/prereg.h>. */
 bool stce_prereg_range_mapped(uint64_t ua, uint64_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);
