@@ -13,6 +13,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "common/lockdep.h"
 #include "common/safecopy.h"
 
 #if defined(__x86_64__)
@@ -242,10 +243,13 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	chain(sig, si, ucv);
 }
 
+/* Our handler for @sig, the old one kept in prev[] to chain to. arm_lock
+ * held: no armer that finds ours installed returns before prev[] is set. */
 static int arm_one(int sig)
 {
 	struct ksigaction act = { 0 }, old;
 
+	stce_assert_held(&arm_lock);
 	if (raw_sigaction(sig, NULL, &old))
 		return -errno;
 	if (old.handler == (void *)on_fault)

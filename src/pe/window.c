@@ -83,7 +83,10 @@ void pe_windows_unpublish_all(struct stce_pe *pe)
 
 /* ---- Checks and programming -------------------------------------- */
 
-static uint64_t window_base(const struct stce_pe *pe, unsigned int num);
+static uint64_t window_base(const struct stce_pe *pe, unsigned int num)
+{
+	return num ? pe->caps.ddw_base : pe->caps.dma32_start;
+}
 
 #ifdef STCE_DEBUG_CHECKS
 /* Published window @num of @pe where its slot and its table say. */
@@ -115,11 +118,6 @@ bool pe_windows_ok(const struct stce_pe *pe)
 	return true;
 }
 #endif
-
-static uint64_t window_base(const struct stce_pe *pe, unsigned int num)
-{
-	return num ? pe->caps.ddw_base : pe->caps.dma32_start;
-}
 
 /* Window @num of @size must not run into the other window's base. */
 static bool window_fits(const struct stce_pe *pe, unsigned int num,

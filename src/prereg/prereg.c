@@ -306,6 +306,8 @@ void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
 	} while (!atomic_compare_exchange_weak(&region->mapped, &v, next));
 	if (next)
 		return;
+	/* A caller under reg_lock would deadlock here: abort instead. */
+	stce_assert_not_held(&reg_lock);
 	pthread_mutex_lock(&reg_lock);
 	teardown_locked(region);
 	pthread_mutex_unlock(&reg_lock);
