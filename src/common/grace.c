@@ -99,6 +99,7 @@ static void mode_init(void)
 	asym = membarrier_usable();
 }
 
+/* See common/grace.h. */
 bool stce_grace_asymmetric(void)
 {
 	pthread_once(&mode_once, mode_init);
@@ -163,6 +164,7 @@ static unsigned int slot_assign(void)
 	return stce_grace_tls_slot = s;
 }
 
+/* See common/grace.h. */
 unsigned int stce_grace_thread_slot(void)
 {
 	unsigned int s = stce_grace_tls_slot;
@@ -172,6 +174,7 @@ unsigned int stce_grace_thread_slot(void)
 	return s & ~STCE_GRACE_FENCED;
 }
 
+/* See common/grace.h. */
 void stce_grace_read_lock_slow(struct stce_grace *g,
 			       struct stce_grace_guard *guard)
 {
@@ -192,6 +195,7 @@ void stce_grace_read_lock_slow(struct stce_grace *g,
 	guard->held = true;
 }
 
+/* A grace domain with no reader and no period yet. */
 void stce_grace_init(struct stce_grace *g)
 {
 	atomic_init(&g->epoch, 0);
@@ -203,6 +207,7 @@ void stce_grace_init(struct stce_grace *g)
 	}
 }
 
+/* The domain's lock goes; no reader may be left inside it. */
 void stce_grace_destroy(struct stce_grace *g)
 {
 	pthread_mutex_destroy(&g->sync_lock);
@@ -254,6 +259,7 @@ static bool others_hold_slots(void)
 	return used != 0;
 }
 
+/* See common/grace.h. */
 void stce_grace_synchronize(struct stce_grace *g)
 {
 	/* Fix the mode first: a reader may be taking its first slot now. */
@@ -276,6 +282,7 @@ void stce_grace_synchronize(struct stce_grace *g)
 	pthread_mutex_unlock(&g->sync_lock);
 }
 
+/* See common/grace.h. */
 uint64_t stce_grace_periods(const struct stce_grace *g)
 {
 	return atomic_load(&g->periods);

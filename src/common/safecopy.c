@@ -13,6 +13,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "common/lockdep.h"
 #include "common/safecopy.h"
 
 #if defined(__x86_64__)
@@ -299,10 +300,13 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	chain(sig, si, ucv);
 }
 
+/* Our handler for @sig, the old one kept in prev[] to chain to. arm_lock
+ * held: no armer that finds ours installed returns before prev[] is set. */
 static int arm_one(int sig)
 {
 	struct ksigaction act = { 0 }, old;
 
+	stce_assert_held(&arm_lock);
 	if (raw_sigaction(sig, NULL, &old))
 		return -errno;
 	if (old.handler == (void *)on_fault)
@@ -327,6 +331,7 @@ static bool armed(void)
 	       !raw_sigaction(SIGBUS, NULL, &b) && b.handler == (void *)on_fault;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_arm(void)
 {
 	int ret;
@@ -344,6 +349,7 @@ int stce_safe_copy_arm(void)
 /* Set once the preload library keeps the handler in front. */
 static atomic_bool watched;
 
+/* See common/safecopy.h. */
 int stce_safe_copy_ready(void)
 {
 	if (atomic_load_explicit(&watched, memory_order_relaxed))
@@ -351,6 +357,7 @@ int stce_safe_copy_ready(void)
 	return stce_safe_copy_arm();
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_watch(void)
 {
 	int ret = stce_safe_copy_arm();
@@ -360,11 +367,13 @@ int stce_safe_copy_watch(void)
 	return ret;
 }
 
+/* See common/safecopy.h. */
 bool stce_safe_copy_owns(int sig)
 {
 	return (sig == SIGSEGV || sig == SIGBUS) && atomic_load(&watched);
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_sigaction(int sig, const struct sigaction *act,
 			     struct sigaction *old)
 {
@@ -387,6 +396,7 @@ int stce_safe_copy_sigaction(int sig, const struct sigaction *act,
 	return 0;
 }
 
+/* See common/safecopy.h. */
 bool stce_safe_copy_inline(void)
 {
 	return true;
@@ -407,6 +417,7 @@ __attribute__((constructor)) static void safecopy_init(void)
 
 static atomic_bool direct;	/* a seccomp filter forbids process_vm_* */
 
+/* See common/safecopy.h. */
 size_t stce_safe_copy(void *dst, const void *src, size_t n)
 {
 	struct iovec l = { dst, n }, r = { (void *)src, n };
@@ -437,6 +448,7 @@ size_t stce_safe_move(void *dst, const void *src, size_t n)
 	return stce_safe_copy(dst, src, n);
 }
 
+/* See common/safecopy.h: with no inline recovery, every fill says @n. */
 size_t stce_safe_set(void *dst, int c, size_t n)
 {
 	(void)dst;
@@ -444,6 +456,7 @@ size_t stce_safe_set(void *dst, int c, size_t n)
 	return n;
 }
 
+/* See common/safecopy.h. */
 size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
 {
 	for (size_t off = 0; off < n; off += step) {
@@ -457,27 +470,32 @@ size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
 	return 0;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_arm(void)
 {
 	return 0;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_ready(void)
 {
 	return 0;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_watch(void)
 {
 	return 0;
 }
 
+/* See common/safecopy.h. */
 bool stce_safe_copy_owns(int sig)
 {
 	(void)sig;
 	return false;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_sigaction(int sig, const struct sigaction *act,
 			     struct sigaction *old)
 {
@@ -485,6 +503,7 @@ int stce_safe_copy_sigaction(int sig, const struct sigaction *act,
 	return -ENOSYS;
 }
 
+/* See common/safecopy.h. */
 bool stce_safe_copy_inline(void)
 {
 	return false;
