@@ -12,11 +12,13 @@
 
 #include "common/safecopy.h"
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_keep_fault_handler(void)
 {
 	return stce_safe_copy_watch();
 }
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
 {
