@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
@@ -32,8 +33,8 @@ __thread unsigned int stce_grace_tls_slot
 static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
 static bool asym;		/* fixed by mode_once, before any slot exists */
 static pthread_key_t slot_key;
+static bool slot_key_ok;		/* fixed by mode_once too */
 static _Atomic uint32_t slots_used;	/* exclusive slots taken */
-static atomic_uint next_slot;		/* fenced mode: round-robin */
 
 static long membarrier(int cmd)
 {
@@ -89,7 +90,8 @@ static void mode_init(void)
 {
 	pthread_atfork(NULL, NULL, atfork_child);
 	if (pthread_key_create(&slot_key, slot_release))
-		return;		/* no way to give slots back: stay fenced */
+		return;		/* no way to give slots back: shared, fenced */
+	slot_key_ok = true;
 	asym = membarrier_usable();
 }
 
@@ -99,17 +101,17 @@ bool stce_grace_asymmetric(void)
 	return asym;
 }
 
+/*
+ * An exclusive slot if one is free (both modes: ranged waits need a slot
+ * to be one thread's), else the shared one. Fenced mode still counts with
+ * atomic adds: the flag sends its sections through the slow path.
+ */
 static unsigned int slot_assign(void)
 {
+	unsigned int fenced = stce_grace_asymmetric() ? 0 : STCE_GRACE_FENCED;
 	uint32_t used;
 	unsigned int s;
 
-	if (!stce_grace_asymmetric()) {
-		s = atomic_fetch_add_explicit(&next_slot, 1,
-					      memory_order_relaxed) %
-		    STCE_GRACE_SLOTS;
-		return stce_grace_tls_slot = s | STCE_GRACE_FENCED;
-	}
 	used = atomic_load_explicit(&slots_used, memory_order_relaxed);
 	do {
 		if ((used & EXCLUSIVE_MASK) == EXCLUSIVE_MASK)
@@ -125,13 +127,14 @@ static unsigned int slot_assign(void)
 	 * this slot taken unpublished before our first section's loads.
 	 */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (pthread_setspecific(slot_key, (void *)(uintptr_t)(s + 1))) {
+	if (!slot_key_ok ||
+	    pthread_setspecific(slot_key, (void *)(uintptr_t)(s + 1))) {
 		/* Could not arrange the release: hand it back, share. */
 		atomic_fetch_and(&slots_used, ~(1u << s));
 		return stce_grace_tls_slot =
 			STCE_GRACE_SHARED_SLOT | STCE_GRACE_FENCED;
 	}
-	return stce_grace_tls_slot = s;
+	return stce_grace_tls_slot = s | fenced;
 }
 
 unsigned int stce_grace_thread_slot(void)
@@ -144,22 +147,26 @@ unsigned int stce_grace_thread_slot(void)
 }
 
 void stce_grace_read_lock_slow(struct stce_grace *g,
-			       struct stce_grace_guard *guard)
+			       struct stce_grace_guard *guard, uint64_t lo,
+			       uint64_t hi)
 {
 	unsigned int s = stce_grace_tls_slot;
+	struct stce_grace_slot *r;
 
 	if (s == STCE_GRACE_NO_SLOT)
 		s = slot_assign();
 	if (!(s & STCE_GRACE_FENCED)) {
-		stce_grace_read_lock(g, guard);
+		stce_grace_read_lock_range(g, guard, lo, hi);
 		return;
 	}
+	r = &g->readers[s & ~STCE_GRACE_FENCED];
+	/* The shared slot's sections have no range (the writer knows). */
+	if (r != &g->readers[STCE_GRACE_SHARED_SLOT])
+		stce_grace_set_range(r, lo, hi);
 	guard->slot = s;
 	guard->idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
 	/* seq_cst: a full barrier before the section's loads. */
-	atomic_fetch_add_explicit(
-		&g->readers[s & ~STCE_GRACE_FENCED].cnt[guard->idx], 1,
-		memory_order_seq_cst);
+	atomic_fetch_add_explicit(&r->cnt[guard->idx], 1, memory_order_seq_cst);
 	guard->held = true;
 }
 
@@ -171,6 +178,9 @@ void stce_grace_init(struct stce_grace *g)
 	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++) {
 		atomic_init(&g->readers[s].cnt[0], 0);
 		atomic_init(&g->readers[s].cnt[1], 0);
+		atomic_init(&g->readers[s].lo, 0);
+		atomic_init(&g->readers[s].hi, UINT64_MAX);
+		atomic_init(&g->readers[s].idle, 0);
 	}
 }
 
@@ -195,16 +205,33 @@ static void barrier_all_threads(void)
 	abort();
 }
 
+/*
+ * One more round of waiting for a reader. A reader running on another CPU
+ * leaves within a few hundred ns: spin. One that does not was preempted,
+ * maybe on this CPU: sleep, so that the scheduler can give it the CPU
+ * (sched_yield would mostly hand it back to us).
+ */
+static void backoff(unsigned int *spins)
+{
+	static const struct timespec nap = { 0, 1000 };
+
+	if (++*spins <= 128) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+		return;
+	}
+	nanosleep(&nap, NULL);
+}
+
 static void wait_side(struct stce_grace *g, unsigned int idx)
 {
 	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++) {
 		unsigned int spins = 0;
 
 		while (atomic_load_explicit(&g->readers[s].cnt[idx],
-					    memory_order_acquire)) {
-			if (++spins > 64)
-				sched_yield();
-		}
+					    memory_order_acquire))
+			backoff(&spins);
 	}
 }
 
@@ -242,6 +269,75 @@ void stce_grace_synchronize(struct stce_grace *g)
 	}
 	atomic_fetch_add(&g->periods, 1);
 	pthread_mutex_unlock(&g->sync_lock);
+}
+
+static bool slot_busy(const struct stce_grace_slot *r)
+{
+	return atomic_load_explicit(&r->cnt[0], memory_order_acquire) |
+	       atomic_load_explicit(&r->cnt[1], memory_order_acquire);
+}
+
+/*
+ * Whether exclusive slot @r has a section open that may translate some of
+ * [lo, hi]; *@idle: its idle sequence, which moves once that section ends.
+ * The sequence is read first and again after the range: if it moved, the
+ * section seen open has ended, and any later one began after the caller's
+ * barrier (it sees what was unpublished); if not, lo and hi belong to the
+ * one section open throughout (or a superset: see stce_grace_set_range).
+ */
+static bool slot_covers(const struct stce_grace_slot *r, uint64_t lo,
+			uint64_t hi, uint64_t *idle)
+{
+	uint64_t rlo, rhi;
+
+	*idle = atomic_load_explicit(&r->idle, memory_order_acquire);
+	if (!slot_busy(r))
+		return false;
+	rlo = atomic_load_explicit(&r->lo, memory_order_acquire);
+	rhi = atomic_load_explicit(&r->hi, memory_order_acquire);
+	if (atomic_load_explicit(&r->idle, memory_order_acquire) != *idle)
+		return false;
+	return rlo <= hi && lo <= rhi;
+}
+
+void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
+				  uint64_t hi)
+{
+	bool barrier_others = stce_grace_asymmetric();
+	uint64_t idle[STCE_GRACE_SHARED_SLOT];
+	uint32_t used, wait = 0;
+
+	/* Order the caller's unpublishing before the samples. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (barrier_others && others_hold_slots())
+		barrier_all_threads();
+	if (slot_busy(&g->readers[STCE_GRACE_SHARED_SLOT])) {
+		stce_grace_synchronize(g);
+		return;
+	}
+	/*
+	 * Only the slots taken now: one taken after this load fenced after
+	 * taking it, so its sections see what the caller unpublished.
+	 */
+	used = atomic_load_explicit(&slots_used, memory_order_seq_cst) &
+	       EXCLUSIVE_MASK;
+	for (; used; used &= used - 1) {
+		unsigned int s = (unsigned int)__builtin_ctz(used);
+
+		if (slot_covers(&g->readers[s], lo, hi, &idle[s]))
+			wait |= 1u << s;
+	}
+	while (wait) {
+		unsigned int s = (unsigned int)__builtin_ctz(wait);
+		const struct stce_grace_slot *r = &g->readers[s];
+		unsigned int spins = 0;
+
+		while (atomic_load_explicit(&r->idle, memory_order_acquire) ==
+		       idle[s])
+			backoff(&spins);
+		wait &= wait - 1;
+	}
+	atomic_fetch_add_explicit(&g->periods, 1, memory_order_relaxed);
 }
 
 uint64_t stce_grace_periods(const struct stce_grace *g)
