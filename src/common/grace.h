@@ -86,8 +86,9 @@ struct stce_grace_slot {
 } __attribute__((aligned(64)));
 
 struct stce_grace {
-	_Atomic unsigned int epoch;
-	_Atomic uint64_t periods;
+	_Atomic unsigned int epoch;	/* read by every section */
+	/* Written by every kill: a line away from epoch. */
+	_Atomic uint64_t periods __attribute__((aligned(64)));
 	pthread_mutex_t sync_lock;	/* one grace period at a time */
 	struct stce_grace_slot readers[STCE_GRACE_SLOTS];
 };

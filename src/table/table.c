@@ -39,6 +39,12 @@ struct stce_table {
 	void *root;
 	stce_table_kill_fn kill;
 	void *kill_ctx;
+	/*
+	 * Written by every flush and allocation: kept 64 bytes past what
+	 * each lookup reads (calloc aligns to 16 only), so that one vCPU's
+	 * flush does not take the line other vCPUs and DMAs walk from.
+	 */
+	char gap[64];
 	atomic_uint_least64_t allocated_bytes;
 	atomic_uint_least64_t flush_count;
 };
