@@ -16,6 +16,7 @@
 
 #include "account/hostpage.h"
 #include "common/common.h"
+#include "common/lockdep.h"
 
 static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint64_t locked_pages;
@@ -127,6 +128,7 @@ static int shift_check(unsigned int shift)
  * depends on the current one. account_lock held. */
 static int switch_locked(unsigned int shift)
 {
+	stce_assert_held(&account_lock);
 	if (shift == stce_host_page_shift())
 		return 0;
 	if (atomic_load(&locked_pages) || host_holds)
