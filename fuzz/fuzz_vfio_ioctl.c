@@ -28,7 +28,7 @@
 #include "common/common.h"
 #include "fuzz_input.h"
 #include "../tests/lib/invariants.h"
-#include "vfio/vfio_internal.h"
+#include "vfio/vfio_audit.h"
 
 #define MAX_OPS		96
 #define MAX_SLOTS	12
@@ -72,7 +72,7 @@ struct state {
 	struct slot slots[MAX_SLOTS];
 	unsigned int nr_slots;
 	uint64_t last_start;		/* the last window created */
-	struct inv_container *ics[HOST_MAX_GROUPS];
+	struct inv_container *ics[VFIO_AUDIT_MAX_GROUPS];
 	unsigned int nr_ics;
 };
 
@@ -211,7 +211,7 @@ static void *place_arg(struct fuzz_in *in, const void *obj, size_t len)
 
 /* ---- containers the host has now, for the invariants -------------------- */
 
-static struct inv_container ic_pool[HOST_MAX_GROUPS];
+static struct inv_container ic_pool[VFIO_AUDIT_MAX_GROUPS];
 
 static struct inv_container *ic_find(struct state *s, struct stce_container *c)
 {
@@ -224,24 +224,12 @@ static struct inv_container *ic_find(struct state *s, struct stce_container *c)
 /* The IOMMU of every group's container: every live one has a group. */
 static void refresh_containers(struct state *s)
 {
-	struct stce_container *live[HOST_MAX_GROUPS];
-	struct inv_container *keep[HOST_MAX_GROUPS];
-	unsigned int nr_live = 0, nr_keep = 0;
-	bool used[HOST_MAX_GROUPS] = { false };
+	struct stce_container *live[VFIO_AUDIT_MAX_GROUPS];
+	struct inv_container *keep[VFIO_AUDIT_MAX_GROUPS];
+	unsigned int nr_live, nr_keep = 0;
+	bool used[VFIO_AUDIT_MAX_GROUPS] = { false };
 
-	for (unsigned int i = 0; i < HOST_MAX_GROUPS; i++) {
-		struct vfio_group *g = s->host->open_groups[i];
-		struct stce_container *c;
-		bool dup = false;
-
-		if (!g || !g->container)
-			continue;
-		c = atomic_load(&g->container->iommu);
-		for (unsigned int k = 0; k < nr_live && c; k++)
-			dup |= live[k] == c;
-		if (c && !dup)
-			live[nr_live++] = c;
-	}
+	nr_live = vfio_audit_iommus(s->host, live, VFIO_AUDIT_MAX_GROUPS);
 	for (unsigned int k = 0; k < nr_live; k++) {
 		struct inv_container *ic = ic_find(s, live[k]);
 
@@ -252,7 +240,7 @@ static void refresh_containers(struct state *s)
 	for (unsigned int k = 0; k < nr_keep; k++) {
 		if (keep[k])
 			continue;
-		for (unsigned int p = 0; p < HOST_MAX_GROUPS; p++) {
+		for (unsigned int p = 0; p < VFIO_AUDIT_MAX_GROUPS; p++) {
 			if (used[p])
 				continue;
 			used[p] = true;
@@ -267,12 +255,7 @@ static void refresh_containers(struct state *s)
 
 static struct stce_container *iommu_of_fd(struct state *s, int fd)
 {
-	struct vfio_obj *obj;
-
-	obj = vfio_fd_obj(s->host, fd, NULL);
-	if (!obj || obj->kind != VFIO_OBJ_CONTAINER)
-		return NULL;
-	return atomic_load(&((struct vfio_container *)obj)->iommu);
+	return vfio_audit_fd_iommu(s->host, fd);
 }
 
 static void check(struct state *s)

@@ -22,7 +22,9 @@ Rules, for a file of unit A using a file of another unit B:
   standalone code (examples/) uses the public API only, as an app, and no
     other unit;
   a private header is for its own unit (and tests/X/ for X's), a
-    "(tests)" header for its own unit and the harness.
+    "(tests)" header for its own unit and the harness. A header named
+    *_audit.h under a unit's folder is a "(tests)" one whatever the table
+    says: audits are built into the test library only.
 
 Exits 1 on a violation that is not allowed, on an allowed one that no
 longer exists (delete its line), and on a file in no unit of the table.
@@ -129,6 +131,12 @@ class Layers:
                     self.subunits[sub] = Unit(u.rank, sub, [], [], '')
                 best = self.subunits[sub]
         return best
+
+    def mark_audit_headers(self, paths):
+        """*_audit.h headers are test-only by their name."""
+        for p in paths:
+            if p.endswith('_audit.h') and not p.startswith('include/'):
+                self.private[p] = 'tests'
 
     def read_declared(self):
         """Names each private header mentions before a '(' and no public
@@ -385,6 +393,7 @@ def main():
     root = os.path.realpath(args.root)
     layers = Layers(root, read_table(args.table or
                                      os.path.join(root, 'docs/architecture.md')))
+    layers.mark_audit_headers(scan_files(root, layers))
     layers.read_declared()
     allow_path = args.allow or os.path.join(root, 'scripts/check-layers.allow')
     check = Check(layers, read_allow(allow_path))

@@ -81,6 +81,35 @@ unsigned int stce_container_type(const struct stce_container *c);
 STCE_API
 unsigned int stce_container_nr_groups(const struct stce_container *c);
 
+/* The requests stce_container_check() judges (the ioctl of each). */
+enum stce_container_op {
+	STCE_CONTAINER_OP_GET_INFO,		/* VFIO_IOMMU_SPAPR_TCE_GET_INFO */
+	STCE_CONTAINER_OP_ENABLE,		/* VFIO_IOMMU_ENABLE */
+	STCE_CONTAINER_OP_DISABLE,		/* VFIO_IOMMU_DISABLE */
+	STCE_CONTAINER_OP_MAP,			/* VFIO_IOMMU_MAP_DMA */
+	STCE_CONTAINER_OP_UNMAP,		/* VFIO_IOMMU_UNMAP_DMA */
+	STCE_CONTAINER_OP_REGISTER,		/* ..._SPAPR_REGISTER_MEMORY */
+	STCE_CONTAINER_OP_UNREGISTER,		/* ..._SPAPR_UNREGISTER_MEMORY */
+	STCE_CONTAINER_OP_CREATE_WINDOW,	/* VFIO_IOMMU_SPAPR_TCE_CREATE */
+	STCE_CONTAINER_OP_REMOVE_WINDOW,	/* VFIO_IOMMU_SPAPR_TCE_REMOVE */
+	STCE_CONTAINER_OP_EEH,			/* VFIO_EEH_PE_OP */
+};
+
+/*
+ * Whether @c's state allows @op now, before any argument is looked at:
+ * the errnos the kernel decides before it reads the request, in its
+ * order. -ENOTTY: an op of the other flavour (ENABLE, DISABLE on v2;
+ * REGISTER, UNREGISTER, CREATE_WINDOW, REMOVE_WINDOW on v1). -EPERM:
+ * MAP, UNMAP before ENABLE (v1) or the first REGISTER (v2). -ENXIO:
+ * GET_INFO, CREATE_WINDOW, REMOVE_WINDOW without a group. -ENODEV: EEH
+ * without a group. -EINVAL: @op not one of enum stce_container_op.
+ * This is the one home of those errnos: each call below makes this
+ * check first, and the VFIO layer makes it where the kernel does,
+ * before it copies the request in. No lock (atomic loads only).
+ */
+STCE_API
+int stce_container_check(const struct stce_container *c, unsigned int op);
+
 /*
  * Attach the group of @pe: the container takes the PE from the platform
  * and programs every existing window into it (all or none).
@@ -106,7 +135,7 @@ struct stce_container_info {
 	uint32_t levels;		/* v2 only */
 };
 
-/* GET_INFO. -ENXIO without a group. */
+/* GET_INFO. -ENXIO without a group. Takes the container lock. */
 STCE_API
 int stce_container_get_info(const struct stce_container *c,
 			    struct stce_container_info *info);
@@ -168,8 +197,9 @@ int stce_container_remove_window(struct stce_container *c, uint64_t addr);
  * (STCE_MAP_READ and/or STCE_MAP_WRITE). v2 takes pages from registered
  * memory, v1 pins them. A live entry is replaced (its page released after
  * the flush). A failure part-way clears what this call wrote.
- * -EPERM: v1 not enabled / v2 nothing registered yet. -ENXIO: @iova in no
- * window. -EINVAL: @dir empty or unknown, size or vaddr not aligned to
+ * In the kernel's order: -EPERM: v1 not enabled / v2 nothing registered
+ * yet (also for a bad @dir); -EINVAL: @dir with an unknown bit; -ENXIO:
+ * @iova in no window. -EINVAL: @dir empty, size or vaddr not aligned to
  * the window's page, size 0 in strict mode, memory not registered (v2) or
  * backed by pages smaller than the window's (v2). v1: -EFAULT memory not
  * mapped or a vaddr range that wraps, -EPERM backing pages too small.

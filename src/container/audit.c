@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Read-only audits of a container's tables, for the fuzzers, the
- * fault-injection walk and the stress test: nothing here changes state,
- * and nothing is on a hot path.
+ * Read-only audits of a container's tables (container_audit.h), in the
+ * test library only.
  */
 #include <errno.h>
 
 #include <spapr_tce/table.h>
 
 #include "common/common.h"
+#include "container/container_audit.h"
 #include "container/container_internal.h"
 
 /* Walk the live entries of @t that lie in [first, last] (bus addresses). */
@@ -46,6 +46,7 @@ static int audit_table(struct stce_table *t, unsigned int num, uint64_t first,
 	return 0;
 }
 
+/* See container_audit.h. */
 int container_audit_range(struct stce_container *c, uint64_t first,
 			  uint64_t last, uint64_t max_entries,
 			  container_audit_fn fn, void *ctx)
@@ -65,25 +66,4 @@ int container_audit_range(struct stce_container *c, uint64_t first,
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;
-}
-
-struct count_ctx {
-	uint64_t live;
-};
-
-static int count_live(void *ctx, const struct container_audit_entry *e)
-{
-	(void)e;
-	((struct count_ctx *)ctx)->live++;
-	return 0;
-}
-
-int64_t container_audit_count_live(struct stce_container *c,
-				   uint64_t max_entries)
-{
-	struct count_ctx cc = { 0 };
-	int ret = container_audit_range(c, 0, UINT64_MAX, max_entries,
-					count_live, &cc);
-
-	return ret ? ret : (int64_t)cc.live;
 }

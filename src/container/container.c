@@ -20,6 +20,7 @@
 
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "container/container_internal.h"
 
 /* ---- life cycle ---------------------------------------------------- */
@@ -44,6 +45,7 @@ static void container_kill(void *ctx, const struct stce_table *t,
 	}
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_create(unsigned int type, unsigned int flags,
 			  struct stce_container **out)
 {
@@ -64,18 +66,59 @@ int stce_container_create(unsigned int type, unsigned int flags,
 	return 0;
 }
 
+/* See <spapr_tce/container.h>. */
 unsigned int stce_container_type(const struct stce_container *c)
 {
 	return c->type;
 }
 
+/* See <spapr_tce/container.h>. */
 unsigned int stce_container_nr_groups(const struct stce_container *c)
 {
 	return c->nr_groups;
 }
 
+/*
+ * The flavour first (the kernel's ioctl switch answers -ENOTTY for the
+ * other flavour's requests before anything else), then the state the
+ * request needs. Groups and enabled are read without the lock: a
+ * function that then takes it checks again what may have changed.
+ */
+/* See <spapr_tce/container.h>. */
+int stce_container_check(const struct stce_container *c, unsigned int op)
+{
+	bool v2 = container_v2(c);
+
+	switch (op) {
+	case STCE_CONTAINER_OP_ENABLE:
+	case STCE_CONTAINER_OP_DISABLE:
+		return v2 ? -ENOTTY : 0;
+	case STCE_CONTAINER_OP_REGISTER:
+	case STCE_CONTAINER_OP_UNREGISTER:
+		return v2 ? 0 : -ENOTTY;
+	case STCE_CONTAINER_OP_MAP:
+	case STCE_CONTAINER_OP_UNMAP:
+		/* Acquire: a v2 MAP that sees the registration sees its region. */
+		return atomic_load_explicit(&c->enabled, memory_order_acquire) ?
+		       0 : -EPERM;
+	case STCE_CONTAINER_OP_CREATE_WINDOW:
+	case STCE_CONTAINER_OP_REMOVE_WINDOW:
+		if (!v2)
+			return -ENOTTY;
+		return atomic_load(&c->nr_groups) ? 0 : -ENXIO;
+	case STCE_CONTAINER_OP_GET_INFO:
+		return atomic_load(&c->nr_groups) ? 0 : -ENXIO;
+	case STCE_CONTAINER_OP_EEH:
+		return atomic_load(&c->nr_groups) ? 0 : -ENODEV;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* See container_internal.h. */
 struct stce_pe *container_first_pe(struct stce_container *c)
 {
+	stce_assert_held(&c->lock);
 	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
 		struct stce_pe *pe = atomic_load(&c->groups[i]);
 
@@ -170,10 +213,12 @@ static int create_window_locked(struct stce_container *c,
 {
 	struct stce_table_params params;
 	struct stce_table *t;
-	struct stce_pe *pe0 = container_first_pe(c);
+	struct stce_pe *pe0;
 	uint64_t pages, table_window, charge_window;
 	int num, ret;
 
+	stce_assert_held(&c->lock);
+	pe0 = container_first_pe(c);
 	/* The last group may have left since the caller looked. */
 	if (!pe0)
 		return -ENXIO;
@@ -226,6 +271,7 @@ uncharge:
 	return ret;
 }
 
+/* See container_internal.h. */
 int container_create_default_window(struct stce_container *c)
 {
 	struct stce_pe_caps caps;
@@ -250,16 +296,15 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_create_window(struct stce_container *c,
 				 unsigned int page_shift, uint64_t window_size,
 				 unsigned int levels, uint64_t *start)
 {
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_CREATE_WINDOW);
 
-	if (!container_v2(c))
-		return -ENOTTY;
-	if (!c->nr_groups)
-		return -ENXIO;
+	if (ret)
+		return ret;
 	ret = container_create_default_window(c);
 	if (ret)
 		return ret;
@@ -352,8 +397,10 @@ static int window_holding(struct stce_container *c, uint64_t addr)
  */
 static void remove_window_locked(struct stce_container *c, unsigned int num)
 {
-	struct stce_table *t = atomic_exchange(&c->tables[num], NULL);
+	struct stce_table *t;
 
+	stce_assert_held(&c->lock);
+	t = atomic_exchange(&c->tables[num], NULL);
 	stce_grace_synchronize(&c->grace);
 	container_clear(c, t, 0, stce_table_entries(t), true);
 	unset_everywhere(c, num);
@@ -362,14 +409,13 @@ static void remove_window_locked(struct stce_container *c, unsigned int num)
 	c->charged_pages[num] = 0;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_remove_window(struct stce_container *c, uint64_t addr)
 {
-	int num, ret = 0;
+	int num, ret = stce_container_check(c, STCE_CONTAINER_OP_REMOVE_WINDOW);
 
-	if (!container_v2(c))
-		return -ENOTTY;
-	if (!c->nr_groups)
-		return -ENXIO;
+	if (ret)
+		return ret;
 	/* The pending default window goes without ever existing. */
 	if (addr == 0 && atomic_exchange(&c->def_window_pending, false))
 		return 0;
@@ -417,10 +463,12 @@ static int set_all_windows(struct stce_container *c, struct stce_pe *pe)
 
 static int attach_locked(struct stce_container *c, struct stce_pe *pe)
 {
-	struct stce_pe *first = container_first_pe(c);
+	struct stce_pe *first;
 	struct stce_pe_caps caps;
 	int slot, ret;
 
+	stce_assert_held(&c->lock);
+	first = container_first_pe(c);
 	stce_pe_get_caps(pe, &caps);
 	/* v2 needs dynamic windows; v1 shares no tables among PEs. */
 	if (container_v2(c) && caps.max_windows < 2)
@@ -478,6 +526,7 @@ int stce_container_caps(struct stce_container *c, struct stce_pe_caps *caps)
 	return pe ? 0 : -ENXIO;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_attach(struct stce_container *c, struct stce_pe *pe)
 {
 	int ret;
@@ -490,8 +539,10 @@ int stce_container_attach(struct stce_container *c, struct stce_pe *pe)
 
 static int detach_locked(struct stce_container *c, struct stce_pe *pe)
 {
-	int slot = group_slot(c, pe);
+	int slot;
 
+	stce_assert_held(&c->lock);
+	slot = group_slot(c, pe);
 	if (slot < 0)
 		return slot;
 	/*
@@ -504,6 +555,7 @@ static int detach_locked(struct stce_container *c, struct stce_pe *pe)
 	return 0;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_detach(struct stce_container *c, struct stce_pe *pe)
 {
 	int ret;
@@ -516,15 +568,24 @@ int stce_container_detach(struct stce_container *c, struct stce_pe *pe)
 
 /* ---- GET_INFO, ENABLE ---------------------------------------------- */
 
+/*
+ * The caps are the first group's PE's, read under the lock
+ * (stce_container_caps): the lock is the one thing of a const container
+ * this call changes.
+ */
+/* See <spapr_tce/container.h>. */
 int stce_container_get_info(const struct stce_container *c,
 			    struct stce_container_info *info)
 {
-	struct stce_pe *pe = container_first_pe((struct stce_container *)c);
 	struct stce_pe_caps caps;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_GET_INFO);
 
-	if (!pe)
-		return -ENXIO;
-	stce_pe_get_caps(pe, &caps);
+	if (ret)
+		return ret;
+	/* -ENXIO too when the last group left since the check. */
+	ret = stce_container_caps((struct stce_container *)c, &caps);
+	if (ret)
+		return ret;
 	memset(info, 0, sizeof(*info));
 	info->dma32_window_start = (uint32_t)caps.dma32_start;
 	info->dma32_window_size = (uint32_t)caps.dma32_size;
@@ -537,14 +598,15 @@ int stce_container_get_info(const struct stce_container *c,
 	return 0;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_enable(struct stce_container *c)
 {
 	struct stce_pe_caps caps;
 	uint64_t pages;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_ENABLE);
 
-	if (container_v2(c))
-		return -ENOTTY;
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&c->lock);
 	ret = -EBUSY;
 	if (atomic_load(&c->enabled))
@@ -570,22 +632,27 @@ unlock:
 
 static void disable_locked(struct stce_container *c)
 {
+	stce_assert_held(&c->lock);
 	if (!atomic_exchange(&c->enabled, false))
 		return;
 	stce_account_uncharge(c->enable_charged_pages);
 	c->enable_charged_pages = 0;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_disable(struct stce_container *c)
 {
-	if (container_v2(c))
-		return -ENOTTY;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_DISABLE);
+
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&c->lock);
 	disable_locked(c);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
 
+/* See <spapr_tce/container.h>. */
 bool stce_container_enabled(const struct stce_container *c)
 {
 	return atomic_load(&c->enabled);
@@ -626,14 +693,15 @@ static void registered_del(struct stce_container *c, unsigned int i)
 	c->registered[i] = c->registered[--c->nr_registered];
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_register(struct stce_container *c, uint64_t ua,
 			    uint64_t size)
 {
 	struct stce_region *r;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_REGISTER);
 
-	if (!container_v2(c))
-		return -ENOTTY;
+	if (ret)
+		return ret;
 	/* The kernel fails a zero-sized region in its allocation. */
 	if (!size && container_quirks(c))
 		return -ENOMEM;
@@ -673,14 +741,15 @@ static int registered_find(const struct stce_container *c, uint64_t ua,
 	return -ENOENT;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_unregister(struct stce_container *c, uint64_t ua,
 			      uint64_t size)
 {
 	uint64_t page = stce_host_page_size();
-	int i, ret = 0;
+	int i, ret = stce_container_check(c, STCE_CONTAINER_OP_UNREGISTER);
 
-	if (!container_v2(c))
-		return -ENOTTY;
+	if (ret)
+		return ret;
 	if (!stce_is_aligned(ua, page) || !stce_is_aligned(size, page))
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
@@ -705,6 +774,7 @@ unlock:
 
 /* ---- stats, EEH, teardown ------------------------------------------ */
 
+/* See <spapr_tce/container.h>. */
 void stce_container_get_stats(struct stce_container *c,
 			      struct stce_container_stats *s)
 {
@@ -730,12 +800,15 @@ void stce_container_get_stats(struct stce_container *c,
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_eeh_inject(struct stce_container *c, unsigned int type,
 			      unsigned int func, uint64_t addr, uint64_t mask)
 {
 	struct stce_pe *pe;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_EEH);
 
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&c->lock);
 	pe = container_first_pe(c);
 	ret = pe ? stce_pe_eeh_inject(pe, type, func, addr, mask) : -ENODEV;
@@ -743,11 +816,14 @@ int stce_container_eeh_inject(struct stce_container *c, unsigned int type,
 	return ret;
 }
 
+/* See <spapr_tce/container.h>. */
 int stce_container_eeh_op(struct stce_container *c, unsigned int op)
 {
 	struct stce_pe *pe;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_EEH);
 
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&c->lock);
 	pe = container_first_pe(c);
 	ret = pe ? stce_pe_eeh_op(pe, op) : -ENODEV;
@@ -755,6 +831,7 @@ int stce_container_eeh_op(struct stce_container *c, unsigned int op)
 	return ret;
 }
 
+/* See <spapr_tce/container.h>. */
 void stce_container_destroy(struct stce_container *c)
 {
 	if (!c)

@@ -66,32 +66,4 @@ int container_create_default_window(struct stce_container *c);
 int container_clear(struct stce_container *c, struct stce_table *t,
 		    uint64_t index, uint64_t count, bool exclusive);
 
-/* ---- audit.c: read-only checks for fuzzers and stress tests ---------- */
-
-struct container_audit_entry {
-	unsigned int window;	/* slot */
-	unsigned int page_shift;
-	uint64_t iova;		/* bus address of the entry's page */
-	uint64_t tce;		/* live */
-	uint64_t ua;		/* the userspace view */
-};
-
-/* Return non-zero to stop the walk (that value is returned). */
-typedef int (*container_audit_fn)(void *ctx,
-				  const struct container_audit_entry *e);
-
-/*
- * Call @fn for every live TCE of every window in bus addresses
- * [@first, @last], under the container's lock (windows cannot come or
- * go; MAP/UNMAP may still run). -E2BIG when more than @max_entries
- * entries (live or not) would have to be read.
- */
-int container_audit_range(struct stce_container *c, uint64_t first,
-			  uint64_t last, uint64_t max_entries,
-			  container_audit_fn fn, void *ctx);
-
-/* Live TCEs in every window, or -E2BIG as above. */
-int64_t container_audit_count_live(struct stce_container *c,
-				   uint64_t max_entries);
-
 #endif /* STCE_CONTAINER_INTERNAL_H */

@@ -7,9 +7,11 @@
  * replaced is released only after the kill hook has run.
  *
  * The checks run in the kernel's order, because callers see which error
- * comes first: enabled (-EPERM), the pending default window, the window
- * holding iova (-ENXIO), size and vaddr alignment (-EINVAL), direction
- * (-EINVAL), iova alignment (+1 in kernel mode).
+ * comes first: enabled (-EPERM, stce_container_check(), the one check the
+ * VFIO layer makes too), a direction with unknown bits (-EINVAL), the
+ * pending default window, the window holding iova (-ENXIO), size and
+ * vaddr alignment (-EINVAL), an empty direction (-EINVAL), iova alignment
+ * (+1 in kernel mode).
  */
 #include <errno.h>
 
@@ -256,17 +258,14 @@ static int map_pages(struct map_request *m)
 }
 
 /*
- * The window holding @iova and the first checks, in the kernel's order.
- * On success the caller is inside a read-side section it must leave.
+ * The window holding @iova, once the pending default window exists. On
+ * success the caller is inside a read-side section it must leave.
  */
 static int find_window(struct stce_container *c, uint64_t iova,
 		       struct stce_grace_guard *guard, struct stce_table **out)
 {
-	int ret;
+	int ret = container_create_default_window(c);
 
-	if (!atomic_load_explicit(&c->enabled, memory_order_acquire))
-		return -EPERM;
-	ret = container_create_default_window(c);
 	if (ret)
 		return ret;
 	stce_grace_read_lock(&c->grace, guard);
@@ -322,8 +321,11 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 	struct stce_grace_guard guard;
 	struct map_request m = { .c = c, .vaddr = vaddr };
 	uint64_t mask;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_MAP);
 
+	if (ret)
+		return ret;
+	/* The VFIO layer passes MAP_DMA's flags: these bits are all it knows. */
 	if (dir & ~(STCE_MAP_READ | STCE_MAP_WRITE))
 		return -EINVAL;
 	ret = find_window(c, iova, &guard, &m.t);
@@ -359,8 +361,10 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 	struct stce_grace_guard guard;
 	struct stce_table *t;
 	uint64_t index, pages;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_UNMAP);
 
+	if (ret)
+		return ret;
 	ret = find_window(c, iova, &guard, &t);
 	if (ret)
 		return ret;

@@ -3,6 +3,15 @@
  * The container descriptor: the VFIO core's ioctls (API version,
  * extensions, SET_IOMMU) and, once an IOMMU is set, the sPAPR TCE
  * driver's, with the kernel's argsz, flags and ordering rules.
+ *
+ * Each errno has one home. What the container's state decides (the other
+ * flavour's request: ENOTTY; MAP/UNMAP before ENABLE or REGISTER: EPERM;
+ * no group: ENXIO, ENODEV) is stce_container_check()'s, which each
+ * handler calls first, where the kernel checks, before the copy; what the
+ * request means (a direction, a window, an alignment) is the container
+ * call's. This file decides only what the ABI's shape causes: EFAULT,
+ * argsz below the minimum and a non-zero flags field (EINVAL), a request
+ * no driver has (ENOTTY).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +25,7 @@
 #include "common/alloc.h"
 #include "vfio/vfio_internal.h"
 
+/* A new container object on a descriptor of @host; the fd or -errno. */
 int vfio_container_open(struct stce_host *host, int flags)
 {
 	struct vfio_container *c = stce_zalloc(sizeof(*c));
@@ -31,6 +41,7 @@ int vfio_container_open(struct stce_host *host, int flags)
 	return fd;
 }
 
+/* Free a container object whose last reference went (no group left). */
 void vfio_container_free(struct stce_host *host, struct vfio_container *c)
 {
 	(void)host;
@@ -38,6 +49,7 @@ void vfio_container_free(struct stce_host *host, struct vfio_container *c)
 	stce_free(c);
 }
 
+/* See vfio_internal.h. */
 int vfio_check_extension(unsigned long ext)
 {
 	switch (ext) {
@@ -91,8 +103,10 @@ static int iommu_get_info(struct stce_container *c, void *arg)
 					 dma32_window_size);
 	const size_t ddwsz = offsetofend(struct vfio_iommu_spapr_tce_info, ddw);
 	struct stce_container_info ci;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_GET_INFO);
 
+	if (ret)
+		return ret;
 	ret = stce_container_get_info(c, &ci);
 	if (ret)
 		return ret;
@@ -113,16 +127,16 @@ static int iommu_get_info(struct stce_container *c, void *arg)
 static int iommu_map(struct stce_container *c, void *arg)
 {
 	struct vfio_iommu_type1_dma_map map;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_MAP);
 
-	if (!stce_container_enabled(c))
-		return -EPERM;
+	if (ret)
+		return ret;
 	ret = vfio_copy_in(&map, arg,
 			   offsetofend(struct vfio_iommu_type1_dma_map, size));
 	if (ret)
 		return ret;
-	if (map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
-		return -EINVAL;
+	/* The flags are the direction (STCE_MAP_* are the same bits): the
+	 * container judges them, unknown bits included. */
 	return stce_container_map(c, map.vaddr, map.iova, map.size,
 				  map.flags);
 }
@@ -130,10 +144,10 @@ static int iommu_map(struct stce_container *c, void *arg)
 static int iommu_unmap(struct stce_container *c, void *arg)
 {
 	struct vfio_iommu_type1_dma_unmap unmap;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_UNMAP);
 
-	if (!stce_container_enabled(c))
-		return -EPERM;
+	if (ret)
+		return ret;
 	ret = vfio_copy_in(&unmap, arg,
 			   offsetofend(struct vfio_iommu_type1_dma_unmap, size));
 	if (ret)
@@ -146,8 +160,11 @@ static int iommu_unmap(struct stce_container *c, void *arg)
 static int iommu_register(struct stce_container *c, void *arg, bool reg)
 {
 	struct vfio_iommu_spapr_register_memory r;
-	int ret;
+	int ret = stce_container_check(c, reg ? STCE_CONTAINER_OP_REGISTER :
+						STCE_CONTAINER_OP_UNREGISTER);
 
+	if (ret)
+		return ret;
 	ret = vfio_copy_in(&r, arg, offsetofend(
 		struct vfio_iommu_spapr_register_memory, size));
 	if (ret)
@@ -165,10 +182,10 @@ static int iommu_create(struct stce_container *c, void *arg)
 	const size_t minsz = offsetofend(struct vfio_iommu_spapr_tce_create,
 					 start_addr);
 	uint64_t start;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_CREATE_WINDOW);
 
-	if (!stce_container_nr_groups(c))
-		return -ENXIO;
+	if (ret)
+		return ret;
 	ret = vfio_copy_in(&create, arg, minsz);
 	if (ret)
 		return ret;
@@ -186,10 +203,10 @@ static int iommu_create(struct stce_container *c, void *arg)
 static int iommu_remove(struct stce_container *c, void *arg)
 {
 	struct vfio_iommu_spapr_tce_remove remove;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_REMOVE_WINDOW);
 
-	if (!stce_container_nr_groups(c))
-		return -ENXIO;
+	if (ret)
+		return ret;
 	ret = vfio_copy_in(&remove, arg, offsetofend(
 		struct vfio_iommu_spapr_tce_remove, start_addr));
 	if (ret)
@@ -202,10 +219,10 @@ static int iommu_remove(struct stce_container *c, void *arg)
 static int iommu_eeh(struct stce_container *c, void *arg)
 {
 	struct vfio_eeh_pe_op op;
-	int ret;
+	int ret = stce_container_check(c, STCE_CONTAINER_OP_EEH);
 
-	if (!stce_container_nr_groups(c))
-		return -ENODEV;
+	if (ret)
+		return ret;
 	ret = vfio_copy_in(&op, arg, offsetofend(struct vfio_eeh_pe_op, op));
 	if (ret)
 		return ret;
@@ -220,12 +237,14 @@ static int iommu_eeh(struct stce_container *c, void *arg)
 					 op.err.addr, op.err.mask);
 }
 
-/* The sPAPR TCE driver's ioctls; -ENOTTY for the other flavour's. */
+/*
+ * The sPAPR TCE driver's ioctls; -ENOTTY for the other flavour's comes
+ * from the container (stce_container_check), for unknown ones from here.
+ */
+/* See vfio_internal.h. */
 int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
 		     void *arg)
 {
-	bool v2 = stce_container_type(c) == STCE_IOMMU_V2;
-
 	switch (request) {
 	case VFIO_CHECK_EXTENSION:
 		return vfio_check_extension((unsigned long)arg);
@@ -236,17 +255,17 @@ int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
 	case VFIO_IOMMU_UNMAP_DMA:
 		return iommu_unmap(c, arg);
 	case VFIO_IOMMU_ENABLE:
-		return v2 ? -ENOTTY : stce_container_enable(c);
+		return stce_container_enable(c);
 	case VFIO_IOMMU_DISABLE:
-		return v2 ? -ENOTTY : stce_container_disable(c);
+		return stce_container_disable(c);
 	case VFIO_IOMMU_SPAPR_REGISTER_MEMORY:
-		return v2 ? iommu_register(c, arg, true) : -ENOTTY;
+		return iommu_register(c, arg, true);
 	case VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:
-		return v2 ? iommu_register(c, arg, false) : -ENOTTY;
+		return iommu_register(c, arg, false);
 	case VFIO_IOMMU_SPAPR_TCE_CREATE:
-		return v2 ? iommu_create(c, arg) : -ENOTTY;
+		return iommu_create(c, arg);
 	case VFIO_IOMMU_SPAPR_TCE_REMOVE:
-		return v2 ? iommu_remove(c, arg) : -ENOTTY;
+		return iommu_remove(c, arg);
 	case VFIO_EEH_PE_OP:
 		return iommu_eeh(c, arg);
 	default:
@@ -274,6 +293,8 @@ static int container_ioctl(struct stce_host *host, struct vfio_container *vc,
 	return -EINVAL;
 }
 
+/* A container descriptor's ioctl: its result or -errno (errno kept on
+ * success). */
 int vfio_container_ioctl(struct stce_host *host, struct vfio_container *vc,
 			 unsigned long request, void *arg)
 {

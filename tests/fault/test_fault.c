@@ -41,7 +41,7 @@
 
 #include "common/alloc.h"
 #include "../lib/invariants.h"
-#include "vfio/vfio_internal.h"
+#include "vfio/vfio_audit.h"
 
 #define KB		1024ULL
 #define MB		(1024 * KB)
@@ -90,14 +90,11 @@ struct snapshot {
 
 static struct stce_container *flow_container(struct flow *f)
 {
-	struct vfio_obj *obj;
-
 	if (f->c)
 		return f->c;
 	if (!f->host || f->cfd < 0)
 		return NULL;
-	obj = vfio_fd_obj(f->host, f->cfd, NULL);
-	return obj ? atomic_load(&((struct vfio_container *)obj)->iommu) : NULL;
+	return vfio_audit_fd_iommu(f->host, f->cfd);
 }
 
 static void take(struct flow *f, struct snapshot *s)

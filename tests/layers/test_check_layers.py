@@ -4,8 +4,9 @@
 tool, compiled here. The clean tree passes; each way of breaking the rule
 (an upward include, an upward call with no include to show it, a private
 header opened from another layer, a tool calling outside the public API,
-an example calling outside it or using a tool, a file in no unit) fails
-with its reason (a tool using an example on the public API is clean); an allowed violation passes,
+an example calling outside it or using a tool, a layer opening another's
+*_audit.h, which only harnesses may, a file in no unit) fails with its
+reason (a tool using an example on the public API is clean); an allowed violation passes,
 and an allowed one that is gone fails (the list cannot go stale).
 
 usage: test_check_layers.py CHECK_LAYERS_PY CC
@@ -26,6 +27,7 @@ TABLE = '''# Architecture
 | 2 | `src/high/` | `high.h` | `high_internal.h` | the top |
 | app | `tools/` | | | a tool |
 | standalone | `examples/` | | | an example on the public API |
+| harness | `tests/*/` | | | a test folder each |
 <!-- layer table: end -->
 '''
 
@@ -36,6 +38,9 @@ CLEAN = {
     'src/low/low.c': '#include <spapr_tce/low.h>\nint low_fn(void) { return 1; }\n'
                      'int low_hidden(void) { return 4; }\n',
     'src/high/high_internal.h': 'int high_secret(void);\n',
+    'src/low/low_audit.h': 'int low_audit(void);\n',
+    'src/low/audit.c': '#include "low/low_audit.h"\nint low_audit(void) { return 5; }\n',
+    'tests/t/t.c': '#include "low/low_audit.h"\nint t_fn(void) { return low_audit(); }\n',
     'src/high/high.c': '#include <spapr_tce/high.h>\n#include <spapr_tce/low.h>\n'
                        '#include "high/high_internal.h"\n'
                        'int high_secret(void) { return 2; }\n'
@@ -75,6 +80,15 @@ CASES = {
          'examples/model.c': '#include "model.h"\n#include "../tools/tool.h"\n'
                              'int model_fn(void) { return low_fn(); }\n'},
         '', 1, 'examples/model.c -> tools/tool.h include: standalone code uses tools/'),
+    'audit header in a layer': (
+        {'src/high/high.c': '#include <spapr_tce/high.h>\n#include "low/low_audit.h"\n'
+                            'int high_fn(void) { return low_audit(); }\n'},
+        '', 1, 'src/high/high.c -> src/low/low_audit.h include: test-only header of src/low/'),
+    'audit call from a layer': (
+        {'src/high/high.c': '#include <spapr_tce/high.h>\nint low_audit(void);\n'
+                            'int high_fn(void) { return low_audit(); }\n'},
+        '', 1, 'src/high/high.c -> src/low/audit.c call low_audit: calls low_audit, '
+               'declared in a test-only header of src/low/'),
     'outside the table': (
         {'src/new/new.c': 'int new_fn(void) { return 3; }\n'},
         '', 1, 'src/new/new.c: in no unit of the layer table'),

@@ -13,7 +13,7 @@
 #include <spapr_tce/prereg.h>
 #include <spapr_tce/table.h>
 
-#include "container/container_internal.h"
+#include "container/container_audit.h"
 #include "invariants.h"
 
 #define INV_MAX_REGIONS	256
