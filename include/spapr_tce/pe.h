@@ -293,6 +293,21 @@ STCE_API
 int stce_pe_dma_write(struct stce_pe *pe, uint64_t iova, const void *buf,
 		      size_t len);
 
+/*
+ * A device's own copy and fill through the windows, with no buffer of the
+ * caller's between: @len bytes from bus address @src to @dst (the device
+ * reads @src and writes @dst; overlapping ranges move as memmove does,
+ * unless a page faults part-way), or @len bytes of (uint8_t)@byte at
+ * @iova. One read-side section a call, so keep @len to what the caller
+ * would hold off stce_pe_tce_kill() for. Faults, -EIO and @len 0 as for
+ * stce_pe_dma_read() and stce_pe_dma_write().
+ */
+STCE_API
+int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
+		     size_t len);
+STCE_API
+int stce_pe_dma_fill(struct stce_pe *pe, uint64_t iova, int byte, size_t len);
+
 struct stce_dma_span {
 	void *addr;	/* process address of the bytes */
 	size_t len;

@@ -28,7 +28,9 @@
 /*
  * The copy, two ways. Both are written out so that where a fault may
  * happen and where to resume are known. rdi = dst, rsi = src, rdx = n;
- * returns rax = bytes left.
+ * returns rax = bytes left. The move (memmove) and the fill (memset, rsi
+ * = the byte) are built the same way, so that a device's COPY between two
+ * pinned ranges and its FILL need no bounce buffer.
  *
  *  - libc's memcpy under a recovery point (the default): the callee-saved
  *    registers and the thread's previous point (a copy this one
@@ -51,52 +53,92 @@ __thread uintptr_t stce_safecopy_n
 __thread uintptr_t stce_safecopy_lo2
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
 
-/* The function's symbol (hidden: the library's own). */
-#define SAFECOPY_ENTRY							\
+/* A function's symbol (hidden: the library's own). */
+#define SAFECOPY_ENTRY(name)						\
 	".text\n"							\
-	".globl stce_safe_copy\n"					\
-	".hidden stce_safe_copy\n"					\
-	".type stce_safe_copy, @function\n"				\
-	"stce_safe_copy:\n"
+	".globl " name "\n"						\
+	".hidden " name "\n"						\
+	".type " name ", @function\n"					\
+	name ":\n"
 
 #ifdef SAFECOPY_REP
+/* One string instruction each: a fault resumes past it, rcx left. */
+#define SAFECOPY_STRING(name, setup, insn, label)			\
+	SAFECOPY_ENTRY(name)						\
+	setup								\
+	"	movq %rdx, %rcx\n"					\
+	label "_insn:\n"						\
+	"	" insn "\n"						\
+	label "_resume:\n"						\
+	"	movq %rcx, %rax\n"					\
+	"	ret\n"							\
+	".size " name ", .-" name "\n"
+
 __asm__(
-	SAFECOPY_ENTRY
+	SAFECOPY_STRING("stce_safe_copy", "", "rep movsb", "stce_safecopy")
+	/* Overlap: forwards unless the destination starts inside the
+	 * source, then backwards (direction flag set for the copy); a
+	 * backward copy that faults reports every byte left. */
+	SAFECOPY_ENTRY("stce_safe_move")
+	"	movq %rdi, %rax\n"
+	"	subq %rsi, %rax\n"
+	"	cmpq %rdx, %rax\n"
+	"	jae stce_safe_copy\n"
 	"	movq %rdx, %rcx\n"
-	"stce_safecopy_insn:\n"
+	"	leaq -1(%rdi, %rdx), %rdi\n"
+	"	leaq -1(%rsi, %rdx), %rsi\n"
+	"	std\n"
+	"stce_safemove_insn:\n"
 	"	rep movsb\n"
-	"stce_safecopy_resume:\n"
+	"stce_safemove_resume:\n"
+	"	cld\n"
+	"	testq %rcx, %rcx\n"		/* a fault: all of it is left */
+	"	cmovnzq %rdx, %rcx\n"
 	"	movq %rcx, %rax\n"
 	"	ret\n"
-	".size stce_safe_copy, .-stce_safe_copy\n"
+	".size stce_safe_move, .-stce_safe_move\n"
+	SAFECOPY_STRING("stce_safe_set", "	movl %esi, %eax\n", "rep stosb",
+			"stce_safeset")
 	"stce_safecopy_recover:\n"
 	"	ud2\n");
 #else
+/*
+ * @callee (memcpy, memmove or memset: rdi = dst, rsi, rdx = n) under a
+ * recovery point; the fault bounds are [rdi, +n) and [@lo2, +n) (memset:
+ * the destination twice).
+ */
+#define SAFECOPY_CALL(name, callee, lo2)				\
+	SAFECOPY_ENTRY(name)						\
+	"	pushq %rbp\n"						\
+	"	pushq %rbx\n"						\
+	"	pushq %r12\n"						\
+	"	pushq %r13\n"						\
+	"	pushq %r14\n"						\
+	"	pushq %r15\n"						\
+	/* An outer copy this one interrupted (a signal handler's DMA). */ \
+	"	movq stce_safecopy_lo@gottpoff(%rip), %rax\n"		\
+	"	pushq %fs:(%rax)\n"					\
+	"	movq %rdi, %fs:(%rax)\n"				\
+	"	movq stce_safecopy_lo2@gottpoff(%rip), %rax\n"		\
+	"	pushq %fs:(%rax)\n"					\
+	"	movq " lo2 ", %fs:(%rax)\n"				\
+	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"		\
+	"	pushq %fs:(%rax)\n"					\
+	"	movq %rdx, %fs:(%rax)\n"				\
+	"	movq stce_safecopy_sp@gottpoff(%rip), %rax\n"		\
+	"	pushq %fs:(%rax)\n"					\
+	"	subq $8, %rsp\n"	/* 16-byte aligned at the call */ \
+	"	movq %rsp, %fs:(%rax)\n"				\
+	"	call " callee "@PLT\n"					\
+	"	xorl %ebx, %ebx\n"	/* nothing left */		\
+	"	jmp stce_safecopy_out\n"				\
+	".size " name ", .-" name "\n"
+
 __asm__(
-	SAFECOPY_ENTRY
-	"	pushq %rbp\n"
-	"	pushq %rbx\n"
-	"	pushq %r12\n"
-	"	pushq %r13\n"
-	"	pushq %r14\n"
-	"	pushq %r15\n"
-	/* An outer copy this one interrupted (a signal handler's DMA). */
-	"	movq stce_safecopy_lo@gottpoff(%rip), %rax\n"
-	"	pushq %fs:(%rax)\n"
-	"	movq %rdi, %fs:(%rax)\n"
-	"	movq stce_safecopy_lo2@gottpoff(%rip), %rax\n"
-	"	pushq %fs:(%rax)\n"
-	"	movq %rsi, %fs:(%rax)\n"
-	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
-	"	pushq %fs:(%rax)\n"
-	"	movq %rdx, %fs:(%rax)\n"
-	"	movq stce_safecopy_sp@gottpoff(%rip), %rax\n"
-	"	pushq %fs:(%rax)\n"
-	"	subq $8, %rsp\n"		/* 16-byte aligned at the call */
-	"	movq %rsp, %fs:(%rax)\n"
-	"	call memcpy@PLT\n"
-	"	xorl %ebx, %ebx\n"		/* nothing left */
-	"9:	addq $8, %rsp\n"
+	SAFECOPY_CALL("stce_safe_copy", "memcpy", "%rsi")
+	/* The common tail, also where a fault resumes (rbx: bytes left). */
+	"stce_safecopy_out:\n"
+	"	addq $8, %rsp\n"
 	"	movq stce_safecopy_sp@gottpoff(%rip), %rax\n"
 	"	popq %fs:(%rax)\n"
 	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
@@ -116,11 +158,16 @@ __asm__(
 	"stce_safecopy_recover:\n"		/* rsp as before the call */
 	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
 	"	movq %fs:(%rax), %rbx\n"
-	"	jmp 9b\n"
-	".size stce_safe_copy, .-stce_safe_copy\n"
-	/* Never faults in this build: the handler's test stays simple. */
+	"	jmp stce_safecopy_out\n"
+	SAFECOPY_CALL("stce_safe_move", "memmove", "%rsi")
+	SAFECOPY_CALL("stce_safe_set", "memset", "%rdi")
+	/* Never fault in this build: the handler's test stays simple. */
 	"stce_safecopy_insn:\n"
 	"stce_safecopy_resume:\n"
+	"stce_safemove_insn:\n"
+	"stce_safemove_resume:\n"
+	"stce_safeset_insn:\n"
+	"stce_safeset_resume:\n"
 	"	ud2\n");
 #endif
 
@@ -155,6 +202,8 @@ __asm__(
 	".size stce_safecopy_restorer, .-stce_safecopy_restorer\n");
 
 extern const char stce_safecopy_insn[], stce_safecopy_resume[];
+extern const char stce_safemove_insn[], stce_safemove_resume[];
+extern const char stce_safeset_insn[], stce_safeset_resume[];
 extern const char stce_safecopy_recover[];
 extern const char stce_safetouch_insn[], stce_safetouch_resume[];
 extern const char stce_safecopy_restorer[];
@@ -227,6 +276,14 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 
 	if (*ip == (greg_t)(uintptr_t)stce_safecopy_insn) {
 		*ip = (greg_t)(uintptr_t)stce_safecopy_resume;
+		return;
+	}
+	if (*ip == (greg_t)(uintptr_t)stce_safemove_insn) {
+		*ip = (greg_t)(uintptr_t)stce_safemove_resume;
+		return;
+	}
+	if (*ip == (greg_t)(uintptr_t)stce_safeset_insn) {
+		*ip = (greg_t)(uintptr_t)stce_safeset_resume;
 		return;
 	}
 	if (stce_safecopy_sp && in_copy((uintptr_t)si->si_addr)) {
@@ -311,6 +368,23 @@ size_t stce_safe_copy(void *dst, const void *src, size_t n)
 	}
 	memcpy(dst, src, n);
 	return 0;
+}
+
+/* Overlapping moves and fills take the caller's slow path here. */
+size_t stce_safe_move(void *dst, const void *src, size_t n)
+{
+	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
+
+	if (d - s < n || s - d < n)
+		return n;
+	return stce_safe_copy(dst, src, n);
+}
+
+size_t stce_safe_set(void *dst, int c, size_t n)
+{
+	(void)dst;
+	(void)c;
+	return n;
 }
 
 size_t stce_safe_touch_write(void *addr, size_t n, size_t step)

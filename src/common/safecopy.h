@@ -34,6 +34,15 @@
 size_t stce_safe_copy(void *dst, const void *src, size_t n);
 
 /*
+ * stce_safe_copy() for ranges that may overlap (memmove), and a fault-safe
+ * memset of @n bytes of @c at @dst: the same returns (a backward move that
+ * faults says @n; where no inline recovery exists, an overlapping move
+ * and every fill say @n without touching a byte).
+ */
+size_t stce_safe_move(void *dst, const void *src, size_t n);
+size_t stce_safe_set(void *dst, int c, size_t n);
+
+/*
  * Fault in [addr, addr + n) for writing without changing a byte (a
  * locked "or 0" on every @step bytes): the bytes other threads write
  * meanwhile are kept. Returns the bytes from the first page it could not

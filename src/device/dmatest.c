@@ -15,7 +15,8 @@
 
 #define BAR0_SIZE_MASK	(~(uint64_t)(STCE_DMATEST_BAR0_SIZE - 1))
 #define BAR0_FLAGS	0x4u	/* memory, 64-bit, not prefetchable */
-#define CHUNK		4096	/* bytes moved per DMA by the engine */
+#define CHUNK		4096	/* bytes CHECKSUM reads per DMA */
+#define STEP		(64 << 10)	/* bytes COPY and FILL move per DMA */
 #define COMMAND_BITS	(STCE_PCI_COMMAND_MEMORY | STCE_PCI_COMMAND_MASTER | \
 			 STCE_PCI_COMMAND_INTX_DISABLE)
 
@@ -123,26 +124,29 @@ static void sync_reset(struct stce_device *d)
 	}
 }
 
-static int run_copy(struct stce_device *d, uint8_t *buf)
+/*
+ * COPY and FILL move memory to memory through the PE (no bounce buffer),
+ * STEP bytes a DMA: long commands are split so that no one read-side
+ * section holds off a TCE kill for more than one step's copy.
+ */
+static int run_copy(struct stce_device *d)
 {
-	for (uint64_t done = 0; done < d->len; done += CHUNK) {
-		size_t n = (size_t)(d->len - done < CHUNK ? d->len - done : CHUNK);
-		int ret = stce_pe_dma_read(d->pe, d->src + done, buf, n);
+	for (uint64_t done = 0; done < d->len; done += STEP) {
+		size_t n = (size_t)(d->len - done < STEP ? d->len - done : STEP);
+		int ret = stce_pe_dma_copy(d->pe, d->dst + done, d->src + done, n);
 
-		if (!ret)
-			ret = stce_pe_dma_write(d->pe, d->dst + done, buf, n);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int run_fill(struct stce_device *d, uint8_t *buf)
+static int run_fill(struct stce_device *d)
 {
-	memset(buf, (int)(d->pattern & 0xff), CHUNK);
-	for (uint64_t done = 0; done < d->len; done += CHUNK) {
-		size_t n = (size_t)(d->len - done < CHUNK ? d->len - done : CHUNK);
-		int ret = stce_pe_dma_write(d->pe, d->dst + done, buf, n);
+	for (uint64_t done = 0; done < d->len; done += STEP) {
+		size_t n = (size_t)(d->len - done < STEP ? d->len - done : STEP);
+		int ret = stce_pe_dma_fill(d->pe, d->dst + done,
+					   (int)(d->pattern & 0xff), n);
 
 		if (ret)
 			return ret;
@@ -179,9 +183,9 @@ static void run_command(struct stce_device *d, uint64_t cmd)
 	else if (d->len > STCE_DMATEST_MAX_LEN)
 		ret = -EINVAL;
 	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) == STCE_DMATEST_CMD_COPY)
-		ret = run_copy(d, buf);
+		ret = run_copy(d);
 	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) == STCE_DMATEST_CMD_FILL)
-		ret = run_fill(d, buf);
+		ret = run_fill(d);
 	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) ==
 		 STCE_DMATEST_CMD_CHECKSUM)
 		ret = run_checksum(d, buf);

@@ -127,13 +127,16 @@ static void mem_open_locked(void)
  * The rest of a copy that faulted: through /proc/self/mem, which reaches
  * protected pages as the kernel's FOLL_FORCE does. The descriptor is
  * checked first (a program may have closed it and reused the number).
+ * -EFAULT with *@moved the bytes that did get through.
  */
-static int copy_forced(uint8_t *addr, uint8_t *buf, size_t n, bool to_mem)
+static int copy_forced(uint8_t *addr, uint8_t *buf, size_t n, bool to_mem,
+		       size_t *moved)
 {
 	int fd = atomic_load(&mem_fd);
 	struct stat st;
 	ssize_t done;
 
+	*moved = 0;
 	if (fd < 0 || fstat(fd, &st) || st.st_dev != mem_dev ||
 	    st.st_ino != mem_ino)
 		return -EFAULT;
@@ -145,6 +148,7 @@ static int copy_forced(uint8_t *addr, uint8_t *buf, size_t n, bool to_mem)
 		addr += done;
 		buf += done;
 		n -= (size_t)done;
+		*moved += (size_t)done;
 	}
 	return 0;
 }
@@ -831,35 +835,167 @@ int stce_hostmem_resolve(uint64_t hpa, size_t n, void **addr, size_t *run)
 	return ret;
 }
 
-static int copy_at(uint8_t *addr, uint8_t *buf, size_t n, bool to_mem)
+/* -EFAULT with *@done the bytes moved before the one that failed. */
+static int copy_at(uint8_t *addr, uint8_t *buf, size_t n, bool to_mem,
+		   size_t *done)
 {
 	size_t left = to_mem ? stce_safe_copy(addr, buf, n) :
 			       stce_safe_copy(buf, addr, n);
+	int ret;
 
 	if (stce_likely(!left))
 		return 0;
-	return copy_forced(addr + (n - left), buf + (n - left), left, to_mem);
+	ret = copy_forced(addr + (n - left), buf + (n - left), left, to_mem,
+			  done);
+	*done += n - left;
+	return ret;
+}
+
+static inline bool nothing_moved(void)
+{
+	return stce_likely(!(atomic_load_explicit(&stce_hostmem_state,
+						  memory_order_relaxed) &
+			     HM_STATE_MOVED));
+}
+
+int stce_hostmem_copy_n(uint64_t hpa, void *buf, size_t n, bool to_mem,
+			size_t *done)
+{
+	uint8_t *b = buf, *addr;
+	size_t run, at = 0;
+	int ret;
+
+	if (nothing_moved())
+		return copy_at((uint8_t *)(uintptr_t)hpa, b, n, to_mem, done);
+	while (n) {
+		*done = 0;
+		ret = resolve_moved(hpa, n, &addr, &run);
+		if (!ret)
+			ret = copy_at(addr, b, run, to_mem, done);
+		if (ret) {
+			*done += at;
+			return ret;
+		}
+		hpa += run;
+		b += run;
+		n -= run;
+		at += run;
+	}
+	return 0;
 }
 
 int stce_hostmem_copy(uint64_t hpa, void *buf, size_t n, bool to_mem)
 {
-	uint8_t *b = buf, *addr;
-	size_t run;
+	size_t done;
+
+	return stce_hostmem_copy_n(hpa, buf, n, to_mem, &done);
+}
+
+/*
+ * The slow way for what a fast move or fill left: through a bounce buffer,
+ * each side with copy_at's forced fallback (a page the program made
+ * inaccessible is still the device's).
+ */
+#define BOUNCE	4096
+
+/* [@s, +@n) to [@d, +@n), both resolved (stce_hostmem_move's returns). */
+static int move_at(uint8_t *d, uint8_t *s, size_t n, size_t *done,
+		   bool *src_fault)
+{
+	uint8_t b[BOUNCE];
+	size_t left = stce_safe_move(d, s, n), k, at, part;
 	int ret;
 
-	if (stce_likely(!(atomic_load_explicit(&stce_hostmem_state,
-					       memory_order_relaxed) &
-			  HM_STATE_MOVED)))
-		return copy_at((uint8_t *)(uintptr_t)hpa, b, n, to_mem);
+	if (stce_likely(!left))
+		return 0;
+	for (at = n - left; at < n; at += k) {
+		k = n - at < BOUNCE ? n - at : BOUNCE;
+		ret = copy_at(s + at, b, k, false, &part);
+		if (ret)
+			*src_fault = true;
+		else
+			ret = copy_at(d + at, b, k, true, &part);
+		if (ret) {
+			*done = at + part;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int stce_hostmem_move(uint64_t dst, uint64_t src, size_t n, size_t *done,
+		      bool *src_fault)
+{
+	uint8_t *da, *sa;
+	size_t dr, sr, at = 0;
+	int ret;
+
+	*src_fault = false;
+	if (nothing_moved())
+		return move_at((uint8_t *)(uintptr_t)dst,
+			       (uint8_t *)(uintptr_t)src, n, done, src_fault);
 	while (n) {
+		*done = 0;
+		ret = resolve_moved(src, n, &sa, &sr);
+		if (ret)
+			*src_fault = true;
+		else
+			ret = resolve_moved(dst, sr, &da, &dr);
+		if (!ret)
+			ret = move_at(da, sa, dr, done, src_fault);
+		if (ret) {
+			*done += at;
+			return ret;
+		}
+		dst += dr;
+		src += dr;
+		n -= dr;
+		at += dr;
+	}
+	return 0;
+}
+
+/* @n bytes of @c at the resolved @a (stce_hostmem_fill's returns). */
+static int fill_at(uint8_t *a, int c, size_t n, size_t *done)
+{
+	uint8_t b[BOUNCE];
+	size_t left = stce_safe_set(a, c, n), k, at, part;
+	int ret;
+
+	if (stce_likely(!left))
+		return 0;
+	memset(b, c, left < BOUNCE ? left : BOUNCE);
+	for (at = n - left; at < n; at += k) {
+		k = n - at < BOUNCE ? n - at : BOUNCE;
+		ret = copy_at(a + at, b, k, true, &part);
+		if (ret) {
+			*done = at + part;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int stce_hostmem_fill(uint64_t hpa, int c, size_t n, size_t *done)
+{
+	uint8_t *addr;
+	size_t run, at = 0;
+	int ret;
+
+	if (nothing_moved())
+		return fill_at((uint8_t *)(uintptr_t)hpa, c, n, done);
+	while (n) {
+		*done = 0;
 		ret = resolve_moved(hpa, n, &addr, &run);
 		if (!ret)
-			ret = copy_at(addr, b, run, to_mem);
-		if (ret)
+			ret = fill_at(addr, c, run, done);
+		if (ret) {
+			*done += at;
 			return ret;
+		}
 		hpa += run;
-		b += run;
 		n -= run;
+		at += run;
 	}
 	return 0;
 }

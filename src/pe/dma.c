@@ -157,9 +157,10 @@ window_of(struct pe_window *const *win, uint64_t iova)
 /*
  * What to do with each translated piece (host physical address, length):
  * 0 to go on, -EFAULT when the memory behind it cannot be reached (an
- * IOMMU fault), or another errno.
+ * IOMMU fault; *@done: the bytes of the piece moved before the first that
+ * failed, which names the faulting page of a run), or another errno.
  */
-typedef int (*dma_emit_fn)(void *ctx, uint64_t hpa, size_t n);
+typedef int (*dma_emit_fn)(void *ctx, uint64_t hpa, size_t n, size_t *done);
 
 static int dma_fault(struct stce_pe *pe, enum stce_eeh_fault_reason r,
 		     uint64_t iova, unsigned int dir)
@@ -177,6 +178,14 @@ static int emit_fault(struct stce_pe *pe, int ret, uint64_t iova,
 	return dma_fault(pe, STCE_EEH_FAULT_MEMORY, iova, dir);
 }
 
+/* A run of whole pages from @at failed after @done bytes: at that page. */
+static int run_fault(struct stce_pe *pe, int ret, uint64_t at, size_t done,
+		     unsigned int shift, unsigned int dir)
+{
+	return emit_fault(pe, ret, at + (((uint64_t)done >> shift) << shift),
+			  dir);
+}
+
 /* A TCE that does not grant @dir (a single permission bit): why. */
 static int tce_fault(struct stce_pe *pe, uint64_t tce, uint64_t iova,
 		     unsigned int dir)
@@ -188,11 +197,14 @@ static int tce_fault(struct stce_pe *pe, uint64_t tce, uint64_t iova,
 
 /*
  * Translate [@iova, @iova + @len) for @dir inside a read-side section and
- * hand each IOMMU page's piece to @emit. Per IOMMU page: window lookup,
- * TCE load, live and permission check. The windows are loaded once; the
- * TCEs come from the table's leaf chunks, one walk per chunk run
- * (stce_table_leaf), not one per entry. Inlined into each caller so that
- * @emit is a direct call.
+ * hand the pieces to @emit. Per IOMMU page: TCE load, live and permission
+ * check; whole pages whose host addresses follow each other go to @emit as
+ * one piece (one copy for a run of contiguous pages, not one a page). The
+ * windows are loaded once; the TCEs come from the table's leaf chunks, one
+ * walk per chunk run (stce_table_leaf), and a window lookup happens only
+ * when a run ends. Inlined into each caller so that @emit is a direct
+ * call. A fault in a run first hands on the pages before it (the bytes
+ * before the faulting entry move, as they did page by page).
  */
 static inline __attribute__((always_inline)) int
 dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
@@ -205,44 +217,68 @@ dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
 		const struct pe_window *w = window_of(win, iova);
 		const _Atomic uint64_t *run;
 		uint64_t nr, mask;
+		unsigned int shift;
 
 		if (stce_unlikely(!w))
 			return dma_fault(pe, STCE_EEH_FAULT_NO_WINDOW, iova,
 					 dir);
-		mask = (1ULL << w->page_shift) - 1;
-		run = stce_table_leaf(w->table, (iova - w->start) >>
-						w->page_shift, &nr);
+		shift = w->page_shift;
+		mask = (1ULL << shift) - 1;
+		run = stce_table_leaf(w->table, (iova - w->start) >> shift,
+				      &nr);
 		if (stce_unlikely(!run))
 			return dma_fault(pe, STCE_EEH_FAULT_EMPTY, iova, dir);
 		/* The run lies inside the window: no lookup until its end. */
 		for (uint64_t k = 0; k < nr;) {
 			uint64_t tce, off = iova & mask, avail, whole;
-			size_t n;
+			uint64_t base = 0, at = iova;
+			size_t n, acc = 0, done = 0;
 			int ret;
 
-			/* Whole pages before the last piece: the lean loop. */
-			whole = off ? 0 : (len - 1) >> w->page_shift;
+			/* Whole pages: the lean loop, contiguous ones merged. */
+			whole = off ? 0 : len >> shift;
 			if (whole) {
 				if (whole > nr - k)
 					whole = nr - k;
 				for (uint64_t j = 0; j < whole; j++) {
+					uint64_t a;
+
 					tce = stce_tce_load(&run[k + j]);
-					if (stce_unlikely((tce & dir) != dir))
+					a = stce_tce_addr(tce);
+					if (stce_unlikely((tce & dir) != dir)) {
+						ret = acc ? emit(ctx, base, acc,
+								 &done) : 0;
+						if (ret)
+							return run_fault(pe, ret, at,
+									 done, shift,
+									 dir);
 						return tce_fault(pe, tce, iova +
-								 (j << w->page_shift),
+								 (j << shift),
 								 dir);
-					ret = emit(ctx, stce_tce_addr(tce),
-						   mask + 1);
+					}
+					if (acc && a == base + acc) {
+						acc += mask + 1;
+						continue;
+					}
+					ret = acc ? emit(ctx, base, acc, &done) : 0;
 					if (stce_unlikely(ret))
-						return emit_fault(pe, ret, iova +
-								  (j << w->page_shift),
-								  dir);
+						return run_fault(pe, ret, at, done,
+								 shift, dir);
+					base = a;
+					acc = mask + 1;
+					at = iova + (j << shift);
 				}
+				ret = emit(ctx, base, acc, &done);
+				if (stce_unlikely(ret))
+					return run_fault(pe, ret, at, done, shift,
+							 dir);
 				k += whole;
-				len -= whole << w->page_shift;
+				len -= whole << shift;
+				if (!len)
+					return 0;
 				/* Past 2^64 is outside every window. */
 				if (stce_unlikely(__builtin_add_overflow(
-					    iova, whole << w->page_shift, &iova)))
+					    iova, whole << shift, &iova)))
 					return dma_fault(pe,
 							 STCE_EEH_FAULT_NO_WINDOW,
 							 0, dir);
@@ -254,7 +290,7 @@ dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
 			n = avail < len ? (size_t)avail : len;
 			if (stce_unlikely((tce & dir) != dir))
 				return tce_fault(pe, tce, iova, dir);
-			ret = emit(ctx, stce_tce_addr(tce) + off, n);
+			ret = emit(ctx, stce_tce_addr(tce) + off, n, &done);
 			if (stce_unlikely(ret))
 				return emit_fault(pe, ret, iova, dir);
 			len -= n;
@@ -273,19 +309,20 @@ struct copy_ctx {
 	uint8_t *buf;
 };
 
-static inline int copy_to_buf(void *p, uint64_t hpa, size_t n)
+static inline int copy_to_buf(void *p, uint64_t hpa, size_t n, size_t *done)
 {
 	struct copy_ctx *c = p;
-	int ret = stce_hostmem_copy(hpa, c->buf, n, false);
+	int ret = stce_hostmem_copy_n(hpa, c->buf, n, false, done);
 
 	c->buf += n;
 	return ret;
 }
 
-static inline int copy_from_buf(void *p, uint64_t hpa, size_t n)
+static inline int copy_from_buf(void *p, uint64_t hpa, size_t n,
+				size_t *done)
 {
 	struct copy_ctx *c = p;
-	int ret = stce_hostmem_copy(hpa, c->buf, n, true);
+	int ret = stce_hostmem_copy_n(hpa, c->buf, n, true, done);
 
 	c->buf += n;
 	return ret;
@@ -327,6 +364,143 @@ int stce_pe_dma_write(struct stce_pe *pe, uint64_t iova, const void *buf,
 	return ret;
 }
 
+/* A fill's byte. */
+static inline int fill_mem(void *p, uint64_t hpa, size_t n, size_t *done)
+{
+	return stce_hostmem_fill(hpa, *(const int *)p, n, done);
+}
+
+/* @len bytes of @byte at @iova through the windows, in one section. */
+int stce_pe_dma_fill(struct stce_pe *pe, uint64_t iova, int byte, size_t len)
+{
+	struct stce_dma_guard g;
+	int c = byte & 0xff, ret;
+
+	if (!len)
+		return 0;
+	if (stce_unlikely(dma_blocked(pe)))
+		return -EIO;
+	dma_enter(pe, &g, iova, len);
+	ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, fill_mem, &c);
+	read_unlock(pe, &g);
+	return ret;
+}
+
+/*
+ * A copy's source, translated ahead of its destination: up to COPY_RUNS
+ * runs of contiguous host addresses (a longer source is copied a part at
+ * a time, each part still inside the one section).
+ */
+#define COPY_RUNS	16
+
+struct run_ctx {
+	uint64_t hpa[COPY_RUNS];
+	size_t len[COPY_RUNS];
+	unsigned int nr;
+	size_t total;
+};
+
+static inline int add_run(void *p, uint64_t hpa, size_t n, size_t *done)
+{
+	(void)done;	/* never -EFAULT */
+	struct run_ctx *r = p;
+
+	if (r->nr && r->hpa[r->nr - 1] + r->len[r->nr - 1] == hpa) {
+		r->len[r->nr - 1] += n;
+	} else {
+		if (stce_unlikely(r->nr == COPY_RUNS))
+			return -E2BIG;
+		r->hpa[r->nr] = hpa;
+		r->len[r->nr++] = n;
+	}
+	r->total += n;
+	return 0;
+}
+
+/* The destination's pieces, each filled from the source runs in order. */
+struct move_ctx {
+	struct stce_pe *pe;
+	const struct run_ctx *src;
+	unsigned int i;		/* the source run being read */
+	size_t off;		/* bytes of it already copied */
+	uint64_t src_iova;	/* bus address of that point */
+};
+
+static inline int move_from_runs(void *p, uint64_t hpa, size_t n,
+				 size_t *done)
+{
+	struct move_ctx *m = p;
+	size_t at = 0;
+
+	while (n) {
+		size_t k = m->src->len[m->i] - m->off, part;
+		bool src_fault;
+		int ret;
+
+		if (k > n)
+			k = n;
+		ret = stce_hostmem_move(hpa, m->src->hpa[m->i] + m->off, k,
+					&part, &src_fault);
+		if (stce_unlikely(ret)) {
+			/* The source's memory: its fault, at its address. */
+			if (ret == -EFAULT && src_fault)
+				return dma_fault(m->pe, STCE_EEH_FAULT_MEMORY,
+						 m->src_iova + part,
+						 STCE_DMA_READ);
+			*done = at + part;
+			return ret;
+		}
+		at += k;
+		hpa += k;
+		n -= k;
+		m->src_iova += k;
+		m->off += k;
+		if (m->off == m->src->len[m->i]) {
+			m->i++;
+			m->off = 0;
+		}
+	}
+	return 0;
+}
+
+/* @len bytes from @src to @dst through the windows, in one section. */
+int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
+		     size_t len)
+{
+	uint64_t lo = src < dst ? src : dst, gap = (src < dst ? dst : src) - lo;
+	struct stce_dma_guard g;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	if (stce_unlikely(dma_blocked(pe)))
+		return -EIO;
+	/* One section over both ranges: announce what spans them. */
+	dma_enter(pe, &g, lo, len > SIZE_MAX - gap ? SIZE_MAX : gap + len);
+	while (len) {
+		struct run_ctx r;	/* runs filled as the walk goes */
+		struct move_ctx m = { pe, &r, 0, 0, src };
+		size_t n = len;
+
+		r.nr = 0;
+		r.total = 0;
+
+		ret = dma_walk(pe, src, len, STCE_DMA_READ, add_run, &r);
+		if (ret == -E2BIG)
+			n = r.total;
+		else if (ret)
+			break;
+		ret = dma_walk(pe, dst, n, STCE_DMA_WRITE, move_from_runs, &m);
+		if (ret)
+			break;
+		src += n;
+		dst += n;
+		len -= n;
+	}
+	read_unlock(pe, &g);
+	return ret;
+}
+
 /*
  * Spans being built: the open one stays in registers (cur, cur_len) and
  * is written out when the next one opens or the walk ends.
@@ -359,10 +533,11 @@ static inline int add_one_span(struct span_ctx *c, uint8_t *addr, size_t n)
 }
 
 /* A piece is where its pages are now: one span, or more if they moved. */
-static inline int add_span(void *p, uint64_t hpa, size_t n)
+static inline int add_span(void *p, uint64_t hpa, size_t n, size_t *done)
 {
 	struct span_ctx *c = p;
 
+	*done = 0;
 	if (stce_likely(!c->moved))
 		return add_one_span(c, (uint8_t *)(uintptr_t)hpa, n);
 	while (n) {
@@ -376,6 +551,7 @@ static inline int add_span(void *p, uint64_t hpa, size_t n)
 			return ret;
 		hpa += run;
 		n -= run;
+		*done += run;
 	}
 	return 0;
 }

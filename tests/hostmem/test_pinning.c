@@ -654,6 +654,100 @@ static void test_copy_in_signal_handler(void **state)
 	munmap(mem, 2 * MB - 4096);
 }
 
+/*
+ * The device's own fill and copy (no bounce buffer) reach pinned pages
+ * the program made inaccessible and pages moved aside, like the copies.
+ */
+static void test_copy_fill_pinned(void **state)
+{
+	for (unsigned int t = 0; t < 2; t++) {
+		struct rig r;
+
+		rig_up(&r, types[t], map_buf(BUF, MAP_PRIVATE));
+		assert_int_equal(mprotect(r.mem, BUF, PROT_NONE), 0);
+		assert_int_equal(stce_pe_dma_fill(r.pe, r.bus, 0x5a, BUF / 2), 0);
+		assert_int_equal(stce_pe_dma_fill(r.pe, r.bus + BUF / 2, 0,
+						  BUF / 2), 0);
+		assert_int_equal(stce_pe_dma_copy(r.pe, r.bus + BUF / 2 + 1,
+						  r.bus, BUF / 2 - 1), 0);
+		assert_int_equal(mprotect(r.mem, BUF, PROT_READ | PROT_WRITE), 0);
+		assert_true(all(r.mem, 0x5a, BUF / 2));
+		assert_int_equal(r.mem[BUF / 2], 0);
+		assert_true(all(r.mem + BUF / 2 + 1, 0x5a, BUF / 2 - 1));
+
+		/* Moved aside: the device keeps its pages, the program not. */
+		assert_int_equal(stce_hostmem_munmap(r.mem, BUF), 0);
+		assert_int_equal(stce_pe_dma_fill(r.pe, r.bus, 0x61, HP), 0);
+		assert_int_equal(stce_pe_dma_copy(r.pe, r.bus + HP, r.bus, HP), 0);
+		dma_expect(&r, 0, 0x61, 2 * HP);
+		dma_expect(&r, 2 * HP, 0x5a, BUF / 2 - 2 * HP);
+		assert_false(stce_pe_dma_frozen(r.pe));
+		rig_down(&r);
+	}
+}
+
+/* A memory fault of @iova in direction @dir: frozen, counted; thaw. */
+static void expect_memory_fault(struct rig *r, int ret, uint64_t iova,
+				unsigned int dir, uint64_t count)
+{
+	struct stce_eeh_fault f;
+
+	assert_int_equal(ret, -EIO);
+	stce_pe_eeh_fault(r->pe, &f);
+	assert_int_equal(f.reason, STCE_EEH_FAULT_MEMORY);
+	assert_true(f.iova == iova);
+	assert_int_equal(f.dir, dir);
+	assert_int_equal(f.count, count);
+	assert_int_equal(stce_pe_eeh_op(r->pe, STCE_EEH_PE_UNFREEZE_IO), 0);
+	assert_int_equal(stce_pe_eeh_op(r->pe, STCE_EEH_PE_UNFREEZE_DMA), 0);
+}
+
+/*
+ * Lost pages (MADV_REMOVE) and pages gone behind the hooks' back: fill
+ * and copy fault on the side that cannot be reached (its bus address and
+ * direction), never crash.
+ */
+static void test_copy_fill_faults(void **state)
+{
+	struct rig r;
+
+	rig_up(&r, STCE_IOMMU_V2, map_buf(BUF, MAP_SHARED));
+	assert_int_equal(stce_hostmem_madvise(r.mem, HP, MADV_REMOVE), 0);
+	assert_int_equal(stce_pe_dma_copy(r.pe, r.bus + 2 * HP, r.bus + HP, 64),
+			 0);
+	expect_memory_fault(&r, stce_pe_dma_copy(r.pe, r.bus + HP, r.bus, 64),
+			    r.bus, STCE_DMA_READ, 1);
+	expect_memory_fault(&r, stce_pe_dma_copy(r.pe, r.bus + 8, r.bus + HP,
+						 64),
+			    r.bus + 8, STCE_DMA_WRITE, 2);
+	expect_memory_fault(&r, stce_pe_dma_fill(r.pe, r.bus + 16, 0, 64),
+			    r.bus + 16, STCE_DMA_WRITE, 3);
+	rig_down(&r);
+	munmap(r.mem, BUF);
+
+	for (unsigned int t = 0; t < 2; t++) {
+		rig_up(&r, types[t], map_buf(BUF, MAP_PRIVATE));
+		assert_int_equal(munmap(r.mem + HP, HP), 0);
+		assert_int_equal(stce_pe_dma_fill(r.pe, r.bus, 1, 4096), 0);
+		expect_memory_fault(&r, stce_pe_dma_fill(r.pe, r.bus + HP, 1,
+							 4096),
+				    r.bus + HP, STCE_DMA_WRITE, 1);
+		expect_memory_fault(&r, stce_pe_dma_copy(r.pe, r.bus,
+							 r.bus + HP, 4096),
+				    r.bus + HP, STCE_DMA_READ, 2);
+		expect_memory_fault(&r, stce_pe_dma_copy(r.pe, r.bus + HP,
+							 r.bus, 4096),
+				    r.bus + HP, STCE_DMA_WRITE, 3);
+		/* A run that reaches the hole part-way: its first page moved. */
+		memset(r.mem, 0, HP);
+		expect_memory_fault(&r, stce_pe_dma_fill(r.pe, r.bus, 7, 2 * HP),
+				    r.bus + HP, STCE_DMA_WRITE, 4);
+		assert_true(all(r.mem, 7, HP));
+		rig_down(&r);
+		munmap(r.mem, BUF);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +769,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_fork, audit),
 		cmocka_unit_test_teardown(test_fault_handler_chains, audit),
 		cmocka_unit_test_teardown(test_copy_in_signal_handler, audit),
+		cmocka_unit_test_teardown(test_copy_fill_pinned, audit),
+		cmocka_unit_test_teardown(test_copy_fill_faults, audit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,9 @@
  * and runs the kill for that entry's bus addresses only
  * (stce_pe_tce_kill_range, directly or from the table's kill hook): once
  * the kill returns, the old page must never be written again.
+ * The copy phase has the readers run the device's own copy
+ * (stce_pe_dma_copy) of one or two raced pages into pages of their own,
+ * mapped at entries the unmapper leaves alone.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,7 +46,12 @@ struct race {
 	atomic_bool stop;
 	atomic_ulong good_reads, faults, bad;
 	unsigned int seed;
+	bool copy;		/* readers copy into own pages (copy phase) */
+	uint8_t *own;		/* 2 pages a reader, at entries OWN_ENTRY.. */
+	atomic_uint next_reader;
 };
+
+#define OWN_ENTRY	64	/* past every raced entry */
 
 static double now(void)
 {
@@ -85,10 +93,30 @@ static void handle_fault(struct race *r)
 	stce_pe_eeh_op(r->pe, STCE_EEH_PE_UNFREEZE_DMA);
 }
 
+/*
+ * The device's copy of one or two raced pages from @iova into this
+ * reader's own pages: each must be one live tag.
+ */
+static int copy_own(struct race *r, unsigned int idx, uint64_t iova,
+		    unsigned int *seed)
+{
+	uint8_t *own = r->own + (size_t)idx * 2 * PAGE;
+	unsigned int pages = iova / PAGE + 1 < NR_ENTRIES ?
+			     1 + rnd(seed) % 2 : 1;
+	int ret = stce_pe_dma_copy(r->pe, (OWN_ENTRY + 2ULL * idx) * PAGE,
+				   iova, pages * PAGE);
+
+	for (unsigned int i = 0; !ret && i < pages; i++)
+		if (!page_ok(own + i * PAGE, PAGE))
+			atomic_fetch_add(&r->bad, 1);
+	return ret;
+}
+
 static void *reader(void *arg)
 {
 	struct race *r = arg;
 	unsigned int seed = (unsigned int)(uintptr_t)&seed;
+	unsigned int idx = atomic_fetch_add(&r->next_reader, 1);
 	uint8_t buf[PAGE];
 
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
@@ -98,7 +126,9 @@ static void *reader(void *arg)
 		unsigned int nr;
 		int ret;
 
-		if (rnd(&seed) & 1) {
+		if (r->copy) {
+			ret = copy_own(r, idx, iova, &seed);
+		} else if (rnd(&seed) & 1) {
 			ret = stce_pe_dma_read(r->pe, iova, buf, PAGE);
 			if (!ret && !page_ok(buf, PAGE))
 				atomic_fetch_add(&r->bad, 1);
@@ -160,7 +190,7 @@ static void stop_readers(struct race *r, pthread_t *th)
 		pthread_join(th[i], NULL);
 }
 
-static void dma_vs_unmap(void **state)
+static void unmap_race(bool copy)
 {
 	struct race r = { 0 };
 	unsigned int free_pages[NR_PAGES], nr_free = 0;
@@ -169,11 +199,16 @@ static void dma_vs_unmap(void **state)
 	uint8_t tag = 1;
 	double end;
 
-	(void)state;
 	r.pe = tu_pe(0);
 	assert_int_equal(stce_pe_take_ownership(r.pe), 0);
 	r.table = tu_table(r.pe, 0, 12, 1ULL << 20, 1);
 	assert_int_equal(stce_pe_set_window(r.pe, 0, r.table), 0);
+	r.copy = copy;
+	r.own = tu_pages(PAGE, 2 * NR_READERS);
+	for (unsigned int i = 0; i < 2 * NR_READERS; i++)
+		xchg(&r, OWN_ENTRY + i, stce_tce_make((uintptr_t)(r.own + i * PAGE),
+						      STCE_TCE_READ |
+						      STCE_TCE_WRITE));
 	r.pool = mmap(NULL, (size_t)NR_PAGES * PAGE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(r.pool != MAP_FAILED);
@@ -225,6 +260,19 @@ static void dma_vs_unmap(void **state)
 	stce_pe_destroy(r.pe);
 	stce_table_destroy(r.table);
 	munmap(r.pool, (size_t)NR_PAGES * PAGE);
+	free(r.own);
+}
+
+static void dma_vs_unmap(void **state)
+{
+	(void)state;
+	unmap_race(false);
+}
+
+static void copy_vs_unmap(void **state)
+{
+	(void)state;
+	unmap_race(true);
 }
 
 static void dma_vs_unset_window(void **state)
@@ -402,6 +450,7 @@ int main(void)
 		cmocka_unit_test(dma_vs_unmap),
 		cmocka_unit_test(dma_vs_unset_window),
 		cmocka_unit_test(dma_writes_stop_at_ranged_kill),
+		cmocka_unit_test(copy_vs_unmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -334,6 +335,156 @@ static void long_transfers_across_chunks(void **state)
 	stce_table_destroy(t);
 }
 
+static bool all_of(const uint8_t *p, uint8_t v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/*
+ * The device's own fill and copy: across non-adjacent pages and both
+ * windows, a source of more runs than one part holds, overlap, the
+ * permission and empty faults of either side (the faulting side's
+ * address and direction), frozen, length 0.
+ */
+static void copy_and_fill(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *pg = tu_pages(4096, 72);
+	uint8_t ref[4096];
+
+	/* Fill: mid-page start, three non-adjacent pages; the byte only. */
+	tu_map(f->t0, 0x30000, f->small + 6 * 4096, RW);
+	tu_map(f->t0, 0x31000, f->small + 3 * 4096, RW);
+	tu_map(f->t0, 0x32000, f->small + 0 * 4096, RW);
+	memset(f->small, 0, 8 * 4096);
+	assert_int_equal(stce_pe_dma_fill(f->pe, 0x30800, 0x1ab,
+					  2 * 4096 + 100), 0);
+	assert_true(all_of(f->small + 6 * 4096, 0, 0x800));
+	assert_true(all_of(f->small + 6 * 4096 + 0x800, 0xab, 0x800));
+	assert_true(all_of(f->small + 3 * 4096, 0xab, 4096));
+	assert_true(all_of(f->small, 0xab, 0x800 + 100));
+	assert_int_equal(f->small[0x800 + 100], 0);
+	assert_int_equal(stce_pe_dma_fill(f->pe, 0x30000, 1, 0), 0);
+
+	/* Copy: 4K window to the 64K one, across a 64K page boundary. */
+	for (size_t i = 0; i < 4096; i++)
+		f->small[3 * 4096 + i] = (uint8_t)(i * 13 + 5);
+	tu_map(f->t1, DDW + 0x50000, f->big + 2 * 65536, RW);
+	tu_map(f->t1, DDW + 0x60000, f->big, RW);
+	assert_int_equal(stce_pe_dma_copy(f->pe, DDW + 0x5ff00, 0x31000, 4096),
+			 0);
+	assert_memory_equal(f->big + 2 * 65536 + 0xff00, f->small + 3 * 4096,
+			    0x100);
+	assert_memory_equal(f->big, f->small + 3 * 4096 + 0x100, 4096 - 0x100);
+	assert_int_equal(stce_pe_dma_copy(f->pe, DDW, 0x31000, 0), 0);
+
+	/* Overlap inside one page, both ways: memmove's result. */
+	memcpy(ref, f->small + 3 * 4096, 4096);
+	assert_int_equal(stce_pe_dma_copy(f->pe, 0x31064, 0x31000, 2000), 0);
+	assert_memory_equal(f->small + 3 * 4096 + 100, ref, 2000);
+	assert_int_equal(stce_pe_dma_copy(f->pe, 0x31000, 0x31064, 2000), 0);
+	assert_memory_equal(f->small + 3 * 4096, ref, 2000);
+	assert_false(stce_pe_dma_frozen(f->pe));
+
+	/* 24 source pages, none adjacent (reversed), to 24 adjacent ones:
+	 * more runs than one part of a copy holds. */
+	for (unsigned int i = 0; i < 24; i++) {
+		tu_map(f->t0, 0x40000 + i * 4096ULL, pg + (46 - 2 * i) * 4096,
+		       RW);
+		tu_map(f->t0, 0xa0000 + i * 4096ULL, pg + (48 + i) * 4096, RW);
+		memset(pg + (46 - 2 * i) * 4096, 0x40 + i, 4096);
+	}
+	assert_int_equal(stce_pe_dma_copy(f->pe, 0xa0000 + 10, 0x40000 + 10,
+					  24 * 4096 - 20), 0);
+	for (unsigned int i = 0; i < 24; i++) {
+		uint8_t *d = pg + (48 + i) * 4096;
+		size_t lo = i ? 0 : 10, hi = i == 23 ? 4096 - 10 : 4096;
+
+		if (!all_of(d + lo, 0x40 + i, hi - lo))
+			fail_msg("destination page %u", i);
+	}
+	assert_true(all_of(pg + 48 * 4096, 0, 10));
+	assert_true(all_of(pg + 72 * 4096 - 10, 0, 10));
+	/* The destination runs out of mapped entries part-way. */
+	assert_int_equal(stce_pe_dma_copy(f->pe, 0xb0000, 0x40000, 16 * 4096),
+			 -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, 0xb8000, STCE_DMA_WRITE);
+	thaw(f->pe);
+
+	/* Source faults: empty, then write-only; nothing written. */
+	memset(f->big, 0x77, 65536);
+	assert_int_equal(stce_pe_dma_copy(f->pe, DDW + 0x60000, 0x5000, 16),
+			 -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, 0x5000, STCE_DMA_READ);
+	thaw(f->pe);
+	tu_map(f->t0, 0x7000, f->small + 4096, STCE_TCE_WRITE);
+	assert_int_equal(stce_pe_dma_copy(f->pe, DDW + 0x60000, 0x7000, 16),
+			 -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x7000, STCE_DMA_READ);
+	thaw(f->pe);
+	assert_true(all_of(f->big, 0x77, 65536));
+
+	/* Destination faults: read-only, outside every window. */
+	tu_map(f->t0, 0x6000, f->small + 5 * 4096, STCE_TCE_READ);
+	memset(f->small + 5 * 4096, 0x99, 4096);
+	assert_int_equal(stce_pe_dma_copy(f->pe, 0x6004, 0x31000, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x6004, STCE_DMA_WRITE);
+	thaw(f->pe);
+	assert_int_equal(stce_pe_dma_fill(f->pe, 0x6000, 0, 1), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x6000, STCE_DMA_WRITE);
+	assert_true(all_of(f->small + 5 * 4096, 0x99, 4096));
+	thaw(f->pe);
+	assert_int_equal(stce_pe_dma_fill(f->pe, DDW - 8, 0, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, DDW - 8, STCE_DMA_WRITE);
+	/* Frozen: both refuse, the first fault kept. */
+	assert_int_equal(stce_pe_dma_fill(f->pe, 0x30000, 0, 8), -EIO);
+	assert_int_equal(stce_pe_dma_copy(f->pe, 0x30000, 0x31000, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, DDW - 8, STCE_DMA_WRITE);
+	thaw(f->pe);
+	free(pg);
+}
+
+/*
+ * Whole pages adjacent in memory go out as one copy: a run of three
+ * adjacent pages then a jump then two adjacent, written and read back,
+ * and a permission fault inside an adjacent run that leaves the pages
+ * before it written.
+ */
+static void adjacent_runs(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned int at[] = { 1, 2, 3, 6, 7 };
+	uint8_t out[5 * 4096], in[5 * 4096];
+
+	for (unsigned int i = 0; i < 5; i++)
+		tu_map(f->t0, 0x90000 + i * 4096ULL, f->small + at[i] * 4096,
+		       RW);
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 11 + i / 4096);
+	memset(f->small, 0, 8 * 4096);
+	assert_int_equal(stce_pe_dma_write(f->pe, 0x90000, out, sizeof(out)),
+			 0);
+	for (unsigned int i = 0; i < 5; i++)
+		assert_memory_equal(f->small + at[i] * 4096, out + i * 4096,
+				    4096);
+	assert_true(all_of(f->small, 0, 4096));
+	assert_true(all_of(f->small + 4 * 4096, 0, 2 * 4096));
+	assert_int_equal(stce_pe_dma_read(f->pe, 0x90000, in, sizeof(in)), 0);
+	assert_memory_equal(in, out, sizeof(in));
+
+	tu_map(f->t0, 0x92000, f->small + 3 * 4096, STCE_TCE_READ);
+	memset(f->small, 0, 8 * 4096);
+	assert_int_equal(stce_pe_dma_fill(f->pe, 0x90000, 0x3c, 5 * 4096),
+			 -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x92000, STCE_DMA_WRITE);
+	assert_true(all_of(f->small + 4096, 0x3c, 2 * 4096));
+	assert_true(all_of(f->small + 3 * 4096, 0, 5 * 4096));
+	thaw(f->pe);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +494,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(map_for_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(unset_window_stops_dma, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_transfers_across_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(copy_and_fill, setup, teardown),
+		cmocka_unit_test_setup_teardown(adjacent_runs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
