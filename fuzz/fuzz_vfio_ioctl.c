@@ -3,9 +3,10 @@
  * libFuzzer target: the VFIO ABI (stce_host_open/ioctl/close).
  *
  * The input is a program: a topology choice, then operations on the
- * container, group and device descriptors of one host - open, close,
- * SET_CONTAINER, and ioctls whose request comes from the VFIO/sPAPR set
- * (or is any number) and whose struct is built from the input, with
+ * container, group, device and iommufd descriptors of one host - open,
+ * close, SET_CONTAINER, and ioctls whose request is a row of the ioctl
+ * table (<spapr_tce/vfio.h>; or is any number) and whose struct is built
+ * from the input (sized by the row where nothing below knows better), with
  * vaddr fields pointing into buffers this target owns (so that REGISTER
  * and MAP can succeed) or anywhere else. After every operation the
  * invariants hold (invariants.h); after the input everything is closed,
@@ -22,6 +23,7 @@
 #include <linux/vfio.h>
 
 #include <spapr_tce/container.h>
+#include <spapr_tce/iommufd.h>
 #include <spapr_tce/topology.h>
 #include <spapr_tce/vfio.h>
 
@@ -49,6 +51,7 @@ static const char alt_topology[] =
 
 static const char *const device_names[] = {
 	"0000:00:00.0", "0000:00:01.0", "0000:00:02.0", "0000:00:00.1", "",
+	"0030:01:00.0", "0030:02:00.0",	/* the default topology's */
 };
 
 /* Memory the structs point into: two read-write buffers, one read-only;
@@ -97,11 +100,14 @@ static uint64_t map_guarded(uint64_t size, int prot)
 	return a;
 }
 
+static void requests_init(void);
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	requests_init();
 	for (unsigned int i = 0; i < NR_BUFS; i++) {
 		bufs[i].size = buf_sizes[i];
 		bufs[i].addr = map_guarded(buf_sizes[i], i == 2 ? PROT_READ :
@@ -221,7 +227,21 @@ static struct inv_container *ic_find(struct state *s, struct stce_container *c)
 	return NULL;
 }
 
-/* The IOMMU of every group's container: every live one has a group. */
+static struct stce_container *iommu_of_fd(struct state *s, int fd);
+
+/* The IOMMU of every group's container (or iommufd's compat IOAS): every
+ * live one has a group, or is an open iommufd's (whose IOAS keeps its
+ * mappings when the groups leave, as the kernel's does). */
+static void add_live(struct stce_container **live, unsigned int *n,
+		     struct stce_container *c)
+{
+	for (unsigned int k = 0; k < *n; k++)
+		if (live[k] == c)
+			return;
+	if (c && *n < VFIO_AUDIT_MAX_GROUPS)
+		live[(*n)++] = c;
+}
+
 static void refresh_containers(struct state *s)
 {
 	struct stce_container *live[VFIO_AUDIT_MAX_GROUPS];
@@ -230,6 +250,8 @@ static void refresh_containers(struct state *s)
 	bool used[VFIO_AUDIT_MAX_GROUPS] = { false };
 
 	nr_live = vfio_audit_iommus(s->host, live, VFIO_AUDIT_MAX_GROUPS);
+	for (unsigned int i = 0; i < s->nr_slots; i++)
+		add_live(live, &nr_live, iommu_of_fd(s, s->slots[i].fd));
 	for (unsigned int k = 0; k < nr_live; k++) {
 		struct inv_container *ic = ic_find(s, live[k]);
 
@@ -303,9 +325,17 @@ static void op_open(struct fuzz_in *in, struct state *s)
 	char path[64];
 	int fd;
 
-	switch (fuzz_pick(in, 4)) {
+	switch (fuzz_pick(in, 6)) {
 	case 0:
 		fd = stce_host_open(s->host, STCE_VFIO_CONTAINER_PATH, O_RDWR);
+		break;
+	case 4:
+		fd = stce_host_open(s->host, "/dev/iommu", O_RDWR);
+		break;
+	case 5:
+		snprintf(path, sizeof(path), "%s%u", STCE_VFIO_CDEV_PREFIX,
+			 fuzz_pick(in, 3));
+		fd = stce_host_open(s->host, path, O_RDWR);
 		break;
 	case 1:
 	case 2:
@@ -337,23 +367,66 @@ static void op_close(struct fuzz_in *in, struct state *s)
 	drop_slot(s, fd);
 }
 
-static const unsigned long requests[] = {
-	VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU,
-	VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER,
-	VFIO_GROUP_UNSET_CONTAINER, VFIO_GROUP_GET_DEVICE_FD,
-	VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_REGION_INFO,
-	VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS, VFIO_DEVICE_RESET,
-	VFIO_DEVICE_GET_PCI_HOT_RESET_INFO,
-	VFIO_IOMMU_SPAPR_TCE_GET_INFO, VFIO_IOMMU_MAP_DMA,
-	VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_ENABLE, VFIO_IOMMU_DISABLE,
-	VFIO_EEH_PE_OP, VFIO_IOMMU_SPAPR_REGISTER_MEMORY,
-	VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, VFIO_IOMMU_SPAPR_TCE_CREATE,
-	VFIO_IOMMU_SPAPR_TCE_REMOVE,
-	/* the common ones again, to weigh the choice */
-	VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA,
-	VFIO_IOMMU_SPAPR_REGISTER_MEMORY, VFIO_IOMMU_SPAPR_TCE_CREATE,
-	VFIO_SET_IOMMU, VFIO_GROUP_SET_CONTAINER,
-};
+/* Every row of every kind's table once (the first kind that has the
+ * number), then the common ones again, to weigh the choice. */
+#define MAX_REQUESTS	64
+static unsigned long requests[MAX_REQUESTS];
+static unsigned int nr_requests;
+
+static void add_request(unsigned long req, bool again)
+{
+	for (unsigned int i = 0; i < nr_requests && !again; i++)
+		if (requests[i] == req)
+			return;
+	if (nr_requests < MAX_REQUESTS)
+		requests[nr_requests++] = req;
+}
+
+static void requests_init(void)
+{
+	static const enum stce_host_fd_kind kinds[] = {
+		STCE_HOST_FD_CONTAINER, STCE_HOST_FD_GROUP,
+		STCE_HOST_FD_DEVICE, STCE_HOST_FD_IOMMUFD,
+	};
+	static const unsigned long common[] = {
+		VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA,
+		VFIO_IOMMU_SPAPR_REGISTER_MEMORY, VFIO_IOMMU_SPAPR_TCE_CREATE,
+		VFIO_SET_IOMMU, VFIO_GROUP_SET_CONTAINER,
+	};
+	const struct stce_vfio_ioctl *io;
+
+	for (unsigned int k = 0; k < STCE_ARRAY_SIZE(kinds); k++)
+		for (unsigned int i = 0;
+		     (io = stce_vfio_ioctl_row(kinds[k], i)); i++)
+			add_request(io->request, false);
+	for (unsigned int i = 0; i < STCE_ARRAY_SIZE(common); i++)
+		add_request(common[i], true);
+}
+
+/*
+ * A struct the builders below do not know, from the row @fd's kind has
+ * for @req (or the one its number names): its leading argsz or size
+ * picked around the row's size, the rest input bytes.
+ */
+static size_t build_from_row(struct fuzz_in *in, struct state *s, int fd,
+			     unsigned long req, uint8_t *raw, size_t room)
+{
+	const struct stce_vfio_ioctl *io =
+		stce_vfio_ioctl_info(req, stce_host_fd_kind(s->host, fd));
+	size_t len;
+
+	if (!io)
+		io = stce_vfio_ioctl_named(req);
+	len = io && io->size ? io->size + fuzz_pick(in, 8) : 8 + fuzz_pick(in, 40);
+	if (len > room)
+		len = room;
+	for (size_t i = 0; i < len; i++)
+		raw[i] = fuzz_u8(in);
+	if (fuzz_pick(in, 4))
+		memcpy(raw, &(uint32_t){ io && io->size ?
+			pick_argsz(in, io->size) : (uint32_t)len }, 4);
+	return len;
+}
 
 /* The integer-argument ioctls' values. */
 static unsigned long pick_type(struct fuzz_in *in)
@@ -369,7 +442,7 @@ static unsigned long pick_type(struct fuzz_in *in)
 
 static void op_ioctl(struct fuzz_in *in, struct state *s)
 {
-	unsigned long req = requests[fuzz_pick(in, STCE_ARRAY_SIZE(requests))];
+	unsigned long req = requests[fuzz_pick(in, nr_requests)];
 	int fd = pick_fd(in, s);
 	struct stce_container *target = iommu_of_fd(s, fd);
 	union {
@@ -476,12 +549,8 @@ static void op_ioctl(struct fuzz_in *in, struct state *s)
 		u.status.argsz = pick_argsz(in, sizeof(u.status));
 		len = sizeof(u.status);
 		break;
-	default:	/* device ioctls: argsz, then bytes */
-		len = 8 + fuzz_pick(in, 40);
-		for (size_t i = 0; i < len; i++)
-			u.raw[i] = fuzz_u8(in);
-		if (fuzz_pick(in, 4))
-			memcpy(u.raw, &(uint32_t){ (uint32_t)len }, 4);
+	default:	/* device and iommufd ioctls: by their row */
+		len = build_from_row(in, s, fd, req, u.raw, sizeof(u.raw));
 		break;
 	}
 	if (len)

@@ -5,11 +5,21 @@
 # committed.
 import os, struct
 
-REQ = dict(API=0, CHECK=1, SET_IOMMU=2, STATUS=3, SET_CONTAINER=4,
-           UNSET_CONTAINER=5, DEVICE_FD=6, DEV_INFO=7, TCE_INFO=13, MAP=14,
-           UNMAP=15, ENABLE=16, DISABLE=17, EEH=18, REGISTER=19,
-           UNREGISTER=20, CREATE=21, REMOVE=22)
-NREQ = 29
+# The target's request list: every row of the ioctl table once, by kind
+# (container, group, device, iommufd; a number already listed is not
+# listed again), then six common ones again (fuzz_vfio_ioctl.c's
+# requests_init).
+REQ = dict(MAP=0, UNMAP=1, EEH=2, API=3, CHECK=4, SET_IOMMU=5, TCE_INFO=6,
+           ENABLE=7, DISABLE=8, REGISTER=9, UNREGISTER=10, CREATE=11,
+           REMOVE=12, STATUS=13, SET_CONTAINER=14, UNSET_CONTAINER=15,
+           DEVICE_FD=16, DEV_INFO=17, REGION_INFO=18, IRQ_INFO=19,
+           SET_IRQS=20, RESET=21, IOAS_MAP=22, IOAS_UNMAP=23, DESTROY=24,
+           IOAS_ALLOC=25, IOVA_RANGES=26, IOAS_COPY=27, HWPT_ALLOC=28)
+# Struct sizes of the rows the target builds from the table.
+ROW_SIZE = dict(DEV_INFO=20, REGION_INFO=32, IRQ_INFO=16, SET_IRQS=20,
+                IOAS_MAP=40, IOAS_UNMAP=24, DESTROY=8, IOAS_ALLOC=12,
+                IOVA_RANGES=32, IOAS_COPY=40, HWPT_ALLOC=40)
+NREQ = 35
 
 
 class P:
@@ -29,10 +39,23 @@ class P:
         self.pick(slot, self.slots + 2)
 
     def open_container(self):
-        self.pick(0, 8); self.pick(0, 4); self.slots += 1
+        self.pick(0, 8); self.pick(0, 6); self.slots += 1
 
     def open_group(self, n):
-        self.pick(0, 8); self.pick(1, 4); self.pick(n, 5); self.slots += 1
+        self.pick(0, 8); self.pick(1, 6); self.pick(n, 5); self.slots += 1
+
+    def open_iommufd(self):
+        self.pick(0, 8); self.pick(4, 6); self.slots += 1
+
+    def open_cdev(self, n):
+        self.pick(0, 8); self.pick(5, 6); self.pick(n, 3); self.slots += 1
+
+    def row(self, req, slot, fill=b''):
+        """A struct the target sizes by its row: zeros (or @fill), its
+        argsz or size the row's size."""
+        self.ioctl(req, slot); self.pick(0, 8)
+        raw = fill + bytes(ROW_SIZE[req] - len(fill))
+        self.b += raw; self.pick(1, 4); self.pick(3, 8); self.place()
 
     def close(self, slot):
         self.pick(1, 8); self.fd(slot); self.slots -= 1
@@ -93,7 +116,7 @@ class P:
         self.ioctl('TCE_INFO', slot); self.argsz(); self.place()
 
     def device(self, slot, name):
-        self.ioctl('DEVICE_FD', slot); self.pick(name, 5); self.pick(1, 8)
+        self.ioctl('DEVICE_FD', slot); self.pick(name, 7); self.pick(1, 8)
         self.place(); self.slots += 1
 
 
@@ -136,6 +159,33 @@ def v1_full():
     return p.b
 
 
+def v2_device():
+    p = P()
+    p.open_container(); p.open_group(0); p.set_container(1, 0)
+    p.set_iommu(0, True)
+    p.device(1, 5)                    # 0030:01:00.0, slot 2
+    for r in ['DEV_INFO', 'REGION_INFO', 'IRQ_INFO', 'SET_IRQS']:
+        p.row(r, 2)
+    p.noarg('RESET', 2)
+    p.info(2)                         # the device's GET_PCI_HOT_RESET_INFO
+    return p.b
+
+
+def iommufd():
+    p = P()
+    p.open_iommufd()                  # slot 0
+    p.row('IOAS_ALLOC', 0)
+    p.row('IOVA_RANGES', 0, struct.pack('<II', 32, 1))
+    p.row('IOAS_MAP', 0, struct.pack('<III', 40, 7, 1))
+    p.row('IOAS_UNMAP', 0, struct.pack('<II', 24, 1))
+    p.row('IOAS_COPY', 0)
+    p.row('HWPT_ALLOC', 0)
+    p.open_cdev(0)                    # slot 1: only BIND before the bind
+    p.row('DEV_INFO', 1)
+    p.row('DESTROY', 0, struct.pack('<II', 8, 1))
+    return p.b
+
+
 def alt_topology():
     p = P(topo=1)
     p.open_container(); p.open_group(2); p.open_group(3)
@@ -148,6 +198,7 @@ def alt_topology():
 here = os.path.dirname(os.path.abspath(__file__))
 out = os.path.join(here, 'corpus', 'fuzz_vfio_ioctl')
 for name, f in [('v2_full', v2_full), ('v2_two_groups', v2_two_groups),
-                ('v1_full', v1_full), ('alt_topology', alt_topology)]:
+                ('v1_full', v1_full), ('alt_topology', alt_topology),
+                ('v2_device', v2_device), ('iommufd', iommufd)]:
     with open(os.path.join(out, name), 'wb') as fh:
         fh.write(f())

@@ -28,11 +28,8 @@
 #include <unistd.h>
 
 #include <linux/vfio.h>
-#if __has_include(<linux/iommufd.h>)
-#include <linux/iommufd.h>
-#else
-#include <spapr_tce/uapi/linux/iommufd.h>
-#endif
+
+#include <spapr_tce/vfio.h>
 
 #include "preload_internal.h"
 
@@ -254,206 +251,6 @@ static void put_map_flags(struct line *l, uint32_t flags)
 		put(l, "0x%x", flags);
 }
 
-#define PEEK_OR_BAIL(l, v, arg)					\
-	do {							\
-		if (!peek(&(v), (arg), sizeof(v))) {		\
-			put((l), "%p", (arg));			\
-			return;					\
-		}						\
-	} while (0)
-
-static void decode_container(struct line *l, unsigned long req, void *arg)
-{
-	switch (req) {
-	case VFIO_IOMMU_SPAPR_TCE_GET_INFO: {
-		struct vfio_iommu_spapr_tce_info i;
-
-		PEEK_OR_BAIL(l, i, arg);
-		put(l, "{argsz=%u, flags=%s, dma32_window_start=0x%x, "
-		    "dma32_window_size=0x%x, ddw={pgsizes=0x%llx, "
-		    "max_dynamic_windows_supported=%u, levels=%u}}", i.argsz,
-		    i.flags & VFIO_IOMMU_SPAPR_INFO_DDW ? "DDW" : "0",
-		    i.dma32_window_start, i.dma32_window_size,
-		    (unsigned long long)i.ddw.pgsizes,
-		    i.ddw.max_dynamic_windows_supported, i.ddw.levels);
-		return;
-	}
-	case VFIO_IOMMU_MAP_DMA: {
-		struct vfio_iommu_type1_dma_map m;
-
-		PEEK_OR_BAIL(l, m, arg);
-		put(l, "{argsz=%u, flags=", m.argsz);
-		put_map_flags(l, m.flags);
-		put(l, ", vaddr=0x%llx, iova=0x%llx, size=0x%llx}",
-		    (unsigned long long)m.vaddr, (unsigned long long)m.iova,
-		    (unsigned long long)m.size);
-		return;
-	}
-	case VFIO_IOMMU_UNMAP_DMA: {
-		struct vfio_iommu_type1_dma_unmap u;
-
-		PEEK_OR_BAIL(l, u, arg);
-		put(l, "{argsz=%u, flags=0x%x, iova=0x%llx, size=0x%llx}",
-		    u.argsz, u.flags, (unsigned long long)u.iova,
-		    (unsigned long long)u.size);
-		return;
-	}
-	case VFIO_IOMMU_SPAPR_REGISTER_MEMORY:
-	case VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: {
-		struct vfio_iommu_spapr_register_memory r;
-
-		PEEK_OR_BAIL(l, r, arg);
-		put(l, "{argsz=%u, flags=0x%x, vaddr=0x%llx, size=0x%llx}",
-		    r.argsz, r.flags, (unsigned long long)r.vaddr,
-		    (unsigned long long)r.size);
-		return;
-	}
-	case VFIO_IOMMU_SPAPR_TCE_CREATE: {
-		struct vfio_iommu_spapr_tce_create c;
-
-		PEEK_OR_BAIL(l, c, arg);
-		put(l, "{argsz=%u, flags=0x%x, page_shift=%u, window_size=0x%llx, "
-		    "levels=%u, start_addr=0x%llx}", c.argsz, c.flags,
-		    c.page_shift, (unsigned long long)c.window_size, c.levels,
-		    (unsigned long long)c.start_addr);
-		return;
-	}
-	case VFIO_IOMMU_SPAPR_TCE_REMOVE: {
-		struct vfio_iommu_spapr_tce_remove r;
-
-		PEEK_OR_BAIL(l, r, arg);
-		put(l, "{argsz=%u, flags=0x%x, start_addr=0x%llx}", r.argsz,
-		    r.flags, (unsigned long long)r.start_addr);
-		return;
-	}
-	case VFIO_EEH_PE_OP: {
-		struct vfio_eeh_pe_op o;
-		const char *n;
-
-		PEEK_OR_BAIL(l, o, arg);
-		n = eeh_op_name(o.op);
-		put(l, "{argsz=%u, flags=0x%x, op=", o.argsz, o.flags);
-		if (n)
-			put(l, "VFIO_EEH_PE_%s}", n);
-		else
-			put(l, "%u}", o.op);
-		return;
-	}
-	}
-	put(l, "%p", arg);
-}
-
-static void decode_group(struct line *l, unsigned long req, void *arg)
-{
-	switch (req) {
-	case VFIO_GROUP_GET_STATUS: {
-		struct vfio_group_status s;
-
-		PEEK_OR_BAIL(l, s, arg);
-		put(l, "{argsz=%u, flags=%s%s%s}", s.argsz,
-		    s.flags & VFIO_GROUP_FLAGS_VIABLE ? "VIABLE" : "",
-		    (s.flags & VFIO_GROUP_FLAGS_VIABLE) &&
-		    (s.flags & VFIO_GROUP_FLAGS_CONTAINER_SET) ? "|" : "",
-		    s.flags & VFIO_GROUP_FLAGS_CONTAINER_SET ? "CONTAINER_SET" :
-		    (s.flags & VFIO_GROUP_FLAGS_VIABLE) ? "" : "0");
-		return;
-	}
-	case VFIO_GROUP_SET_CONTAINER: {
-		int fd;
-
-		PEEK_OR_BAIL(l, fd, arg);
-		put(l, "[%d]", fd);
-		return;
-	}
-	case VFIO_GROUP_UNSET_CONTAINER:
-		put(l, "0");
-		return;
-	case VFIO_GROUP_GET_DEVICE_FD: {
-		char name[64];
-		size_t n = 0;
-
-		while (n < sizeof(name) - 1 &&
-		       peek(&name[n], (const char *)arg + n, 1) && name[n])
-			n++;
-		name[n] = 0;
-		put(l, "\"%s\"", name);
-		return;
-	}
-	}
-	put(l, "%p", arg);
-}
-
-static void decode_device(struct line *l, unsigned long req, void *arg)
-{
-	switch (req) {
-	case VFIO_DEVICE_GET_INFO: {
-		struct vfio_device_info i;
-
-		PEEK_OR_BAIL(l, i, arg);
-		put(l, "{argsz=%u, flags=0x%x, num_regions=%u, num_irqs=%u}",
-		    i.argsz, i.flags, i.num_regions, i.num_irqs);
-		return;
-	}
-	case VFIO_DEVICE_GET_REGION_INFO: {
-		struct vfio_region_info r;
-
-		PEEK_OR_BAIL(l, r, arg);
-		put(l, "{argsz=%u, index=%u, flags=0x%x, size=0x%llx, offset=0x%llx}",
-		    r.argsz, r.index, r.flags, (unsigned long long)r.size,
-		    (unsigned long long)r.offset);
-		return;
-	}
-	case VFIO_DEVICE_GET_IRQ_INFO: {
-		struct vfio_irq_info i;
-
-		PEEK_OR_BAIL(l, i, arg);
-		put(l, "{argsz=%u, index=%u, flags=0x%x, count=%u}", i.argsz,
-		    i.index, i.flags, i.count);
-		return;
-	}
-	case VFIO_DEVICE_SET_IRQS: {
-		struct vfio_irq_set s;
-		int32_t efd;
-
-		PEEK_OR_BAIL(l, s, arg);
-		put(l, "{argsz=%u, flags=0x%x, index=%u, start=%u, count=%u", s.argsz,
-		    s.flags, s.index, s.start, s.count);
-		if ((s.flags & VFIO_IRQ_SET_DATA_EVENTFD) && s.count &&
-		    peek(&efd, (const uint8_t *)arg + sizeof(s), sizeof(efd)))
-			put(l, ", data=[%d]", efd);
-		put(l, "}");
-		return;
-	}
-	case VFIO_DEVICE_RESET:
-		put(l, "0");
-		return;
-	case VFIO_DEVICE_BIND_IOMMUFD: {
-		struct vfio_device_bind_iommufd b;
-
-		PEEK_OR_BAIL(l, b, arg);
-		put(l, "{argsz=%u, flags=0x%x, iommufd=%d, out_devid=%u}",
-		    b.argsz, b.flags, b.iommufd, b.out_devid);
-		return;
-	}
-	case VFIO_DEVICE_ATTACH_IOMMUFD_PT: {
-		struct vfio_device_attach_iommufd_pt a;
-
-		PEEK_OR_BAIL(l, a, arg);
-		put(l, "{argsz=%u, flags=0x%x, pt_id=%u}", a.argsz, a.flags,
-		    a.pt_id);
-		return;
-	}
-	case VFIO_DEVICE_DETACH_IOMMUFD_PT: {
-		struct vfio_device_detach_iommufd_pt d;
-
-		PEEK_OR_BAIL(l, d, arg);
-		put(l, "{argsz=%u, flags=0x%x}", d.argsz, d.flags);
-		return;
-	}
-	}
-	put(l, "%p", arg);
-}
-
 static void put_ioas_map_flags(struct line *l, uint32_t flags)
 {
 	static const char *const names[] = { "FIXED_IOVA", "WRITEABLE", "READABLE" };
@@ -473,130 +270,162 @@ static void put_ioas_map_flags(struct line *l, uint32_t flags)
 		put(l, "%s0x%x", sep, flags & ~7u);
 }
 
-/* The IOMMU_* commands of an iommufd (its legacy container ioctls are
- * decoded as a container's). */
-static void decode_iommufd(struct line *l, unsigned long req, void *arg)
+static void put_group_flags(struct line *l, uint32_t flags)
 {
-	switch (req) {
-	case IOMMU_DESTROY: {
-		struct iommu_destroy d;
+	bool viable = flags & VFIO_GROUP_FLAGS_VIABLE;
+	bool set = flags & VFIO_GROUP_FLAGS_CONTAINER_SET;
 
-		PEEK_OR_BAIL(l, d, arg);
-		put(l, "{size=%u, id=%u}", d.size, d.id);
-		return;
-	}
-	case IOMMU_IOAS_ALLOC: {
-		struct iommu_ioas_alloc a;
-
-		PEEK_OR_BAIL(l, a, arg);
-		put(l, "{size=%u, flags=0x%x, out_ioas_id=%u}", a.size, a.flags,
-		    a.out_ioas_id);
-		return;
-	}
-	case IOMMU_IOAS_IOVA_RANGES: {
-		struct iommu_ioas_iova_ranges r;
-
-		PEEK_OR_BAIL(l, r, arg);
-		put(l, "{size=%u, ioas_id=%u, num_iovas=%u, allowed_iovas=0x%llx, "
-		    "out_iova_alignment=0x%llx}", r.size, r.ioas_id, r.num_iovas,
-		    (unsigned long long)r.allowed_iovas,
-		    (unsigned long long)r.out_iova_alignment);
-		return;
-	}
-	case IOMMU_IOAS_MAP: {
-		struct iommu_ioas_map m;
-
-		PEEK_OR_BAIL(l, m, arg);
-		put(l, "{size=%u, flags=", m.size);
-		put_ioas_map_flags(l, m.flags);
-		put(l, ", ioas_id=%u, user_va=0x%llx, length=0x%llx, iova=0x%llx}",
-		    m.ioas_id, (unsigned long long)m.user_va,
-		    (unsigned long long)m.length, (unsigned long long)m.iova);
-		return;
-	}
-	case IOMMU_IOAS_COPY: {
-		struct iommu_ioas_copy c;
-
-		PEEK_OR_BAIL(l, c, arg);
-		put(l, "{size=%u, flags=", c.size);
-		put_ioas_map_flags(l, c.flags);
-		put(l, ", dst_ioas_id=%u, src_ioas_id=%u, length=0x%llx, "
-		    "dst_iova=0x%llx, src_iova=0x%llx}", c.dst_ioas_id,
-		    c.src_ioas_id, (unsigned long long)c.length,
-		    (unsigned long long)c.dst_iova,
-		    (unsigned long long)c.src_iova);
-		return;
-	}
-	case IOMMU_IOAS_UNMAP: {
-		struct iommu_ioas_unmap u;
-
-		PEEK_OR_BAIL(l, u, arg);
-		put(l, "{size=%u, ioas_id=%u, iova=0x%llx, length=0x%llx}",
-		    u.size, u.ioas_id, (unsigned long long)u.iova,
-		    (unsigned long long)u.length);
-		return;
-	}
-	case IOMMU_HWPT_ALLOC: {
-		struct iommu_hwpt_alloc h;
-
-		PEEK_OR_BAIL(l, h, arg);
-		put(l, "{size=%u, flags=0x%x, dev_id=%u, pt_id=%u, out_hwpt_id=%u, "
-		    "data_type=0x%x, data_len=%u, data_uptr=0x%llx}", h.size,
-		    h.flags, h.dev_id, h.pt_id, h.out_hwpt_id, h.data_type,
-		    h.data_len, (unsigned long long)h.data_uptr);
-		return;
-	}
-	}
-	decode_container(l, req, arg);
+	put(l, "%s%s%s", viable ? "VIABLE" : "", viable && set ? "|" : "",
+	    set ? "CONTAINER_SET" : viable ? "" : "0");
 }
 
-static const char *ioctl_name(unsigned long req, enum stce_host_fd_kind kind)
+static uint64_t field_value(const uint8_t *s, const struct stce_vfio_field *f)
 {
-	/* The device and container ioctls share numbers from VFIO_BASE+7. */
-	if (kind == STCE_HOST_FD_DEVICE) {
-		switch (req) {
-		case VFIO_DEVICE_GET_INFO: return "VFIO_DEVICE_GET_INFO";
-		case VFIO_DEVICE_GET_REGION_INFO: return "VFIO_DEVICE_GET_REGION_INFO";
-		case VFIO_DEVICE_GET_IRQ_INFO: return "VFIO_DEVICE_GET_IRQ_INFO";
-		case VFIO_DEVICE_SET_IRQS: return "VFIO_DEVICE_SET_IRQS";
-		case VFIO_DEVICE_RESET: return "VFIO_DEVICE_RESET";
-		/* Same numbers as the sPAPR UNREGISTER/TCE_CREATE/REMOVE. */
-		case VFIO_DEVICE_BIND_IOMMUFD: return "VFIO_DEVICE_BIND_IOMMUFD";
-		case VFIO_DEVICE_ATTACH_IOMMUFD_PT: return "VFIO_DEVICE_ATTACH_IOMMUFD_PT";
-		case VFIO_DEVICE_DETACH_IOMMUFD_PT: return "VFIO_DEVICE_DETACH_IOMMUFD_PT";
+	uint64_t v = 0;
+
+	switch (f->size) {
+	case 1: v = s[f->offset]; break;
+	case 2: v = *(const uint16_t *)(s + f->offset); break;
+	case 4: v = *(const uint32_t *)(s + f->offset); break;
+	case 8: v = *(const uint64_t *)(s + f->offset); break;
+	}
+	return v;
+}
+
+/* SET_IRQS' data: its first eventfd, when the header says there is one. */
+static void put_eventfd(struct line *l, const uint8_t *s, const void *arg,
+			const struct stce_vfio_field *f)
+{
+	const struct vfio_irq_set *hdr = (const struct vfio_irq_set *)s;
+	int32_t efd;
+
+	if ((hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) && hdr->count &&
+	    peek(&efd, (const uint8_t *)arg + f->offset, sizeof(efd)))
+		put(l, ", %s=[%d]", f->name, efd);
+}
+
+static void put_field(struct line *l, const uint8_t *s,
+		      const struct stce_vfio_field *f)
+{
+	uint64_t v = field_value(s, f);
+	const char *n;
+
+	put(l, "%s=", f->name);
+	switch (f->fmt) {
+	case STCE_VFIO_FMT_U:
+		put(l, "%llu", (unsigned long long)v);
+		break;
+	case STCE_VFIO_FMT_D:
+		put(l, "%d", (int32_t)v);
+		break;
+	case STCE_VFIO_FMT_X:
+		put(l, "0x%llx", (unsigned long long)v);
+		break;
+	case STCE_VFIO_FMT_MAP_FLAGS:
+		put_map_flags(l, (uint32_t)v);
+		break;
+	case STCE_VFIO_FMT_IOAS_FLAGS:
+		put_ioas_map_flags(l, (uint32_t)v);
+		break;
+	case STCE_VFIO_FMT_INFO_FLAGS:
+		put(l, "%s", v & VFIO_IOMMU_SPAPR_INFO_DDW ? "DDW" : "0");
+		break;
+	case STCE_VFIO_FMT_GROUP_FLAGS:
+		put_group_flags(l, (uint32_t)v);
+		break;
+	case STCE_VFIO_FMT_EEH_OP:
+		n = eeh_op_name((uint32_t)v);
+		if (n)
+			put(l, "VFIO_EEH_PE_%s", n);
+		else
+			put(l, "%u", (uint32_t)v);
+		break;
+	}
+	if (f->close)
+		put(l, "}");
+}
+
+/* A struct by its row's fields, as the caller's memory holds it now. */
+static void put_struct(struct line *l, const struct stce_vfio_ioctl *io,
+		       void *arg)
+{
+	uint8_t s[256];
+	const char *sep = "";
+
+	if (!io->nr_fields || io->size > sizeof(s) || !peek(s, arg, io->size)) {
+		put(l, "%p", arg);
+		return;
+	}
+	put(l, "{");
+	for (unsigned int i = 0; i < io->nr_fields; i++) {
+		const struct stce_vfio_field *f = &io->fields[i];
+
+		if (f->fmt == STCE_VFIO_FMT_EVENTFD) {
+			put_eventfd(l, s, arg, f);
+			continue;
 		}
+		put(l, "%s", sep);
+		put_field(l, s, f);
+		sep = ", ";
 	}
-	switch (req) {
-	case IOMMU_DESTROY: return "IOMMU_DESTROY";
-	case IOMMU_IOAS_ALLOC: return "IOMMU_IOAS_ALLOC";
-	/* Not served (ENOTTY), named; the fallback header has no macros. */
-	case _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS): return "IOMMU_IOAS_ALLOW_IOVAS";
-	case IOMMU_IOAS_COPY: return "IOMMU_IOAS_COPY";
-	case IOMMU_IOAS_IOVA_RANGES: return "IOMMU_IOAS_IOVA_RANGES";
-	case IOMMU_IOAS_MAP: return "IOMMU_IOAS_MAP";
-	case IOMMU_IOAS_UNMAP: return "IOMMU_IOAS_UNMAP";
-	case _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION): return "IOMMU_OPTION";
-	case _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS): return "IOMMU_VFIO_IOAS";
-	case IOMMU_HWPT_ALLOC: return "IOMMU_HWPT_ALLOC";
-	case VFIO_GET_API_VERSION: return "VFIO_GET_API_VERSION";
-	case VFIO_CHECK_EXTENSION: return "VFIO_CHECK_EXTENSION";
-	case VFIO_SET_IOMMU: return "VFIO_SET_IOMMU";
-	case VFIO_GROUP_GET_STATUS: return "VFIO_GROUP_GET_STATUS";
-	case VFIO_GROUP_SET_CONTAINER: return "VFIO_GROUP_SET_CONTAINER";
-	case VFIO_GROUP_UNSET_CONTAINER: return "VFIO_GROUP_UNSET_CONTAINER";
-	case VFIO_GROUP_GET_DEVICE_FD: return "VFIO_GROUP_GET_DEVICE_FD";
-	case VFIO_IOMMU_SPAPR_TCE_GET_INFO: return "VFIO_IOMMU_SPAPR_TCE_GET_INFO";
-	case VFIO_IOMMU_MAP_DMA: return "VFIO_IOMMU_MAP_DMA";
-	case VFIO_IOMMU_UNMAP_DMA: return "VFIO_IOMMU_UNMAP_DMA";
-	case VFIO_IOMMU_ENABLE: return "VFIO_IOMMU_ENABLE";
-	case VFIO_IOMMU_DISABLE: return "VFIO_IOMMU_DISABLE";
-	case VFIO_IOMMU_SPAPR_REGISTER_MEMORY: return "VFIO_IOMMU_SPAPR_REGISTER_MEMORY";
-	case VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: return "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY";
-	case VFIO_IOMMU_SPAPR_TCE_CREATE: return "VFIO_IOMMU_SPAPR_TCE_CREATE";
-	case VFIO_IOMMU_SPAPR_TCE_REMOVE: return "VFIO_IOMMU_SPAPR_TCE_REMOVE";
-	case VFIO_EEH_PE_OP: return "VFIO_EEH_PE_OP";
+	put(l, "}");
+}
+
+static void put_string(struct line *l, const char *arg)
+{
+	char name[64];
+	size_t n = 0;
+
+	while (n < sizeof(name) - 1 && peek(&name[n], arg + n, 1) && name[n])
+		n++;
+	name[n] = 0;
+	put(l, "\"%s\"", name);
+}
+
+/* The argument as the ioctl's row on this descriptor describes it. */
+static void put_arg(struct line *l, const struct stce_vfio_ioctl *io,
+		    void *arg)
+{
+	int fd;
+
+	switch (io->arg) {
+	case STCE_VFIO_ARG_NONE:
+		put(l, "0");
+		return;
+	case STCE_VFIO_ARG_INT:
+		put_ext(l, (unsigned long)arg);
+		return;
+	case STCE_VFIO_ARG_FD:
+		if (peek(&fd, arg, sizeof(fd)))
+			put(l, "[%d]", fd);
+		else
+			put(l, "%p", arg);
+		return;
+	case STCE_VFIO_ARG_STRING:
+		put_string(l, arg);
+		return;
+	default:
+		put_struct(l, io, arg);
+		return;
 	}
-	return NULL;
+}
+
+/*
+ * A request this descriptor does not serve, named by the table that has
+ * it: the VFIO core's integer and empty arguments are printed as they are
+ * everywhere; anything else stays a pointer.
+ */
+static void put_other_arg(struct line *l, const struct stce_vfio_ioctl *io,
+			  void *arg)
+{
+	bool core = stce_vfio_ioctl_info(io->request,
+					 STCE_HOST_FD_CONTAINER) == io;
+
+	if (core && (io->arg == STCE_VFIO_ARG_NONE ||
+		     io->arg == STCE_VFIO_ARG_INT))
+		put_arg(l, io, arg);
+	else
+		put(l, "%p", arg);
 }
 
 static const char *const kind_names[] = {
@@ -607,36 +436,30 @@ static const char *const kind_names[] = {
 	[STCE_HOST_FD_IOMMUFD] = "iommufd",
 };
 
+/* The ioctl's name and argument from the library's ioctl table
+ * (<spapr_tce/vfio.h>): its row on this kind of descriptor, else the
+ * name its number has elsewhere. */
 void trace_ioctl(enum stce_host_fd_kind kind, int fd, unsigned long req,
 		 void *arg, int ret, int err)
 {
-	const char *name;
+	const struct stce_vfio_ioctl *row, *named;
 	struct line l;
 
 	if (!trace_enabled())
 		return;
-	name = ioctl_name(req, kind);
+	row = stce_vfio_ioctl_info(req, kind);
+	named = row ? row : stce_vfio_ioctl_named(req);
 	start(&l);
 	put(&l, "ioctl(%d<%s>, ", fd, kind_names[kind]);
-	if (name)
-		put(&l, "%s, ", name);
-	else
-		put(&l, "0x%lx, ", req);
-	if (!name)
-		put(&l, "%p", arg);
-	else if (req == VFIO_CHECK_EXTENSION || req == VFIO_SET_IOMMU)
-		put_ext(&l, (unsigned long)arg);
-	else if (req == VFIO_GET_API_VERSION || req == VFIO_IOMMU_ENABLE ||
-		 req == VFIO_IOMMU_DISABLE)
-		put(&l, "0");
-	else if (kind == STCE_HOST_FD_DEVICE)
-		decode_device(&l, req, arg);
-	else if (kind == STCE_HOST_FD_GROUP)
-		decode_group(&l, req, arg);
-	else if (kind == STCE_HOST_FD_IOMMUFD)
-		decode_iommufd(&l, req, arg);
-	else
-		decode_container(&l, req, arg);
+	if (!named) {
+		put(&l, "0x%lx, %p", req, arg);
+	} else {
+		put(&l, "%s, ", named->name);
+		if (row)
+			put_arg(&l, row, arg);
+		else
+			put_other_arg(&l, named, arg);
+	}
 	put(&l, ")");
 	result(&l, ret, err);
 	emit(&l);

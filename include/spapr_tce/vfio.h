@@ -228,6 +228,77 @@ enum stce_host_fd_kind {
 STCE_API
 enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd);
 
+/*
+ * The ioctl table: one row per ioctl a kind of host descriptor serves, as
+ * the library dispatches it (src/vfio/ioctls.c). Tracers print calls from
+ * it, fuzzers build their arguments from it.
+ */
+enum stce_vfio_arg {
+	STCE_VFIO_ARG_NONE,	/* no argument (printed "0") */
+	STCE_VFIO_ARG_INT,	/* an integer: an IOMMU type or extension */
+	STCE_VFIO_ARG_FD,	/* a pointer to an int, a descriptor */
+	STCE_VFIO_ARG_STRING,	/* a C string (a device name) */
+	STCE_VFIO_ARG_ARGSZ,	/* a struct led by its u32 argsz (VFIO's) */
+	STCE_VFIO_ARG_SIZE,	/* a struct led by its u32 size (iommufd's) */
+};
+
+/* How a field is printed. */
+enum stce_vfio_fmt {
+	STCE_VFIO_FMT_U,		/* decimal, unsigned */
+	STCE_VFIO_FMT_D,		/* decimal, signed */
+	STCE_VFIO_FMT_X,		/* 0x hex */
+	STCE_VFIO_FMT_MAP_FLAGS,	/* MAP_DMA's READ|WRITE */
+	STCE_VFIO_FMT_IOAS_FLAGS,	/* FIXED_IOVA|WRITEABLE|READABLE */
+	STCE_VFIO_FMT_INFO_FLAGS,	/* TCE_GET_INFO's DDW */
+	STCE_VFIO_FMT_GROUP_FLAGS,	/* VIABLE|CONTAINER_SET */
+	STCE_VFIO_FMT_EEH_OP,		/* VFIO_EEH_PE_<op> */
+	STCE_VFIO_FMT_EVENTFD,		/* SET_IRQS' first eventfd, [fd],
+					 * after the struct when the flags
+					 * say eventfds and count is not 0 */
+};
+
+struct stce_vfio_field {
+	const char *name;	/* as printed; "a={b" opens a nested struct */
+	uint16_t offset;	/* bytes from the start of the struct */
+	uint8_t size;		/* 1, 2, 4 or 8 */
+	uint8_t fmt;		/* enum stce_vfio_fmt */
+	bool close;		/* a nested struct ends after it ("}") */
+};
+
+struct stce_vfio_ioctl {
+	unsigned long request;
+	const char *name;		/* the <linux/vfio.h> macro's name */
+	enum stce_vfio_arg arg;
+	uint32_t size;			/* the struct we know (bytes) */
+	uint32_t minsz;			/* the shortest the kernel takes */
+	const struct stce_vfio_field *fields;	/* what a trace prints */
+	unsigned int nr_fields;		/* 0: printed as a pointer */
+};
+
+/*
+ * The row of @request on a descriptor of @kind (STCE_HOST_FD_NONE: an
+ * inherited one, looked up as a container's), or NULL when that kind
+ * does not serve it (the call fails with ENOTTY or EINVAL).
+ */
+STCE_API
+const struct stce_vfio_ioctl *stce_vfio_ioctl_info(unsigned long request,
+						   enum stce_host_fd_kind kind);
+
+/*
+ * What @request is called: the row of the container, group or iommufd
+ * tables that has it (in that order; the device's ioctls share numbers
+ * with the container's and are found by stce_vfio_ioctl_info), else a
+ * row for the iommufd commands the library knows and does not serve.
+ * NULL for a number no table has.
+ */
+STCE_API
+const struct stce_vfio_ioctl *stce_vfio_ioctl_named(unsigned long request);
+
+/* The @i-th row of @kind's table (0 up); NULL past its end. */
+STCE_API
+const struct stce_vfio_ioctl *stce_vfio_ioctl_row(enum stce_host_fd_kind kind,
+						  unsigned int i);
+
 /* Descriptors open now (an audit figure: 0 once everything is closed). */
 STCE_API
 unsigned int stce_host_open_fds(struct stce_host *host);

@@ -23,11 +23,13 @@ static _Atomic uint64_t locked_pages;
 static _Atomic unsigned int host_shift = 16;
 static unsigned long host_holds;	/* under account_lock */
 
+/* See <spapr_tce/account.h>. */
 unsigned int stce_host_page_shift(void)
 {
 	return atomic_load_explicit(&host_shift, memory_order_relaxed);
 }
 
+/* See <spapr_tce/account.h>. */
 uint64_t stce_account_bytes_to_pages(uint64_t bytes)
 {
 	unsigned int shift = stce_host_page_shift();
@@ -67,6 +69,7 @@ static uint64_t rlimit_pages(unsigned int shift)
 	return (uint64_t)rl.rlim_cur >> shift;
 }
 
+/* See <spapr_tce/account.h>. */
 uint64_t stce_account_limit_pages(void)
 {
 	if (has_ipc_lock())
@@ -74,6 +77,7 @@ uint64_t stce_account_limit_pages(void)
 	return rlimit_pages(stce_host_page_shift());
 }
 
+/* See <spapr_tce/account.h>. */
 int stce_account_charge(uint64_t npages)
 {
 	uint64_t cur, limit;
@@ -92,6 +96,7 @@ int stce_account_charge(uint64_t npages)
 	return ret;
 }
 
+/* See <spapr_tce/account.h>. */
 void stce_account_uncharge(uint64_t npages)
 {
 	uint64_t cur;
@@ -105,6 +110,7 @@ void stce_account_uncharge(uint64_t npages)
 	pthread_mutex_unlock(&account_lock);
 }
 
+/* See <spapr_tce/account.h>. */
 uint64_t stce_account_locked_pages(void)
 {
 	return atomic_load(&locked_pages);
@@ -137,6 +143,7 @@ static int switch_locked(unsigned int shift)
 	return 0;
 }
 
+/* See account/hostpage.h. */
 int stce_host_page_hold_at(unsigned int shift)
 {
 	int ret = shift_check(shift);
@@ -178,6 +185,7 @@ __attribute__((constructor)) static void account_init(void)
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 
+/* See account/hostpage.h. */
 unsigned int stce_host_page_hold(void)
 {
 	unsigned int shift;
@@ -189,6 +197,7 @@ unsigned int stce_host_page_hold(void)
 	return shift;
 }
 
+/* See account/hostpage.h. */
 void stce_host_page_unhold(void)
 {
 	pthread_mutex_lock(&account_lock);

@@ -12,17 +12,20 @@ struct fault_state {
 
 static struct fault_state fault_sites[STCE_FAULT_NR_SITES];
 
+/* See common/alloc.h. */
 void stce_fault_arm(enum stce_fault_site site, unsigned long nth)
 {
 	atomic_store(&fault_sites[site].calls, 0);
 	atomic_store(&fault_sites[site].armed_at, nth);
 }
 
+/* See common/alloc.h. */
 unsigned long stce_fault_calls(enum stce_fault_site site)
 {
 	return atomic_load(&fault_sites[site].calls);
 }
 
+/* See common/alloc.h. */
 int stce_fault_should_fail(enum stce_fault_site site)
 {
 	struct fault_state *f = &fault_sites[site];
@@ -45,6 +48,7 @@ int stce_fault_should_fail(enum stce_fault_site site)
 }
 #endif
 
+/* See common/alloc.h. */
 void *stce_zalloc(size_t size)
 {
 	if (stce_fault_should_fail(STCE_FAULT_ALLOC))
@@ -52,6 +56,7 @@ void *stce_zalloc(size_t size)
 	return calloc(1, size);
 }
 
+/* Release what stce_zalloc() returned; NULL is a no-op. */
 void stce_free(void *p)
 {
 	free(p);

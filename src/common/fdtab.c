@@ -5,6 +5,7 @@
 #include "common/alloc.h"
 #include "common/fdtab.h"
 
+/* See common/fdtab.h. */
 _Atomic uintptr_t *stce_fdtab_slot(struct stce_fdtab *t, int fd)
 {
 	_Atomic uintptr_t *chunk, *expected = NULL;
@@ -22,6 +23,7 @@ _Atomic uintptr_t *stce_fdtab_slot(struct stce_fdtab *t, int fd)
 	return stce_fdtab_peek(t, fd);
 }
 
+/* See common/fdtab.h. */
 int stce_fdtab_next(const struct stce_fdtab *t, int fd)
 {
 	if (fd < 0)
@@ -42,6 +44,7 @@ int stce_fdtab_next(const struct stce_fdtab *t, int fd)
 	return -1;
 }
 
+/* See common/fdtab.h. */
 void stce_fdtab_destroy(struct stce_fdtab *t)
 {
 	for (unsigned int i = 0; i < STCE_FDTAB_DIR; i++)

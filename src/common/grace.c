@@ -95,6 +95,7 @@ static void mode_init(void)
 	asym = membarrier_usable();
 }
 
+/* See common/grace.h. */
 bool stce_grace_asymmetric(void)
 {
 	pthread_once(&mode_once, mode_init);
@@ -137,6 +138,7 @@ static unsigned int slot_assign(void)
 	return stce_grace_tls_slot = s | fenced;
 }
 
+/* See common/grace.h. */
 unsigned int stce_grace_thread_slot(void)
 {
 	unsigned int s = stce_grace_tls_slot;
@@ -146,6 +148,7 @@ unsigned int stce_grace_thread_slot(void)
 	return s & ~STCE_GRACE_FENCED;
 }
 
+/* See common/grace.h. */
 void stce_grace_read_lock_slow(struct stce_grace *g,
 			       struct stce_grace_guard *guard, uint64_t lo,
 			       uint64_t hi)
@@ -170,6 +173,7 @@ void stce_grace_read_lock_slow(struct stce_grace *g,
 	guard->held = true;
 }
 
+/* A grace domain with no reader and no period yet. */
 void stce_grace_init(struct stce_grace *g)
 {
 	atomic_init(&g->epoch, 0);
@@ -184,6 +188,7 @@ void stce_grace_init(struct stce_grace *g)
 	}
 }
 
+/* The domain's lock goes; no reader may be left inside it. */
 void stce_grace_destroy(struct stce_grace *g)
 {
 	pthread_mutex_destroy(&g->sync_lock);
@@ -251,6 +256,7 @@ static bool others_hold_slots(void)
 	return used != 0;
 }
 
+/* See common/grace.h. */
 void stce_grace_synchronize(struct stce_grace *g)
 {
 	/* Fix the mode first: a reader may be taking its first slot now. */
@@ -300,6 +306,7 @@ static bool slot_covers(const struct stce_grace_slot *r, uint64_t lo,
 	return rlo <= hi && lo <= rhi;
 }
 
+/* See common/grace.h. */
 void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 				  uint64_t hi)
 {
@@ -340,6 +347,7 @@ void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 	atomic_fetch_add_explicit(&g->periods, 1, memory_order_relaxed);
 }
 
+/* See common/grace.h. */
 uint64_t stce_grace_periods(const struct stce_grace *g)
 {
 	return atomic_load(&g->periods);

@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 /* True when the calling thread holds @m (see above for how it is known). */
-static inline bool stce_lock_held(pthread_mutex_t *m)
+static inline bool stce_lock_held(const pthread_mutex_t *m)
 {
 	return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) ==
 	       gettid();

@@ -35,6 +35,7 @@ struct stce_rindex_dir {
 	struct rx_slot s[];
 };
 
+/* See common/rindex.h. */
 void stce_rindex_init(struct stce_rindex *x, struct stce_grace *grace)
 {
 	atomic_init(&x->dir, NULL);
@@ -63,6 +64,7 @@ static void dir_free(struct stce_rindex_dir *d)
 	stce_free(d);
 }
 
+/* See common/rindex.h. */
 void stce_rindex_destroy(struct stce_rindex *x)
 {
 	dir_free(atomic_load(&x->dir));
@@ -130,6 +132,7 @@ static struct rx_entry *last_at_or_below(struct stce_rindex *x, uint64_t addr)
 	return i ? &l->e[i - 1] : NULL;
 }
 
+/* See common/rindex.h. */
 void *stce_rindex_find(struct stce_rindex *x, uint64_t addr, uint64_t *start,
 		       uint64_t *len)
 {
@@ -140,6 +143,7 @@ void *stce_rindex_find(struct stce_rindex *x, uint64_t addr, uint64_t *start,
 	return entry_get(e, start, len);
 }
 
+/* See common/rindex.h. */
 void *stce_rindex_first(struct stce_rindex *x, uint64_t start, uint64_t len,
 			uint64_t *s, uint64_t *l)
 {
@@ -322,6 +326,7 @@ static int publish_leaf(struct stce_rindex *x, struct stce_rindex_dir *d,
 	return 0;
 }
 
+/* See common/rindex.h. */
 int stce_rindex_insert(struct stce_rindex *x, uint64_t start, uint64_t len,
 		       void *val)
 {
@@ -350,6 +355,7 @@ int stce_rindex_insert(struct stce_rindex *x, uint64_t start, uint64_t len,
 	return ret;
 }
 
+/* See common/rindex.h. */
 int stce_rindex_split(struct stce_rindex *x, uint64_t start, uint64_t at,
 		      void *val)
 {
@@ -407,6 +413,7 @@ static struct rx_entry *exact(struct stce_rindex *x, uint64_t start)
 	return e;
 }
 
+/* See common/rindex.h. */
 int stce_rindex_set(struct stce_rindex *x, uint64_t start, void *val)
 {
 	struct rx_entry *e = exact(x, start);
@@ -418,6 +425,7 @@ int stce_rindex_set(struct stce_rindex *x, uint64_t start, void *val)
 	return 0;
 }
 
+/* See common/rindex.h. */
 int stce_rindex_shrink(struct stce_rindex *x, uint64_t start, uint64_t len)
 {
 	struct rx_entry *e = exact(x, start);
@@ -429,6 +437,7 @@ int stce_rindex_shrink(struct stce_rindex *x, uint64_t start, uint64_t len)
 	return 0;
 }
 
+/* See common/rindex.h. */
 void stce_rindex_remove(struct stce_rindex *x, uint64_t start)
 {
 	struct stce_rindex_dir *d = atomic_load(&x->dir);
@@ -447,6 +456,7 @@ void stce_rindex_remove(struct stce_rindex *x, uint64_t start)
 	dir_free(d);
 }
 
+/* See common/rindex.h. */
 void stce_rindex_abandon(struct stce_rindex *x)
 {
 	static struct stce_rindex_dir *kept;	/* reachable for leak checkers */

@@ -13,6 +13,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "common/lockdep.h"
 #include "common/safecopy.h"
 
 #if defined(__x86_64__)
@@ -299,10 +300,13 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	chain(sig, si, ucv);
 }
 
+/* Our handler for @sig, the old one kept in prev[] to chain to. arm_lock
+ * held: no armer that finds ours installed returns before prev[] is set. */
 static int arm_one(int sig)
 {
 	struct ksigaction act = { 0 }, old;
 
+	stce_assert_held(&arm_lock);
 	if (raw_sigaction(sig, NULL, &old))
 		return -errno;
 	if (old.handler == (void *)on_fault)
@@ -318,6 +322,7 @@ static int arm_one(int sig)
 	return 0;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_arm(void)
 {
 	int ret;
@@ -330,6 +335,7 @@ int stce_safe_copy_arm(void)
 	return ret;
 }
 
+/* See common/safecopy.h. */
 bool stce_safe_copy_inline(void)
 {
 	return true;
@@ -350,6 +356,7 @@ __attribute__((constructor)) static void safecopy_init(void)
 
 static atomic_bool direct;	/* a seccomp filter forbids process_vm_* */
 
+/* See common/safecopy.h. */
 size_t stce_safe_copy(void *dst, const void *src, size_t n)
 {
 	struct iovec l = { dst, n }, r = { (void *)src, n };
@@ -380,6 +387,7 @@ size_t stce_safe_move(void *dst, const void *src, size_t n)
 	return stce_safe_copy(dst, src, n);
 }
 
+/* See common/safecopy.h: with no inline recovery, every fill says @n. */
 size_t stce_safe_set(void *dst, int c, size_t n)
 {
 	(void)dst;
@@ -387,6 +395,7 @@ size_t stce_safe_set(void *dst, int c, size_t n)
 	return n;
 }
 
+/* See common/safecopy.h. */
 size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
 {
 	for (size_t off = 0; off < n; off += step) {
@@ -400,11 +409,13 @@ size_t stce_safe_touch_write(void *addr, size_t n, size_t step)
 	return 0;
 }
 
+/* See common/safecopy.h. */
 int stce_safe_copy_arm(void)
 {
 	return 0;
 }
 
+/* See common/safecopy.h. */
 bool stce_safe_copy_inline(void)
 {
 	return false;

@@ -12,6 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/lockdep.h"
 
 #define BAR0_SIZE_MASK	(~(uint64_t)(STCE_DMATEST_BAR0_SIZE - 1))
 #define BAR0_FLAGS	0x4u	/* memory, 64-bit, not prefetchable */
@@ -63,6 +64,7 @@ int stce_device_create(const struct stce_device_desc *desc,
 	return 0;
 }
 
+/* NULL is a no-op; the PE stays its owner's. */
 void stce_device_destroy(struct stce_device *d)
 {
 	if (!d)
@@ -71,16 +73,19 @@ void stce_device_destroy(struct stce_device *d)
 	stce_free(d);
 }
 
+/* The PE the device sits in (fixed at create: no lock). */
 struct stce_pe *stce_device_pe(const struct stce_device *d)
 {
 	return d->pe;
 }
 
+/* The "dddd:bb:dd.f" name of its description (fixed: no lock). */
 const char *stce_device_name(const struct stce_device *d)
 {
 	return d->desc.name;
 }
 
+/* See <spapr_tce/device.h>. */
 uint64_t stce_dmatest_checksum(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -118,6 +123,7 @@ static void sync_reset(struct stce_device *d)
 {
 	uint64_t resets = stce_pe_reset_count(d->pe);
 
+	stce_assert_held(&d->lock);
 	if (resets != d->seen_resets) {
 		d->seen_resets = resets;
 		device_reset(d);
@@ -178,6 +184,7 @@ static void run_command(struct stce_device *d, uint64_t cmd)
 	uint8_t buf[CHUNK];
 	int ret;
 
+	stce_assert_held(&d->lock);
 	if (!(d->command & STCE_PCI_COMMAND_MASTER))
 		ret = -EPERM;
 	else if (d->len > STCE_DMATEST_MAX_LEN)
@@ -201,6 +208,7 @@ static void run_command(struct stce_device *d, uint64_t cmd)
 	}
 }
 
+/* See <spapr_tce/device.h>: no call to the old handler once it returns. */
 void stce_device_set_irq_handler(struct stce_device *d,
 				 stce_device_irq_fn fn, void *ctx)
 {
@@ -211,6 +219,7 @@ void stce_device_set_irq_handler(struct stce_device *d,
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* See <spapr_tce/device.h>. */
 void stce_device_function_reset(struct stce_device *d)
 {
 	uint16_t command;
@@ -252,6 +261,7 @@ static int mmio_check(unsigned int bar, uint64_t offset, unsigned int size)
 	return 0;
 }
 
+/* See <spapr_tce/device.h>. */
 int stce_device_mmio_read(struct stce_device *d, unsigned int bar,
 			  uint64_t offset, unsigned int size, uint64_t *val)
 {
@@ -279,6 +289,7 @@ out:
 	return 0;
 }
 
+/* See <spapr_tce/device.h> (BAR0 access): a CMD write runs the command. */
 int stce_device_mmio_write(struct stce_device *d, unsigned int bar,
 			   uint64_t offset, unsigned int size, uint64_t val)
 {
@@ -348,6 +359,7 @@ static int config_check(uint32_t offset, unsigned int size)
 	return 0;
 }
 
+/* See <spapr_tce/device.h>. */
 int stce_device_config_read(struct stce_device *d, uint32_t offset,
 			    unsigned int size, uint32_t *val)
 {
@@ -388,6 +400,7 @@ static uint64_t merge(uint64_t field, uint32_t base, unsigned int width,
 	return field;
 }
 
+/* See <spapr_tce/device.h> (config space): INTx edges follow at once. */
 int stce_device_config_write(struct stce_device *d, uint32_t offset,
 			     unsigned int size, uint32_t val)
 {

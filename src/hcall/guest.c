@@ -71,6 +71,7 @@ static void memmap_publish_locked(struct stce_guest *g, struct hc_memmap *next)
 {
 	struct hc_memmap *old = atomic_exchange(&g->mem, next);
 
+	stce_assert_held(&g->lock);
 	stce_grace_synchronize(&g->grace);
 	stce_free(old);
 }
@@ -190,6 +191,7 @@ struct hc_table *hc_find_liobn(const struct hc_liobns *l, uint64_t liobn)
 /* See hcall_internal.h. */
 struct hc_table *hc_find_liobn_locked(struct stce_guest *g, uint64_t liobn)
 {
+	stce_assert_held(&g->lock);
 	return hc_find_liobn(atomic_load(&g->liobns), liobn);
 }
 
@@ -237,6 +239,7 @@ int hc_create_table_locked(struct stce_guest *g, uint64_t liobn,
 	void *view;
 	int ret;
 
+	stce_assert_held(&g->lock);
 	if (!size || page_shift < 12 || page_shift > 34 ||
 	    offset + size < offset || offset + size > (UINT64_MAX >> page_shift))
 		return -EINVAL;
@@ -306,6 +309,7 @@ int hc_remove_table_locked(struct stce_guest *g, uint64_t liobn)
 	struct hc_table *t = hc_find_liobn(cur, liobn);
 	size_t j = 0;
 
+	stce_assert_held(&g->lock);
 	if (!t)
 		return -ENOENT;
 	if (cur->nr > 1) {
@@ -384,6 +388,7 @@ static void set_publish_locked(struct stce_guest *g, struct hc_table *t,
 {
 	struct hc_attach_set *old = atomic_exchange(&t->atts, next);
 
+	stce_assert_held(&g->lock);
 	if (sync)
 		stce_grace_synchronize(&g->grace);
 	stce_free(old);
@@ -399,6 +404,7 @@ int hc_attach_locked(struct stce_guest *g, uint64_t liobn,
 	unsigned int num;
 	int ret;
 
+	stce_assert_held(&g->lock);
 	if (!t)
 		return -ENOENT;
 	if (stce_container_type(c) != STCE_IOMMU_V2)

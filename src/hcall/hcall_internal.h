@@ -25,6 +25,7 @@
 #include <spapr_tce/hcall.h>
 
 #include "common/grace.h"
+#include "common/lockdep.h"
 
 struct hc_slot {
 	uint64_t gpa;

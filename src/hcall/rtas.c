@@ -114,6 +114,7 @@ static int enable_window(struct stce_guest *g, struct hc_phb *phb,
 {
 	int ret;
 
+	stce_assert_held(&g->lock);
 	ret = stce_container_create_window(phb->c, page_shift, size, levels,
 					   start);
 	if (ret)
@@ -142,6 +143,7 @@ static int disable_window(struct stce_guest *g, struct hc_phb *phb,
 	uint64_t start;
 	int ret;
 
+	stce_assert_held(&g->lock);
 	if (!t)
 		return -ENOENT;
 	start = t->offset << t->page_shift;

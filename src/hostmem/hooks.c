@@ -12,6 +12,7 @@
 #include <spapr_tce/hostmem.h>
 
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "hostmem/hostmem_internal.h"
 
 #ifndef MADV_DONTNEED_LOCKED
@@ -34,6 +35,7 @@ static bool aligned(const void *addr)
 /* Move aside what is pinned in [a, a + len); DMA quiesced meanwhile. */
 static void aside_locked(uint64_t a, uint64_t len, enum hm_move_kind kind)
 {
+	stce_assert_held(&hm_lock);
 	if (!len || !hm_pinned_in(a, len))
 		return;
 	hm_quiesce();
@@ -41,6 +43,7 @@ static void aside_locked(uint64_t a, uint64_t len, enum hm_move_kind kind)
 	hm_unquiesce();
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_munmap(void *addr, size_t len)
 {
 	int ret;
@@ -54,6 +57,7 @@ int stce_hostmem_munmap(void *addr, size_t len)
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h> (the hooks): MAP_FIXED over pins moves them aside. */
 int stce_hostmem_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off, void **out)
 {
@@ -121,6 +125,7 @@ static int free_unpinned_locked(uint64_t a, uint64_t len)
 	uint64_t pos = a, s, l, from = a;
 	int ret = 0;
 
+	stce_assert_held(&hm_lock);
 	while (hm_next_pinned(a, len, &pos, &s, &l)) {
 		if (s > from)
 			ret = (int)hm_sys(SYS_madvise, (long)from,
@@ -141,6 +146,7 @@ static bool advice_drops(int advice)
 	       advice == MADV_FREE || advice == MADV_REMOVE;
 }
 
+/* See <spapr_tce/hostmem.h> (the hooks): advice that drops pages spares pins. */
 int stce_hostmem_madvise(void *addr, size_t len, int advice)
 {
 	uint64_t a = (uintptr_t)addr, l = page_up(len);
@@ -172,6 +178,7 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h> (the hooks): the attachment's pins go aside first. */
 int stce_hostmem_shmdt(const void *addr)
 {
 	struct hm_vma v, next;

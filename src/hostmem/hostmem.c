@@ -36,6 +36,7 @@
 
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "common/safecopy.h"
 #include "hostmem/hostmem_internal.h"
 
@@ -74,6 +75,7 @@ static pthread_mutex_t dom_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stce_grace **domains;
 static size_t nr_domains, cap_domains;
 
+/* See hostmem/hostmem_internal.h. */
 long hm_sys(long nr, long a, long b, long c, long d, long e, long f)
 {
 	long r;
@@ -84,11 +86,13 @@ long hm_sys(long nr, long a, long b, long c, long d, long e, long f)
 	return r == -1 ? -errno : r;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 bool stce_hostmem_in_hook(void)
 {
 	return hm_in_hook != 0;
 }
 
+/* See hostmem/hostmem_internal.h. */
 bool hm_anything_pinned(void)
 {
 	return atomic_load_explicit(&pinned_bytes, memory_order_relaxed) != 0;
@@ -96,6 +100,7 @@ bool hm_anything_pinned(void)
 
 static void state_update_locked(void)
 {
+	stce_assert_held(&hm_lock);
 	if (moved_list)
 		atomic_fetch_or(&stce_hostmem_state, HM_STATE_MOVED);
 	else
@@ -109,6 +114,7 @@ static void mem_open_locked(void)
 	struct stat st;
 	int fd = atomic_load(&mem_fd);
 
+	stce_assert_held(&hm_lock);
 	if (fd >= 0 && !fstat(fd, &st) && st.st_dev == mem_dev &&
 	    st.st_ino == mem_ino)
 		return;
@@ -253,6 +259,7 @@ static int moved_add(uint64_t hpa, uint64_t len, uint64_t loc, bool aside,
 	struct hm_moved *m = stce_zalloc(sizeof(*m));
 	int ret;
 
+	stce_assert_held(&hm_lock);
 	if (!m)
 		return -ENOMEM;
 	*m = (struct hm_moved){ .hpa = hpa, .len = len, .loc = loc,
@@ -309,6 +316,7 @@ static bool place_shared(const struct hm_moved *self, uint64_t loc,
 /* The entry's pages are pinned no more: forget it, unmap what was aside. */
 static void moved_drop(struct hm_moved *m)
 {
+	stce_assert_held(&hm_lock);
 	stce_rindex_remove(&moves, m->hpa);
 	list_del(m);
 	if (m->aside) {
@@ -387,6 +395,7 @@ static int populate_once(uint64_t ua, uint64_t len, bool write)
 	return 0;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_populate(uint64_t ua, uint64_t size, bool write,
 			  uint64_t *good)
 {
@@ -426,6 +435,7 @@ static int ref_locked(uint64_t ua, uint64_t size, uint64_t granule,
 	uint64_t h = ua, done;
 	int ret = 0;
 
+	stce_assert_held(&hm_lock);
 	/* Pages of this hpa range were moved away: a fresh identity. */
 	if (stce_rindex_first(&moves, ua, size, NULL, NULL)) {
 		h = stce_round_up(syn_next, SYN_ALIGN) + (ua & (SYN_ALIGN - 1));
@@ -449,6 +459,7 @@ static int ref_locked(uint64_t ua, uint64_t size, uint64_t granule,
 	return 0;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_ref(uint64_t ua, uint64_t size, uint64_t granule,
 		     uint64_t *hpa)
 {
@@ -470,6 +481,7 @@ int stce_hostmem_ref(uint64_t ua, uint64_t size, uint64_t granule,
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_pin(uint64_t ua, uint64_t size, bool write, uint64_t *hpa,
 		     uint64_t *good)
 {
@@ -480,6 +492,7 @@ int stce_hostmem_pin(uint64_t ua, uint64_t size, bool write, uint64_t *hpa,
 	return stce_hostmem_ref(ua, size, 0, hpa);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 void stce_hostmem_unpin(uint64_t hpa, uint64_t size)
 {
 	if (!size)
@@ -557,11 +570,13 @@ static bool next_any(uint64_t from, uint64_t end, uint64_t *ps, uint64_t *pe)
 	return true;
 }
 
+/* See hostmem/hostmem_internal.h. */
 bool hm_next_pinned(uint64_t start, uint64_t len, uint64_t *pos,
 		    uint64_t *piece, uint64_t *piece_len)
 {
 	uint64_t end = start + len, s, e, s2, e2;
 
+	stce_assert_held(&hm_lock);
 	if (*pos >= end || !next_any(*pos, end, &s, &e))
 		return false;
 	/* Pieces that touch or overlap make one. */
@@ -573,10 +588,12 @@ bool hm_next_pinned(uint64_t start, uint64_t len, uint64_t *pos,
 	return true;
 }
 
+/* See hostmem/hostmem_internal.h. */
 bool hm_pinned_in(uint64_t start, uint64_t len)
 {
 	uint64_t pos = start, s, l;
 
+	stce_assert_held(&hm_lock);
 	return hm_anything_pinned() && hm_next_pinned(start, len, &pos, &s, &l);
 }
 
@@ -591,6 +608,7 @@ static int relocate(uint64_t from, uint64_t len, uint64_t to, bool aside,
 	uint64_t end = from + len, pos = from, s, e;
 	int ret = 0;
 
+	stce_assert_held(&hm_lock);
 	/* Moved entries placed here; cut at the range's ends first. */
 again:
 	for (struct hm_moved *m = moved_list; m; m = m->next) {
@@ -631,18 +649,22 @@ again:
 	return ret;
 }
 
+/* See hostmem/hostmem_internal.h. */
 void hm_follow(uint64_t old, uint64_t len, uint64_t new_addr)
 {
 	uint64_t pos = old, s, l;
 
+	stce_assert_held(&hm_lock);
 	while (hm_next_pinned(old, len, &pos, &s, &l))
 		relocate(s, l, new_addr + (s - old), false, false);
 }
 
+/* See hostmem/hostmem_internal.h. */
 void hm_lose(uint64_t start, uint64_t len)
 {
 	uint64_t pos = start, s, l;
 
+	stce_assert_held(&hm_lock);
 	while (hm_next_pinned(start, len, &pos, &s, &l))
 		relocate(s, l, 0, false, true);
 }
@@ -692,11 +714,13 @@ static int move_piece(uint64_t s, uint64_t len, uint64_t page,
 	return relocate(s, len, to, true, false);
 }
 
+/* See hostmem/hostmem_internal.h. */
 int hm_move_aside(uint64_t start, uint64_t len, enum hm_move_kind kind)
 {
 	uint64_t pos = start, s, l;
 	int ret = 0;
 
+	stce_assert_held(&hm_lock);
 	while (hm_next_pinned(start, len, &pos, &s, &l)) {
 		uint64_t end = s + l;
 
@@ -730,8 +754,10 @@ int hm_move_aside(uint64_t start, uint64_t len, enum hm_move_kind kind)
 
 /* ---- moves and DMA -------------------------------------------------- */
 
+/* See hostmem/hostmem_internal.h. */
 void hm_quiesce(void)
 {
+	stce_assert_held(&hm_lock);
 	atomic_fetch_or(&stce_hostmem_state, HM_STATE_MOVING);
 	pthread_mutex_lock(&dom_lock);
 	for (size_t i = 0; i < nr_domains; i++)
@@ -739,17 +765,21 @@ void hm_quiesce(void)
 	pthread_mutex_unlock(&dom_lock);
 }
 
+/* See hostmem/hostmem_internal.h: DMA may resolve addresses again. */
 void hm_unquiesce(void)
 {
+	stce_assert_held(&hm_lock);
 	atomic_fetch_and(&stce_hostmem_state, ~HM_STATE_MOVING);
 }
 
+/* See hostmem/hostmem_dma.h. */
 void stce_hostmem_wait_moves(void)
 {
 	while (atomic_load(&stce_hostmem_state) & HM_STATE_MOVING)
 		sched_yield();
 }
 
+/* See hostmem/hostmem_dma.h. */
 int stce_hostmem_dma_domain_add(struct stce_grace *g)
 {
 	int ret = 0;
@@ -776,6 +806,7 @@ out:
 	return ret;
 }
 
+/* The domain added with stce_hostmem_dma_domain_add() is waited for no more. */
 void stce_hostmem_dma_domain_del(struct stce_grace *g)
 {
 	pthread_mutex_lock(&dom_lock);
@@ -817,6 +848,7 @@ static int resolve_moved(uint64_t hpa, size_t n, uint8_t **addr, size_t *run)
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_resolve(uint64_t hpa, size_t n, void **addr, size_t *run)
 {
 	uint8_t *a;
@@ -858,6 +890,7 @@ static inline bool nothing_moved(void)
 			     HM_STATE_MOVED));
 }
 
+/* See hostmem/hostmem_dma.h (the DMA's copies). */
 int stce_hostmem_copy_n(uint64_t hpa, void *buf, size_t n, bool to_mem,
 			size_t *done)
 {
@@ -884,6 +917,7 @@ int stce_hostmem_copy_n(uint64_t hpa, void *buf, size_t n, bool to_mem,
 	return 0;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_copy(uint64_t hpa, void *buf, size_t n, bool to_mem)
 {
 	size_t done;
@@ -923,6 +957,7 @@ static int move_at(uint8_t *d, uint8_t *s, size_t n, size_t *done,
 	return 0;
 }
 
+/* See hostmem/hostmem_dma.h (the DMA's copies). */
 int stce_hostmem_move(uint64_t dst, uint64_t src, size_t n, size_t *done,
 		      bool *src_fault)
 {
@@ -976,6 +1011,7 @@ static int fill_at(uint8_t *a, int c, size_t n, size_t *done)
 	return 0;
 }
 
+/* See hostmem/hostmem_dma.h (the DMA's copies). */
 int stce_hostmem_fill(uint64_t hpa, int c, size_t n, size_t *done)
 {
 	uint8_t *addr;
@@ -1002,21 +1038,25 @@ int stce_hostmem_fill(uint64_t hpa, int c, size_t n, size_t *done)
 
 /* ---- audit and fork -------------------------------------------------- */
 
+/* See <spapr_tce/hostmem.h>. */
 uint64_t stce_hostmem_pinned_bytes(void)
 {
 	return atomic_load(&pinned_bytes);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 uint64_t stce_hostmem_aside_bytes(void)
 {
 	return atomic_load(&aside_bytes);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 uint64_t stce_hostmem_lost_count(void)
 {
 	return atomic_load(&lost_count);
 }
 
+/* See <spapr_tce/hostmem.h>. */
 uint64_t stce_hostmem_move_count(void)
 {
 	return atomic_load(&move_count);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "hostmem/hostmem_internal.h"
 
 /* <linux/fs.h> of Linux 6.11 (the build host's headers may be older). */
@@ -50,6 +51,7 @@ static dev_t maps_dev;
 static ino_t maps_ino;
 static int query_works = -1;	/* -1 unknown, 0 no (older kernel), 1 yes */
 
+/* See hostmem/hostmem_internal.h. */
 uint64_t hm_page(void)
 {
 	static uint64_t page;
@@ -67,6 +69,7 @@ static int maps_desc_locked(void)
 {
 	struct stat st;
 
+	stce_assert_held(&vma_lock);
 	if (maps_fd >= 0 && !fstat(maps_fd, &st) && st.st_dev == maps_dev &&
 	    st.st_ino == maps_ino)
 		return maps_fd;
@@ -81,6 +84,7 @@ static int maps_desc_locked(void)
 	return maps_fd;
 }
 
+/* See hostmem/hostmem_internal.h. */
 void hm_vma_forget(void)
 {
 	pthread_mutex_init(&vma_lock, NULL);
@@ -190,6 +194,7 @@ static int scan_vma(int fd, uint64_t addr, struct hm_vma *v)
 	return got < 0 ? -EIO : -ENOENT;
 }
 
+/* See hostmem/hostmem_internal.h. */
 int hm_vma_at(uint64_t addr, struct hm_vma *v)
 {
 	int fd, ret;
@@ -214,6 +219,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_backing(uint64_t ua, uint64_t size, bool write,
 			 unsigned int base_shift, unsigned int *page_shift)
 {

@@ -78,6 +78,7 @@ static int set_iommu_locked(struct stce_iommufd *ictx)
 	unsigned int i;
 	int ret;
 
+	stce_assert_held(&ictx->lock);
 	if (!ictx->nr_compat || ictx->compat_set)
 		return -EINVAL;
 	if (!ioas) {
@@ -140,6 +141,7 @@ int stce_iommufd_compat_container(struct stce_iommufd *ictx,
  */
 static struct stce_pe *eeh_pe_locked(struct stce_iommufd *ictx)
 {
+	stce_assert_held(&ictx->lock);
 	return ictx->nr_compat ? ictx->compat_pes[0] : NULL;
 }
 

@@ -25,6 +25,7 @@
 
 /* ---- context and objects ------------------------------------------- */
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_create(struct stce_iommufd **out)
 {
 	struct stce_iommufd *ictx = stce_zalloc(sizeof(*ictx));
@@ -37,27 +38,32 @@ int stce_iommufd_create(struct stce_iommufd **out)
 	return 0;
 }
 
+/* One reference more on @ictx; stce_iommufd_put() drops it. */
 void stce_iommufd_get(struct stce_iommufd *ictx)
 {
 	atomic_fetch_add(&ictx->refs, 1);
 }
 
+/* See iommufd/iommufd_internal.h. */
 struct iofd_obj *iofd_get(struct stce_iommufd *ictx, uint32_t id,
 			  enum iofd_type type)
 {
 	struct iofd_obj *obj;
 
+	stce_assert_held(&ictx->lock);
 	if (!id || id > ictx->nr_slots)
 		return NULL;
 	obj = ictx->objs[id - 1];
 	return obj && obj->type == type ? obj : NULL;
 }
 
+/* @obj in the first free slot, its id the slot + 1; -ENOMEM. ictx->lock held. */
 int iofd_install(struct stce_iommufd *ictx, struct iofd_obj *obj,
 		 enum iofd_type type)
 {
 	uint32_t i;
 
+	stce_assert_held(&ictx->lock);
 	for (i = 0; i < ictx->nr_slots; i++)
 		if (!ictx->objs[i])
 			break;
@@ -80,8 +86,10 @@ int iofd_install(struct stce_iommufd *ictx, struct iofd_obj *obj,
 	return 0;
 }
 
+/* @obj's id free again (not freed: the caller's). ictx->lock held. */
 void iofd_remove(struct stce_iommufd *ictx, struct iofd_obj *obj)
 {
+	stce_assert_held(&ictx->lock);
 	ictx->objs[obj->id - 1] = NULL;
 }
 
@@ -138,6 +146,8 @@ static void default_geometry(const struct stce_pe_caps *caps,
 	g->window[1].window_size = STCE_IOMMUFD_DEFAULT_DDW_SIZE;
 }
 
+/* @ioas's domain for @pe's caps (a shadow PE, its container and windows);
+ * -EEXIST, -EINVAL, -ENOMEM, the container's errnos. ictx->lock held. */
 int iofd_domain_create(struct stce_iommufd *ictx, struct iofd_ioas *ioas,
 		       struct stce_pe *pe, unsigned int mode,
 		       const struct iommu_hwpt_spapr_tce *geom)
@@ -147,6 +157,7 @@ int iofd_domain_create(struct stce_iommufd *ictx, struct iofd_ioas *ioas,
 	struct iofd_domain *d;
 	int ret;
 
+	stce_assert_held(&ictx->lock);
 	if (ioas->dom)
 		return -EEXIST;
 	stce_pe_get_caps(pe, &caps);
@@ -199,6 +210,7 @@ free:
 /* The domain goes: no device attached, no IOAS mapping left. */
 void iofd_domain_destroy(struct stce_iommufd *ictx, struct iofd_domain *d)
 {
+	stce_assert_held(&ictx->lock);
 	iofd_remove(ictx, &d->obj);
 	d->ioas->dom = NULL;
 	stce_container_destroy(d->c);
@@ -208,11 +220,13 @@ void iofd_domain_destroy(struct stce_iommufd *ictx, struct iofd_domain *d)
 
 /* ---- IOAS ---------------------------------------------------------- */
 
+/* A new empty IOAS installed in @ictx; -ENOMEM. ictx->lock held. */
 int iofd_ioas_alloc_locked(struct stce_iommufd *ictx, struct iofd_ioas **out)
 {
 	struct iofd_ioas *ioas = stce_zalloc(sizeof(*ioas));
 	int ret;
 
+	stce_assert_held(&ictx->lock);
 	if (!ioas)
 		return -ENOMEM;
 	ret = iofd_install(ictx, &ioas->obj, IOFD_IOAS);
@@ -224,6 +238,7 @@ int iofd_ioas_alloc_locked(struct stce_iommufd *ictx, struct iofd_ioas **out)
 	return 0;
 }
 
+/* See <spapr_tce/iommufd.h> (objects): an empty IOAS, its id in *@ioas_id. */
 int stce_iommufd_ioas_alloc(struct stce_iommufd *ictx, uint32_t *ioas_id)
 {
 	struct iofd_ioas *ioas;
@@ -242,6 +257,7 @@ static struct iofd_ioas *get_ioas(struct stce_iommufd *ictx, uint32_t id)
 	return (struct iofd_ioas *)iofd_get(ictx, id, IOFD_IOAS);
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_iova_ranges(struct stce_iommufd *ictx, uint32_t ioas_id,
 			     struct stce_iova_range *ranges, uint32_t *num,
 			     uint64_t *alignment)
@@ -282,6 +298,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_map(struct stce_iommufd *ictx, uint32_t ioas_id,
 		     uint32_t flags, uint64_t ua, uint64_t length,
 		     uint64_t *iova)
@@ -297,6 +314,7 @@ int stce_iommufd_map(struct stce_iommufd *ictx, uint32_t ioas_id,
 	return ret;
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_unmap(struct stce_iommufd *ictx, uint32_t ioas_id,
 		       uint64_t iova, uint64_t length, uint64_t *unmapped)
 {
@@ -311,6 +329,7 @@ int stce_iommufd_unmap(struct stce_iommufd *ictx, uint32_t ioas_id,
 	return ret;
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_copy(struct stce_iommufd *ictx, uint32_t flags,
 		      uint32_t dst_id, uint32_t src_id, uint64_t src_iova,
 		      uint64_t length, uint64_t *dst_iova)
@@ -344,6 +363,7 @@ static struct iofd_device *get_dev(struct stce_iommufd *ictx, uint32_t id)
 
 static bool pe_bound(struct stce_iommufd *ictx, const struct stce_pe *pe)
 {
+	stce_assert_held(&ictx->lock);
 	for (uint32_t i = 0; i < ictx->nr_slots; i++) {
 		struct iofd_obj *o = ictx->objs[i];
 
@@ -357,6 +377,7 @@ static bool pe_bound(struct stce_iommufd *ictx, const struct stce_pe *pe)
 	return false;
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_bind(struct stce_iommufd *ictx, struct stce_pe *pe,
 		      uint32_t *dev_id)
 {
@@ -397,6 +418,7 @@ static int detach_locked(struct iofd_device *dev)
 	return 0;
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_unbind(struct stce_iommufd *ictx, uint32_t dev_id)
 {
 	struct iofd_device *dev;
@@ -417,6 +439,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_hwpt_alloc(struct stce_iommufd *ictx, uint32_t dev_id,
 			    uint32_t pt_id, uint32_t flags, uint32_t data_type,
 			    const void *data, uint32_t data_len,
@@ -462,6 +485,7 @@ static int resolve_domain(struct stce_iommufd *ictx, struct iofd_device *dev,
 	struct iofd_ioas *ioas;
 	int ret;
 
+	stce_assert_held(&ictx->lock);
 	if (hwpt) {
 		*out = (struct iofd_domain *)hwpt;
 		return 0;
@@ -479,6 +503,7 @@ static int resolve_domain(struct stce_iommufd *ictx, struct iofd_device *dev,
 	return 0;
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_attach(struct stce_iommufd *ictx, uint32_t dev_id,
 			uint32_t *pt_id)
 {
@@ -521,6 +546,7 @@ out:
 	return ret;
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_detach(struct stce_iommufd *ictx, uint32_t dev_id)
 {
 	struct iofd_device *dev;
@@ -539,6 +565,7 @@ static int destroy_locked(struct stce_iommufd *ictx, uint32_t id)
 {
 	struct iofd_obj *obj;
 
+	stce_assert_held(&ictx->lock);
 	if (!id || id > ictx->nr_slots || !ictx->objs[id - 1])
 		return -ENOENT;
 	obj = ictx->objs[id - 1];
@@ -566,6 +593,7 @@ static int destroy_locked(struct stce_iommufd *ictx, uint32_t id)
 	}
 }
 
+/* See <spapr_tce/iommufd.h>. */
 int stce_iommufd_destroy(struct stce_iommufd *ictx, uint32_t id)
 {
 	int ret;
@@ -576,6 +604,7 @@ int stce_iommufd_destroy(struct stce_iommufd *ictx, uint32_t id)
 	return ret;
 }
 
+/* See <spapr_tce/iommufd.h> (audit): a snapshot under the context's lock. */
 void stce_iommufd_get_stats(struct stce_iommufd *ictx,
 			    struct stce_iommufd_stats *s)
 {
@@ -600,6 +629,7 @@ void stce_iommufd_get_stats(struct stce_iommufd *ictx,
 /* Teardown in dependency order: devices, compat groups, IOASes. */
 static void teardown(struct stce_iommufd *ictx)
 {
+	stce_assert_held(&ictx->lock);
 	for (uint32_t i = 0; i < ictx->nr_slots; i++) {
 		struct iofd_obj *o = ictx->objs[i];
 
@@ -633,6 +663,7 @@ static void teardown(struct stce_iommufd *ictx)
 	}
 }
 
+/* See <spapr_tce/iommufd.h>. */
 void stce_iommufd_put(struct stce_iommufd *ictx)
 {
 	if (!ictx || atomic_fetch_sub(&ictx->refs, 1) != 1)

@@ -28,6 +28,32 @@
 #define MAP_FLAGS	(STCE_IOAS_MAP_FIXED_IOVA | STCE_IOAS_MAP_WRITEABLE | \
 			 STCE_IOAS_MAP_READABLE)
 
+/*
+ * Debug builds, after every map and unmap: the areas sorted by iova and
+ * disjoint, none empty, none without a domain to hold their TCEs, every
+ * pin used by some mapping.
+ */
+static inline bool ioas_ok(const struct iofd_ioas *ioas)
+{
+	if (ioas->nr_areas > ioas->areas_cap || ioas->nr_pins > ioas->pins_cap)
+		return false;
+	if (ioas->nr_areas && !ioas->dom)
+		return false;
+	for (unsigned int i = 0; i < ioas->nr_areas; i++) {
+		const struct iofd_area *a = ioas->areas[i];
+
+		if (!a->length || (i && a->iova <= ioas->areas[i - 1]->iova +
+					     (ioas->areas[i - 1]->length - 1)))
+			return false;
+	}
+	for (unsigned int i = 0; i < ioas->nr_pins; i++)
+		if (!ioas->pins[i]->refs)
+			return false;
+	return true;
+}
+
+#define ioas_assert(ioas)	stce_debug_assert(ioas_ok(ioas))
+
 /* ---- pins ---------------------------------------------------------- */
 
 static int ptr_push(void ***arr, unsigned int *nr, unsigned int *cap,
@@ -175,6 +201,7 @@ static bool range_free(struct iofd_ioas *ioas, uint64_t first, uint64_t last)
 	return true;
 }
 
+/* The area mapped at exactly [iova, iova + length), or NULL. */
 struct iofd_area *iofd_area_exact(struct iofd_ioas *ioas, uint64_t iova,
 				  uint64_t length)
 {
@@ -289,6 +316,7 @@ static int place(struct iofd_ioas *ioas, uint32_t flags, uint64_t ua,
 	return aligned_somewhere ? -ENOSPC : -EINVAL;
 }
 
+/* See iommufd/iommufd_internal.h. */
 int iofd_ioas_map_locked(struct iofd_ioas *ioas, uint32_t flags, uint64_t ua,
 			 uint64_t length, uint64_t *iova)
 {
@@ -330,6 +358,7 @@ int iofd_ioas_map_locked(struct iofd_ioas *ioas, uint32_t flags, uint64_t ua,
 	ret = area_insert(ioas, a);
 	if (ret)
 		goto unmap;
+	ioas_assert(ioas);
 	*iova = at;
 	return 0;
 
@@ -339,9 +368,12 @@ unpin:
 	area_unpin(ioas, a);
 free:
 	stce_free(a);
+	ioas_assert(ioas);
 	return ret;
 }
 
+/* Every area inside [iova, iova + length) unmapped, none split: -ENOENT if
+ * one only overlaps or none is there (0 for the whole space). */
 int iofd_ioas_unmap_locked(struct iofd_ioas *ioas, uint64_t iova,
 			   uint64_t length, uint64_t *unmapped)
 {
@@ -381,10 +413,12 @@ int iofd_ioas_unmap_locked(struct iofd_ioas *ioas, uint64_t iova,
 		area_delete(ioas, i);
 		stce_free(a);
 	}
+	ioas_assert(ioas);
 	*unmapped = done;
 	return 0;
 }
 
+/* Free an IOAS that has no area and no domain left. */
 void iofd_ioas_free(struct iofd_ioas *ioas)
 {
 	stce_free(ioas->areas);

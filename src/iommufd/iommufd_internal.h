@@ -7,7 +7,9 @@
  * ioctl.c: the /dev/iommu ABI, the legacy container ioctls, the device
  * descriptor hooks.
  *
- * Everything below is protected by the context's lock.
+ * Everything below is protected by the context's lock; the functions
+ * that take the context assert it (common/lockdep.h), those that only
+ * see an IOAS or a device rely on their callers, which do.
  */
 #ifndef STCE_IOMMUFD_INTERNAL_H
 #define STCE_IOMMUFD_INTERNAL_H
@@ -20,6 +22,8 @@
 #include <spapr_tce/container.h>
 #include <spapr_tce/iommufd.h>
 #include <spapr_tce/pe.h>
+
+#include "common/lockdep.h"
 
 enum iofd_type {
 	IOFD_IOAS = 1,

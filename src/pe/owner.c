@@ -28,6 +28,7 @@ int stce_pe_take_ownership(struct stce_pe *pe)
 			 NULL, NULL, NULL);
 	pe->user_owned = true;
 out:
+	pe_assert(pe);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }
@@ -46,6 +47,7 @@ int stce_pe_release_ownership(struct stce_pe *pe)
 	pe->user_owned = false;
 	atomic_store(&pe->win[0], &pe->platform_win);
 out:
+	pe_assert(pe);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }

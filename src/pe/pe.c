@@ -59,6 +59,7 @@ int stce_pe_create(const struct stce_pe_caps *caps, unsigned int group,
 	pthread_mutex_init(&pe->lock, NULL);
 	pthread_mutex_init(&pe->fault_lock, NULL);
 	atomic_store(&pe->win[0], &pe->platform_win);
+	pe_assert(pe);
 	*out = pe;
 	return 0;
 unhold:
@@ -72,8 +73,10 @@ void stce_pe_destroy(struct stce_pe *pe)
 {
 	if (!pe)
 		return;
+	pthread_mutex_lock(&pe->lock);
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
 		pe_window_unpublish(pe, i);
+	pthread_mutex_unlock(&pe->lock);
 	stce_table_destroy(pe->platform);
 	pthread_mutex_destroy(&pe->lock);
 	stce_hostmem_dma_domain_del(&pe->grace);

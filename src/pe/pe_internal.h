@@ -15,6 +15,7 @@
 #include <spapr_tce/pe.h>
 
 #include "common/grace.h"
+#include "common/lockdep.h"
 
 /*
  * A window as DMA sees it: immutable once published, freed only after a
@@ -65,8 +66,8 @@ struct stce_pe {
 unsigned int pe_buildable_levels(unsigned int page_shift, uint64_t size,
 				 unsigned int host_page_shift);
 
-/* window.c. Callers hold pe->lock, or are stce_pe_destroy() (no other
- * user is left). */
+/* window.c. Callers hold pe->lock (stce_pe_destroy() too, although no
+ * other user is left: one contract, asserted). */
 /* Describe @t's window in @w (not yet published). */
 void pe_window_fill(struct pe_window *w, struct stce_table *t, bool pe_owned);
 /* Take window @num off the bus and wait out the DMAs that may still use
@@ -74,6 +75,18 @@ void pe_window_fill(struct pe_window *w, struct stce_table *t, bool pe_owned);
 void pe_window_unpublish(struct stce_pe *pe, unsigned int num);
 /* The same for every window, in one step a DMA cannot split. */
 void pe_windows_unpublish_all(struct stce_pe *pe);
+
+/*
+ * window.c, debug builds: the window state is consistent (pe->lock held):
+ * no multi-window change half done, a platform-owned PE has exactly its
+ * platform window (slot 0), a user-owned one never has it, and each
+ * published window sits at its slot's base with its table's geometry.
+ * pe_assert() after every window or ownership change.
+ */
+#ifdef STCE_DEBUG_CHECKS
+bool pe_windows_ok(const struct stce_pe *pe);
+#endif
+#define pe_assert(pe)	stce_debug_assert(pe_windows_ok(pe))
 
 /* dma.c: one grace period of the PE's DMAs (a TCE kill). */
 void pe_synchronize(struct stce_pe *pe);

@@ -46,6 +46,7 @@ void pe_window_unpublish(struct stce_pe *pe, unsigned int num)
 {
 	struct pe_window *w = atomic_load(&pe->win[num]);
 
+	stce_assert_held(&pe->lock);
 	if (!w)
 		return;
 	atomic_store(&pe->win[num], NULL);
@@ -63,6 +64,7 @@ void pe_windows_unpublish_all(struct stce_pe *pe)
 {
 	struct pe_window *w[STCE_PE_MAX_WINDOWS];
 
+	stce_assert_held(&pe->lock);
 	win_seq_begin(pe);
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
 		w[i] = atomic_load(&pe->win[i]);
@@ -85,6 +87,37 @@ static uint64_t window_base(const struct stce_pe *pe, unsigned int num)
 {
 	return num ? pe->caps.ddw_base : pe->caps.dma32_start;
 }
+
+#ifdef STCE_DEBUG_CHECKS
+/* Published window @num of @pe where its slot and its table say. */
+static bool window_ok(const struct stce_pe *pe, unsigned int num,
+		      const struct pe_window *w)
+{
+	if (!w->table || w->last < w->start ||
+	    w->start != window_base(pe, num) ||
+	    w->page_shift != stce_table_page_shift(w->table))
+		return false;
+	return w == &pe->platform_win || num < pe->caps.max_windows;
+}
+
+/* See pe_internal.h. */
+bool pe_windows_ok(const struct stce_pe *pe)
+{
+	if (atomic_load(&pe->win_seq) & 1)
+		return false;
+	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		struct pe_window *w = atomic_load(&pe->win[i]);
+		bool platform = w == &pe->platform_win;
+
+		/* Platform-owned: its window in slot 0 and nothing else. */
+		if (pe->user_owned ? platform : (i ? w != NULL : !platform))
+			return false;
+		if (w && !window_ok(pe, i, w))
+			return false;
+	}
+	return true;
+}
+#endif
 
 /* Window @num of @size must not run into the other window's base. */
 static bool window_fits(const struct stce_pe *pe, unsigned int num,
@@ -148,6 +181,7 @@ static int set_window_locked(struct stce_pe *pe, unsigned int num,
 {
 	struct pe_window *w;
 
+	stce_assert_held(&pe->lock);
 	if (!pe->user_owned)
 		return -EPERM;
 	if (num >= pe->caps.max_windows || !table || !table_fits(pe, num, table))
@@ -170,6 +204,7 @@ int stce_pe_set_window(struct stce_pe *pe, unsigned int num,
 
 	pthread_mutex_lock(&pe->lock);
 	ret = set_window_locked(pe, num, table, false);
+	pe_assert(pe);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }
@@ -225,6 +260,7 @@ int stce_pe_set_windows(struct stce_pe *pe,
 out:
 	for (num = 0; num < STCE_PE_MAX_WINDOWS; num++)
 		stce_free(w[num]);
+	pe_assert(pe);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }
@@ -241,6 +277,7 @@ int stce_pe_unset_window(struct stce_pe *pe, unsigned int num)
 		ret = -EINVAL;
 	else
 		pe_window_unpublish(pe, num);
+	pe_assert(pe);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }
@@ -254,6 +291,7 @@ static int create_window_locked(struct stce_pe *pe, unsigned int page_shift,
 	unsigned int num;
 	int ret;
 
+	stce_assert_held(&pe->lock);
 	if (!pe->user_owned)
 		return -EPERM;
 	for (num = 0; num < pe->caps.max_windows; num++)
@@ -287,12 +325,14 @@ int stce_pe_create_window(struct stce_pe *pe, unsigned int page_shift,
 
 	pthread_mutex_lock(&pe->lock);
 	ret = create_window_locked(pe, page_shift, window_size, levels, start);
+	pe_assert(pe);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }
 
 static int find_window_locked(const struct stce_pe *pe, uint64_t addr)
 {
+	stce_assert_held(&pe->lock);
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
 		struct pe_window *w = atomic_load(&pe->win[i]);
 
@@ -355,6 +395,7 @@ int stce_pe_remove_window(struct stce_pe *pe, uint64_t addr)
 	}
 	pe_window_unpublish(pe, (unsigned int)num);
 out:
+	pe_assert(pe);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }
@@ -375,6 +416,7 @@ int stce_pe_reset_windows(struct stce_pe *pe)
 	ret = create_window_locked(pe, c->dma32_page_shift, c->dma32_size, 1,
 				   NULL);
 out:
+	pe_assert(pe);
 	pthread_mutex_unlock(&pe->lock);
 	return ret;
 }

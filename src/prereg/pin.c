@@ -17,6 +17,7 @@
 #include "account/hostpage.h"
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/lockdep.h"
 #include "prereg/prereg_internal.h"
 
 #define PIN_HASH_BITS	12
@@ -72,6 +73,7 @@ static void page_drop_locked(uint64_t h, uint64_t n, unsigned int shift)
 {
 	struct pin_page **slot = pin_slot(h, shift), *p = *slot;
 
+	stce_assert_held(&pin_mutex);
 	assert(p && p->refs >= n);
 	p->refs -= n;
 	if (p->refs)
@@ -92,6 +94,7 @@ static void unwind_locked(uint64_t first, uint64_t stop, uint64_t hfirst,
 {
 	uint64_t hp = 1ULL << shift;
 
+	stce_assert_held(&pin_mutex);
 	for (uint64_t h = first; h != stop; h += hp)
 		page_drop_locked(hfirst + (h - first),
 				 refs_in(h, hp, ua, last, page_shift), shift);
@@ -102,6 +105,7 @@ static void settle_hold_locked(void)
 {
 	bool want = atomic_load(&pinned_pages) != 0;
 
+	stce_assert_held(&pin_mutex);
 	if (want && !pin_holds_host_page) {
 		stce_host_page_hold();
 		pin_holds_host_page = true;
@@ -122,6 +126,7 @@ static int count_locked(uint64_t first, uint64_t end, uint64_t hfirst,
 {
 	uint64_t hp = 1ULL << shift;
 
+	stce_assert_held(&pin_mutex);
 	for (uint64_t h = first; h != end; h += hp) {
 		uint64_t hpa = hfirst + (h - first);
 		struct pin_page **slot = pin_slot(hpa, shift), *p = *slot;
@@ -148,6 +153,7 @@ static int count_locked(uint64_t first, uint64_t end, uint64_t hfirst,
 	return 0;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_pin_range(uint64_t ua, uint64_t size, unsigned int page_shift,
 		   bool write, uint64_t *hpa)
 {
@@ -186,6 +192,7 @@ unhold:
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_unpin_range(uint64_t hpa, uint64_t size, unsigned int page_shift,
 		     bool dirty)
 {
@@ -222,21 +229,25 @@ unlock:
 	return ret;
 }
 
+/* Take pin_mutex, the v1 pin table's lock (stce_pin_unlock() lets go). */
 void stce_pin_lock(void)
 {
 	pthread_mutex_lock(&pin_mutex);
 }
 
+/* Let go of what stce_pin_lock() took. */
 void stce_pin_unlock(void)
 {
 	pthread_mutex_unlock(&pin_mutex);
 }
 
+/* See <spapr_tce/prereg.h>. */
 uint64_t stce_pin_pages(void)
 {
 	return atomic_load(&pinned_pages);
 }
 
+/* See <spapr_tce/prereg.h>. */
 uint64_t stce_pin_dirty_count(void)
 {
 	return atomic_load(&dirty_pages);

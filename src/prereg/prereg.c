@@ -44,6 +44,7 @@
 #include "common/alloc.h"
 #include "common/common.h"
 #include "common/grace.h"
+#include "common/lockdep.h"
 #include "common/rindex.h"
 #include "prereg/prereg_internal.h"
 
@@ -103,6 +104,7 @@ static bool mapped_get_live(struct stce_region *r)
 	return true;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 {
 	struct stce_grace_guard guard;
@@ -121,6 +123,7 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 {
 	struct stce_region *r;
@@ -139,6 +142,7 @@ struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 	return r;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_ua_to_hpa(const struct stce_region *region, uint64_t ua,
 			  unsigned int page_shift, uint64_t *hpa)
 {
@@ -153,6 +157,7 @@ int stce_prereg_ua_to_hpa(const struct stce_region *region, uint64_t ua,
 	return 0;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_mapped_inc(struct stce_region *region)
 {
 	uint64_t v = atomic_load(&region->mapped);
@@ -166,8 +171,34 @@ int stce_prereg_mapped_inc(struct stce_region *region)
 
 /* ---- writers (reg_lock held) ---- */
 
+/*
+ * A region's invariants, reg_lock held: users and RELEASED change only
+ * under it, and the count cannot reach 0 while a user is left, so a
+ * region with users is live and not released whatever mappings come and
+ * go meanwhile. Its bounds are whole host pages and the index finds it by
+ * its ua until its teardown.
+ */
+static inline bool region_ok(const struct stce_region *r)
+{
+	uint64_t v = atomic_load(&r->mapped);
+
+	if (!r->size || !stce_is_aligned(r->ua | r->size, 1ULL << r->host_shift))
+		return false;
+	if (r->npages != r->size >> r->host_shift ||
+	    r->page_shift > (unsigned int)__builtin_ctzll(r->ua | r->size))
+		return false;
+	if (atomic_load(&r->users) &&
+	    ((v & MAPPED_RELEASED) || !(v & MAPPED_COUNT)))
+		return false;
+	return stce_rindex_find(&by_ua, r->ua, NULL, NULL) == r;
+}
+
+/* Debug builds: after a change of users or of the RELEASED bit. */
+#define region_assert(r)	stce_debug_assert(region_ok(r))
+
 static void teardown_locked(struct stce_region *r)
 {
+	stce_assert_held(&reg_lock);
 	stce_rindex_remove(&by_ua, r->ua);
 	if (hpa_synthetic(r))
 		stce_rindex_remove(&by_syn_hpa, r->hpa);
@@ -181,20 +212,26 @@ static void teardown_locked(struct stce_region *r)
 static int put_locked(struct stce_region *r)
 {
 	uint64_t one = 1;
-	unsigned long users = atomic_load(&r->users);
+	unsigned long users;
 
+	stce_assert_held(&reg_lock);
+	users = atomic_load(&r->users);
 	assert(users);
 	if (users > 1) {
 		atomic_store(&r->users, users - 1);
+		region_assert(r);
 		return 0;
 	}
-	if (!atomic_compare_exchange_strong(&r->mapped, &one, 0))
+	if (!atomic_compare_exchange_strong(&r->mapped, &one, 0)) {
+		region_assert(r);
 		return -EBUSY;
+	}
 	atomic_store(&r->users, 0);
 	teardown_locked(r);
 	return 0;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_put(struct stce_region *region)
 {
 	int ret;
@@ -205,6 +242,7 @@ int stce_prereg_put(struct stce_region *region)
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 void stce_prereg_put_deferred(struct stce_region *region)
 {
 	unsigned long users;
@@ -220,12 +258,17 @@ void stce_prereg_put_deferred(struct stce_region *region)
 			next = (v & MAPPED_COUNT) == 1 ? 0 : v | MAPPED_RELEASED;
 		} while (!atomic_compare_exchange_weak(&region->mapped, &v,
 						       next));
-		if (!next)
+		if (!next) {
 			teardown_locked(region);
+			goto unlock;
+		}
 	}
+	region_assert(region);
+unlock:
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/* See <spapr_tce/prereg.h>. */
 void stce_prereg_mapped_dec(struct stce_region *region)
 {
 	stce_prereg_mapped_sub(region, 1);
@@ -247,6 +290,7 @@ void stce_prereg_mapped_add(struct stce_region *region, uint64_t n)
 	(void)v;
 }
 
+/* See <spapr_tce/prereg.h> (batched mapped counts). */
 void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
 {
 	uint64_t v = atomic_load(&region->mapped), next;
@@ -262,6 +306,8 @@ void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
 	} while (!atomic_compare_exchange_weak(&region->mapped, &v, next));
 	if (next)
 		return;
+	/* A caller under reg_lock would deadlock here: abort instead. */
+	stce_assert_not_held(&reg_lock);
 	pthread_mutex_lock(&reg_lock);
 	teardown_locked(region);
 	pthread_mutex_unlock(&reg_lock);
@@ -301,12 +347,14 @@ static bool revive_locked(struct stce_region *r)
 {
 	uint64_t v = atomic_load(&r->mapped);
 
+	stce_assert_held(&reg_lock);
 	do {
 		if (!(v & MAPPED_COUNT))
 			return false;	/* its teardown is under way */
 	} while (!atomic_compare_exchange_weak(&r->mapped, &v,
 					       v & ~MAPPED_RELEASED));
 	atomic_store(&r->users, 1);
+	region_assert(r);
 	return true;
 }
 
@@ -318,9 +366,10 @@ static bool revive_locked(struct stce_region *r)
 static int find_slot_locked(uint64_t ua, uint64_t size,
 			    struct stce_region **found)
 {
-	struct stce_region *hit = stce_rindex_first(&by_ua, ua, size, NULL,
-						    NULL);
+	struct stce_region *hit;
 
+	stce_assert_held(&reg_lock);
+	hit = stce_rindex_first(&by_ua, ua, size, NULL, NULL);
 	*found = NULL;
 	if (!hit)
 		return 0;
@@ -374,6 +423,7 @@ static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 	uint64_t good = 0;
 	int ret;
 
+	stce_assert_held(&reg_lock);
 	ret = stce_account_charge(size >> shift);
 	if (ret)
 		return ret;
@@ -415,6 +465,7 @@ static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 			goto unpin;
 		}
 	}
+	region_assert(r);
 	*out = r;
 	return 0;
 
@@ -427,6 +478,7 @@ uncharge:
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out)
 {
 	struct stce_region *r;
@@ -451,6 +503,7 @@ int stce_prereg_register(uint64_t ua, uint64_t size, struct stce_region **out)
 		if (!ret && atomic_load(&r->users)) {
 			/* Shared by another container of this process. */
 			atomic_fetch_add(&r->users, 1);
+			region_assert(r);
 			break;
 		}
 		if (!ret && revive_locked(r))
@@ -482,6 +535,7 @@ unlock:
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 int stce_prereg_unregister(uint64_t ua, uint64_t size)
 {
 	struct stce_region *r;
@@ -499,21 +553,25 @@ int stce_prereg_unregister(uint64_t ua, uint64_t size)
 	return ret;
 }
 
+/* See <spapr_tce/prereg.h>. */
 uint64_t stce_region_ua(const struct stce_region *region)
 {
 	return region->ua;
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors). */
 uint64_t stce_region_size(const struct stce_region *region)
 {
 	return region->size;
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors). */
 unsigned int stce_region_page_shift(const struct stce_region *region)
 {
 	return region->page_shift;
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors): live mappings. */
 uint64_t stce_region_mapped(const struct stce_region *region)
 {
 	uint64_t count = atomic_load(&region->mapped) & MAPPED_COUNT;
@@ -521,16 +579,19 @@ uint64_t stce_region_mapped(const struct stce_region *region)
 	return count ? count - 1 : 0;
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors). */
 unsigned long stce_region_users(const struct stce_region *region)
 {
 	return atomic_load(&region->users);
 }
 
+/* See <spapr_tce/prereg.h> (read-only accessors). */
 bool stce_region_released(const struct stce_region *region)
 {
 	return atomic_load(&region->mapped) & MAPPED_RELEASED;
 }
 
+/* See <spapr_tce/prereg.h>. */
 size_t stce_prereg_count(void)
 {
 	size_t nr;
@@ -567,6 +628,7 @@ __attribute__((constructor)) static void prereg_init(void)
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 
+/* See <spapr_tce/prereg.h>. */
 bool stce_prereg_range_mapped(uint64_t ua, uint64_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);

@@ -146,6 +146,7 @@ static tce_slot *view_of(const struct stce_table *t, tce_slot *leaf)
 	return leaf + ((uint64_t)1 << t->entry_bits);
 }
 
+/* See <spapr_tce/table.h>. */
 int stce_table_create(const struct stce_table_params *p,
 		      struct stce_table **out)
 {
@@ -196,6 +197,7 @@ int stce_table_create(const struct stce_table_params *p,
 	return 0;
 }
 
+/* See <spapr_tce/table.h>. */
 void stce_table_destroy(struct stce_table *t)
 {
 	if (!t)
@@ -204,6 +206,7 @@ void stce_table_destroy(struct stce_table *t)
 	stce_free(t);
 }
 
+/* The hook a flush calls (see stce_table_kill_fn), with @ctx; NULL: none. */
 void stce_table_set_kill(struct stce_table *t, stce_table_kill_fn kill,
 			 void *ctx)
 {
@@ -211,6 +214,7 @@ void stce_table_set_kill(struct stce_table *t, stce_table_kill_fn kill,
 	t->kill_ctx = ctx;
 }
 
+/* The geometry, the sizes and the flush count, as struct stce_table_info. */
 void stce_table_get_info(const struct stce_table *t,
 			 struct stce_table_info *info)
 {
@@ -227,36 +231,43 @@ void stce_table_get_info(const struct stce_table *t,
 	info->flush_count = stce_table_flush_count(t);
 }
 
+/* Bytes of the levels allocated now (at most the formula's): a snapshot. */
 uint64_t stce_table_allocated_bytes(const struct stce_table *t)
 {
 	return atomic_load_explicit(&t->allocated_bytes, memory_order_relaxed);
 }
 
+/* Kill hook calls so far: a relaxed snapshot. */
 uint64_t stce_table_flush_count(const struct stce_table *t)
 {
 	return atomic_load_explicit(&t->flush_count, memory_order_relaxed);
 }
 
+/* Entries of the window (fixed at create). */
 uint64_t stce_table_entries(const struct stce_table *t)
 {
 	return t->entries;
 }
 
+/* The IOMMU page shift (fixed at create). */
 unsigned int stce_table_page_shift(const struct stce_table *t)
 {
 	return t->page_shift;
 }
 
+/* The window's first bus address (fixed at create). */
 uint64_t stce_table_bus_offset(const struct stce_table *t)
 {
 	return t->bus_offset;
 }
 
+/* The window's size in bytes (fixed at create). */
 uint64_t stce_table_window_size(const struct stce_table *t)
 {
 	return t->window_size;
 }
 
+/* See <spapr_tce/table.h>. */
 int stce_table_index(const struct stce_table *t, uint64_t iova,
 		     uint64_t *index)
 {
@@ -266,6 +277,7 @@ int stce_table_index(const struct stce_table *t, uint64_t iova,
 	return 0;
 }
 
+/* See <spapr_tce/table.h>. */
 uint64_t stce_table_get(const struct stce_table *t, uint64_t index)
 {
 	tce_slot *leaf;
@@ -279,6 +291,7 @@ uint64_t stce_table_get(const struct stce_table *t, uint64_t index)
 				    memory_order_acquire);
 }
 
+/* See <spapr_tce/table.h>. */
 const _Atomic uint64_t *stce_table_leaf(const struct stce_table *t,
 					uint64_t index, uint64_t *nr)
 {
@@ -298,6 +311,7 @@ const _Atomic uint64_t *stce_table_leaf(const struct stce_table *t,
 	return leaf ? leaf + slot : NULL;
 }
 
+/* See <spapr_tce/table.h>. */
 uint64_t stce_table_get_ua(const struct stce_table *t, uint64_t index)
 {
 	tce_slot *leaf;
@@ -311,6 +325,7 @@ uint64_t stce_table_get_ua(const struct stce_table *t, uint64_t index)
 				    memory_order_acquire);
 }
 
+/* See <spapr_tce/table.h>. */
 int stce_table_xchg(struct stce_table *t, uint64_t index, uint64_t *tce,
 		    uint64_t *ua, unsigned int flags)
 {
@@ -434,6 +449,7 @@ static void xchg_leaf_span(const struct stce_table *t, tce_slot *leaf,
 	}
 }
 
+/* See <spapr_tce/table.h>. */
 int stce_table_xchg_range(struct stce_table *t, uint64_t index,
 			  uint64_t count, uint64_t *tces, uint64_t *uas,
 			  unsigned int flags)
@@ -471,6 +487,7 @@ int stce_table_xchg_range(struct stce_table *t, uint64_t index,
 	return 0;
 }
 
+/* See <spapr_tce/table.h>. */
 void stce_table_flush_range(struct stce_table *t, uint64_t index,
 			    uint64_t count)
 {
@@ -485,6 +502,7 @@ void stce_table_flush_range(struct stce_table *t, uint64_t index,
 	atomic_fetch_add_explicit(&t->flush_count, 1, memory_order_release);
 }
 
+/* See <spapr_tce/table.h>. */
 void stce_table_flush(struct stce_table *t)
 {
 	stce_table_flush_range(t, 0, t->entries);
@@ -590,6 +608,7 @@ static int table_clear(struct stce_table *t, uint64_t index, uint64_t count,
 	return 0;
 }
 
+/* See <spapr_tce/table.h>. */
 int stce_table_clear(struct stce_table *t, uint64_t index, uint64_t count,
 		     stce_table_release_fn release, void *ctx,
 		     uint64_t *nr_cleared)
@@ -597,6 +616,7 @@ int stce_table_clear(struct stce_table *t, uint64_t index, uint64_t count,
 	return table_clear(t, index, count, false, release, ctx, nr_cleared);
 }
 
+/* See <spapr_tce/table.h>. */
 int stce_table_clear_exclusive(struct stce_table *t, uint64_t index,
 			       uint64_t count, stce_table_release_fn release,
 			       void *ctx, uint64_t *nr_cleared)

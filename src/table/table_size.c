@@ -17,6 +17,7 @@ static bool host_page_shift_valid(unsigned int host_page_shift)
 	return host_page_shift >= 12 && host_page_shift <= 30;
 }
 
+/* See table/table_internal.h. */
 int stce_table_check_geometry(unsigned int page_shift, uint64_t window_size,
 			      unsigned int levels, unsigned int host_page_shift)
 {
@@ -31,6 +32,7 @@ int stce_table_check_geometry(unsigned int page_shift, uint64_t window_size,
 	return 0;
 }
 
+/* See <spapr_tce/table.h>. */
 int stce_table_chunk_shift(unsigned int page_shift, uint64_t window_size,
 			   unsigned int levels, unsigned int host_page_shift)
 {
@@ -48,6 +50,7 @@ int stce_table_chunk_shift(unsigned int page_shift, uint64_t window_size,
 	return (int)stce_max64(per_level + 3, host_page_shift);
 }
 
+/* See <spapr_tce/table.h>: stce_table_size() for @host_page_shift. */
 uint64_t stce_table_size_hp(unsigned int page_shift, uint64_t window_size,
 			    unsigned int levels, unsigned int host_page_shift)
 {
@@ -73,6 +76,7 @@ uint64_t stce_table_size_hp(unsigned int page_shift, uint64_t window_size,
 	return 2 * bytes;
 }
 
+/* See <spapr_tce/table.h>. */
 uint64_t stce_table_size(unsigned int page_shift, uint64_t window_size,
 			 unsigned int levels)
 {

@@ -86,11 +86,13 @@ static int raw_open_path(bool cloexec)
 		    (int)syscall(SYS_openat, AT_FDCWD, "/", flags);
 }
 
+/* See vfio_internal.h. */
 bool vfio_call_nested(void)
 {
 	return call_depth > 0;
 }
 
+/* See vfio_internal.h. */
 void vfio_call_enter(void)
 {
 	call_depth++;
@@ -99,6 +101,7 @@ void vfio_call_enter(void)
 
 static void run_deferred(void);
 
+/* See vfio_internal.h. */
 void vfio_call_leave(void)
 {
 	atomic_signal_fence(memory_order_seq_cst);
@@ -178,16 +181,19 @@ static uintptr_t entry_settled(struct stce_host *host, int fd,
 	}
 }
 
+/* See <spapr_tce/vfio.h>. */
 bool stce_host_fd_ours(struct stce_host *host, int fd)
 {
 	return entry_settled(host, fd, 0) != 0;
 }
 
+/* See <spapr_tce/vfio.h>. */
 uint64_t stce_host_fd_generation(struct stce_host *host)
 {
 	return atomic_load(&host->installs);
 }
 
+/* See vfio_internal.h. */
 uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
 			struct stce_grace_guard *guard)
 {
@@ -204,11 +210,13 @@ uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
 	return e;
 }
 
+/* See vfio_internal.h. */
 struct vfio_obj *vfio_entry_obj(uintptr_t e)
 {
 	return entry_obj(e);
 }
 
+/* See vfio_internal.h. */
 struct vfio_obj *vfio_fd_obj(struct stce_host *host, int fd, bool *inherited)
 {
 	uintptr_t e = stce_fdtab_get(&host->fds, fd);
@@ -218,6 +226,7 @@ struct vfio_obj *vfio_fd_obj(struct stce_host *host, int fd, bool *inherited)
 	return e & VFIO_FD_TAGS ? NULL : entry_obj(e);
 }
 
+/* See vfio_internal.h. */
 int vfio_fd_install(struct stce_host *host, struct vfio_obj *obj, int flags)
 {
 	_Atomic uintptr_t *slot;
@@ -285,6 +294,7 @@ static void inherited_keep(struct stce_host *host, struct vfio_obj *obj)
 	host->inherited = a;
 }
 
+/* See vfio_internal.h. */
 void vfio_fds_fork_child(struct stce_host *host)
 {
 	unsigned int n = 0;
@@ -346,6 +356,7 @@ static bool slot_claim(_Atomic uintptr_t *slot, uintptr_t *e)
 	return true;
 }
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_close(struct stce_host *host, int fd)
 {
 	_Atomic uintptr_t *slot = stce_fdtab_peek(&host->fds, fd);
@@ -365,6 +376,7 @@ int stce_host_close(struct stce_host *host, int fd)
 	return 0;
 }
 
+/* See <spapr_tce/vfio.h>. */
 void stce_host_close_range(struct stce_host *host, unsigned int first,
 			   unsigned int last)
 {
@@ -375,6 +387,7 @@ void stce_host_close_range(struct stce_host *host, unsigned int first,
 		stce_host_close(host, fd);
 }
 
+/* See vfio_internal.h. */
 void vfio_fds_close_all(struct stce_host *host)
 {
 	stce_host_close_range(host, 0, ~0u);
@@ -510,6 +523,7 @@ static _Atomic uintptr_t *dup_slot(struct stce_host *host, int newfd,
 		   : stce_fdtab_peek(&host->fds, newfd);
 }
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_dup_call(struct stce_host *host, int oldfd, int target,
 		       int (*dup_fn)(void *arg), void *arg)
 {
@@ -572,6 +586,7 @@ static int dup_made(void *arg)
 	return *(int *)arg;
 }
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_dup(struct stce_host *host, int oldfd, int newfd)
 {
 	uintptr_t e = entry_settled(host, oldfd, 0);

@@ -250,6 +250,7 @@ static struct vfio_device *device_alloc(struct stce_host *host,
 	return d;
 }
 
+/* See vfio_internal.h. */
 int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
 				 int flags)
 {
@@ -268,6 +269,7 @@ int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
 	return fd;
 }
 
+/* See vfio_internal.h. */
 int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 			    const char *name)
 {
@@ -323,6 +325,7 @@ static void cdev_unbind(struct vfio_device *d)
 	d->ictx = NULL;
 }
 
+/* See vfio_internal.h. */
 void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 {
 	/* As the kernel's close: the device first, then the binding (its
@@ -341,6 +344,7 @@ void vfio_device_free(struct stce_host *host, struct vfio_device *d)
 
 /* ---- Regions ------------------------------------------------------- */
 
+/* See vfio_internal.h. */
 uint64_t vfio_device_region_size(unsigned int index)
 {
 	switch (index) {
@@ -455,6 +459,7 @@ static int bar0_access(struct vfio_device_state *st, uint8_t *buf,
 	return ret;
 }
 
+/* See vfio_internal.h. */
 int vfio_device_bar0_write(struct vfio_device_state *st, uint64_t pos,
 			   unsigned int size, uint64_t val)
 {
@@ -464,6 +469,7 @@ int vfio_device_bar0_write(struct vfio_device_state *st, uint64_t pos,
 	return bar0_access(st, buf, pos, size, true);
 }
 
+/* See vfio_internal.h. */
 ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 		       uint64_t off, bool write)
 {
@@ -521,30 +527,24 @@ ssize_t vfio_device_rw(struct vfio_device *d, void *ubuf, size_t count,
 	return (ssize_t)done;
 }
 
-static int get_info(void *arg)
+/* VFIO_DEVICE_GET_INFO: what every device of the emulated kind has. */
+long vfio_op_device_info(struct vfio_call *call)
 {
-	struct vfio_device_info info;
-	const size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
-	int ret;
+	struct vfio_device_info *info = &call->cmd.dev_info;
 
-	ret = vfio_copy_in(&info, arg, minsz);
-	if (ret)
-		return ret;
-	info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
-	info.num_regions = VFIO_PCI_NUM_REGIONS;
-	info.num_irqs = VFIO_PCI_NUM_IRQS;
-	return vfio_copy_to_user(arg, &info, minsz);
+	info->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+	info->num_regions = VFIO_PCI_NUM_REGIONS;
+	info->num_irqs = VFIO_PCI_NUM_IRQS;
+	return vfio_copy_to_user(call->arg, info,
+				 offsetofend(struct vfio_device_info, num_irqs));
 }
 
-static int get_region_info(void *arg)
+/* VFIO_DEVICE_GET_REGION_INFO: a region's offset, size and flags. */
+long vfio_op_region_info(struct vfio_call *call)
 {
-	struct vfio_region_info info;
+	struct vfio_region_info info = call->cmd.region;
 	const size_t minsz = offsetofend(struct vfio_region_info, offset);
-	int ret;
 
-	ret = vfio_copy_in(&info, arg, minsz);
-	if (ret)
-		return ret;
 	/* No VGA on this device: its index is refused, as vfio-pci does. */
 	if (info.index >= VFIO_PCI_NUM_REGIONS ||
 	    info.index == VFIO_PCI_VGA_REGION_INDEX)
@@ -558,7 +558,7 @@ static int get_region_info(void *arg)
 	info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
 				 VFIO_REGION_INFO_FLAG_WRITE : 0;
 	info.cap_offset = 0;
-	return vfio_copy_to_user(arg, &info, minsz);
+	return vfio_copy_to_user(call->arg, &info, minsz);
 }
 
 /* ---- IRQ ioctls ---------------------------------------------------- */
@@ -576,15 +576,12 @@ static unsigned int irq_count(unsigned int index)
 	}
 }
 
-static int get_irq_info(void *arg)
+/* VFIO_DEVICE_GET_IRQ_INFO: INTx and the request interrupt. */
+long vfio_op_irq_info(struct vfio_call *call)
 {
-	struct vfio_irq_info info;
+	struct vfio_irq_info info = call->cmd.irq_info;
 	const size_t minsz = offsetofend(struct vfio_irq_info, count);
-	int ret;
 
-	ret = vfio_copy_in(&info, arg, minsz);
-	if (ret)
-		return ret;
 	if (info.index >= VFIO_PCI_NUM_IRQS ||
 	    info.index == VFIO_PCI_ERR_IRQ_INDEX)
 		return -EINVAL;
@@ -594,9 +591,10 @@ static int get_irq_info(void *arg)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
 	else
 		info.flags |= VFIO_IRQ_INFO_NORESIZE;
-	return vfio_copy_to_user(arg, &info, minsz);
+	return vfio_copy_to_user(call->arg, &info, minsz);
 }
 
+/* See vfio_internal.h. */
 int vfio_own_fd(int (*make)(void *arg, int min), void *arg)
 {
 	struct rlimit rl, up;
@@ -752,11 +750,7 @@ static int irq_set_validate(void *arg, struct irq_set_req *r)
 	const size_t minsz = offsetofend(struct vfio_irq_set, count);
 	unsigned int elem, max;
 	uint32_t flags;
-	int ret;
 
-	ret = vfio_copy_in(&r->hdr, arg, minsz);
-	if (ret)
-		return ret;
 	flags = r->hdr.flags;
 	r->data_type = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	r->action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
@@ -780,14 +774,18 @@ static int irq_set_validate(void *arg, struct irq_set_req *r)
 	return vfio_copy_from_user(r->data, (const uint8_t *)arg + minsz, elem);
 }
 
-static int set_irqs(struct vfio_device_state *st, void *arg)
+/* VFIO_DEVICE_SET_IRQS: INTx trigger, mask, unmask; the REQ trigger. */
+long vfio_op_set_irqs(struct vfio_call *call)
 {
+	struct vfio_device_state *st = call->d->state;
 	struct irq_set_req r;
 	bool recheck = false;
 	int ret;
 
 	memset(&r, 0, sizeof(r));
-	ret = irq_set_validate(arg, &r);
+	memcpy(&r.hdr, &call->cmd.irq_set,
+	       offsetofend(struct vfio_irq_set, count));
+	ret = irq_set_validate(call->arg, &r);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&st->irq_lock);
@@ -819,17 +817,17 @@ static int set_irqs(struct vfio_device_state *st, void *arg)
  * the PE is bound in that context already), and the binding holds a
  * reference on the context, as the kernel's file reference does.
  */
-static int cdev_bind(struct stce_host *host, struct vfio_device *d, void *arg)
+long vfio_op_bind(struct vfio_call *call)
 {
 	const size_t minsz = offsetofend(struct vfio_device_bind_iommufd,
 					 out_devid);
-	struct vfio_device_bind_iommufd b;
+	struct vfio_device_bind_iommufd b = call->cmd.bind;
+	struct stce_host *host = call->host;
+	struct vfio_device *d = call->d;
+	void *arg = call->arg;
 	struct stce_iommufd *ictx;
 	int idx, ret;
 
-	ret = vfio_copy_in(&b, arg, minsz);
-	if (ret)
-		return ret;
 	if (b.flags || b.iommufd < 0 || d->group)
 		return -EINVAL;
 	if (host->open_groups[d->pe_idx] ||
@@ -868,81 +866,41 @@ close:
 	return ret;
 }
 
+/* ATTACH/DETACH_IOMMUFD_PT's check: cdev only; a group's device passes
+ * them to vfio-pci (ENOTTY). A cdev granted access is bound. */
+int vfio_check_cdev(struct vfio_call *call)
+{
+	return call->d->group ? -ENOTTY : 0;
+}
+
 /* VFIO_DEVICE_ATTACH_IOMMUFD_PT: an IOAS or HWPT id in, the HWPT out. */
-static int cdev_attach(struct vfio_device *d, void *arg)
+long vfio_op_attach(struct vfio_call *call)
 {
 	const size_t minsz = offsetofend(struct vfio_device_attach_iommufd_pt,
 					 pt_id);
-	struct vfio_device_attach_iommufd_pt a;
+	struct vfio_device_attach_iommufd_pt *a = &call->cmd.attach;
+	struct vfio_device *d = call->d;
 	int ret;
 
-	ret = vfio_copy_in(&a, arg, minsz);
+	if (a->flags)
+		return -EINVAL;
+	ret = stce_iommufd_attach(d->ictx, d->dev_id, &a->pt_id);
 	if (ret)
 		return ret;
-	if (a.flags)
-		return -EINVAL;
-	ret = stce_iommufd_attach(d->ictx, d->dev_id, &a.pt_id);
-	if (ret)
-		return ret;
-	return vfio_copy_to_user(arg, &a, minsz);
+	return vfio_copy_to_user(call->arg, a, minsz);
 }
 
-static int cdev_detach(struct vfio_device *d, void *arg)
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT: back to no domain. */
+long vfio_op_detach(struct vfio_call *call)
 {
-	struct vfio_device_detach_iommufd_pt dt;
-	int ret;
-
-	ret = vfio_copy_in(&dt, arg, offsetofend(typeof(dt), flags));
-	if (ret)
-		return ret;
-	if (dt.flags)
+	if (call->cmd.detach.flags)
 		return -EINVAL;
-	return stce_iommufd_detach(d->ictx, d->dev_id);
+	return stce_iommufd_detach(call->d->ictx, call->d->dev_id);
 }
 
-int vfio_device_info_ioctl(unsigned long request, void *arg)
+/* VFIO_DEVICE_RESET: a function reset of the device. */
+long vfio_op_reset(struct vfio_call *call)
 {
-	switch (request) {
-	case VFIO_DEVICE_GET_INFO:
-		return get_info(arg);
-	case VFIO_DEVICE_GET_REGION_INFO:
-		return get_region_info(arg);
-	case VFIO_DEVICE_GET_IRQ_INFO:
-		return get_irq_info(arg);
-	default:
-		return -ENOTTY;
-	}
-}
-
-int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
-		      unsigned long request, void *arg)
-{
-	if (request == VFIO_DEVICE_BIND_IOMMUFD)
-		return cdev_bind(host, d, arg);
-	/* Nothing else before a cdev is bound (access_granted). */
-	if (!atomic_load(&d->granted))
-		return -EINVAL;
-	switch (request) {
-	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
-		/* cdev only; a group's device passes them to vfio-pci. A cdev
-		 * granted access is bound. */
-		return d->group ? -ENOTTY : cdev_attach(d, arg);
-	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
-		return d->group ? -ENOTTY : cdev_detach(d, arg);
-	case VFIO_DEVICE_SET_IRQS:
-		return set_irqs(d->state, arg);
-	case VFIO_DEVICE_RESET:
-		stce_device_function_reset(d->dev);
-		return 0;
-	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
-		return vfio_device_hot_reset_info(host, d, arg);
-	case VFIO_DEVICE_PCI_HOT_RESET:
-		return vfio_device_hot_reset(host, d, arg);
-	case VFIO_DEVICE_FEATURE:
-		return vfio_device_feature(arg);
-	case VFIO_DEVICE_IOEVENTFD:
-		return vfio_device_ioeventfd(d->state, arg);
-	default:
-		return vfio_device_info_ioctl(request, arg);
-	}
+	stce_device_function_reset(call->d->dev);
+	return 0;
 }

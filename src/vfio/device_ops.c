@@ -63,17 +63,15 @@ static int low_power_wakeup(const uint8_t *data)
 	return 0;
 }
 
-int vfio_device_feature(void *arg)
+/* VFIO_DEVICE_FEATURE: PROBE, and the low-power entries vfio-pci has. */
+long vfio_op_feature(struct vfio_call *call)
 {
 	const size_t minsz = offsetofend(struct vfio_device_feature, flags);
-	const uint8_t *data = (const uint8_t *)arg + minsz;
-	struct vfio_device_feature f;
+	const uint8_t *data = (const uint8_t *)call->arg + minsz;
+	struct vfio_device_feature f = call->cmd.feature;
 	size_t len;
 	int ret;
 
-	ret = vfio_copy_in(&f, arg, minsz);
-	if (ret)
-		return ret;
 	if (f.flags & ~(VFIO_DEVICE_FEATURE_MASK | FEATURE_OPS |
 			VFIO_DEVICE_FEATURE_PROBE))
 		return -EINVAL;
@@ -134,22 +132,26 @@ static unsigned int reset_set(struct stce_host *host,
 	return n;
 }
 
-int vfio_device_hot_reset_info(struct stce_host *host, struct vfio_device *d,
-			       void *arg)
+/* GET_PCI_HOT_RESET_INFO's check: devices opened through their cdev
+ * would name themselves by devid (not served: ENOTTY). */
+int vfio_check_group_device(struct vfio_call *call)
+{
+	return call->d->group ? 0 : -ENOTTY;
+}
+
+/* VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (host->lock): the bus's devices. */
+long vfio_op_hot_reset_info(struct vfio_call *call)
 {
 	const size_t minsz = offsetofend(struct vfio_pci_hot_reset_info, count);
 	struct vfio_pci_dependent_device dep[RESET_MAX];
+	struct stce_host *host = call->host;
+	struct vfio_device *d = call->d;
+	void *arg = call->arg;
 	struct stce_device *set[RESET_MAX];
-	struct vfio_pci_hot_reset_info h;
+	struct vfio_pci_hot_reset_info h = call->cmd.reset_info;
 	unsigned int n;
 	int ret, hret;
 
-	/* Devices opened through their cdev would name themselves by devid. */
-	if (!d->group)
-		return -ENOTTY;
-	ret = vfio_copy_in(&h, arg, minsz);
-	if (ret)
-		return ret;
 	h.flags = 0;
 	n = reset_set(host, d->dev, set);
 	h.count = n;
@@ -198,19 +200,18 @@ static int groups_hold(struct stce_host *host, const int32_t *fds,
  * 1 with an argsz of the bare header resets); count is only bounded by
  * the number of devices the reset affects (EINVAL above it).
  */
-int vfio_device_hot_reset(struct stce_host *host, struct vfio_device *d,
-			  void *arg)
+long vfio_op_hot_reset(struct vfio_call *call)
 {
 	const size_t minsz = offsetofend(struct vfio_pci_hot_reset, count);
+	struct stce_host *host = call->host;
+	struct vfio_device *d = call->d;
+	void *arg = call->arg;
 	struct stce_device *set[RESET_MAX];
 	int32_t fds[RESET_MAX];
-	struct vfio_pci_hot_reset h;
+	struct vfio_pci_hot_reset h = call->cmd.reset;
 	unsigned int n;
 	int ret;
 
-	ret = vfio_copy_in(&h, arg, minsz);
-	if (ret)
-		return ret;
 	/* A group's device names the groups; only a cdev's may give none. */
 	if (h.flags || !d->group || !h.count)
 		return -EINVAL;
@@ -411,6 +412,7 @@ fail:
 	return ret == -EAGAIN ? -ENOMEM : ret;
 }
 
+/* See vfio_internal.h. */
 void vfio_device_ioeventfds_release(struct vfio_device_state *st)
 {
 	struct vfio_ioeventfds *ioe = st->ioeventfds;
@@ -496,19 +498,16 @@ static void ioeventfd_remove_locked(struct vfio_ioeventfds *ioe,
  * registration is the last (ENOSPC); then the eventfd. Unaligned offsets
  * are accepted, as vfio-pci accepts them; the device drops the write.
  */
-int vfio_device_ioeventfd(struct vfio_device_state *st, void *arg)
+long vfio_op_ioeventfd(struct vfio_call *call)
 {
-	const size_t minsz = offsetofend(struct vfio_device_ioeventfd, fd);
-	struct vfio_device_ioeventfd req;
+	struct vfio_device_state *st = call->d->state;
+	struct vfio_device_ioeventfd req = call->cmd.ioeventfd;
 	struct vfio_ioeventfds *ioe;
 	struct ioeventfd *e;
 	uint64_t index, pos;
 	unsigned int count;
-	int ret;
+	int ret = 0;
 
-	ret = vfio_copy_in(&req, arg, minsz);
-	if (ret)
-		return ret;
 	count = req.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
 	if (req.flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK ||
 	    __builtin_popcount(count) != 1 || req.fd < -1)

@@ -18,6 +18,7 @@
 #include "common/alloc.h"
 #include "vfio/vfio_internal.h"
 
+/* See vfio_internal.h. */
 int vfio_pe_index(struct stce_host *host, const struct stce_pe *pe)
 {
 	for (unsigned int i = 0; i < stce_platform_nr_pes(host->platform); i++)
@@ -26,6 +27,7 @@ int vfio_pe_index(struct stce_host *host, const struct stce_pe *pe)
 	return -ENOENT;
 }
 
+/* See vfio_internal.h. */
 int vfio_group_open(struct stce_host *host, unsigned int number, int flags)
 {
 	struct stce_pe *pe = stce_platform_find_pe(host->platform, number);
@@ -57,6 +59,7 @@ int vfio_group_open(struct stce_host *host, unsigned int number, int flags)
 	return fd;
 }
 
+/* See vfio_internal.h. */
 void vfio_group_free(struct stce_host *host, struct vfio_group *g)
 {
 	if (g->container || g->iommufd)
@@ -86,6 +89,7 @@ static void unset_iommufd_locked(struct stce_host *host, struct vfio_group *g)
 	vfio_obj_put_locked(host, &f->obj);
 }
 
+/* See vfio_internal.h. */
 void vfio_group_unset_container_locked(struct stce_host *host,
 				       struct vfio_group *g)
 {
@@ -110,19 +114,15 @@ void vfio_group_unset_container_locked(struct stce_host *host,
 	vfio_obj_put_locked(host, &vc->obj);
 }
 
-int vfio_group_get_status(const struct vfio_group *g, void *arg)
+/* VFIO_GROUP_GET_STATUS: viable always; whether a container is set. */
+long vfio_op_group_status(struct vfio_call *call)
 {
-	struct vfio_group_status status;
-	int ret;
+	struct vfio_group_status *status = &call->cmd.status;
 
-	ret = vfio_copy_in(&status, arg,
-			   offsetofend(struct vfio_group_status, flags));
-	if (ret)
-		return ret;
-	status.flags = VFIO_GROUP_FLAGS_VIABLE;
-	if (g->container || g->iommufd)
-		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
-	return vfio_copy_to_user(arg, &status, sizeof(status));
+	status->flags = VFIO_GROUP_FLAGS_VIABLE;
+	if (call->g->container || call->g->iommufd)
+		status->flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
+	return vfio_copy_to_user(call->arg, status, sizeof(*status));
 }
 
 /*
@@ -146,18 +146,18 @@ static int set_iommufd(struct stce_host *host, struct vfio_group *g,
 	return 0;
 }
 
-static int set_container(struct stce_host *host, struct vfio_group *g,
-			 void *arg)
+/* VFIO_GROUP_SET_CONTAINER (host->lock): a container or an iommufd. */
+long vfio_op_set_container(struct vfio_call *call)
 {
+	struct stce_host *host = call->host;
+	struct vfio_group *g = call->g;
+	int fd = call->cmd.fd;
 	struct vfio_container *vc;
 	struct stce_container *c;
 	struct vfio_obj *obj;
 	bool inherited;
-	int fd, ret;
+	int ret;
 
-	ret = vfio_copy_from_user(&fd, arg, sizeof(fd));
-	if (ret)
-		return ret;
 	obj = vfio_fd_obj(host, fd, &inherited);
 	/* A fork child cannot use its parent's container or iommufd. */
 	if (inherited)
@@ -186,13 +186,16 @@ static int set_container(struct stce_host *host, struct vfio_group *g,
 	return 0;
 }
 
-static int unset_container(struct stce_host *host, struct vfio_group *g)
+/* VFIO_GROUP_UNSET_CONTAINER (host->lock): not while devices are open. */
+long vfio_op_unset_container(struct vfio_call *call)
 {
+	struct vfio_group *g = call->g;
+
 	if (!g->container && !g->iommufd)
 		return -EINVAL;
 	if (g->nr_devices)
 		return -EBUSY;
-	vfio_group_unset_container_locked(host, g);
+	vfio_group_unset_container_locked(call->host, g);
 	return 0;
 }
 
@@ -213,31 +216,14 @@ static int copy_name(char *name, size_t len, const char *arg)
 	return -EINVAL;
 }
 
-static int get_device_fd(struct stce_host *host, struct vfio_group *g,
-			 void *arg)
+/* VFIO_GROUP_GET_DEVICE_FD (host->lock): a device of the group, by name. */
+long vfio_op_get_device_fd(struct vfio_call *call)
 {
 	char name[256];
 	int ret;
 
-	ret = copy_name(name, sizeof(name), arg);
+	ret = copy_name(name, sizeof(name), call->arg);
 	if (ret)
 		return ret;
-	return vfio_device_open_locked(host, g, name);
-}
-
-int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,
-		     unsigned long request, void *arg)
-{
-	switch (request) {
-	case VFIO_GROUP_GET_STATUS:
-		return vfio_group_get_status(g, arg);
-	case VFIO_GROUP_SET_CONTAINER:
-		return set_container(host, g, arg);
-	case VFIO_GROUP_UNSET_CONTAINER:
-		return unset_container(host, g);
-	case VFIO_GROUP_GET_DEVICE_FD:
-		return get_device_fd(host, g, arg);
-	default:
-		return -ENOTTY;
-	}
+	return vfio_device_open_locked(call->host, call->g, name);
 }

@@ -61,16 +61,19 @@ static int user_copy(void *local, void *user, size_t len, bool to_user)
 	return 0;
 }
 
+/* See vfio_internal.h. */
 int vfio_copy_from_user(void *dst, const void *arg, size_t len)
 {
 	return user_copy(dst, (void *)arg, len, false);
 }
 
+/* See vfio_internal.h. */
 int vfio_copy_to_user(void *arg, const void *src, size_t len)
 {
 	return user_copy((void *)src, arg, len, true);
 }
 
+/* See vfio_internal.h. */
 int vfio_copy_in(void *dst, const void *arg, size_t minsz)
 {
 	uint32_t argsz;
@@ -97,6 +100,7 @@ static struct stce_host *hosts;
 static struct stce_platform *left[MAX_LEFT];
 static unsigned int nr_left;
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_create(const struct stce_topology *topo, struct stce_host **out)
 {
 	struct stce_topology *own = NULL;
@@ -144,6 +148,7 @@ static void hosts_remove(struct stce_host *host)
 	pthread_mutex_unlock(&hosts_lock);
 }
 
+/* See <spapr_tce/vfio.h>. */
 void stce_host_destroy(struct stce_host *host)
 {
 	if (!host)
@@ -187,6 +192,7 @@ static int host_renew(struct stce_host *host)
 	return ret;
 }
 
+/* See <spapr_tce/vfio.h>. */
 struct stce_platform *stce_host_platform(struct stce_host *host)
 {
 	host_renew(host);	/* on failure, the parent's: still readable */
@@ -335,6 +341,7 @@ static int cdev_of_path(struct stce_host *host, const char *path)
 	return n;
 }
 
+/* See <spapr_tce/vfio.h>. */
 bool stce_host_path_ours(struct stce_host *host, const char *path)
 {
 	int group;
@@ -392,6 +399,7 @@ static int host_open(struct stce_host *host, const char *path, int flags)
 	return ret;
 }
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_open(struct stce_host *host, const char *path, int flags)
 {
 	int ret;
@@ -404,11 +412,13 @@ int stce_host_open(struct stce_host *host, const char *path, int flags)
 	return vfio_ret(ret);
 }
 
+/* See vfio_internal.h. */
 void vfio_obj_get(struct vfio_obj *obj)
 {
 	atomic_fetch_add(&obj->refs, 1);
 }
 
+/* See vfio_internal.h. */
 void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj)
 {
 	if (atomic_fetch_sub(&obj->refs, 1) != 1)
@@ -429,34 +439,41 @@ void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj)
 	}
 }
 
+/* See <spapr_tce/vfio.h>. */
 unsigned int stce_host_open_fds(struct stce_host *host)
 {
 	return atomic_load(&host->nr_open);
 }
 
-/* The structural ioctls: under the host lock, holding a reference. */
-static int ioctl_locked(struct stce_host *host, struct vfio_obj *obj,
-			unsigned long request, void *arg)
+/* The call's object, by its kind (the member its handlers use). */
+static void call_set_obj(struct vfio_call *call, struct vfio_obj *obj)
 {
-	int ret = -ENOTTY;
-
-	pthread_mutex_lock(&host->lock);
 	switch (obj->kind) {
 	case VFIO_OBJ_CONTAINER:
-		ret = vfio_container_ioctl(host, (struct vfio_container *)obj,
-					   request, arg);
+		call->vc = (struct vfio_container *)obj;
 		break;
 	case VFIO_OBJ_GROUP:
-		ret = vfio_group_ioctl(host, (struct vfio_group *)obj, request,
-				       arg);
+		call->g = (struct vfio_group *)obj;
 		break;
 	case VFIO_OBJ_DEVICE:
-		ret = vfio_device_ioctl(host, (struct vfio_device *)obj,
-					request, arg);
+		call->d = (struct vfio_device *)obj;
 		break;
-	case VFIO_OBJ_IOMMUFD:	/* never here: host_ioctl serves it */
+	case VFIO_OBJ_IOMMUFD:
+		call->ictx = ((struct vfio_iommufd *)obj)->ictx;
 		break;
 	}
+}
+
+/* The structural ioctls: under the host lock, holding a reference. */
+static int ioctl_locked(struct vfio_call *call, struct vfio_obj *obj,
+			unsigned long request)
+{
+	struct stce_host *host = call->host;
+	int ret;
+
+	pthread_mutex_lock(&host->lock);
+	ret = (int)vfio_ioctl_dispatch((enum stce_host_fd_kind)obj->kind, call,
+				       request);
 	vfio_obj_put_locked(host, obj);
 	pthread_mutex_unlock(&host->lock);
 	return ret;
@@ -466,39 +483,24 @@ static int ioctl_locked(struct stce_host *host, struct vfio_obj *obj,
  * A fork child's ioctl on a descriptor it inherited: the parent's object,
  * which this process cannot act on (the kernel binds a container to the
  * mm that uses it). What the kernel answers without the parent's state
- * (or, SET_IOMMU and UNSET_CONTAINER, with state the parent cannot
- * change under it) is answered; the rest is EPERM (docs/preload.md).
+ * (the rows flagged VFIO_OP_INHERITED; SET_IOMMU and UNSET_CONTAINER with
+ * state the parent cannot change under it) is answered; the rest is EPERM
+ * (docs/preload.md).
  */
-static int inherited_ioctl(struct vfio_obj *obj, unsigned long request,
-			   void *arg)
+static int inherited_ioctl(struct vfio_call *call, struct vfio_obj *obj,
+			   unsigned long request)
 {
-	struct vfio_container *vc = (struct vfio_container *)obj;
-	struct vfio_group *g = (struct vfio_group *)obj;
-	int ret;
+	enum stce_host_fd_kind kind = (enum stce_host_fd_kind)obj->kind;
+	const struct vfio_ioctl_op *op = vfio_ioctl_op(kind, request);
 
-	switch (obj->kind) {
-	case VFIO_OBJ_CONTAINER:
-		if (request == VFIO_GET_API_VERSION)
-			return VFIO_API_VERSION;
-		if (request == VFIO_CHECK_EXTENSION)
-			return vfio_check_extension((unsigned long)arg);
-		if (request == VFIO_SET_IOMMU && atomic_load(&vc->iommu))
-			return -EINVAL;
-		break;
-	case VFIO_OBJ_GROUP:
-		if (request == VFIO_GROUP_GET_STATUS)
-			return vfio_group_get_status(g, arg);
-		if (request == VFIO_GROUP_UNSET_CONTAINER && g->nr_devices)
-			return -EBUSY;
-		break;
-	case VFIO_OBJ_DEVICE:
-		ret = vfio_device_info_ioctl(request, arg);
-		if (ret != -ENOTTY)
-			return ret;
-		break;
-	default:
-		break;
-	}
+	if (op && (op->flags & VFIO_OP_INHERITED))
+		return (int)vfio_ioctl_run(op, call);
+	if (obj->kind == VFIO_OBJ_CONTAINER && request == VFIO_SET_IOMMU &&
+	    atomic_load(&call->vc->iommu))
+		return -EINVAL;
+	if (obj->kind == VFIO_OBJ_GROUP &&
+	    request == VFIO_GROUP_UNSET_CONTAINER && call->g->nr_devices)
+		return -EBUSY;
 	return -EPERM;
 }
 
@@ -506,6 +508,9 @@ static int inherited_ioctl(struct vfio_obj *obj, unsigned long request,
 static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
 		      void *arg)
 {
+	struct vfio_call call = { .host = host, .arg = arg,
+				  .arg_int = (unsigned long)arg };
+	const struct vfio_ioctl_op *op;
 	struct stce_grace_guard guard;
 	struct stce_iommufd *ictx;
 	struct vfio_obj *obj;
@@ -516,38 +521,46 @@ static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
 	if (!e)
 		return -EBADF;
 	obj = vfio_entry_obj(e);
+	call_set_obj(&call, obj);
 	if (e & VFIO_FD_INHERITED) {
-		ret = inherited_ioctl(obj, request, arg);
+		ret = inherited_ioctl(&call, obj, request);
 		stce_grace_read_unlock(&host->grace, &guard);
 		return ret;
 	}
 	/*
 	 * The container's IOMMU ioctls (MAP, UNMAP, ...) run lock-free
-	 * inside the read-side section; the rest takes the host lock.
+	 * inside the read-side section; its structural ones (the rows
+	 * flagged VFIO_OP_LOCKED: SET_IOMMU) and every group and device
+	 * ioctl take the host lock.
 	 */
-	if (obj->kind == VFIO_OBJ_CONTAINER && request != VFIO_SET_IOMMU) {
-		ret = vfio_container_ioctl(host, (struct vfio_container *)obj,
-					   request, arg);
-		stce_grace_read_unlock(&host->grace, &guard);
-		return ret;
+	if (obj->kind == VFIO_OBJ_CONTAINER) {
+		op = vfio_ioctl_op(STCE_HOST_FD_CONTAINER, request);
+		if (!op || !(op->flags & VFIO_OP_LOCKED)) {
+			ret = (int)vfio_ioctl_dispatch(STCE_HOST_FD_CONTAINER,
+						       &call, request);
+			stce_grace_read_unlock(&host->grace, &guard);
+			return ret;
+		}
 	}
 	/*
 	 * An iommufd serialises on its own context (and MAP/UNMAP's TCE
 	 * writes are lock-free inside it): hold the context, not the host.
 	 */
 	if (obj->kind == VFIO_OBJ_IOMMUFD) {
-		ictx = ((struct vfio_iommufd *)obj)->ictx;
+		ictx = call.ictx;
 		stce_iommufd_get(ictx);
 		stce_grace_read_unlock(&host->grace, &guard);
-		ret = (int)stce_iommufd_ioctl(ictx, request, arg);
+		ret = (int)vfio_ioctl_dispatch(STCE_HOST_FD_IOMMUFD, &call,
+					       request);
 		stce_iommufd_put(ictx);
 		return ret;
 	}
 	vfio_obj_get(obj);
 	stce_grace_read_unlock(&host->grace, &guard);
-	return ioctl_locked(host, obj, request, arg);
+	return ioctl_locked(&call, obj, request);
 }
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
 		    void *arg)
 {
@@ -617,6 +630,7 @@ static ssize_t host_call_rw(struct stce_host *host, int fd, void *buf,
 	return ret;
 }
 
+/* See <spapr_tce/vfio.h>. */
 ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
 			size_t count, off_t off)
 {
@@ -626,6 +640,7 @@ ssize_t stce_host_pread(struct stce_host *host, int fd, void *buf,
 	return host_call_rw(host, fd, buf, count, off, false);
 }
 
+/* See <spapr_tce/vfio.h>. */
 ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
 			 size_t count, off_t off)
 {
@@ -634,18 +649,21 @@ ssize_t stce_host_pwrite(struct stce_host *host, int fd, const void *buf,
 	return host_call_rw(host, fd, (void *)buf, count, off, true);
 }
 
+/* See <spapr_tce/vfio.h>. */
 ssize_t stce_host_read(struct stce_host *host, int fd, void *buf,
 		       size_t count)
 {
 	return host_call_rw(host, fd, buf, count, -1, false);
 }
 
+/* See <spapr_tce/vfio.h>. */
 ssize_t stce_host_write(struct stce_host *host, int fd, const void *buf,
 			size_t count)
 {
 	return host_call_rw(host, fd, (void *)buf, count, -1, true);
 }
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_mmap_check(struct stce_host *host, int fd, off_t off)
 {
 	struct stce_grace_guard guard;
@@ -678,6 +696,7 @@ int stce_host_mmap_check(struct stce_host *host, int fd, off_t off)
  * is accepted and not kept: they have no fasync; checked on 6.12). */
 #define SETFL_MASK	(O_APPEND | O_NONBLOCK | O_NOATIME)
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_fcntl(struct stce_host *host, int fd, int cmd, long arg)
 {
 	struct stce_grace_guard guard;
@@ -722,6 +741,7 @@ uint32_t stce_host_fd_tag(struct stce_host *host, int fd)
 	return tag;
 }
 
+/* See <spapr_tce/vfio.h>. */
 int stce_host_fd_set_tag(struct stce_host *host, int fd, uint32_t tag)
 {
 	struct stce_grace_guard guard;
@@ -734,6 +754,7 @@ int stce_host_fd_set_tag(struct stce_host *host, int fd, uint32_t tag)
 	return 0;
 }
 
+/* See <spapr_tce/vfio.h>. */
 enum stce_host_fd_kind stce_host_fd_kind(struct stce_host *host, int fd)
 {
 	static const enum stce_host_fd_kind kinds[] = {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The /dev/iommu descriptor: an iommufd context (src/iommufd, the C API
- * of <spapr_tce/iommufd.h>) per open, and its ioctls: the IOMMU_*
- * commands with iommufd's size rules, and the legacy sPAPR TCE v2
- * container ioctls on the context's compatibility IOAS. They are
+ * of <spapr_tce/iommufd.h>) per open, and its ioctls' handlers: the
+ * IOMMU_* commands (their rows in ioctls.c: iommufd's size rules), and
+ * the legacy sPAPR TCE v2 container ioctls on the context's
+ * compatibility IOAS (the container's handlers, on its container). They are
  * dispatched by stce_host_ioctl without the host lock (the context
  * serialises its own calls); closing the last descriptor drops the
  * context's reference (devices bound to it and groups set on it hold
@@ -27,204 +28,160 @@
 #include "common/alloc.h"
 #include "vfio/vfio_internal.h"
 
-/* ---- iommufd's struct rules ---------------------------------------- */
+/* ---- the IOMMU_* commands ------------------------------------------ */
 
-/*
- * Copy the user's command: its first u32 is its size. Shorter than
- * @minsz: -EINVAL. Longer than we know: the tail must be zero (-E2BIG).
- */
-static int ucmd_in(void *cmd, size_t ksize, size_t minsz, void *arg,
-		   uint32_t *usize)
+/* The reply: as much of the struct as the user's size holds. */
+static int ucmd_out(struct vfio_call *call, const void *cmd, size_t ksize)
 {
+	return vfio_copy_to_user(call->arg, cmd,
+				 call->usize < ksize ? call->usize : ksize);
+}
+
+/* IOMMU_DESTROY: any object by id. */
+long vfio_op_destroy(struct vfio_call *call)
+{
+	return stce_iommufd_destroy(call->ictx, call->cmd.destroy.id);
+}
+
+/* IOMMU_IOAS_ALLOC: a new IOAS; gone again if its id cannot be given. */
+long vfio_op_ioas_alloc(struct vfio_call *call)
+{
+	struct iommu_ioas_alloc *cmd = &call->cmd.ioas_alloc;
 	int ret;
 
-	ret = vfio_copy_from_user(usize, arg, sizeof(*usize));
-	if (ret)
-		return ret;
-	if (*usize < minsz)
-		return -EINVAL;
-	memset(cmd, 0, ksize);
-	ret = vfio_copy_from_user(cmd, arg, *usize < ksize ? *usize : ksize);
-	if (ret)
-		return ret;
-	for (size_t off = ksize; off < *usize; off++) {
-		uint8_t b;
-
-		ret = vfio_copy_from_user(&b, (uint8_t *)arg + off, 1);
-		if (ret)
-			return ret;
-		if (b)
-			return -E2BIG;
-	}
-	return 0;
-}
-
-static int ucmd_out(void *arg, const void *cmd, size_t ksize, uint32_t usize)
-{
-	return vfio_copy_to_user(arg, cmd, usize < ksize ? usize : ksize);
-}
-
-#define UCMD_IN(cmd, last, arg, usize) \
-	ucmd_in(&(cmd), sizeof(cmd), offsetofend(typeof(cmd), last), arg, usize)
-
-static long cmd_destroy(struct stce_iommufd *ictx, void *arg)
-{
-	struct iommu_destroy cmd;
-	uint32_t usize;
-	int ret = UCMD_IN(cmd, id, arg, &usize);
-
-	return ret ? ret : stce_iommufd_destroy(ictx, cmd.id);
-}
-
-static long cmd_ioas_alloc(struct stce_iommufd *ictx, void *arg)
-{
-	struct iommu_ioas_alloc cmd;
-	uint32_t usize;
-	int ret = UCMD_IN(cmd, out_ioas_id, arg, &usize);
-
-	if (ret)
-		return ret;
-	if (cmd.flags)
+	if (cmd->flags)
 		return -EOPNOTSUPP;
-	ret = stce_iommufd_ioas_alloc(ictx, &cmd.out_ioas_id);
+	ret = stce_iommufd_ioas_alloc(call->ictx, &cmd->out_ioas_id);
 	if (ret)
 		return ret;
-	ret = ucmd_out(arg, &cmd, sizeof(cmd), usize);
+	ret = ucmd_out(call, cmd, sizeof(*cmd));
 	if (ret)
-		stce_iommufd_destroy(ictx, cmd.out_ioas_id);
+		stce_iommufd_destroy(call->ictx, cmd->out_ioas_id);
 	return ret;
 }
 
-static long cmd_iova_ranges(struct stce_iommufd *ictx, void *arg)
+/* IOMMU_IOAS_IOVA_RANGES: the windows; EMSGSIZE when they do not fit. */
+long vfio_op_iova_ranges(struct vfio_call *call)
 {
 	struct stce_iova_range r[STCE_PE_MAX_WINDOWS];
-	struct iommu_ioas_iova_ranges cmd;
-	uint32_t usize, room, n = STCE_PE_MAX_WINDOWS;
-	int ret = UCMD_IN(cmd, out_iova_alignment, arg, &usize);
+	struct iommu_ioas_iova_ranges *cmd = &call->cmd.iova_ranges;
+	uint32_t room, n = STCE_PE_MAX_WINDOWS;
+	int ret;
 
-	if (ret)
-		return ret;
-	if (cmd.__reserved)
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	ret = stce_iommufd_iova_ranges(ictx, cmd.ioas_id, r, &n,
-				       (uint64_t *)&cmd.out_iova_alignment);
+	ret = stce_iommufd_iova_ranges(call->ictx, cmd->ioas_id, r, &n,
+				       (uint64_t *)&cmd->out_iova_alignment);
 	if (ret)
 		return ret;
-	room = cmd.num_iovas;
+	room = cmd->num_iovas;
 	for (uint32_t i = 0; i < n && i < room; i++) {
 		struct iommu_iova_range out = { r[i].start, r[i].last };
 
-		ret = vfio_copy_to_user((uint8_t *)(uintptr_t)cmd.allowed_iovas +
+		ret = vfio_copy_to_user((uint8_t *)(uintptr_t)cmd->allowed_iovas +
 					i * sizeof(out), &out, sizeof(out));
 		if (ret)
 			return ret;
 	}
-	cmd.num_iovas = n;
-	ret = ucmd_out(arg, &cmd, sizeof(cmd), usize);
+	cmd->num_iovas = n;
+	ret = ucmd_out(call, cmd, sizeof(*cmd));
 	if (ret)
 		return ret;
 	return n > room ? -EMSGSIZE : 0;
 }
 
-static long cmd_ioas_map(struct stce_iommufd *ictx, void *arg)
+/* IOMMU_IOAS_MAP: unmapped again if the IOVA cannot be given. */
+long vfio_op_ioas_map(struct vfio_call *call)
 {
-	struct iommu_ioas_map cmd;
-	uint32_t usize;
+	struct iommu_ioas_map *cmd = &call->cmd.ioas_map;
 	uint64_t iova;
-	int ret = UCMD_IN(cmd, iova, arg, &usize);
+	int ret;
 
-	if (ret)
-		return ret;
-	if (cmd.__reserved)
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	iova = cmd.iova;
-	ret = stce_iommufd_map(ictx, cmd.ioas_id, cmd.flags, cmd.user_va,
-			       cmd.length, &iova);
+	iova = cmd->iova;
+	ret = stce_iommufd_map(call->ictx, cmd->ioas_id, cmd->flags,
+			       cmd->user_va, cmd->length, &iova);
 	if (ret)
 		return ret;
-	cmd.iova = iova;
-	ret = ucmd_out(arg, &cmd, sizeof(cmd), usize);
+	cmd->iova = iova;
+	ret = ucmd_out(call, cmd, sizeof(*cmd));
 	if (ret) {
 		uint64_t done;
 
-		stce_iommufd_unmap(ictx, cmd.ioas_id, iova, cmd.length, &done);
-	}
-	return ret;
-}
-
-static long cmd_ioas_copy(struct stce_iommufd *ictx, void *arg)
-{
-	struct iommu_ioas_copy cmd;
-	uint32_t usize;
-	uint64_t iova;
-	int ret = UCMD_IN(cmd, src_iova, arg, &usize);
-
-	if (ret)
-		return ret;
-	iova = cmd.dst_iova;
-	ret = stce_iommufd_copy(ictx, cmd.flags, cmd.dst_ioas_id,
-				cmd.src_ioas_id, cmd.src_iova, cmd.length,
-				&iova);
-	if (ret)
-		return ret;
-	cmd.dst_iova = iova;
-	ret = ucmd_out(arg, &cmd, sizeof(cmd), usize);
-	if (ret) {
-		uint64_t done;
-
-		stce_iommufd_unmap(ictx, cmd.dst_ioas_id, iova, cmd.length,
+		stce_iommufd_unmap(call->ictx, cmd->ioas_id, iova, cmd->length,
 				   &done);
 	}
 	return ret;
 }
 
-static long cmd_ioas_unmap(struct stce_iommufd *ictx, void *arg)
+/* IOMMU_IOAS_COPY: unmapped again if the IOVA cannot be given. */
+long vfio_op_ioas_copy(struct vfio_call *call)
 {
-	struct iommu_ioas_unmap cmd;
-	uint32_t usize;
-	uint64_t done;
-	int ret = UCMD_IN(cmd, length, arg, &usize);
+	struct iommu_ioas_copy *cmd = &call->cmd.ioas_copy;
+	uint64_t iova;
+	int ret;
 
+	iova = cmd->dst_iova;
+	ret = stce_iommufd_copy(call->ictx, cmd->flags, cmd->dst_ioas_id,
+				cmd->src_ioas_id, cmd->src_iova, cmd->length,
+				&iova);
 	if (ret)
 		return ret;
-	ret = stce_iommufd_unmap(ictx, cmd.ioas_id, cmd.iova, cmd.length,
-				 &done);
-	if (ret)
-		return ret;
-	cmd.length = done;
-	return ucmd_out(arg, &cmd, sizeof(cmd), usize);
+	cmd->dst_iova = iova;
+	ret = ucmd_out(call, cmd, sizeof(*cmd));
+	if (ret) {
+		uint64_t done;
+
+		stce_iommufd_unmap(call->ictx, cmd->dst_ioas_id, iova,
+				   cmd->length, &done);
+	}
+	return ret;
 }
 
-static long cmd_hwpt_alloc(struct stce_iommufd *ictx, void *arg)
+/* IOMMU_IOAS_UNMAP: the length unmapped comes back. */
+long vfio_op_ioas_unmap(struct vfio_call *call)
 {
-	struct iommu_hwpt_spapr_tce geom;
-	struct iommu_hwpt_alloc cmd;
-	uint32_t usize;
-	const void *data = NULL;
-	int ret = UCMD_IN(cmd, data_uptr, arg, &usize);
+	struct iommu_ioas_unmap *cmd = &call->cmd.ioas_unmap;
+	uint64_t done;
+	int ret;
 
+	ret = stce_iommufd_unmap(call->ictx, cmd->ioas_id, cmd->iova,
+				 cmd->length, &done);
 	if (ret)
 		return ret;
-	if (cmd.__reserved)
+	cmd->length = done;
+	return ucmd_out(call, cmd, sizeof(*cmd));
+}
+
+/* IOMMU_HWPT_ALLOC: the sPAPR TCE geometry read from data_uptr. */
+long vfio_op_hwpt_alloc(struct vfio_call *call)
+{
+	struct iommu_hwpt_alloc *cmd = &call->cmd.hwpt_alloc;
+	struct iommu_hwpt_spapr_tce geom;
+	const void *data = NULL;
+	int ret;
+
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	if (cmd.data_type == IOMMU_HWPT_DATA_SPAPR_TCE) {
-		if (cmd.data_len < sizeof(geom))
+	if (cmd->data_type == IOMMU_HWPT_DATA_SPAPR_TCE) {
+		if (cmd->data_len < sizeof(geom))
 			return -EINVAL;
 		ret = vfio_copy_from_user(&geom,
-					  (void *)(uintptr_t)cmd.data_uptr,
+					  (void *)(uintptr_t)cmd->data_uptr,
 					  sizeof(geom));
 		if (ret)
 			return ret;
 		data = &geom;
 	}
-	ret = stce_iommufd_hwpt_alloc(ictx, cmd.dev_id, cmd.pt_id, cmd.flags,
-				      cmd.data_type, data, cmd.data_len,
-				      &cmd.out_hwpt_id);
+	ret = stce_iommufd_hwpt_alloc(call->ictx, cmd->dev_id, cmd->pt_id,
+				      cmd->flags, cmd->data_type, data,
+				      cmd->data_len, &cmd->out_hwpt_id);
 	if (ret)
 		return ret;
-	ret = ucmd_out(arg, &cmd, sizeof(cmd), usize);
+	ret = ucmd_out(call, cmd, sizeof(*cmd));
 	if (ret)
-		stce_iommufd_destroy(ictx, cmd.out_hwpt_id);
+		stce_iommufd_destroy(call->ictx, cmd->out_hwpt_id);
 	return ret;
 }
 
@@ -236,101 +193,61 @@ static int compat_check_extension(unsigned long ext)
 	return ext == VFIO_SPAPR_TCE_v2_IOMMU || ext == VFIO_EEH;
 }
 
-/* Groups joined and no IOMMU yet (EINVAL), then the type, as a VFIO
- * container's SET_IOMMU checks them. */
-static int compat_set_iommu(struct stce_iommufd *ictx, unsigned long type)
+/* VFIO_CHECK_EXTENSION on an iommufd: v2 and EEH. */
+long vfio_op_compat_check_extension(struct vfio_call *call)
 {
+	return compat_check_extension(call->arg_int);
+}
+
+/* VFIO_SET_IOMMU on an iommufd: groups joined and no IOMMU yet (EINVAL),
+ * then the type, as a VFIO container's SET_IOMMU checks them. */
+long vfio_op_compat_set_iommu(struct vfio_call *call)
+{
+	unsigned long type = call->arg_int;
 	struct stce_container *c;
 
-	if (!stce_iommufd_compat_nr_groups(ictx) ||
-	    !stce_iommufd_compat_container(ictx, &c))
+	if (!stce_iommufd_compat_nr_groups(call->ictx) ||
+	    !stce_iommufd_compat_container(call->ictx, &c))
 		return -EINVAL;
 	if (!compat_check_extension(type))
 		return -ENODEV;
 	if (type != VFIO_SPAPR_TCE_v2_IOMMU)
 		return -EINVAL;
-	return stce_iommufd_compat_set_iommu(ictx);
+	return stce_iommufd_compat_set_iommu(call->ictx);
 }
 
-static int compat_eeh(struct stce_iommufd *ictx, void *arg)
+/* The compat EEH_PE_OP's check: a group joined. */
+int vfio_check_compat_groups(struct vfio_call *call)
 {
-	struct vfio_eeh_pe_op op;
+	return stce_iommufd_compat_nr_groups(call->ictx) ? 0 : -ENODEV;
+}
+
+/* VFIO_EEH_PE_OP on an iommufd: on the compat IOAS's PEs. */
+long vfio_op_compat_eeh(struct vfio_call *call)
+{
+	struct vfio_eeh_pe_op *op = &call->cmd.eeh;
 	int ret;
 
-	if (!stce_iommufd_compat_nr_groups(ictx))
-		return -ENODEV;
-	ret = vfio_copy_in(&op, arg, offsetofend(typeof(op), op));
-	if (ret)
-		return ret;
-	if (op.flags)
+	if (op->flags)
 		return -EINVAL;
-	if (op.op != VFIO_EEH_PE_INJECT_ERR)
-		return stce_iommufd_compat_eeh_op(ictx, op.op);
-	ret = vfio_copy_in(&op, arg, offsetofend(typeof(op), err.mask));
+	if (op->op != VFIO_EEH_PE_INJECT_ERR)
+		return stce_iommufd_compat_eeh_op(call->ictx, op->op);
+	ret = vfio_copy_in(op, call->arg, offsetofend(typeof(*op), err.mask));
 	if (ret)
 		return ret;
-	return stce_iommufd_compat_eeh_inject(ictx, op.err.type, op.err.func,
-					      op.err.addr, op.err.mask);
-}
-
-static long compat_ioctl(struct stce_iommufd *ictx, unsigned long request,
-			 void *arg)
-{
-	struct stce_container *c;
-	int ret;
-
-	switch (request) {
-	case VFIO_GET_API_VERSION:
-		return VFIO_API_VERSION;
-	case VFIO_CHECK_EXTENSION:
-		return compat_check_extension((unsigned long)arg);
-	case VFIO_SET_IOMMU:
-		return compat_set_iommu(ictx, (unsigned long)arg);
-	}
-	switch (request) {
-	case VFIO_IOMMU_SPAPR_TCE_GET_INFO:
-	case VFIO_IOMMU_MAP_DMA:
-	case VFIO_IOMMU_UNMAP_DMA:
-	case VFIO_IOMMU_SPAPR_REGISTER_MEMORY:
-	case VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:
-	case VFIO_IOMMU_SPAPR_TCE_CREATE:
-	case VFIO_IOMMU_SPAPR_TCE_REMOVE:
-	case VFIO_EEH_PE_OP:
-		break;
-	default:
-		return -ENOTTY;
-	}
-	/* A container without an IOMMU answers -EINVAL. */
-	ret = stce_iommufd_compat_container(ictx, &c);
-	if (ret)
-		return ret;
-	if (request == VFIO_EEH_PE_OP)
-		return compat_eeh(ictx, arg);
-	/* The rest answers exactly as a VFIO container's IOMMU does. */
-	return vfio_iommu_ioctl(c, request, arg);
+	return stce_iommufd_compat_eeh_inject(call->ictx, op->err.type,
+					      op->err.func, op->err.addr,
+					      op->err.mask);
 }
 
 /* See <spapr_tce/vfio.h>. */
 long stce_iommufd_ioctl(struct stce_iommufd *ictx, unsigned long request,
 			void *arg)
 {
-	switch (request) {
-	case IOMMU_DESTROY:
-		return cmd_destroy(ictx, arg);
-	case IOMMU_IOAS_ALLOC:
-		return cmd_ioas_alloc(ictx, arg);
-	case IOMMU_IOAS_IOVA_RANGES:
-		return cmd_iova_ranges(ictx, arg);
-	case IOMMU_IOAS_MAP:
-		return cmd_ioas_map(ictx, arg);
-	case IOMMU_IOAS_COPY:
-		return cmd_ioas_copy(ictx, arg);
-	case IOMMU_IOAS_UNMAP:
-		return cmd_ioas_unmap(ictx, arg);
-	case IOMMU_HWPT_ALLOC:
-		return cmd_hwpt_alloc(ictx, arg);
-	}
-	return compat_ioctl(ictx, request, arg);
+	struct vfio_call call = { .ictx = ictx, .arg = arg,
+				  .arg_int = (unsigned long)arg };
+
+	return vfio_ioctl_dispatch(STCE_HOST_FD_IOMMUFD, &call, request);
 }
 
 /* ---- the descriptor ------------------------------------------------ */

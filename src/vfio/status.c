@@ -40,6 +40,7 @@ static ssize_t read_status(char *buf, size_t size)
 	return (ssize_t)len;
 }
 
+/* See <spapr_tce/vfio.h>. */
 FILE *stce_proc_status_open(void)
 {
 	char *buf = malloc(STATUS_MAX), *line, *next;

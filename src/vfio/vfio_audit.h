@@ -17,12 +17,14 @@
 /* Groups a host can have open at once (one a PE of the platform). */
 #define VFIO_AUDIT_MAX_GROUPS	STCE_TOPO_MAX_PES
 
-/* The IOMMU of container descriptor @fd: NULL when @fd is not a live
- * container descriptor of @host or has no IOMMU yet. */
+/* The IOMMU of container descriptor @fd (of an iommufd descriptor: its
+ * compatibility IOAS's container): NULL when @fd is neither, or has no
+ * IOMMU yet. */
 struct stce_container *vfio_audit_fd_iommu(struct stce_host *host, int fd);
 
 /*
- * The IOMMUs of the containers @host's open groups are set on, each once,
+ * The IOMMUs of the containers (or iommufd compat IOASes) @host's open
+ * groups are set on, each once,
  * at most @max into @out (in PE order); returns how many. Under
  * host->lock: no group joins or leaves meanwhile.
  */

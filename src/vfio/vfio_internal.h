@@ -2,12 +2,13 @@
 /*
  * What the VFIO ABI layer's files share. Internal.
  *
- * host.c: descriptors, open, close, dispatch. container_fd.c: the
- * container's ioctls (the VFIO core's and the sPAPR driver's).
- * group_fd.c: the group's. device_fd.c: the device's (and the cdev's:
- * bind, attach, detach); device_ops.c: its feature, hot-reset and
- * ioeventfd ioctls. iommufd_fd.c: /dev/iommu and its ioctls, on the
- * iommufd core's C API (<spapr_tce/iommufd.h>).
+ * host.c: open, close, the entry of each call. ioctls.c: the ioctl table
+ * (a row per ioctl each kind serves) and the dispatch through it; the
+ * handlers are in their objects' files: container_fd.c the container's
+ * (the VFIO core's and the sPAPR driver's), group_fd.c the group's,
+ * device_fd.c the device's (and the cdev's: bind, attach, detach),
+ * device_ops.c its feature, hot-reset and ioeventfd ioctls, iommufd_fd.c
+ * /dev/iommu's, on the iommufd core's C API (<spapr_tce/iommufd.h>).
  *
  * Lifetimes. Every object has a reference count: one for each descriptor
  * naming it, one for each object that points to it (a group holds its
@@ -35,6 +36,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <linux/vfio.h>
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#else
+#include <spapr_tce/uapi/linux/iommufd.h>
+#endif
+
 #include <spapr_tce/container.h>
 #include <spapr_tce/iommufd.h>
 #include <spapr_tce/vfio.h>
@@ -52,11 +60,12 @@
 #define VFIO_FD_INHERITED	2u
 #define VFIO_FD_TAGS		3u
 
+/* The public kinds' values: an object's kind picks its ioctl table. */
 enum vfio_kind {
-	VFIO_OBJ_CONTAINER,
-	VFIO_OBJ_GROUP,
-	VFIO_OBJ_DEVICE,
-	VFIO_OBJ_IOMMUFD,	/* /dev/iommu */
+	VFIO_OBJ_CONTAINER = STCE_HOST_FD_CONTAINER,
+	VFIO_OBJ_GROUP = STCE_HOST_FD_GROUP,
+	VFIO_OBJ_DEVICE = STCE_HOST_FD_DEVICE,
+	VFIO_OBJ_IOMMUFD = STCE_HOST_FD_IOMMUFD,	/* /dev/iommu */
 };
 
 struct stce_host;
@@ -229,28 +238,12 @@ void vfio_fds_fork_child(struct stce_host *host);
 void vfio_fds_close_all(struct stce_host *host);
 
 int vfio_container_open(struct stce_host *host, int flags);
-int vfio_container_ioctl(struct stce_host *host, struct vfio_container *c,
-			 unsigned long request, void *arg);
-/* What the sPAPR driver answers for VFIO_CHECK_EXTENSION. */
-int vfio_check_extension(unsigned long ext);
 void vfio_container_free(struct stce_host *host, struct vfio_container *c);
-
-/*
- * The sPAPR driver's ioctls on an IOMMU (GET_INFO, MAP/UNMAP, REGISTER,
- * TCE_CREATE/REMOVE, ENABLE/DISABLE, EEH): shared by the container
- * descriptor and the iommufd compat layer. Negative errno.
- */
-int vfio_iommu_ioctl(struct stce_container *c, unsigned long request,
-		     void *arg);
 
 /* The platform index of @pe (its slot in open_groups, cdev_bound). */
 int vfio_pe_index(struct stce_host *host, const struct stce_pe *pe);
 
 int vfio_group_open(struct stce_host *host, unsigned int number, int flags);
-int vfio_group_ioctl(struct stce_host *host, struct vfio_group *g,
-		     unsigned long request, void *arg);
-/* VFIO_GROUP_GET_STATUS. */
-int vfio_group_get_status(const struct vfio_group *g, void *arg);
 void vfio_group_free(struct stce_host *host, struct vfio_group *g);
 
 /* Unset the group's container (UNSET_CONTAINER, or closing the group). */
@@ -262,11 +255,6 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 /* open(2) of /dev/vfio/devices/vfio<@index> (platform device index). */
 int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
 				 int flags);
-int vfio_device_ioctl(struct stce_host *host, struct vfio_device *d,
-		      unsigned long request, void *arg);
-/* GET_INFO, GET_REGION_INFO, GET_IRQ_INFO: what every device of the
- * emulated kind answers (no state); -ENOTTY for other requests. */
-int vfio_device_info_ioctl(unsigned long request, void *arg);
 void vfio_device_free(struct stce_host *host, struct vfio_device *d);
 
 int vfio_iommufd_open(struct stce_host *host, int flags);
@@ -291,12 +279,6 @@ int vfio_eventfd_get(int fd);
  */
 int vfio_own_fd(int (*make)(void *arg, int min), void *arg);
 
-/* device_ops.c: VFIO_DEVICE_FEATURE and the hot-reset pair (host->lock). */
-int vfio_device_feature(void *arg);
-int vfio_device_hot_reset_info(struct stce_host *host, struct vfio_device *d,
-			       void *arg);
-int vfio_device_hot_reset(struct stce_host *host, struct vfio_device *d,
-			  void *arg);
 
 /* Region access (pread/pwrite at the VFIO region offsets). Lock-free:
  * the caller keeps @d alive (a grace read-side section of host->grace). */
@@ -314,12 +296,9 @@ uint64_t vfio_device_region_size(unsigned int index);
 int vfio_device_bar0_write(struct vfio_device_state *st, uint64_t pos,
 			   unsigned int size, uint64_t val);
 
-/*
- * device_ops.c: VFIO_DEVICE_IOEVENTFD (host->lock), and the teardown of
- * the device's ioeventfds at its last close (host->lock; returns when no
- * ioeventfd write runs or will run).
- */
-int vfio_device_ioeventfd(struct vfio_device_state *st, void *arg);
+
+/* device_ops.c: the teardown of the device's ioeventfds at its last
+ * close (host->lock; returns when no ioeventfd write runs or will run). */
 void vfio_device_ioeventfds_release(struct vfio_device_state *st);
 
 /* VFIO-PCI region offsets: the index in the top bits, as vfio-pci does. */
@@ -337,5 +316,145 @@ int vfio_copy_in(void *dst, const void *arg, size_t minsz);
 /* Copy to or from the user's memory; -EFAULT where it is not there. */
 int vfio_copy_from_user(void *dst, const void *arg, size_t len);
 int vfio_copy_to_user(void *arg, const void *src, size_t len);
+
+/* ---- the ioctl table (ioctls.c) ----------------------------------- */
+
+/* Every struct an ioctl row copies in (the kernel's copy of the user's). */
+union vfio_cmd {
+	uint32_t argsz;			/* or iommufd's size: first in each */
+	int32_t fd;			/* STCE_VFIO_ARG_FD */
+	struct vfio_iommu_spapr_tce_info tce_info;
+	struct vfio_iommu_type1_dma_map map;
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_iommu_spapr_register_memory reg;
+	struct vfio_iommu_spapr_tce_create create;
+	struct vfio_iommu_spapr_tce_remove remove;
+	struct vfio_eeh_pe_op eeh;
+	struct vfio_group_status status;
+	struct vfio_device_info dev_info;
+	struct vfio_region_info region;
+	struct vfio_irq_info irq_info;
+	struct vfio_irq_set irq_set;
+	struct vfio_pci_hot_reset_info reset_info;
+	struct vfio_pci_hot_reset reset;
+	struct vfio_device_feature feature;
+	struct vfio_device_ioeventfd ioeventfd;
+	struct vfio_device_bind_iommufd bind;
+	struct vfio_device_attach_iommufd_pt attach;
+	struct vfio_device_detach_iommufd_pt detach;
+	struct iommu_destroy destroy;
+	struct iommu_ioas_alloc ioas_alloc;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map ioas_map;
+	struct iommu_ioas_copy ioas_copy;
+	struct iommu_ioas_unmap ioas_unmap;
+	struct iommu_hwpt_alloc hwpt_alloc;
+};
+
+/*
+ * One call through the table: what the descriptor names (the member of
+ * its kind; @iommu the container's IOMMU, or the iommufd's compat one,
+ * for the sPAPR driver's rows), the user's argument, and the copy of its
+ * struct that the dispatch made (@usize: the size an iommufd command
+ * gave, for its reply).
+ */
+struct vfio_call {
+	struct stce_host *host;
+	struct vfio_container *vc;
+	struct vfio_group *g;
+	struct vfio_device *d;
+	struct stce_iommufd *ictx;
+	struct stce_container *iommu;
+	unsigned long arg_int;		/* STCE_VFIO_ARG_INT */
+	void *arg;
+	uint32_t usize;
+	union vfio_cmd cmd;
+};
+
+/* Row flags. */
+#define VFIO_OP_LOCKED	1u	/* a structural ioctl: under host->lock */
+#define VFIO_OP_CORE	2u	/* container: the VFIO core's, no IOMMU needed */
+#define VFIO_OP_COMPAT	16u	/* iommufd: on the compat IOAS's container */
+#define VFIO_OP_UNBOUND	32u	/* device: before a cdev is bound too */
+#define VFIO_OP_INHERITED 64u	/* answered on a fork child's inherited fd */
+
+/*
+ * A row: the ioctl's description (<spapr_tce/vfio.h>), the state checks
+ * the kernel makes before it copies the struct in (@cop: 1 + the enum
+ * stce_container_op that stce_container_check judges on call->iommu, 0
+ * for none; then @check, NULL for none), and the handler, which gets the
+ * copy. They return a negative errno or (the handler) the ioctl's value.
+ */
+struct vfio_ioctl_op {
+	const struct stce_vfio_ioctl *info;
+	unsigned int cop;
+	int (*check)(struct vfio_call *call);
+	long (*fn)(struct vfio_call *call);
+	unsigned int flags;
+};
+
+/* The row of @request in @kind's table, or NULL. */
+const struct vfio_ioctl_op *vfio_ioctl_op(enum stce_host_fd_kind kind,
+					  unsigned long request);
+
+/*
+ * Run @request on @call's object of @kind (container, group, device,
+ * iommufd; the caller holds what the row's flags ask for): the kind's
+ * gates in the kernel's order, the row's checks, the copy-in, the
+ * handler. -ENOTTY (or the kind's answer) for a request with no row.
+ */
+long vfio_ioctl_dispatch(enum stce_host_fd_kind kind, struct vfio_call *call,
+			 unsigned long request);
+
+/* Run @op on @call: its checks, the copy-in its arg asks for, its handler. */
+long vfio_ioctl_run(const struct vfio_ioctl_op *op, struct vfio_call *call);
+
+/* The handlers, in the files of their objects (one-line contracts at
+ * their definitions); the rows in ioctls.c name them. */
+long vfio_op_api_version(struct vfio_call *call);
+long vfio_op_check_extension(struct vfio_call *call);
+long vfio_op_set_iommu(struct vfio_call *call);
+long vfio_op_tce_get_info(struct vfio_call *call);
+long vfio_op_map_dma(struct vfio_call *call);
+long vfio_op_unmap_dma(struct vfio_call *call);
+long vfio_op_enable(struct vfio_call *call);
+long vfio_op_disable(struct vfio_call *call);
+long vfio_op_register(struct vfio_call *call);
+long vfio_op_unregister(struct vfio_call *call);
+long vfio_op_tce_create(struct vfio_call *call);
+long vfio_op_tce_remove(struct vfio_call *call);
+long vfio_op_eeh(struct vfio_call *call);
+
+long vfio_op_group_status(struct vfio_call *call);
+long vfio_op_set_container(struct vfio_call *call);
+long vfio_op_unset_container(struct vfio_call *call);
+long vfio_op_get_device_fd(struct vfio_call *call);
+
+long vfio_op_device_info(struct vfio_call *call);
+long vfio_op_region_info(struct vfio_call *call);
+long vfio_op_irq_info(struct vfio_call *call);
+long vfio_op_set_irqs(struct vfio_call *call);
+long vfio_op_reset(struct vfio_call *call);
+long vfio_op_bind(struct vfio_call *call);
+long vfio_op_attach(struct vfio_call *call);
+long vfio_op_detach(struct vfio_call *call);
+int vfio_check_cdev(struct vfio_call *call);
+int vfio_check_group_device(struct vfio_call *call);
+long vfio_op_feature(struct vfio_call *call);
+long vfio_op_hot_reset_info(struct vfio_call *call);
+long vfio_op_hot_reset(struct vfio_call *call);
+long vfio_op_ioeventfd(struct vfio_call *call);
+
+long vfio_op_destroy(struct vfio_call *call);
+long vfio_op_ioas_alloc(struct vfio_call *call);
+long vfio_op_iova_ranges(struct vfio_call *call);
+long vfio_op_ioas_map(struct vfio_call *call);
+long vfio_op_ioas_copy(struct vfio_call *call);
+long vfio_op_ioas_unmap(struct vfio_call *call);
+long vfio_op_hwpt_alloc(struct vfio_call *call);
+long vfio_op_compat_check_extension(struct vfio_call *call);
+long vfio_op_compat_set_iommu(struct vfio_call *call);
+long vfio_op_compat_eeh(struct vfio_call *call);
+int vfio_check_compat_groups(struct vfio_call *call);
 
 #endif /* STCE_VFIO_INTERNAL_H */
