@@ -71,6 +71,7 @@ static void signal_eventfd(int fd)
  */
 static void intx_send_locked(struct vfio_device_state *st)
 {
+	stce_assert_held(&st->irq_lock);
 	if (st->intx_on && !st->virq_disabled && st->intx_trigger >= 0)
 		signal_eventfd(st->intx_trigger);
 }
@@ -79,6 +80,7 @@ static void intx_send_locked(struct vfio_device_state *st)
  * user is signalled. irq_lock held. */
 static void intx_deliver_locked(struct vfio_device_state *st)
 {
+	stce_assert_held(&st->irq_lock);
 	if (!st->intx_on || st->intx_masked)
 		return;
 	st->intx_masked = true;
@@ -102,6 +104,7 @@ static void device_irq(void *ctx)
 /* MASK, or INTx Disable set. irq_lock held. */
 static void intx_mask_locked(struct vfio_device_state *st)
 {
+	stce_assert_held(&st->irq_lock);
 	if (st->intx_on)
 		st->intx_masked = true;
 }
@@ -113,6 +116,7 @@ static void intx_mask_locked(struct vfio_device_state *st)
  */
 static bool intx_unmask_locked(struct vfio_device_state *st)
 {
+	stce_assert_held(&st->irq_lock);
 	if (!st->intx_on || !st->intx_masked || st->virq_disabled)
 		return false;
 	st->intx_masked = false;
@@ -192,6 +196,7 @@ static struct vfio_device_state *state_get_locked(struct stce_host *host,
 {
 	struct vfio_device_state *st = host->dev_state[idx];
 
+	stce_assert_held(&host->lock);
 	if (st) {
 		st->users++;
 		return st;
@@ -219,6 +224,7 @@ static void state_put_locked(struct stce_host *host, struct vfio_device_state *s
 {
 	int idx;
 
+	stce_assert_held(&host->lock);
 	if (--st->users)
 		return;
 	vfio_device_ioeventfds_release(st);
@@ -257,6 +263,7 @@ int vfio_device_cdev_open_locked(struct stce_host *host, unsigned int index,
 	struct vfio_device *d;
 	int fd;
 
+	stce_assert_held(&host->lock);
 	if (index >= stce_platform_nr_devices(host->platform))
 		return -ENOENT;
 	d = device_alloc(host, stce_platform_device(host->platform, index));
@@ -277,6 +284,7 @@ int vfio_device_open_locked(struct stce_host *host, struct vfio_group *g,
 	struct vfio_device *d;
 	int fd, idx;
 
+	stce_assert_held(&host->lock);
 	for (unsigned int i = 0; i < stce_platform_nr_devices(host->platform); i++) {
 		struct stce_device *cand = stce_platform_device(host->platform, i);
 

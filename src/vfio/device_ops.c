@@ -320,6 +320,7 @@ static void ioeventfd_fire_locked(struct vfio_ioeventfds *ioe,
 {
 	uint64_t pos = e->off & (VFIO_REGION_OFFSET(1) - 1);
 
+	stce_assert_held(&ioe->lock);
 	(void)vfio_device_bar0_write(ioe->st, pos, e->count, e->data);
 }
 
@@ -458,6 +459,7 @@ static int ioeventfd_add_locked(struct vfio_ioeventfds *ioe, uint64_t off,
 	unsigned int i;
 	int own;
 
+	stce_assert_held(&ioe->lock);
 	for (i = 0; i < IOEVENTFD_MAX && !e; i++)
 		if (!ioe->slot[i].count)
 			e = &ioe->slot[i];
@@ -483,6 +485,7 @@ static int ioeventfd_add_locked(struct vfio_ioeventfds *ioe, uint64_t off,
 static void ioeventfd_remove_locked(struct vfio_ioeventfds *ioe,
 				    struct ioeventfd *e)
 {
+	stce_assert_held(&ioe->lock);
 	epoll_ctl(ioe->epfd, EPOLL_CTL_DEL, e->fd, NULL);
 	close(e->fd);
 	e->count = 0;

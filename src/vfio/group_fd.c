@@ -84,6 +84,7 @@ static void unset_iommufd_locked(struct stce_host *host, struct vfio_group *g)
 {
 	struct vfio_iommufd *f = g->iommufd;
 
+	stce_assert_held(&host->lock);
 	stce_iommufd_compat_group_detach(f->ictx, g->pe);
 	g->iommufd = NULL;
 	vfio_obj_put_locked(host, &f->obj);
@@ -96,6 +97,7 @@ void vfio_group_unset_container_locked(struct stce_host *host,
 	struct vfio_container *vc = g->container;
 	struct stce_container *c;
 
+	stce_assert_held(&host->lock);
 	if (g->iommufd) {
 		unset_iommufd_locked(host, g);
 		return;

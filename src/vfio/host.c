@@ -421,6 +421,7 @@ void vfio_obj_get(struct vfio_obj *obj)
 /* See vfio_internal.h. */
 void vfio_obj_put_locked(struct stce_host *host, struct vfio_obj *obj)
 {
+	stce_assert_held(&host->lock);
 	if (atomic_fetch_sub(&obj->refs, 1) != 1)
 		return;
 	switch (obj->kind) {
@@ -465,7 +466,7 @@ static void call_set_obj(struct vfio_call *call, struct vfio_obj *obj)
 }
 
 /* The structural ioctls: under the host lock, holding a reference. */
-static int ioctl_locked(struct vfio_call *call, struct vfio_obj *obj,
+static int ioctl_under_lock(struct vfio_call *call, struct vfio_obj *obj,
 			unsigned long request)
 {
 	struct stce_host *host = call->host;
@@ -557,7 +558,7 @@ static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
 	}
 	vfio_obj_get(obj);
 	stce_grace_read_unlock(&host->grace, &guard);
-	return ioctl_locked(&call, obj, request);
+	return ioctl_under_lock(&call, obj, request);
 }
 
 /* See <spapr_tce/vfio.h>. */

@@ -49,6 +49,7 @@
 
 #include "common/fdtab.h"
 #include "common/grace.h"
+#include "common/lockdep.h"
 
 #define offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
