@@ -257,7 +257,17 @@ int stce_pe_platform_unmap(struct stce_pe *pe, uint64_t iova);
 STCE_API
 void stce_pe_tce_kill(struct stce_pe *pe);
 
-/* Number of stce_pe_tce_kill() grace periods so far (tests, stats). */
+/*
+ * The kill for TCEs of bus addresses [@iova, @iova + @len) only: waits for
+ * the DMAs that began before the call and translate some of that range
+ * (each DMA announces its range), not for the others, so that a device
+ * thread preempted in a DMA elsewhere holds up no unmap. @len 0, or a
+ * range past 2^64, is everything (stce_pe_tce_kill). Never from a DMA.
+ */
+STCE_API
+void stce_pe_tce_kill_range(struct stce_pe *pe, uint64_t iova, uint64_t len);
+
+/* Kills (both forms) and window grace periods so far (tests, stats). */
 STCE_API
 uint64_t stce_pe_kill_count(const struct stce_pe *pe);
 

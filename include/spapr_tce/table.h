@@ -124,9 +124,12 @@ struct stce_table;
 /*
  * Invalidation ("kill") hook: called after a batch of entries has been
  * changed and before the pages they pointed to may be released, as the
- * hardware's TCE cache must be flushed before a page is reused.
+ * hardware's TCE cache must be flushed before a page is reused. The
+ * entries changed all lie in [@index, @index + @count) (the whole table
+ * for stce_table_flush()): a kill need only wait for DMA through those.
  */
-typedef void (*stce_table_kill_fn)(void *ctx, const struct stce_table *table);
+typedef void (*stce_table_kill_fn)(void *ctx, const struct stce_table *table,
+				   uint64_t index, uint64_t count);
 
 /*
  * Create a table. -EINVAL for any geometry the kernel refuses: unsupported
@@ -258,9 +261,15 @@ int stce_table_xchg_range(struct stce_table *table, uint64_t index,
 			  uint64_t count, uint64_t *tces, uint64_t *uas,
 			  unsigned int flags);
 
-/* Call the kill hook (if any) and count one flush. */
+/* Call the kill hook (if any) for the whole table and count one flush. */
 STCE_API
 void stce_table_flush(struct stce_table *table);
+
+/* The same for a change confined to [@index, @index + @count) (clipped to
+ * the table; an empty range still calls the hook, for the whole table). */
+STCE_API
+void stce_table_flush_range(struct stce_table *table, uint64_t index,
+			    uint64_t count);
 
 /* One entry a clear took out of the table. */
 struct stce_cleared {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
@@ -32,14 +33,8 @@ __thread unsigned int stce_grace_tls_slot
 static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
 static bool asym;		/* fixed by mode_once, before any slot exists */
 static pthread_key_t slot_key;
+static bool slot_key_ok;		/* fixed by mode_once too */
 static _Atomic uint32_t slots_used;	/* exclusive slots taken */
-static atomic_uint next_slot;		/* fenced mode: round-robin */
-/*
- * One past the highest slot any thread of the process has taken: the
- * slots a synchronize must scan (a process of 3 threads scans 3 lines,
- * not 32). Only grows.
- */
-static atomic_uint slots_seen;
 
 static long membarrier(int cmd)
 {
@@ -95,7 +90,8 @@ static void mode_init(void)
 {
 	pthread_atfork(NULL, NULL, atfork_child);
 	if (pthread_key_create(&slot_key, slot_release))
-		return;		/* no way to give slots back: stay fenced */
+		return;		/* no way to give slots back: shared, fenced */
+	slot_key_ok = true;
 	asym = membarrier_usable();
 }
 
@@ -107,43 +103,21 @@ bool stce_grace_asymmetric(void)
 }
 
 /*
- * Slot @s is about to count sections: make synchronize scan it. The fence
- * pairs with synchronize's between its unpublish and its load of
- * slots_seen: a writer that loaded it without @s unpublished before this
- * thread's first section loads anything.
+ * An exclusive slot if one is free (both modes: ranged waits need a slot
+ * to be one thread's), else the shared one. Fenced mode still counts with
+ * atomic adds: the flag sends its sections through the slow path.
  */
-static void slot_seen(unsigned int s)
-{
-	unsigned int seen = atomic_load_explicit(&slots_seen,
-						 memory_order_relaxed);
-
-	while (seen <= s &&
-	       !atomic_compare_exchange_weak_explicit(&slots_seen, &seen, s + 1,
-						      memory_order_seq_cst,
-						      memory_order_relaxed))
-		;
-	atomic_thread_fence(memory_order_seq_cst);
-}
-
 static unsigned int slot_assign(void)
 {
+	unsigned int fenced = stce_grace_asymmetric() ? 0 : STCE_GRACE_FENCED;
 	uint32_t used;
 	unsigned int s;
 
-	if (!stce_grace_asymmetric()) {
-		s = atomic_fetch_add_explicit(&next_slot, 1,
-					      memory_order_relaxed) %
-		    STCE_GRACE_SLOTS;
-		slot_seen(s);
-		return stce_grace_tls_slot = s | STCE_GRACE_FENCED;
-	}
 	used = atomic_load_explicit(&slots_used, memory_order_relaxed);
 	do {
-		if ((used & EXCLUSIVE_MASK) == EXCLUSIVE_MASK) {
-			slot_seen(STCE_GRACE_SHARED_SLOT);
+		if ((used & EXCLUSIVE_MASK) == EXCLUSIVE_MASK)
 			return stce_grace_tls_slot =
 				STCE_GRACE_SHARED_SLOT | STCE_GRACE_FENCED;
-		}
 		s = (unsigned int)__builtin_ctz(~used);
 	} while (!atomic_compare_exchange_weak_explicit(&slots_used, &used,
 							used | (1u << s),
@@ -153,15 +127,15 @@ static unsigned int slot_assign(void)
 	 * Pairs with the fence in synchronize: a writer that did not see
 	 * this slot taken unpublished before our first section's loads.
 	 */
-	slot_seen(s);
-	if (pthread_setspecific(slot_key, (void *)(uintptr_t)(s + 1))) {
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!slot_key_ok ||
+	    pthread_setspecific(slot_key, (void *)(uintptr_t)(s + 1))) {
 		/* Could not arrange the release: hand it back, share. */
 		atomic_fetch_and(&slots_used, ~(1u << s));
-		slot_seen(STCE_GRACE_SHARED_SLOT);
 		return stce_grace_tls_slot =
 			STCE_GRACE_SHARED_SLOT | STCE_GRACE_FENCED;
 	}
-	return stce_grace_tls_slot = s;
+	return stce_grace_tls_slot = s | fenced;
 }
 
 /* See common/grace.h. */
@@ -176,22 +150,26 @@ unsigned int stce_grace_thread_slot(void)
 
 /* See common/grace.h. */
 void stce_grace_read_lock_slow(struct stce_grace *g,
-			       struct stce_grace_guard *guard)
+			       struct stce_grace_guard *guard, uint64_t lo,
+			       uint64_t hi)
 {
 	unsigned int s = stce_grace_tls_slot;
+	struct stce_grace_slot *r;
 
 	if (s == STCE_GRACE_NO_SLOT)
 		s = slot_assign();
 	if (!(s & STCE_GRACE_FENCED)) {
-		stce_grace_read_lock(g, guard);
+		stce_grace_read_lock_range(g, guard, lo, hi);
 		return;
 	}
+	r = &g->readers[s & ~STCE_GRACE_FENCED];
+	/* The shared slot's sections have no range (the writer knows). */
+	if (r != &g->readers[STCE_GRACE_SHARED_SLOT])
+		stce_grace_set_range(r, lo, hi);
 	guard->slot = s;
 	guard->idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
 	/* seq_cst: a full barrier before the section's loads. */
-	atomic_fetch_add_explicit(
-		&g->readers[s & ~STCE_GRACE_FENCED].cnt[guard->idx], 1,
-		memory_order_seq_cst);
+	atomic_fetch_add_explicit(&r->cnt[guard->idx], 1, memory_order_seq_cst);
 	guard->held = true;
 }
 
@@ -204,6 +182,9 @@ void stce_grace_init(struct stce_grace *g)
 	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++) {
 		atomic_init(&g->readers[s].cnt[0], 0);
 		atomic_init(&g->readers[s].cnt[1], 0);
+		atomic_init(&g->readers[s].lo, 0);
+		atomic_init(&g->readers[s].hi, UINT64_MAX);
+		atomic_init(&g->readers[s].idle, 0);
 	}
 }
 
@@ -229,17 +210,33 @@ static void barrier_all_threads(void)
 	abort();
 }
 
-/* Slots no thread ever took count nothing: scan the first @n only. */
-static void wait_side(struct stce_grace *g, unsigned int idx, unsigned int n)
+/*
+ * One more round of waiting for a reader. A reader running on another CPU
+ * leaves within a few hundred ns: spin. One that does not was preempted,
+ * maybe on this CPU: sleep, so that the scheduler can give it the CPU
+ * (sched_yield would mostly hand it back to us).
+ */
+static void backoff(unsigned int *spins)
 {
-	for (unsigned int s = 0; s < n; s++) {
+	static const struct timespec nap = { 0, 1000 };
+
+	if (++*spins <= 128) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+		return;
+	}
+	nanosleep(&nap, NULL);
+}
+
+static void wait_side(struct stce_grace *g, unsigned int idx)
+{
+	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++) {
 		unsigned int spins = 0;
 
 		while (atomic_load_explicit(&g->readers[s].cnt[idx],
-					    memory_order_acquire)) {
-			if (++spins > 64)
-				sched_yield();
-		}
+					    memory_order_acquire))
+			backoff(&spins);
 	}
 }
 
@@ -264,22 +261,90 @@ void stce_grace_synchronize(struct stce_grace *g)
 {
 	/* Fix the mode first: a reader may be taking its first slot now. */
 	bool barrier_others = stce_grace_asymmetric();
-	unsigned int n;
 
 	pthread_mutex_lock(&g->sync_lock);
 	/* Order the caller's unpublishing before the counter scans. */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (barrier_others && others_hold_slots())
 		barrier_all_threads();
-	n = atomic_load_explicit(&slots_seen, memory_order_seq_cst);
 	for (int round = 0; round < 2; round++) {
 		unsigned int e = atomic_load(&g->epoch);
 
 		atomic_store(&g->epoch, e + 1);
-		wait_side(g, e & 1, n);
+		wait_side(g, e & 1);
 	}
 	atomic_fetch_add(&g->periods, 1);
 	pthread_mutex_unlock(&g->sync_lock);
+}
+
+static bool slot_busy(const struct stce_grace_slot *r)
+{
+	return atomic_load_explicit(&r->cnt[0], memory_order_acquire) |
+	       atomic_load_explicit(&r->cnt[1], memory_order_acquire);
+}
+
+/*
+ * Whether exclusive slot @r has a section open that may translate some of
+ * [lo, hi]; *@idle: its idle sequence, which moves once that section ends.
+ * The sequence is read first and again after the range: if it moved, the
+ * section seen open has ended, and any later one began after the caller's
+ * barrier (it sees what was unpublished); if not, lo and hi belong to the
+ * one section open throughout (or a superset: see stce_grace_set_range).
+ */
+static bool slot_covers(const struct stce_grace_slot *r, uint64_t lo,
+			uint64_t hi, uint64_t *idle)
+{
+	uint64_t rlo, rhi;
+
+	*idle = atomic_load_explicit(&r->idle, memory_order_acquire);
+	if (!slot_busy(r))
+		return false;
+	rlo = atomic_load_explicit(&r->lo, memory_order_acquire);
+	rhi = atomic_load_explicit(&r->hi, memory_order_acquire);
+	if (atomic_load_explicit(&r->idle, memory_order_acquire) != *idle)
+		return false;
+	return rlo <= hi && lo <= rhi;
+}
+
+/* See common/grace.h. */
+void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
+				  uint64_t hi)
+{
+	bool barrier_others = stce_grace_asymmetric();
+	uint64_t idle[STCE_GRACE_SHARED_SLOT];
+	uint32_t used, wait = 0;
+
+	/* Order the caller's unpublishing before the samples. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (barrier_others && others_hold_slots())
+		barrier_all_threads();
+	if (slot_busy(&g->readers[STCE_GRACE_SHARED_SLOT])) {
+		stce_grace_synchronize(g);
+		return;
+	}
+	/*
+	 * Only the slots taken now: one taken after this load fenced after
+	 * taking it, so its sections see what the caller unpublished.
+	 */
+	used = atomic_load_explicit(&slots_used, memory_order_seq_cst) &
+	       EXCLUSIVE_MASK;
+	for (; used; used &= used - 1) {
+		unsigned int s = (unsigned int)__builtin_ctz(used);
+
+		if (slot_covers(&g->readers[s], lo, hi, &idle[s]))
+			wait |= 1u << s;
+	}
+	while (wait) {
+		unsigned int s = (unsigned int)__builtin_ctz(wait);
+		const struct stce_grace_slot *r = &g->readers[s];
+		unsigned int spins = 0;
+
+		while (atomic_load_explicit(&r->idle, memory_order_acquire) ==
+		       idle[s])
+			backoff(&spins);
+		wait &= wait - 1;
+	}
+	atomic_fetch_add_explicit(&g->periods, 1, memory_order_relaxed);
 }
 
 /* See common/grace.h. */

@@ -13,9 +13,7 @@
  * cnt[epoch & 1] of its slot on entry and subtracts it on exit (release:
  * its accesses happen before). synchronize flips the epoch and waits for
  * every slot's old side to drain, twice, so both sides are covered and
- * new readers cannot starve it. It scans only the slots some thread of
- * the process has taken (a count that only grows, raised with a full
- * barrier before a thread's first section).
+ * new readers cannot starve it.
  *
  * The entry needs a full barrier between the counter increment and the
  * reader's first load of shared state, paired with one on the writer
@@ -37,9 +35,25 @@
  *    ThreadSanitizer build, which does not model membarrier): readers take
  *    an atomic seq_cst add on their slot and a writer a full fence.
  *
- * There are STCE_GRACE_SLOTS - 1 exclusive slots, taken by a thread on
- * its first section and given back when it exits; threads beyond that
- * share the last slot with atomic adds (fenced mode, always correct).
+ * There are STCE_GRACE_SLOTS - 1 exclusive slots (in both modes), taken
+ * by a thread on its first section and given back when it exits; threads
+ * beyond that share the last slot with atomic adds (always correct).
+ *
+ * Ranged waits (a TCE kill): a section may say which bus addresses it
+ * will translate (stce_grace_read_lock_range; the plain lock says "all",
+ * and so does a section nested in another of the same grace). Its slot
+ * holds that range, stored before the counter is raised, and an idle
+ * sequence that moves each time the slot's counters fall back to 0.
+ * stce_grace_synchronize_range() samples every slot once, after its full
+ * barrier: a slot seen idle, or whose open section's range misses the
+ * unpublished one, needs nothing (a section begun after the sample sees
+ * what was unpublished); for the others it waits until their idle
+ * sequence moves, never for sections begun later, and takes no lock and
+ * flips no epoch. A reader preempted inside a section of other addresses
+ * therefore holds up no kill; one of the same addresses does, and the
+ * waiter sleeps (not yields) so that the reader gets the CPU back. The
+ * shared slot's sections have no range: seen open, they cost a full
+ * stce_grace_synchronize().
  *
  * fork: the child has only the forking thread, whose slot it keeps; the
  * other threads' slots are free again. A grace's counters may still
@@ -63,14 +77,18 @@
 #define STCE_GRACE_FENCED	0x80000000u
 #define STCE_GRACE_NO_SLOT	0xffffffffu
 
+/* One cache line per slot, written only by its thread (but the shared). */
 struct stce_grace_slot {
 	_Atomic uint64_t cnt[2];
-	char pad[64 - 2 * sizeof(uint64_t)];
+	_Atomic uint64_t lo, hi;	/* the open section's range, inclusive */
+	_Atomic uint64_t idle;		/* moves when cnt[] fall back to 0 */
+	char pad[64 - 5 * sizeof(uint64_t)];
 } __attribute__((aligned(64)));
 
 struct stce_grace {
-	_Atomic unsigned int epoch;
-	_Atomic uint64_t periods;
+	_Atomic unsigned int epoch;	/* read by every section */
+	/* Written by every kill: a line away from epoch. */
+	_Atomic uint64_t periods __attribute__((aligned(64)));
 	pthread_mutex_t sync_lock;	/* one grace period at a time */
 	struct stce_grace_slot readers[STCE_GRACE_SLOTS];
 };
@@ -94,25 +112,50 @@ extern __thread unsigned int stce_grace_tls_slot
 
 /* First section of a thread, or fenced mode. */
 void stce_grace_read_lock_slow(struct stce_grace *g,
-			       struct stce_grace_guard *guard);
+			       struct stce_grace_guard *guard, uint64_t lo,
+			       uint64_t hi);
 
-static inline void stce_grace_read_lock(struct stce_grace *g,
-					struct stce_grace_guard *guard)
+/*
+ * Store the range of the section about to open in this thread's own slot
+ * (before its counter rises, so a writer that sees the count sees the
+ * range). Nested in an open section of this grace: all, since the slot
+ * holds one range. @lo first: a writer reading halfway sees a superset.
+ */
+static inline void stce_grace_set_range(struct stce_grace_slot *r,
+					uint64_t lo, uint64_t hi)
+{
+	if (atomic_load_explicit(&r->cnt[0], memory_order_relaxed) |
+	    atomic_load_explicit(&r->cnt[1], memory_order_relaxed)) {
+		lo = 0;
+		hi = UINT64_MAX;
+	}
+	atomic_store_explicit(&r->lo, lo, memory_order_relaxed);
+	atomic_store_explicit(&r->hi, hi, memory_order_relaxed);
+}
+
+/* A section that will translate bus addresses [@lo, @hi] only. */
+static inline void stce_grace_read_lock_range(struct stce_grace *g,
+					      struct stce_grace_guard *guard,
+					      uint64_t lo, uint64_t hi)
 {
 	unsigned int s = stce_grace_tls_slot;
+	struct stce_grace_slot *r;
 	_Atomic uint64_t *cnt;
 	unsigned int idx;
 
 	if (__builtin_expect(s >= STCE_GRACE_SLOTS, 0)) {
-		stce_grace_read_lock_slow(g, guard);
+		stce_grace_read_lock_slow(g, guard, lo, hi);
 		return;
 	}
 	/* Only this thread writes its slot: no atomic add needed. */
+	r = &g->readers[s];
+	stce_grace_set_range(r, lo, hi);
 	idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
-	cnt = &g->readers[s].cnt[idx];
+	cnt = &r->cnt[idx];
+	/* release: a writer that sees the count sees the range. */
 	atomic_store_explicit(cnt, atomic_load_explicit(cnt,
 							memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+			      memory_order_release);
 	/* The writer's membarrier makes this a full barrier (see above). */
 	atomic_signal_fence(memory_order_seq_cst);
 	guard->slot = s;
@@ -120,29 +163,58 @@ static inline void stce_grace_read_lock(struct stce_grace *g,
 	guard->held = true;
 }
 
+static inline void stce_grace_read_lock(struct stce_grace *g,
+					struct stce_grace_guard *guard)
+{
+	stce_grace_read_lock_range(g, guard, 0, UINT64_MAX);
+}
+
+/* The last section of an exclusive slot ended: move its idle sequence
+ * (release: a writer that sees it move sees the section's accesses). */
+static inline void stce_grace_slot_idle(struct stce_grace_slot *r)
+{
+	if (atomic_load_explicit(&r->cnt[0], memory_order_relaxed) |
+	    atomic_load_explicit(&r->cnt[1], memory_order_relaxed))
+		return;
+	atomic_store_explicit(&r->idle, atomic_load_explicit(
+			&r->idle, memory_order_relaxed) + 1,
+			      memory_order_release);
+}
+
 static inline void stce_grace_read_unlock(struct stce_grace *g,
 					  struct stce_grace_guard *guard)
 {
+	struct stce_grace_slot *r;
 	_Atomic uint64_t *cnt;
+	unsigned int s;
 
 	if (!guard->held)
 		return;
 	guard->held = false;
+	s = guard->slot & ~STCE_GRACE_FENCED;
+	r = &g->readers[s];
+	cnt = &r->cnt[guard->idx];
 	if (__builtin_expect(guard->slot & STCE_GRACE_FENCED, 0)) {
-		cnt = &g->readers[guard->slot & ~STCE_GRACE_FENCED]
-			       .cnt[guard->idx];
 		atomic_fetch_sub_explicit(cnt, 1, memory_order_release);
+		if (s != STCE_GRACE_SHARED_SLOT)
+			stce_grace_slot_idle(r);
 		return;
 	}
-	cnt = &g->readers[guard->slot].cnt[guard->idx];
 	atomic_store_explicit(cnt, atomic_load_explicit(cnt,
 							memory_order_relaxed) - 1,
 			      memory_order_release);
+	stce_grace_slot_idle(r);
 }
 
 /* Wait for every read-side section that began before this call. Never
  * call it from inside a read-side section of the same @g. */
 void stce_grace_synchronize(struct stce_grace *g);
+
+/* The same for sections whose range meets [@lo, @hi] (see above); a
+ * completed grace period for stce_grace_periods(). Never call it from
+ * inside a read-side section of the same @g. */
+void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
+				  uint64_t hi);
 
 /* Grace periods completed so far. */
 uint64_t stce_grace_periods(const struct stce_grace *g);

@@ -29,16 +29,19 @@
  * The tables' kill hook: the TCE cache of every PE the table is
  * programmed in must forget the cleared entries before their pages go.
  */
-static void container_kill(void *ctx, const struct stce_table *t)
+static void container_kill(void *ctx, const struct stce_table *t,
+			   uint64_t index, uint64_t count)
 {
+	unsigned int shift = stce_table_page_shift(t);
 	struct stce_container *c = ctx;
+	/* A window's bus addresses start at its table's bus offset. */
+	uint64_t iova = stce_table_bus_offset(t) + (index << shift);
 
-	(void)t;
 	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
 		struct stce_pe *pe = atomic_load(&c->groups[i]);
 
 		if (pe)
-			stce_pe_tce_kill(pe);
+			stce_pe_tce_kill_range(pe, iova, count << shift);
 	}
 }
 

@@ -233,7 +233,7 @@ static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 		replaced = stce_tce_live(tces[i]);
 	if (!replaced)
 		return 0;
-	stce_table_flush(m->t);
+	stce_table_flush_range(m->t, m->index + done, n);
 	release_tces(m->c, m->page_shift, tces, n);
 	return 0;
 }

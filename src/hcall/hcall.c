@@ -350,7 +350,8 @@ static void put_rollback(struct hc_ctx *x, struct hc_put *p, uint64_t entry,
 				      STCE_XCHG_NOALLOC);
 		if (!any_live(p->hw[k], m[k]))
 			continue;
-		stce_table_flush(t);
+		stce_table_flush_range(t, hw_index(x, &x->set->w[k], entry),
+				       m[k]);
 		stce_prereg_release_tces(p->hw[k], m[k]);
 	}
 }
@@ -399,7 +400,8 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 	for (unsigned int k = 0; k < x->nr; k++) {
 		if (!x->tbl[k] || !any_live(p->hw[k], m[k]))
 			continue;
-		stce_table_flush(x->tbl[k]);
+		stce_table_flush_range(x->tbl[k],
+				       hw_index(x, &x->set->w[k], entry), m[k]);
 		stce_prereg_release_tces(p->hw[k], m[k]);
 	}
 	return STCE_H_SUCCESS;
@@ -507,7 +509,7 @@ static void stuff_window(struct hc_ctx *x, unsigned int k, uint64_t idx,
 		/* Clearing never allocates: cannot fail in range. */
 		stce_table_xchg_range(t, idx, n, tces, uas, STCE_XCHG_NOALLOC);
 		if (any_live(tces, n)) {
-			stce_table_flush(t);
+			stce_table_flush_range(t, idx, n);
 			stce_prereg_release_tces(tces, n);
 		}
 		idx += n;

@@ -32,11 +32,13 @@
 #include "hostmem/hostmem_dma.h"
 #include "pe/pe_internal.h"
 
-static inline void read_lock(struct stce_pe *pe, struct stce_dma_guard *g)
+/* A section that translates bus addresses [@lo, @hi] only. */
+static inline void read_lock(struct stce_pe *pe, struct stce_dma_guard *g,
+			     uint64_t lo, uint64_t hi)
 {
 	struct stce_grace_guard gg;
 
-	stce_grace_read_lock(&pe->grace, &gg);
+	stce_grace_read_lock_range(&pe->grace, &gg, lo, hi);
 	g->slot = gg.slot;
 	g->idx = gg.idx;
 	g->held = gg.held;
@@ -56,12 +58,16 @@ static inline void read_unlock(struct stce_pe *pe, struct stce_dma_guard *g)
  * announced itself; those that began after see the word and back off).
  */
 static inline unsigned int dma_enter(struct stce_pe *pe,
-				     struct stce_dma_guard *g)
+				     struct stce_dma_guard *g, uint64_t iova,
+				     size_t len)
 {
+	/* A DMA that wraps past 2^64 faults there: it reads up to the top. */
+	uint64_t last = iova + (len - 1) < iova ? UINT64_MAX : iova + (len - 1);
+
 	for (;;) {
 		unsigned int st;
 
-		read_lock(pe, g);
+		read_lock(pe, g, iova, last);
 		st = stce_hostmem_dma_state();
 		if (stce_likely(!(st & HM_STATE_MOVING)))
 			return st;
@@ -76,10 +82,26 @@ void pe_synchronize(struct stce_pe *pe)
 	stce_grace_synchronize(&pe->grace);
 }
 
-/* The TCE-cache kill is one grace period of this PE's DMAs. */
+/*
+ * The TCE-cache kill is a grace period of the DMAs open at the call; each
+ * DMA's section carries its bus address range, so a kill waits only for
+ * those that may have loaded one of the cleared TCEs (grace.h).
+ */
+void stce_pe_tce_kill_range(struct stce_pe *pe, uint64_t iova, uint64_t len)
+{
+	uint64_t last = UINT64_MAX;
+
+	if (len && iova + (len - 1) >= iova)
+		last = iova + (len - 1);
+	else
+		iova = 0;
+	stce_grace_synchronize_range(&pe->grace, iova, last);
+}
+
+/* Every DMA open at the call, whatever its range. */
 void stce_pe_tce_kill(struct stce_pe *pe)
 {
-	pe_synchronize(pe);
+	stce_pe_tce_kill_range(pe, 0, 0);
 }
 
 /* Grace periods of this PE's DMA domain completed so far, kills included. */
@@ -318,7 +340,7 @@ int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
 		return 0;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	dma_enter(pe, &g);
+	dma_enter(pe, &g, iova, len);
 	ret = dma_walk(pe, iova, len, STCE_DMA_READ, copy_to_buf, &c);
 	read_unlock(pe, &g);
 	return ret;
@@ -336,7 +358,7 @@ int stce_pe_dma_write(struct stce_pe *pe, uint64_t iova, const void *buf,
 		return 0;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	dma_enter(pe, &g);
+	dma_enter(pe, &g, iova, len);
 	ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, copy_from_buf, &c);
 	read_unlock(pe, &g);
 	return ret;
@@ -358,7 +380,7 @@ int stce_pe_dma_fill(struct stce_pe *pe, uint64_t iova, int byte, size_t len)
 		return 0;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	dma_enter(pe, &g);
+	dma_enter(pe, &g, iova, len);
 	ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, fill_mem, &c);
 	read_unlock(pe, &g);
 	return ret;
@@ -445,6 +467,7 @@ static inline int move_from_runs(void *p, uint64_t hpa, size_t n,
 int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		     size_t len)
 {
+	uint64_t lo = src < dst ? src : dst, gap = (src < dst ? dst : src) - lo;
 	struct stce_dma_guard g;
 	int ret = 0;
 
@@ -452,7 +475,8 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		return 0;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	dma_enter(pe, &g);
+	/* One section over both ranges: announce what spans them. */
+	dma_enter(pe, &g, lo, len > SIZE_MAX - gap ? SIZE_MAX : gap + len);
 	while (len) {
 		struct run_ctx r;	/* runs filled as the walk goes */
 		struct move_ctx m = { pe, &r, 0, 0, src };
@@ -547,7 +571,7 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		return -EINVAL;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	c.moved = dma_enter(pe, g) & HM_STATE_MOVED;
+	c.moved = dma_enter(pe, g, iova, len) & HM_STATE_MOVED;
 	ret = dir == STCE_DMA_READ ?
 		dma_walk(pe, iova, len, STCE_DMA_READ, add_span, &c) :
 		dma_walk(pe, iova, len, STCE_DMA_WRITE, add_span, &c);

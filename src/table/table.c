@@ -39,6 +39,12 @@ struct stce_table {
 	void *root;
 	stce_table_kill_fn kill;
 	void *kill_ctx;
+	/*
+	 * Written by every flush and allocation: kept 64 bytes past what
+	 * each lookup reads (calloc aligns to 16 only), so that one vCPU's
+	 * flush does not take the line other vCPUs and DMAs walk from.
+	 */
+	char gap[64];
 	atomic_uint_least64_t allocated_bytes;
 	atomic_uint_least64_t flush_count;
 };
@@ -482,13 +488,24 @@ int stce_table_xchg_range(struct stce_table *t, uint64_t index,
 }
 
 /* See <spapr_tce/table.h>. */
-void stce_table_flush(struct stce_table *t)
+void stce_table_flush_range(struct stce_table *t, uint64_t index,
+			    uint64_t count)
 {
+	if (!count || index >= t->entries || count > t->entries - index) {
+		index = 0;
+		count = t->entries;
+	}
 	/* Every clear before this flush is visible before the hook runs. */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (t->kill)
-		t->kill(t->kill_ctx, t);
+		t->kill(t->kill_ctx, t, index, count);
 	atomic_fetch_add_explicit(&t->flush_count, 1, memory_order_release);
+}
+
+/* See <spapr_tce/table.h>. */
+void stce_table_flush(struct stce_table *t)
+{
+	stce_table_flush_range(t, 0, t->entries);
 }
 
 struct clear_batch {
@@ -503,7 +520,10 @@ static void batch_release(struct stce_table *t, struct clear_batch *b,
 {
 	if (!b->count)
 		return;
-	stce_table_flush(t);
+	/* Entries go in in index order: the batch spans first..last. */
+	stce_table_flush_range(t, b->entries[0].index,
+			       b->entries[b->count - 1].index + 1 -
+			       b->entries[0].index);
 	if (release)
 		for (unsigned int i = 0; i < b->count; i++)
 			release(ctx, &b->entries[i]);

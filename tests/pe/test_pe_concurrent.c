@@ -7,6 +7,11 @@
  * inaccessible (PROT_NONE). A reader must only ever see a whole page of one
  * live tag: a poison byte or a fault on a released page fails the test.
  * A second phase races DMA with unset_window and destroying the table.
+ * A third has device threads (more threads than CPUs) writing whole 64K
+ * pages through the entries while the unmapper re-points or clears one
+ * and runs the kill for that entry's bus addresses only
+ * (stce_pe_tce_kill_range, directly or from the table's kill hook): once
+ * the kill returns, the old page must never be written again.
  * The copy phase has the readers run the device's own copy
  * (stce_pe_dma_copy) of one or two raced pages into pages of their own,
  * mapped at entries the unmapper leaves alone.
@@ -19,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <cmocka.h>
@@ -309,11 +315,141 @@ static void dma_vs_unset_window(void **state)
 	munmap(r.pool, (size_t)NR_ENTRIES * PAGE);
 }
 
+/* ---- writes vs ranged kills ------------------------------------------ */
+
+#define BIG		(64u * 1024)
+#define W_ENTRIES	8
+#define W_PAGES		16
+#define NR_WRITERS	3	/* with the unmapper: more than 2 CPUs */
+
+struct wrace {
+	struct stce_pe *pe;
+	struct stce_table *table;
+	uint8_t *pool;
+	atomic_bool stop;
+	atomic_ulong writes, faults;
+};
+
+static void *writer(void *arg)
+{
+	struct wrace *r = arg;
+	unsigned int seed = (unsigned int)(uintptr_t)&seed;
+	static _Thread_local uint8_t buf[BIG];
+	uint8_t stamp = 1;
+
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		uint64_t iova = (uint64_t)(rnd(&seed) % W_ENTRIES) * BIG;
+		int ret;
+
+		memset(buf, stamp, BIG);
+		stamp = (uint8_t)(stamp % 250 + 1);
+		ret = stce_pe_dma_write(r->pe, iova, buf, BIG);
+		if (ret == -EIO) {
+			/* A cleared entry (the clear-then-remap rounds). */
+			atomic_fetch_add(&r->faults, 1);
+			stce_pe_eeh_op(r->pe, STCE_EEH_PE_UNFREEZE_IO);
+			stce_pe_eeh_op(r->pe, STCE_EEH_PE_UNFREEZE_DMA);
+		} else if (!ret) {
+			atomic_fetch_add_explicit(&r->writes, 1,
+						  memory_order_relaxed);
+		}
+	}
+	return NULL;
+}
+
+/* The kill hook a container would set: the cleared entries' addresses. */
+static void ranged_kill(void *ctx, const struct stce_table *t,
+			uint64_t index, uint64_t count)
+{
+	(void)t;
+	stce_pe_tce_kill_range(ctx, index * BIG, count * BIG);
+}
+
+static uint64_t wxchg(struct wrace *r, unsigned int entry, uint64_t tce)
+{
+	assert_int_equal(stce_table_xchg(r->table, entry, &tce, NULL, 0), 0);
+	return tce;
+}
+
+static void dma_writes_stop_at_ranged_kill(void **state)
+{
+	static uint8_t snap[BIG];
+	struct wrace r = { 0 };
+	unsigned int free_pages[W_PAGES], nr_free = 0, mapped[W_ENTRIES];
+	unsigned int seed = 777, iters = 0, late = 0;
+	pthread_t th[NR_WRITERS];
+	double end;
+
+	(void)state;
+	r.pe = tu_pe(0);
+	assert_int_equal(stce_pe_take_ownership(r.pe), 0);
+	r.table = tu_table(r.pe, 0, 16, 1ULL << 24, 1);
+	stce_table_set_kill(r.table, ranged_kill, r.pe);
+	assert_int_equal(stce_pe_set_window(r.pe, 0, r.table), 0);
+	r.pool = mmap(NULL, (size_t)W_PAGES * BIG, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(r.pool != MAP_FAILED);
+	for (unsigned int i = 0; i < W_PAGES; i++) {
+		if (i < W_ENTRIES) {
+			wxchg(&r, i, stce_tce_make((uintptr_t)r.pool +
+						   (size_t)i * BIG,
+						   STCE_TCE_READ | STCE_TCE_WRITE));
+			mapped[i] = i;
+		} else {
+			free_pages[nr_free++] = i;
+		}
+	}
+	for (int i = 0; i < NR_WRITERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, writer, &r), 0);
+	end = now() + 1.0;
+	while (now() < end || iters < 200) {
+		unsigned int e = rnd(&seed) % W_ENTRIES;
+		unsigned int q = free_pages[--nr_free], p = mapped[e];
+		uint8_t *old_page = r.pool + (size_t)p * BIG;
+		uint64_t tce = stce_tce_make((uintptr_t)r.pool + (size_t)q * BIG,
+					     STCE_TCE_READ | STCE_TCE_WRITE);
+
+		if (rnd(&seed) & 1) {
+			/* Re-point, then the kill for this entry only. */
+			wxchg(&r, e, tce);
+			stce_pe_tce_kill_range(r.pe, (uint64_t)e * BIG, BIG);
+		} else {
+			/* Clear: the table's kill hook runs the ranged kill
+			 * before clear returns; then map the new page. */
+			assert_int_equal(stce_table_clear(r.table, e, 1, NULL,
+							  NULL, NULL), 0);
+			assert_int_equal(wxchg(&r, e, tce), 0);
+		}
+		/* From here no DMA may write the old page. */
+		memcpy(snap, old_page, BIG);
+		for (int y = 0; y < 3; y++)
+			sched_yield();
+		for (double t = now() + 20e-6; now() < t;)
+			;
+		if (memcmp(snap, old_page, BIG))
+			late++;
+		free_pages[nr_free++] = p;
+		mapped[e] = q;
+		iters++;
+	}
+	atomic_store(&r.stop, true);
+	for (int i = 0; i < NR_WRITERS; i++)
+		pthread_join(th[i], NULL);
+	printf("# %u unmaps, %lu writes, %lu faults, %u late writes\n", iters,
+	       atomic_load(&r.writes), atomic_load(&r.faults), late);
+	assert_int_equal(late, 0);
+	assert_true(atomic_load(&r.writes) > 0);
+	stce_pe_destroy(r.pe);
+	stce_table_destroy(r.table);
+	munmap(r.pool, (size_t)W_PAGES * BIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dma_vs_unmap),
 		cmocka_unit_test(dma_vs_unset_window),
+		cmocka_unit_test(dma_writes_stop_at_ranged_kill),
 		cmocka_unit_test(copy_vs_unmap),
 	};
 

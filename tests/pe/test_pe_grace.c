@@ -3,7 +3,8 @@
  * The grace periods DMA relies on (src/common/grace): a reader never sees
  * an object freed after synchronize, with more reader threads than
  * exclusive slots; slots come back when threads exit; nested sections
- * hold synchronize off until the outer one ends.
+ * hold synchronize off until the outer one ends; a ranged synchronize
+ * waits for the sections whose range meets its own and for no other.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -170,6 +171,89 @@ static void nested_sections_hold_off_synchronize(void **state)
 	stce_grace_destroy(&grace);
 }
 
+struct range_sync {
+	uint64_t lo, hi;
+	atomic_bool done;
+};
+
+static void *range_syncer(void *arg)
+{
+	struct range_sync *r = arg;
+
+	stce_grace_synchronize_range(&grace, r->lo, r->hi);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/* Whether a ranged synchronize over [lo, hi] returns within @ms while
+ * this thread's sections stay open; it is joined either way. */
+static bool range_sync_returns(uint64_t lo, uint64_t hi, long ms,
+			       pthread_t *th, struct range_sync *r)
+{
+	r->lo = lo;
+	r->hi = hi;
+	atomic_store(&r->done, false);
+	assert_int_equal(pthread_create(th, NULL, range_syncer, r), 0);
+	for (long i = 0; i < ms && !atomic_load(&r->done); i++) {
+		struct timespec ts = { 0, 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	return atomic_load(&r->done);
+}
+
+static void ranged_synchronize_waits_for_its_range_only(void **state)
+{
+	struct stce_grace_guard outer, inner;
+	struct range_sync r;
+	pthread_t th;
+
+	(void)state;
+	stce_grace_init(&grace);
+	stce_grace_read_lock_range(&grace, &outer, 0x1000, 0x1fff);
+	/* Disjoint on either side: no wait, however long we stay inside. */
+	assert_true(range_sync_returns(0x2000, 0x2fff, 5000, &th, &r));
+	pthread_join(th, NULL);
+	assert_true(range_sync_returns(0, 0xfff, 5000, &th, &r));
+	pthread_join(th, NULL);
+	/* Meeting it (one byte at either end): waits until the section ends. */
+	assert_false(range_sync_returns(0x1fff, 0x5000, 50, &th, &r));
+	stce_grace_read_unlock(&grace, &outer);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&r.done));
+	stce_grace_read_lock_range(&grace, &outer, 0x1000, 0x1fff);
+	assert_false(range_sync_returns(0, 0x1000, 50, &th, &r));
+	stce_grace_read_unlock(&grace, &outer);
+	pthread_join(th, NULL);
+	/* Nested: the slot's range becomes everything until both end. */
+	stce_grace_read_lock_range(&grace, &outer, 0x1000, 0x1fff);
+	stce_grace_read_lock_range(&grace, &inner, 0x1000, 0x1fff);
+	stce_grace_read_unlock(&grace, &inner);
+	assert_false(range_sync_returns(0x8000, 0x8fff, 50, &th, &r));
+	stce_grace_read_unlock(&grace, &outer);
+	pthread_join(th, NULL);
+	/* A plain section covers everything; a plain synchronize waits for
+	 * a ranged section whatever its range. */
+	stce_grace_read_lock(&grace, &outer);
+	assert_false(range_sync_returns(~0ULL, ~0ULL, 50, &th, &r));
+	stce_grace_read_unlock(&grace, &outer);
+	pthread_join(th, NULL);
+	atomic_store(&synced, false);
+	stce_grace_read_lock_range(&grace, &outer, 0x1000, 0x1fff);
+	assert_int_equal(pthread_create(&th, NULL, syncer, NULL), 0);
+	{
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	assert_false(atomic_load(&synced));
+	stce_grace_read_unlock(&grace, &outer);
+	pthread_join(th, NULL);
+	/* Every ranged call counted, waiting or not: 2 + 1 + 1 + 1 + 1. */
+	assert_int_equal(stce_grace_periods(&grace), 7);
+	stce_grace_destroy(&grace);
+}
+
 int main(void)
 {
 	const char *asym = getenv("STCE_GRACE_ASYMMETRIC");
@@ -177,6 +261,7 @@ int main(void)
 		cmocka_unit_test(readers_never_see_a_freed_object),
 		cmocka_unit_test(slots_come_back_when_threads_exit),
 		cmocka_unit_test(nested_sections_hold_off_synchronize),
+		cmocka_unit_test(ranged_synchronize_waits_for_its_range_only),
 	};
 	/* Asked for the asymmetric mode outside TSan: it must be running
 	 * (this machine has membarrier), or the run tests the wrong path. */

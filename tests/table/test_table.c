@@ -302,13 +302,18 @@ struct order_log {
 	size_t nr_released;
 	uint64_t flushes_at_release;
 	const struct stce_table *table;
+	uint64_t lo, count;	/* the last kill's range */
 };
 
-static void log_kill(void *ctx, const struct stce_table *t)
+static void log_kill(void *ctx, const struct stce_table *t, uint64_t index,
+		     uint64_t count)
 {
 	struct order_log *log = ctx;
 
 	assert_ptr_equal(t, log->table);
+	assert_true(count && index + count <= stce_table_entries(t));
+	log->lo = index;
+	log->count = count;
 	log->events[log->n++] = 'K';
 }
 
@@ -342,6 +347,9 @@ static void clear_flushes_before_release(void **state)
 					  &log, &cleared), 0);
 	assert_int_equal(cleared, 100);
 	assert_int_equal(log.nr_released, 100);
+	/* The last kill covers just its batch: entries 64..99. */
+	assert_int_equal(log.lo, 64 * 163);
+	assert_int_equal(log.count, 35 * 163 + 1);
 	/* One batch of 64, flushed, released; then the last 36. */
 	assert_int_equal(log.n, 102);
 	assert_int_equal(log.events[0], 'K');
@@ -417,6 +425,18 @@ static void flush_calls_the_hook(void **state)
 	stce_table_flush(t);
 	assert_int_equal(stce_table_flush_count(t), 2);
 	assert_int_equal(log.n, 1);
+	assert_int_equal(log.lo, 0);
+	assert_int_equal(log.count, stce_table_entries(t));
+	stce_table_flush_range(t, 5, 7);
+	assert_int_equal(log.lo, 5);
+	assert_int_equal(log.count, 7);
+	/* Past the end, or empty: the whole table. */
+	stce_table_flush_range(t, 5, stce_table_entries(t));
+	assert_int_equal(log.count, stce_table_entries(t));
+	stce_table_flush_range(t, 3, 0);
+	assert_int_equal(log.lo, 0);
+	assert_int_equal(log.count, stce_table_entries(t));
+	assert_int_equal(stce_table_flush_count(t), 5);
 	stce_table_destroy(t);
 }
 
