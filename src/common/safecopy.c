@@ -18,10 +18,16 @@
 
 #if defined(__x86_64__)
 
-#if defined(__SANITIZE_THREAD__)
+/*
+ * Sanitizer builds copy with string instructions, not through memcpy:
+ * TSan's memcpy is not a leaf, and ASan's checks the shadow of the user's
+ * range first, so a wild pointer (one in ASan's shadow gap, say) faults
+ * inside the interceptor, at an address no recovery bound covers.
+ */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define SAFECOPY_REP 1
 #elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
 #define SAFECOPY_REP 1
 #endif
 #endif
