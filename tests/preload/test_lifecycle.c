@@ -32,9 +32,7 @@
 #include "client.h"
 #include "lifecycle.h"
 
-#define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
-#define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
-#define DEV_ID	0x53544345444d4131ULL
+#include "../lib/vfio_region.h"
 #define MEM	(8u << 20)		/* registered; the window's size */
 #define REG_DST	0x10
 #define REG_LEN	0x18

@@ -34,9 +34,7 @@
 
 #include "client.h"
 
-#define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
-#define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
-#define DEV_ID	0x53544345444d4131ULL
+#include "../lib/vfio_region.h"
 #define MEM	(4u << 20)
 
 static const char *self;

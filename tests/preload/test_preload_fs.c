@@ -67,9 +67,7 @@ int __fxstatat64(int ver, int fd, const char *path, struct stat64 *st,
 #define DEV0	"/sys/bus/pci/devices/0030:01:00.0"
 #define CANON0	"/sys/devices/pci0030:00/0030:00:00.0/0030:01:00.0"
 #define PAGE	65536		/* the default topology's host page */
-#define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
-#define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
-#define DEV_ID	0x53544345444d4131ULL
+#include "../lib/vfio_region.h"
 
 
 /* A call that fails with @err. */

@@ -33,8 +33,7 @@
 #include "../lib/smaps_locked.h"
 #include "client.h"
 
-#define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
-#define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
+#include "../lib/vfio_region.h"
 #define HP	(64u << 10)
 #define BUF	(1u << 20)
 

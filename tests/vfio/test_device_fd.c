@@ -30,8 +30,7 @@
 #include <spapr_tce/vfio.h>
 
 #define MEM		(1u << 20)
-#define CFG		((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
-#define BAR0		((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
+#include "../lib/vfio_region.h"
 
 struct fx {
 	struct stce_host *h;

@@ -39,8 +39,7 @@
 #include "common/alloc.h"
 
 #define MEM		(1u << 20)
-#define CFG		((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
-#define BAR0		((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
+#include "../lib/vfio_region.h"
 #define CDEV0		STCE_VFIO_CDEV_PREFIX "0"
 #define CDEV1		STCE_VFIO_CDEV_PREFIX "1"
 
