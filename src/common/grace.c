@@ -81,7 +81,8 @@ static bool membarrier_usable(void)
  */
 static void atfork_child(void)
 {
-	unsigned int me = stce_grace_tls_slot;
+	/* Without the mode flag: a fenced thread's slot is exclusive too. */
+	unsigned int me = stce_grace_tls_slot & ~STCE_GRACE_FENCED;
 
 	atomic_store(&slots_used, me < STCE_GRACE_SHARED_SLOT ? 1u << me : 0);
 }
@@ -158,14 +159,12 @@ void stce_grace_read_lock_slow(struct stce_grace *g,
 
 	if (s == STCE_GRACE_NO_SLOT)
 		s = slot_assign();
-	if (!(s & STCE_GRACE_FENCED)) {
+	if ((s & ~STCE_GRACE_FENCED) != STCE_GRACE_SHARED_SLOT) {
 		stce_grace_read_lock_range(g, guard, lo, hi);
 		return;
 	}
-	r = &g->readers[s & ~STCE_GRACE_FENCED];
 	/* The shared slot's sections have no range (the writer knows). */
-	if (r != &g->readers[STCE_GRACE_SHARED_SLOT])
-		stce_grace_set_range(r, lo, hi);
+	r = &g->readers[STCE_GRACE_SHARED_SLOT];
 	guard->slot = s;
 	guard->idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
 	/* seq_cst: a full barrier before the section's loads. */
@@ -249,7 +248,7 @@ static void wait_side(struct stce_grace *g, unsigned int idx)
 static bool others_hold_slots(void)
 {
 	uint32_t used = atomic_load_explicit(&slots_used, memory_order_seq_cst);
-	unsigned int me = stce_grace_tls_slot;
+	unsigned int me = stce_grace_tls_slot & ~STCE_GRACE_FENCED;
 
 	if (me < STCE_GRACE_SHARED_SLOT)
 		used &= ~(1u << me);

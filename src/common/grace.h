@@ -32,8 +32,10 @@
  *    cost ~1 ns; a synchronize costs a system call (plus an IPI to each
  *    CPU running one of our threads: microseconds under a VM).
  *  - fenced (the default; also without a usable membarrier, and in a
- *    ThreadSanitizer build, which does not model membarrier): readers take
- *    an atomic seq_cst add on their slot and a writer a full fence.
+ *    ThreadSanitizer build, which does not model membarrier): readers
+ *    enter with an atomic seq_cst add on their slot and a writer takes a
+ *    full fence. In both modes a reader leaves an exclusive slot with a
+ *    plain release store (it is the slot's only writer).
  *
  * There are STCE_GRACE_SLOTS - 1 exclusive slots (in both modes), taken
  * by a thread on its first section and given back when it exits; threads
@@ -110,7 +112,7 @@ unsigned int stce_grace_thread_slot(void);
 extern __thread unsigned int stce_grace_tls_slot
 	__attribute__((tls_model("initial-exec")));
 
-/* First section of a thread, or fenced mode. */
+/* First section of a thread, or one on the shared slot. */
 void stce_grace_read_lock_slow(struct stce_grace *g,
 			       struct stce_grace_guard *guard, uint64_t lo,
 			       uint64_t hi);
@@ -143,21 +145,28 @@ static inline void stce_grace_read_lock_range(struct stce_grace *g,
 	_Atomic uint64_t *cnt;
 	unsigned int idx;
 
-	if (__builtin_expect(s >= STCE_GRACE_SLOTS, 0)) {
+	/* No slot yet, or the shared one: out of line. */
+	if (__builtin_expect((s & ~STCE_GRACE_FENCED) >=
+			     STCE_GRACE_SHARED_SLOT, 0)) {
 		stce_grace_read_lock_slow(g, guard, lo, hi);
 		return;
 	}
 	/* Only this thread writes its slot: no atomic add needed. */
-	r = &g->readers[s];
+	r = &g->readers[s & ~STCE_GRACE_FENCED];
 	stce_grace_set_range(r, lo, hi);
 	idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
 	cnt = &r->cnt[idx];
-	/* release: a writer that sees the count sees the range. */
-	atomic_store_explicit(cnt, atomic_load_explicit(cnt,
-							memory_order_relaxed) + 1,
-			      memory_order_release);
-	/* The writer's membarrier makes this a full barrier (see above). */
-	atomic_signal_fence(memory_order_seq_cst);
+	if (s & STCE_GRACE_FENCED) {
+		/* seq_cst: the full barrier before the section's loads. */
+		atomic_fetch_add_explicit(cnt, 1, memory_order_seq_cst);
+	} else {
+		/* release: a writer that sees the count sees the range. */
+		atomic_store_explicit(cnt, atomic_load_explicit(
+				cnt, memory_order_relaxed) + 1,
+				      memory_order_release);
+		/* The writer's membarrier makes this a full barrier. */
+		atomic_signal_fence(memory_order_seq_cst);
+	}
 	guard->slot = s;
 	guard->idx = idx;
 	guard->held = true;
@@ -181,6 +190,11 @@ static inline void stce_grace_slot_idle(struct stce_grace_slot *r)
 			      memory_order_release);
 }
 
+/*
+ * Leaving needs no barrier beyond release, in either mode: an exclusive
+ * slot has one writer, so a plain store of the count less one will do;
+ * only the shared slot needs the atomic subtraction.
+ */
 static inline void stce_grace_read_unlock(struct stce_grace *g,
 					  struct stce_grace_guard *guard)
 {
@@ -194,10 +208,8 @@ static inline void stce_grace_read_unlock(struct stce_grace *g,
 	s = guard->slot & ~STCE_GRACE_FENCED;
 	r = &g->readers[s];
 	cnt = &r->cnt[guard->idx];
-	if (__builtin_expect(guard->slot & STCE_GRACE_FENCED, 0)) {
+	if (__builtin_expect(s == STCE_GRACE_SHARED_SLOT, 0)) {
 		atomic_fetch_sub_explicit(cnt, 1, memory_order_release);
-		if (s != STCE_GRACE_SHARED_SLOT)
-			stce_grace_slot_idle(r);
 		return;
 	}
 	atomic_store_explicit(cnt, atomic_load_explicit(cnt,
