@@ -139,12 +139,22 @@ static bool gpa_to_ua(struct hc_ctx *x, uint64_t gpa, uint64_t len,
 	return true;
 }
 
+/* Branch-free, so that it vectorises: a map's old entries are all 0. */
 static bool any_live(const uint64_t *tces, unsigned int n)
 {
+	uint64_t perm = 0;
+
 	for (unsigned int i = 0; i < n; i++)
-		if (stce_tce_live(tces[i]))
-			return true;
-	return false;
+		perm |= stce_tce_perm(tces[i]);
+	return perm != 0;
+}
+
+/* The guest view of @n entries from @view on: relaxed stores. */
+static void view_store(_Atomic uint64_t *view, const uint64_t *tces,
+		       unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		atomic_store_explicit(&view[i], tces[i], memory_order_relaxed);
 }
 
 /* ---- putting a batch ------------------------------------------------ */
@@ -209,6 +219,92 @@ static bool put_new_run(struct hc_put *p, uint64_t ua, uint64_t pgsz,
 	return true;
 }
 
+/* The validation answers: KVM's codes (see put_validate()). */
+static long put_fail(struct hc_put *p, long ret)
+{
+	put_unhold(p);
+	return ret;
+}
+
+/*
+ * put_validate() for the direct case (one window of the guest's page
+ * size, one exchange batch), which is nearly every call: the same
+ * checks and answers, in one pass that writes only the hardware entries
+ * and their user addresses (p->ua, hpa and run_of stay unset: the
+ * direct path never reads them). The memory slot and the region run in
+ * use live in registers, so a list of pages in one slot and one region
+ * (the usual list) costs three compares an entry for its checks.
+ */
+static long put_validate_direct(struct hc_ctx *x, struct hc_put *p,
+				bool indirect)
+{
+	uint64_t pgsz = 1ULL << x->lt->page_shift, amask = pgsz - 1;
+	uint64_t *hw = p->hw[0], *hwua = p->hwua[0];
+	const uint64_t *tces = p->tces;
+	/*
+	 * The slot: a page at gpa fits when gpa - sgpa < sfit; ua is
+	 * gpa + sdelta. None yet (sfit 0): the first page looks it up.
+	 */
+	uint64_t sgpa = 0, sfit = 0, sdelta = 0;
+	/* The run: pages start in [rua, rua + rlim], hpa is ua + rdelta;
+	 * none yet (a page's ua is aligned, never 1). */
+	uint64_t rua = 1, rlim = 0, rdelta = 0, live = 0;
+	struct hc_run *run = NULL;
+	unsigned int n = p->n;
+
+	p->nr_runs = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t tce = tces[i], perm = stce_tce_perm(tce);
+		uint64_t gpa = stce_tce_addr(tce), ua;
+
+		if (!perm) {
+			if (indirect && !gpa_to_ua(x, gpa, 1, &ua))
+				return put_fail(p, STCE_H_PARAMETER);
+			hw[i] = 0;
+			hwua[i] = 0;
+			continue;
+		}
+		if (gpa & amask)
+			return put_fail(p, STCE_H_TOO_HARD);
+		if (stce_unlikely(gpa - sgpa >= sfit)) {
+			const struct hc_slot *s;
+
+			if (!gpa_to_ua(x, gpa, pgsz, &ua))
+				return put_fail(p, STCE_H_TOO_HARD);
+			s = x->slot;
+			sgpa = s->gpa;
+			sfit = s->size - pgsz + 1;	/* size >= pgsz here */
+			sdelta = s->ua - s->gpa;
+			/*
+			 * The hardware page must be aligned in user memory
+			 * too: gpa is, so ua is exactly when the slot's
+			 * offset is; asked once a slot.
+			 */
+			if (sdelta & amask)
+				return put_fail(p, STCE_H_TOO_HARD);
+		}
+		ua = gpa + sdelta;
+		/* ua below rua wraps past rlim: rua + rlim cannot overflow. */
+		if (stce_unlikely(ua - rua > rlim)) {
+			if (run)
+				run->live = live;
+			if (!put_new_run(p, ua, pgsz, x->max_shift))
+				return put_fail(p, STCE_H_TOO_HARD);
+			run = &p->runs[p->nr_runs - 1];
+			rua = run->rua;
+			rlim = run->rlim;
+			rdelta = run->delta;
+			live = 0;
+		}
+		live++;
+		hw[i] = stce_tce_make(ua + rdelta, perm);
+		hwua[i] = ua;
+	}
+	if (run)
+		run->live = live;
+	return STCE_H_SUCCESS;
+}
+
 /*
  * Validate and translate every TCE (nothing is changed here). KVM's
  * answers: H_TOO_HARD for a mapping TCE it cannot translate;
@@ -221,10 +317,9 @@ static long put_validate(struct hc_ctx *x, struct hc_put *p, bool indirect)
 	uint64_t hw_mask = (1ULL << x->max_shift) - 1;
 	bool hw = ctx_has_hw(x);
 	struct hc_run *run = NULL;
-	/* One window of the guest's page size: fill its entries here. */
-	bool direct = p->direct;
-	uint64_t *hw0 = p->hw[0], *hwua0 = p->hwua[0];
 
+	if (p->direct)
+		return put_validate_direct(x, p, indirect);
 	p->nr_runs = 0;
 	for (unsigned int i = 0; i < p->n; i++) {
 		uint64_t tce = p->tces[i], gpa = stce_tce_addr(tce), ua;
@@ -232,43 +327,29 @@ static long put_validate(struct hc_ctx *x, struct hc_put *p, bool indirect)
 		p->run_of[i] = HC_NO_RUN;
 		if (!stce_tce_perm(tce)) {
 			if (indirect && !gpa_to_ua(x, gpa, 1, &ua))
-				goto param;
-			if (direct) {
-				hw0[i] = 0;
-				hwua0[i] = 0;
-			}
+				return put_fail(p, STCE_H_PARAMETER);
 			continue;
 		}
 		if (gpa & (pgsz - 1))
-			goto too_hard;
+			return put_fail(p, STCE_H_TOO_HARD);
 		if (!gpa_to_ua(x, gpa, pgsz, &ua))
-			goto too_hard;
+			return put_fail(p, STCE_H_TOO_HARD);
 		p->ua[i] = ua;
 		if (!hw)
 			continue;
 		/* The hardware page must be aligned in user memory too. */
 		if (ua & hw_mask)
-			goto too_hard;
+			return put_fail(p, STCE_H_TOO_HARD);
 		if (stce_unlikely(!run || ua - run->rua > run->rlim || ua < run->rua)) {
 			if (!put_new_run(p, ua, pgsz, x->max_shift))
-				goto too_hard;
+				return put_fail(p, STCE_H_TOO_HARD);
 			run = &p->runs[p->nr_runs - 1];
 		}
 		p->hpa[i] = ua + run->delta;
 		p->run_of[i] = (uint16_t)(p->nr_runs - 1);
 		run->live++;
-		if (direct) {
-			hw0[i] = stce_tce_make(p->hpa[i], stce_tce_perm(tce));
-			hwua0[i] = ua;
-		}
 	}
 	return STCE_H_SUCCESS;
-param:
-	put_unhold(p);
-	return STCE_H_PARAMETER;
-too_hard:
-	put_unhold(p);
-	return STCE_H_TOO_HARD;
 }
 
 /* Hardware entries of window @w for guest entries [i0, i1). */
@@ -364,7 +445,6 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 			      (unsigned int)STCE_XCHG_NOALLOC;
 	uint64_t entry = p->entry + i0;
 	unsigned int m[STCE_HCALL_MAX_TABLES] = { 0 };
-	_Atomic uint64_t *view;
 
 	if (ctx_has_hw(x))
 		put_count(x, p, i0, i1);
@@ -386,17 +466,19 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 			for (unsigned int kk = k; kk < x->nr; kk++) {
 				if (!x->tbl[kk])
 					continue;
-				m[kk] = put_fill(x, p, &x->set->w[kk], i0, i1,
-						 p->hw[kk], p->hwua[kk]);
+				/* A failed exchange left the direct
+				 * path's new entries in hw[0]. */
+				if (!p->direct)
+					m[kk] = put_fill(x, p, &x->set->w[kk],
+							 i0, i1, p->hw[kk],
+							 p->hwua[kk]);
 				stce_prereg_release_tces(p->hw[kk], m[kk]);
 			}
 			return STCE_H_TOO_HARD;
 		}
 	}
-	view = x->lt->view + (entry - x->lt->offset);
-	for (unsigned int i = i0; i < i1; i++)
-		atomic_store_explicit(&view[i - i0], p->tces[i],
-				      memory_order_relaxed);
+	view_store(x->lt->view + (entry - x->lt->offset), p->tces + i0,
+		   i1 - i0);
 	for (unsigned int k = 0; k < x->nr; k++) {
 		if (!x->tbl[k] || !any_live(p->hw[k], m[k]))
 			continue;

@@ -240,6 +240,70 @@ static void indirect_one_bad(void **state)
 	check_nothing(f, DDW, 512);
 }
 
+/* Live mappings counted in the region registered at @ua. */
+static uint64_t region_mapped(uint64_t ua)
+{
+	struct stce_region *r;
+	uint64_t n;
+
+	if (stce_prereg_lookup(ua, 64 * KB, &r))
+		return UINT64_MAX;
+	n = stce_region_mapped(r) - 1;
+	stce_prereg_mapped_dec(r);
+	return n;
+}
+
+/*
+ * One list going back and forth between two memory slots backed by two
+ * registered regions, with a clear in the middle: each entry gets the
+ * hardware address of its own slot and region, each region counts its
+ * own mappings; one page past the second slot refuses the whole list.
+ */
+static void indirect_spans_slots_and_regions(void **state)
+{
+	struct hfx *f = *state;
+	uint64_t gpa2 = 1ULL << 32, size2 = 16 * P64K, tces[40];
+	uint8_t *ram2 = hfx_map(size2);
+	uint64_t ua2 = (uint64_t)(uintptr_t)ram2;
+
+	assert_int_equal(stce_container_register(f->c, ua2, size2), 0);
+	assert_int_equal(stce_guest_add_memory(f->g, gpa2, size2, ua2), 0);
+	for (unsigned int i = 0; i < 40; i++) {
+		bool second = (i >= 10 && i < 20) || i >= 30;
+
+		tces[i] = (second ? gpa2 + (i % 10) * P64K : i * P64K) | RW;
+	}
+	tces[20] = 0;
+	hfx_list(f, LIST, tces, 40);
+	assert_int_equal(stce_h_put_tce_indirect(f->g, LIOBN, DDW, LIST, 40, 0),
+			 STCE_H_SUCCESS);
+	for (unsigned int i = 0; i < 40; i++) {
+		bool second = (i >= 10 && i < 20) || i >= 30;
+		uint64_t hw = second ? stce_tce_make(ua2 + (i % 10) * P64K, RW) :
+				       hfx_hwtce(f, i * P64K, RW);
+
+		assert_int_equal(get(f, LIOBN, DDW + i * P64K), tces[i]);
+		assert_int_equal(hwget(f, 1, DDW + i * P64K), i == 20 ? 0 : hw);
+	}
+	assert_int_equal(hfx_mapped(f), 19);
+	assert_int_equal(region_mapped(ua2), 20);
+	assert_int_equal(stce_h_stuff_tce(f->g, LIOBN, DDW, 0, 40, 0), STCE_H_SUCCESS);
+	check_nothing(f, DDW, 40);
+	assert_int_equal(region_mapped(ua2), 0);
+
+	/* The last page one past the second slot: nothing at all changes. */
+	tces[39] = (gpa2 + size2) | RW;
+	hfx_list(f, LIST, tces, 40);
+	assert_int_equal(stce_h_put_tce_indirect(f->g, LIOBN, DDW, LIST, 40, 0),
+			 STCE_H_TOO_HARD);
+	check_nothing(f, DDW, 40);
+	assert_int_equal(region_mapped(ua2), 0);
+
+	assert_int_equal(stce_guest_remove_memory(f->g, gpa2, size2), 0);
+	assert_int_equal(stce_container_unregister(f->c, ua2, size2), 0);
+	munmap(ram2, size2);
+}
+
 /* A list that replaces live entries and clears others. */
 static void indirect_replace_and_clear(void **state)
 {
@@ -667,6 +731,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(put_tce_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(indirect_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(indirect_one_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(indirect_spans_slots_and_regions, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(indirect_replace_and_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(stuff, setup, teardown),
 		cmocka_unit_test_setup_teardown(noalloc_then_slow_path, setup_2levels,
