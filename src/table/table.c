@@ -418,34 +418,73 @@ static int range_prepare(struct stce_table *t, uint64_t index, uint64_t count,
 	return 0;
 }
 
+/*
+ * Exchange up to 64 entries of one leaf with their view. Each entry
+ * keeps stce_table_xchg()'s order (a new mapping's address before its
+ * TCE, a clear's TCE before its address), but the span takes it in
+ * three passes: the new mappings' addresses, then the TCEs, then the
+ * clears' addresses. A locked exchange waits for every earlier store to
+ * reach the cache: interleaved, each one would wait for the view line
+ * its own entry just dirtied; this way the view stores miss together
+ * and the exchanges run back to back, as in a bare exchange loop.
+ */
+static void xchg_view_span(tce_slot *leaf, tce_slot *view, unsigned int n,
+			   uint64_t *tces, uint64_t *uas)
+{
+	uint64_t clears = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t old_ua;
+
+		if (!tces[i]) {
+			clears |= 1ULL << i;
+			continue;
+		}
+		old_ua = atomic_load_explicit(&view[i], memory_order_relaxed);
+		atomic_store_explicit(&view[i], uas[i], memory_order_release);
+		uas[i] = old_ua;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		tces[i] = atomic_exchange(&leaf[i], tces[i]);
+	if (clears == ~0ULL >> (64 - n)) {
+		/* All clears (an unmap): no mask to walk. */
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t old_ua = atomic_load_explicit(&view[i],
+							memory_order_acquire);
+
+			atomic_store_explicit(&view[i], uas[i],
+					      memory_order_relaxed);
+			uas[i] = old_ua;
+		}
+		return;
+	}
+	while (clears) {
+		unsigned int i = (unsigned int)__builtin_ctzll(clears);
+		uint64_t old_ua = atomic_load_explicit(&view[i],
+						       memory_order_acquire);
+
+		atomic_store_explicit(&view[i], uas[i], memory_order_relaxed);
+		uas[i] = old_ua;
+		clears &= clears - 1;
+	}
+}
+
 static void xchg_leaf_span(const struct stce_table *t, tce_slot *leaf,
 			   uint64_t slot, uint64_t n, uint64_t *tces,
 			   uint64_t *uas)
 {
-	tce_slot *view = view_of(t, leaf);
+	tce_slot *view = view_of(t, leaf) + slot;
 
+	leaf += slot;
 	if (!t->has_view || !uas) {
 		for (uint64_t i = 0; i < n; i++)
-			tces[i] = atomic_exchange(&leaf[slot + i], tces[i]);
+			tces[i] = atomic_exchange(&leaf[i], tces[i]);
 		return;
 	}
-	/* The same ordering as stce_table_xchg(), entry by entry. */
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t old_ua = atomic_load_explicit(&view[slot + i],
-						       memory_order_relaxed);
+	for (uint64_t i = 0; i < n; i += 64) {
+		unsigned int m = n - i < 64 ? (unsigned int)(n - i) : 64;
 
-		if (tces[i]) {
-			atomic_store_explicit(&view[slot + i], uas[i],
-					      memory_order_release);
-			tces[i] = atomic_exchange(&leaf[slot + i], tces[i]);
-		} else {
-			tces[i] = atomic_exchange(&leaf[slot + i], 0);
-			old_ua = atomic_load_explicit(&view[slot + i],
-						      memory_order_acquire);
-			atomic_store_explicit(&view[slot + i], uas[i],
-					      memory_order_relaxed);
-		}
-		uas[i] = old_ua;
+		xchg_view_span(leaf + i, view + i, m, tces + i, uas + i);
 	}
 }
 

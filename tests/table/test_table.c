@@ -477,6 +477,47 @@ static void xchg_range_swaps_every_entry(void **state)
 	stce_table_destroy(t);
 }
 
+/*
+ * A range mixing new mappings and clears, longer than one 64-entry pass
+ * of the exchange and starting off a multiple of 64: every entry hands
+ * back its own old TCE and address and keeps the new ones it was given
+ * (a clear's address too: the view takes whatever the caller passes).
+ */
+static void xchg_range_mixes_maps_and_clears(void **state)
+{
+	struct stce_table *t = make(0, 1 * G, 16, 2, STCE_TABLE_USERSPACE_VIEW);
+	uint64_t tces[200], uas[200];
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		tces[i] = (uint64_t)(i + 1) << 16 | STCE_TCE_READ;
+		uas[i] = (uint64_t)(i + 1) << 20;
+	}
+	assert_int_equal(stce_table_xchg_range(t, 30, 200, tces, uas, 0), 0);
+	/* Every third entry cleared (odd ones with an address), the rest
+	 * remapped: runs of clears and maps of several lengths. */
+	for (int i = 0; i < 200; i++) {
+		bool clear = i % 3 == 0 || (i >= 100 && i < 170);
+
+		tces[i] = clear ? 0 : (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE;
+		uas[i] = clear ? (i & 1 ? (uint64_t)i << 12 : 0) :
+				 (uint64_t)(i + 1000) << 20;
+	}
+	assert_int_equal(stce_table_xchg_range(t, 30, 200, tces, uas, 0), 0);
+	for (int i = 0; i < 200; i++) {
+		bool clear = i % 3 == 0 || (i >= 100 && i < 170);
+
+		assert_int_equal(tces[i], (uint64_t)(i + 1) << 16 | STCE_TCE_READ);
+		assert_int_equal(uas[i], (uint64_t)(i + 1) << 20);
+		assert_int_equal(stce_table_get(t, 30 + i), clear ? 0 :
+				 (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE);
+		assert_int_equal(stce_table_get_ua(t, 30 + i),
+				 clear ? (i & 1 ? (uint64_t)i << 12 : 0) :
+					 (uint64_t)(i + 1000) << 20);
+	}
+	stce_table_destroy(t);
+}
+
 static void xchg_range_refuses_bad_input(void **state)
 {
 	struct stce_table *t = make(0, 1 * M, 12, 1, 0);
@@ -640,6 +681,7 @@ int main(void)
 		cmocka_unit_test(clear_refuses_bad_ranges),
 		cmocka_unit_test(flush_calls_the_hook),
 		cmocka_unit_test(xchg_range_swaps_every_entry),
+		cmocka_unit_test(xchg_range_mixes_maps_and_clears),
 		cmocka_unit_test(xchg_range_refuses_bad_input),
 		cmocka_unit_test(xchg_range_fails_whole),
 		cmocka_unit_test(clear_exclusive_matches_clear),
