@@ -433,6 +433,9 @@ static void xchg_view_span(tce_slot *leaf, tce_slot *view, unsigned int n,
 {
 	uint64_t clears = 0;
 
+	/* The exchanges cannot overlap a miss: ask for their lines now. */
+	for (unsigned int i = 0; i < n; i += 8)
+		__builtin_prefetch(&leaf[i], 1);
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t old_ua;
 
