@@ -252,22 +252,20 @@ perm_fault:
 
 /*
  * Translate [@iova, @iova + @len) for @dir inside a read-side section and
- * hand the pieces to @emit. Per IOMMU page: TCE load, live and permission
+ * hand the pieces to @emit, through the windows @win (a consistent set from
+ * load_windows()). Per IOMMU page: TCE load, live and permission
  * check; whole pages whose host addresses follow each other go to @emit as
  * one piece (one copy for a run of contiguous pages, not one a page). The
- * windows are loaded once; the TCEs come from the table's leaf chunks, one
+ * TCEs come from the table's leaf chunks, one
  * walk per chunk run (stce_table_leaf), and a window lookup happens only
  * when a run ends. Inlined into each caller so that @emit is a direct
  * call. A fault in a run first hands on the pages before it (the bytes
  * before the faulting entry move, as they did page by page).
  */
 static inline __attribute__((always_inline)) int
-dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
-	 dma_emit_fn emit, void *ctx)
+walk_windows(struct stce_pe *pe, struct pe_window *const *win, uint64_t iova,
+	     size_t len, unsigned int dir, dma_emit_fn emit, void *ctx)
 {
-	struct pe_window *win[STCE_PE_MAX_WINDOWS];
-
-	load_windows(pe, win);
 	while (len) {
 		const struct pe_window *w = window_of(win, iova);
 		const _Atomic uint64_t *run;
@@ -328,6 +326,17 @@ dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
 		}
 	}
 	return 0;
+}
+
+/* walk_windows() on the windows as they are now. */
+static inline __attribute__((always_inline)) int
+dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
+	 dma_emit_fn emit, void *ctx)
+{
+	struct pe_window *win[STCE_PE_MAX_WINDOWS];
+
+	load_windows(pe, win);
+	return walk_windows(pe, win, iova, len, dir, emit, ctx);
 }
 
 struct copy_ctx {
@@ -493,6 +502,7 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		     size_t len)
 {
 	uint64_t lo = src < dst ? src : dst, gap = (src < dst ? dst : src) - lo;
+	struct pe_window *win[STCE_PE_MAX_WINDOWS];
 	struct stce_dma_guard g;
 	int ret = 0;
 
@@ -502,6 +512,8 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		return -EIO;
 	/* One section over both ranges: announce what spans them. */
 	dma_enter(pe, &g, lo, len > SIZE_MAX - gap ? SIZE_MAX : gap + len);
+	/* Both sides through one set of windows, loaded once. */
+	load_windows(pe, win);
 	while (len) {
 		struct run_ctx r;	/* runs filled as the walk goes */
 		struct move_ctx m = { pe, &r, 0, 0, src };
@@ -510,12 +522,14 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		r.nr = 0;
 		r.total = 0;
 
-		ret = dma_walk(pe, src, len, STCE_DMA_READ, add_run, &r);
+		ret = walk_windows(pe, win, src, len, STCE_DMA_READ, add_run,
+				   &r);
 		if (ret == -E2BIG)
 			n = r.total;
 		else if (ret)
 			break;
-		ret = dma_walk(pe, dst, n, STCE_DMA_WRITE, move_from_runs, &m);
+		ret = walk_windows(pe, win, dst, n, STCE_DMA_WRITE,
+				   move_from_runs, &m);
 		if (ret)
 			break;
 		src += n;
