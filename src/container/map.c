@@ -134,11 +134,23 @@ static void unuse_batch(const struct map_request *m, uint64_t hpa,
 		stce_prereg_mapped_sub(runs->r[i], runs->n[i]);
 }
 
+/* A run of @len pages of @r ends: the lookup's hold becomes its first
+ * mapping, so a one-page run moves the count no more. */
+static void close_run(struct stce_region *r, unsigned int len,
+		      struct map_runs *runs)
+{
+	stce_prereg_mapped_add(r, len - 1);
+	runs->r[runs->nr] = r;
+	runs->n[runs->nr++] = len;
+}
+
 /*
  * v2: translate each page of the batch through pre-registered memory.
  * The region is looked up again only when the batch crosses into another
  * one, and each region's mapping count moves once for its whole run: the
- * lookup's hold keeps the region alive while its run is counted.
+ * lookup's hold keeps the region alive while its run is counted, and is
+ * itself the run's first mapping (a one-page MAP_DMA: one atomic
+ * operation on the region, not three).
  */
 static int prepare_v2(const struct map_request *m, uint64_t vaddr,
 		      unsigned int n, uint64_t *tces, uint64_t *uas,
@@ -152,36 +164,28 @@ static int prepare_v2(const struct map_request *m, uint64_t vaddr,
 	runs->nr = 0;
 	for (i = 0; i < n; i++, vaddr += page) {
 		if (!r || stce_prereg_ua_to_hpa(r, vaddr, m->page_shift, &hpa)) {
-			if (r) {
-				/* Close the run; drop the lookup's hold. */
-				stce_prereg_mapped_add(r, i - run_start);
-				runs->r[runs->nr] = r;
-				runs->n[runs->nr++] = i - run_start;
-				stce_prereg_mapped_dec(r);
-			}
-			r = NULL;
+			if (r)
+				close_run(r, i - run_start, runs);
 			run_start = i;
 			ret = stce_prereg_lookup(vaddr, page, &r);
-			if (!ret)
-				ret = stce_prereg_ua_to_hpa(r, vaddr,
-							    m->page_shift, &hpa);
 			if (ret)
 				break;
+			ret = stce_prereg_ua_to_hpa(r, vaddr, m->page_shift,
+						    &hpa);
+			if (ret) {
+				stce_prereg_mapped_dec(r);	/* the hold */
+				break;
+			}
 		}
 		tces[i] = stce_tce_make(hpa, m->perm);
 		uas[i] = vaddr;
 	}
-	if (r) {
-		if (!ret) {
-			stce_prereg_mapped_add(r, i - run_start);
-			runs->r[runs->nr] = r;
-			runs->n[runs->nr++] = i - run_start;
-		}
-		stce_prereg_mapped_dec(r);
-	}
-	if (ret)
+	if (ret) {
 		unuse_batch(m, 0, runs, 0);
-	return ret;
+		return ret;
+	}
+	close_run(r, i - run_start, runs);
+	return 0;
 }
 
 /* v1: pin the batch's pages (all or nothing). */
