@@ -531,8 +531,8 @@ static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
 	if (obj->kind == VFIO_OBJ_CONTAINER) {
 		op = vfio_ioctl_op(STCE_HOST_FD_CONTAINER, request);
 		if (!op || !(op->flags & VFIO_OP_LOCKED)) {
-			ret = (int)vfio_ioctl_dispatch(STCE_HOST_FD_CONTAINER,
-						       &call, request);
+			ret = (int)vfio_ioctl_dispatch_row(
+				STCE_HOST_FD_CONTAINER, &call, op);
 			stce_grace_read_unlock(&host->grace, &guard);
 			return ret;
 		}

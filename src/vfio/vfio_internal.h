@@ -406,6 +406,11 @@ const struct vfio_ioctl_op *vfio_ioctl_op(enum stce_host_fd_kind kind,
  */
 long vfio_ioctl_dispatch(enum stce_host_fd_kind kind, struct vfio_call *call,
 			 unsigned long request);
+/* The same with @kind's row of the request already looked up (@op; NULL:
+ * none), for a caller that needed it first. */
+long vfio_ioctl_dispatch_row(enum stce_host_fd_kind kind,
+			     struct vfio_call *call,
+			     const struct vfio_ioctl_op *op);
 
 /* Run @op on @call: its checks, the copy-in its arg asks for, its handler. */
 long vfio_ioctl_run(const struct vfio_ioctl_op *op, struct vfio_call *call);
