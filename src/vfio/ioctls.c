@@ -479,17 +479,24 @@ static int ucmd_in(struct vfio_call *call, const struct stce_vfio_ioctl *info)
 	return 0;
 }
 
+/* The command the handler gets: the user's struct up to the row's minimum
+ * and zero after it (the caller leaves call->cmd uninitialised). */
 static int copy_in(struct vfio_call *call, const struct stce_vfio_ioctl *info)
 {
 	switch (info->arg) {
 	case STCE_VFIO_ARG_ARGSZ:
+		if (info->size > info->minsz)
+			memset((char *)&call->cmd + info->minsz, 0,
+			       info->size - info->minsz);
 		return vfio_copy_in(&call->cmd, call->arg, info->minsz);
 	case STCE_VFIO_ARG_SIZE:
 		return ucmd_in(call, info);
 	case STCE_VFIO_ARG_FD:
+		memset(&call->cmd, 0, sizeof(call->cmd));
 		return vfio_copy_from_user(&call->cmd.fd, call->arg,
 					   sizeof(call->cmd.fd));
 	default:	/* an integer, nothing, or a string the handler reads */
+		memset(&call->cmd, 0, sizeof(call->cmd));
 		return 0;
 	}
 }
