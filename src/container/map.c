@@ -227,7 +227,13 @@ static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 	if (ret)
 		return ret;
 
-	ret = stce_table_xchg_range(m->t, m->index + done, n, tces, uas, 0);
+	/* One page (QEMU's H_PUT_TCE each): the range's two passes over
+	 * the leaves buy nothing. */
+	if (n == 1)
+		ret = stce_table_xchg(m->t, m->index + done, tces, uas, 0);
+	else
+		ret = stce_table_xchg_range(m->t, m->index + done, n, tces,
+					    uas, 0);
 	if (ret) {
 		/* v1: tces[0] still holds the first pinned page's hpa. */
 		unuse_batch(m, stce_tce_addr(tces[0]), &runs, n);

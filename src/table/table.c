@@ -596,6 +596,15 @@ static int table_clear(struct stce_table *t, uint64_t index, uint64_t count,
 
 	b.count = 0;
 	b.total = 0;
+	if (count == 1) {
+		/* One entry (QEMU's UNMAP_DMA of one page): no walk of chunks. */
+		tce_slot *leaf = leaf_lookup(t, index);
+
+		if (leaf)
+			clear_leaf(t, leaf, index, 1, &b, exclusive, release,
+				   ctx);
+		index = end;
+	}
 	while (index < end) {
 		uint64_t chunk_end = (index | t->entry_mask) + 1;
 		uint64_t n = (chunk_end < end ? chunk_end : end) - index;
