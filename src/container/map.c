@@ -269,23 +269,30 @@ static int map_pages(struct map_request *m)
 }
 
 /*
- * The window holding @iova, once the pending default window exists. On
- * success the caller is inside a read-side section it must leave.
+ * The window holding @iova (and @iova's entry in it, rounded down), once
+ * the pending default window exists. On success the caller is inside a
+ * read-side section it must leave.
  */
 static int find_window(struct stce_container *c, uint64_t iova,
-		       struct stce_grace_guard *guard, struct stce_table **out)
+		       struct stce_grace_guard *guard, struct stce_table **out,
+		       uint64_t *index)
 {
-	int ret = container_create_default_window(c);
+	int ret;
 
-	if (ret)
-		return ret;
+	/* Only the first MAP of a container finds it pending (acquire: one
+	 * that sees it made sees its table). */
+	if (atomic_load_explicit(&c->def_window_pending,
+				 memory_order_acquire)) {
+		ret = container_create_default_window(c);
+		if (ret)
+			return ret;
+	}
 	stce_grace_read_lock(&c->grace, guard);
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
 		struct stce_table *t = atomic_load_explicit(&c->tables[i],
 							    memory_order_acquire);
-		uint64_t index;
 
-		if (t && !stce_table_index(t, iova, &index)) {
+		if (t && !stce_table_index(t, iova, index)) {
 			*out = t;
 			return 0;
 		}
@@ -295,12 +302,13 @@ static int find_window(struct stce_container *c, uint64_t iova,
 }
 
 /*
- * How many pages of the window [iova, iova + size) covers. Unaligned iova
- * and a range running past the window end are where the kernel answers
- * oddly: +1, and 0 having touched only the part inside the window.
+ * How many pages of the window [iova, iova + size) covers, from @index
+ * (iova's entry). Unaligned iova and a range running past the window end
+ * are where the kernel answers oddly: +1, and 0 having touched only the
+ * part inside the window.
  */
 static int window_pages(struct stce_container *c, struct stce_table *t,
-			uint64_t iova, uint64_t size, uint64_t *index,
+			uint64_t iova, uint64_t size, uint64_t index,
 			uint64_t *pages)
 {
 	unsigned int shift = stce_table_page_shift(t);
@@ -308,9 +316,8 @@ static int window_pages(struct stce_container *c, struct stce_table *t,
 
 	if (!stce_is_aligned(iova, 1ULL << shift))
 		return container_quirks(c) ? 1 : -EINVAL;
-	stce_table_index(t, iova, index);
 	*pages = size >> shift;
-	left = stce_table_entries(t) - *index;
+	left = stce_table_entries(t) - index;
 	if (*pages > left) {
 		if (!container_quirks(c))
 			return -ENXIO;
@@ -339,7 +346,7 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 	/* The VFIO layer passes MAP_DMA's flags: these bits are all it knows. */
 	if (dir & ~(STCE_MAP_READ | STCE_MAP_WRITE))
 		return -EINVAL;
-	ret = find_window(c, iova, &guard, &m.t);
+	ret = find_window(c, iova, &guard, &m.t, &m.index);
 	if (ret)
 		return ret;
 	m.page_shift = stce_table_page_shift(m.t);
@@ -349,7 +356,7 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 		goto out;
 	if (!size && !container_quirks(c))
 		goto out;
-	ret = window_pages(c, m.t, iova, size, &m.index, &m.pages);
+	ret = window_pages(c, m.t, iova, size, m.index, &m.pages);
 	if (ret)
 		goto out;
 	/* A range that wraps is no registered memory (v2) and no memory of
@@ -376,7 +383,7 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 
 	if (ret)
 		return ret;
-	ret = find_window(c, iova, &guard, &t);
+	ret = find_window(c, iova, &guard, &t, &index);
 	if (ret)
 		return ret;
 	ret = -EINVAL;
@@ -384,7 +391,7 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 		goto out;
 	if (!size && !container_quirks(c))
 		goto out;
-	ret = window_pages(c, t, iova, size, &index, &pages);
+	ret = window_pages(c, t, iova, size, index, &pages);
 	if (ret)
 		goto out;
 	ret = container_clear(c, t, index, pages, false);
