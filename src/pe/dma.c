@@ -196,23 +196,76 @@ static int tce_fault(struct stce_pe *pe, uint64_t tce, uint64_t iova,
 }
 
 /*
+ * @whole IOMMU pages of 1 << @shift from @tce on, the first at bus address
+ * @iova: the lean loop. Pages whose host addresses follow each other go
+ * to @emit as one piece; a page that does not grant @dir first hands on
+ * the piece before it, then faults. Per page: one load, one permission
+ * test, one compare; the piece's state is its first and next address
+ * only, the rest is worked out again on the rare paths.
+ */
+static inline __attribute__((always_inline)) int
+walk_whole(struct stce_pe *pe, const _Atomic uint64_t *tce, uint64_t whole,
+	   uint64_t iova, unsigned int shift, unsigned int dir,
+	   dma_emit_fn emit, void *ctx)
+{
+	const _Atomic uint64_t *p = tce, *end = tce + whole;
+	uint64_t pg = 1ULL << shift, base, next, t;
+	size_t done = 0;
+	int ret;
+
+	t = stce_tce_load(p);
+	if (stce_unlikely((t & dir) != dir))
+		return tce_fault(pe, t, iova, dir);
+	base = stce_tce_addr(t);
+	next = base + pg;
+	while (++p < end) {
+		uint64_t a;
+
+		t = stce_tce_load(p);
+		if (stce_unlikely((t & dir) != dir))
+			goto perm_fault;
+		a = stce_tce_addr(t);
+		if (a == next) {
+			next += pg;
+			continue;
+		}
+		ret = emit(ctx, base, next - base, &done);
+		if (stce_unlikely(ret))
+			goto emit_failed;
+		base = a;
+		next = a + pg;
+	}
+	ret = emit(ctx, base, next - base, &done);
+	if (stce_likely(!ret))
+		return 0;
+emit_failed:
+	/* The piece ended at @p and began (next - base) bytes before. */
+	return run_fault(pe, ret, iova + ((uint64_t)(p - tce) << shift) -
+			 (next - base), done, shift, dir);
+perm_fault:
+	/* The pages before this one move first, as they would one by one. */
+	ret = emit(ctx, base, next - base, &done);
+	if (stce_unlikely(ret))
+		goto emit_failed;
+	return tce_fault(pe, t, iova + ((uint64_t)(p - tce) << shift), dir);
+}
+
+/*
  * Translate [@iova, @iova + @len) for @dir inside a read-side section and
- * hand the pieces to @emit. Per IOMMU page: TCE load, live and permission
+ * hand the pieces to @emit, through the windows @win (a consistent set from
+ * load_windows()). Per IOMMU page: TCE load, live and permission
  * check; whole pages whose host addresses follow each other go to @emit as
  * one piece (one copy for a run of contiguous pages, not one a page). The
- * windows are loaded once; the TCEs come from the table's leaf chunks, one
+ * TCEs come from the table's leaf chunks, one
  * walk per chunk run (stce_table_leaf), and a window lookup happens only
  * when a run ends. Inlined into each caller so that @emit is a direct
  * call. A fault in a run first hands on the pages before it (the bytes
  * before the faulting entry move, as they did page by page).
  */
 static inline __attribute__((always_inline)) int
-dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
-	 dma_emit_fn emit, void *ctx)
+walk_windows(struct stce_pe *pe, struct pe_window *const *win, uint64_t iova,
+	     size_t len, unsigned int dir, dma_emit_fn emit, void *ctx)
 {
-	struct pe_window *win[STCE_PE_MAX_WINDOWS];
-
-	load_windows(pe, win);
 	while (len) {
 		const struct pe_window *w = window_of(win, iova);
 		const _Atomic uint64_t *run;
@@ -231,47 +284,17 @@ dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
 		/* The run lies inside the window: no lookup until its end. */
 		for (uint64_t k = 0; k < nr;) {
 			uint64_t tce, off = iova & mask, avail, whole;
-			uint64_t base = 0, at = iova;
-			size_t n, acc = 0, done = 0;
+			size_t n, done = 0;
 			int ret;
 
-			/* Whole pages: the lean loop, contiguous ones merged. */
 			whole = off ? 0 : len >> shift;
 			if (whole) {
 				if (whole > nr - k)
 					whole = nr - k;
-				for (uint64_t j = 0; j < whole; j++) {
-					uint64_t a;
-
-					tce = stce_tce_load(&run[k + j]);
-					a = stce_tce_addr(tce);
-					if (stce_unlikely((tce & dir) != dir)) {
-						ret = acc ? emit(ctx, base, acc,
-								 &done) : 0;
-						if (ret)
-							return run_fault(pe, ret, at,
-									 done, shift,
-									 dir);
-						return tce_fault(pe, tce, iova +
-								 (j << shift),
-								 dir);
-					}
-					if (acc && a == base + acc) {
-						acc += mask + 1;
-						continue;
-					}
-					ret = acc ? emit(ctx, base, acc, &done) : 0;
-					if (stce_unlikely(ret))
-						return run_fault(pe, ret, at, done,
-								 shift, dir);
-					base = a;
-					acc = mask + 1;
-					at = iova + (j << shift);
-				}
-				ret = emit(ctx, base, acc, &done);
+				ret = walk_whole(pe, &run[k], whole, iova, shift,
+						 dir, emit, ctx);
 				if (stce_unlikely(ret))
-					return run_fault(pe, ret, at, done, shift,
-							 dir);
+					return ret;
 				k += whole;
 				len -= whole << shift;
 				if (!len)
@@ -303,6 +326,17 @@ dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
 		}
 	}
 	return 0;
+}
+
+/* walk_windows() on the windows as they are now. */
+static inline __attribute__((always_inline)) int
+dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
+	 dma_emit_fn emit, void *ctx)
+{
+	struct pe_window *win[STCE_PE_MAX_WINDOWS];
+
+	load_windows(pe, win);
+	return walk_windows(pe, win, iova, len, dir, emit, ctx);
 }
 
 struct copy_ctx {
@@ -468,6 +502,7 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		     size_t len)
 {
 	uint64_t lo = src < dst ? src : dst, gap = (src < dst ? dst : src) - lo;
+	struct pe_window *win[STCE_PE_MAX_WINDOWS];
 	struct stce_dma_guard g;
 	int ret = 0;
 
@@ -477,6 +512,8 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		return -EIO;
 	/* One section over both ranges: announce what spans them. */
 	dma_enter(pe, &g, lo, len > SIZE_MAX - gap ? SIZE_MAX : gap + len);
+	/* Both sides through one set of windows, loaded once. */
+	load_windows(pe, win);
 	while (len) {
 		struct run_ctx r;	/* runs filled as the walk goes */
 		struct move_ctx m = { pe, &r, 0, 0, src };
@@ -485,12 +522,14 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		r.nr = 0;
 		r.total = 0;
 
-		ret = dma_walk(pe, src, len, STCE_DMA_READ, add_run, &r);
+		ret = walk_windows(pe, win, src, len, STCE_DMA_READ, add_run,
+				   &r);
 		if (ret == -E2BIG)
 			n = r.total;
 		else if (ret)
 			break;
-		ret = dma_walk(pe, dst, n, STCE_DMA_WRITE, move_from_runs, &m);
+		ret = walk_windows(pe, win, dst, n, STCE_DMA_WRITE,
+				   move_from_runs, &m);
 		if (ret)
 			break;
 		src += n;
@@ -501,45 +540,44 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 	return ret;
 }
 
-/*
- * Spans being built: the open one stays in registers (cur, cur_len) and
- * is written out when the next one opens or the walk ends.
- */
+/* Spans being built; the walk has merged contiguous pages already. */
 struct span_ctx {
 	struct stce_dma_span *spans;
 	unsigned int nr, max;
-	uint8_t *cur;
-	size_t cur_len;
-	bool moved;	/* some pinned pages moved: resolve each piece */
 };
 
-/* Adjacent pieces merge into one span. */
+/* A piece adjacent to the last span (across a leaf chunk) extends it. */
 static inline int add_one_span(struct span_ctx *c, uint8_t *addr, size_t n)
 {
-	if (c->nr && c->cur + c->cur_len == addr) {
-		c->cur_len += n;
+	struct stce_dma_span *sp = &c->spans[c->nr];
+
+	if (c->nr && sp[-1].addr + sp[-1].len == addr) {
+		sp[-1].len += n;
 		return 0;
 	}
 	if (stce_unlikely(c->nr == c->max))
 		return -E2BIG;
-	if (c->nr) {
-		c->spans[c->nr - 1].addr = c->cur;
-		c->spans[c->nr - 1].len = c->cur_len;
-	}
+	sp->addr = addr;
+	sp->len = n;
 	c->nr++;
-	c->cur = addr;
-	c->cur_len = n;
 	return 0;
 }
 
-/* A piece is where its pages are now: one span, or more if they moved. */
+/* A piece of pages that never moved: its host address is where it is. */
 static inline int add_span(void *p, uint64_t hpa, size_t n, size_t *done)
+{
+	(void)done;	/* never -EFAULT */
+	return add_one_span(p, (uint8_t *)(uintptr_t)hpa, n);
+}
+
+/* Some pinned pages moved: a piece is where its pages are now, one span
+ * or more. */
+static inline int add_span_moved(void *p, uint64_t hpa, size_t n,
+				 size_t *done)
 {
 	struct span_ctx *c = p;
 
 	*done = 0;
-	if (stce_likely(!c->moved))
-		return add_one_span(c, (uint8_t *)(uintptr_t)hpa, n);
 	while (n) {
 		void *addr;
 		size_t run;
@@ -562,7 +600,7 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		    unsigned int max_spans, unsigned int *nr_spans,
 		    struct stce_dma_guard *g)
 {
-	struct span_ctx c = { spans, 0, max_spans, NULL, 0, false };
+	struct span_ctx c = { spans, 0, max_spans };
 	int ret;
 
 	g->held = false;
@@ -571,16 +609,17 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		return -EINVAL;
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
-	c.moved = dma_enter(pe, g, iova, len) & HM_STATE_MOVED;
-	ret = dir == STCE_DMA_READ ?
-		dma_walk(pe, iova, len, STCE_DMA_READ, add_span, &c) :
-		dma_walk(pe, iova, len, STCE_DMA_WRITE, add_span, &c);
+	/* The walk per direction, and apart for moved pages (rare). */
+	if (stce_unlikely(dma_enter(pe, g, iova, len) & HM_STATE_MOVED))
+		ret = dma_walk(pe, iova, len, dir, add_span_moved, &c);
+	else if (dir == STCE_DMA_READ)
+		ret = dma_walk(pe, iova, len, STCE_DMA_READ, add_span, &c);
+	else
+		ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, add_span, &c);
 	if (stce_unlikely(ret)) {
 		read_unlock(pe, g);
 		return ret;
 	}
-	spans[c.nr - 1].addr = c.cur;
-	spans[c.nr - 1].len = c.cur_len;
 	*nr_spans = c.nr;
 	return 0;
 }
