@@ -199,13 +199,23 @@ static void atfork_child(void)
 	stats_fork_child();
 }
 
+/*
+ * Neither tracing nor SPAPR_TCE_STATS is on: known once the constructor
+ * ran (both read their environment variable once), and until then
+ * false, so that an ioctl from an earlier constructor still asks them.
+ * The ioctl path then skips both with one predictable branch.
+ */
+static bool quiet;
+
 __attribute__((constructor)) static void preload_init(void)
 {
+	bool tracing;
+
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	/* Settle the trace's pthread_once before any signal handler can
-	 * interrupt it. */
-	trace_enabled();
-	stats_start();
+	/* Settle the trace's pthread_once and the statistics' state before
+	 * any signal handler can interrupt them. */
+	tracing = trace_enabled();
+	quiet = !stats_start() && !tracing;
 	/*
 	 * sigaction and signal are ours (below; a sanitizer's interceptors
 	 * in front hand them on to us), so the ioctl copies' fault handler
@@ -496,12 +506,13 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 EXPORT int ioctl(int fd, unsigned long request, ...)
 {
-	enum stce_host_fd_kind kind;
+	enum stce_host_fd_kind kind = STCE_HOST_FD_NONE;
 	struct stce_host *h;
 	va_list ap;
 	void *arg;
 	int saved = errno, ret;
-	uint64_t t0;
+	uint64_t t0 = 0;
+	bool watch;
 
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
@@ -509,16 +520,21 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 	h = host_of(fd);
 	if (!h)
 		return REAL(ioctl)(fd, request, arg);
-	t0 = stats_start();
-	kind = trace_enabled() || t0 ? stce_host_fd_kind(h, fd) :
-				       STCE_HOST_FD_NONE;
+	watch = !__builtin_expect(quiet, 1);
+	if (watch) {
+		t0 = stats_start();
+		if (trace_enabled() || t0)
+			kind = stce_host_fd_kind(h, fd);
+	}
 	ret = stce_host_ioctl(h, fd, request, arg);
 	if (ret >= 0 && request == VFIO_GROUP_GET_DEVICE_FD)
 		vfs_fd_set(ret, VNODE_ANON_DEVICE);
 	if (ret >= 0)
 		errno = saved;
-	stats_ioctl(kind, request, t0);
-	trace_ioctl(kind, fd, request, arg, ret, ret < 0 ? errno : 0);
+	if (watch) {
+		stats_ioctl(kind, request, t0);
+		trace_ioctl(kind, fd, request, arg, ret, ret < 0 ? errno : 0);
+	}
 	return ret;
 }
 

@@ -127,6 +127,10 @@ struct stce_table;
  * hardware's TCE cache must be flushed before a page is reused. The
  * entries changed all lie in [@index, @index + @count) (the whole table
  * for stce_table_flush()): a kill need only wait for DMA through those.
+ * The hook runs after the changes in the caller's program order, with no
+ * barrier in between: a hook that waits for readers on other threads
+ * must order the changes before its first look at them (a full fence;
+ * stce_pe_tce_kill_range() makes one).
  */
 typedef void (*stce_table_kill_fn)(void *ctx, const struct stce_table *table,
 				   uint64_t index, uint64_t count);

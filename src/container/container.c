@@ -37,7 +37,10 @@ static void container_kill(void *ctx, const struct stce_table *t,
 	/* A window's bus addresses start at its table's bus offset. */
 	uint64_t iova = stce_table_bus_offset(t) + (index << shift);
 
-	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
+	uint64_t mask = atomic_load(&c->group_mask);
+
+	for (; mask; mask &= mask - 1) {
+		unsigned int i = (unsigned int)__builtin_ctzll(mask);
 		struct stce_pe *pe = atomic_load(&c->groups[i]);
 
 		if (pe)
@@ -494,6 +497,7 @@ static int attach_locked(struct stce_container *c, struct stce_pe *pe)
 	if (!c->nr_groups && !atomic_load(&c->tables[0]))
 		atomic_store(&c->def_window_pending, true);
 	atomic_store(&c->groups[slot], pe);
+	atomic_fetch_or(&c->group_mask, 1ULL << slot);
 	c->nr_groups++;
 	return 0;
 }
@@ -551,6 +555,7 @@ static int detach_locked(struct stce_container *c, struct stce_pe *pe)
 	 */
 	stce_pe_release_ownership(pe);
 	atomic_store(&c->groups[slot], NULL);
+	atomic_fetch_and(&c->group_mask, ~(1ULL << slot));
 	c->nr_groups--;
 	return 0;
 }

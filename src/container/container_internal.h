@@ -19,7 +19,7 @@
 #include "common/grace.h"
 
 /* Groups one container may hold (the kernel has no fixed bound). */
-#define CONTAINER_MAX_GROUPS	64
+#define CONTAINER_MAX_GROUPS	64	/* one bit each in group_mask */
 
 struct stce_container {
 	unsigned int type;
@@ -31,6 +31,9 @@ struct stce_container {
 	 */
 	struct stce_table *_Atomic tables[STCE_PE_MAX_WINDOWS];
 	struct stce_pe *_Atomic groups[CONTAINER_MAX_GROUPS];
+	/* Bit i set while groups[i] holds a PE: the kill hook visits only
+	 * those (a one-page UNMAP would otherwise load all 64 slots). */
+	_Atomic uint64_t group_mask;
 	atomic_bool enabled;		/* v1 ENABLE / v2 first REGISTER */
 	atomic_bool def_window_pending;
 	struct stce_grace grace;

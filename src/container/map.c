@@ -134,11 +134,23 @@ static void unuse_batch(const struct map_request *m, uint64_t hpa,
 		stce_prereg_mapped_sub(runs->r[i], runs->n[i]);
 }
 
+/* A run of @len pages of @r ends: the lookup's hold becomes its first
+ * mapping, so a one-page run moves the count no more. */
+static void close_run(struct stce_region *r, unsigned int len,
+		      struct map_runs *runs)
+{
+	stce_prereg_mapped_add(r, len - 1);
+	runs->r[runs->nr] = r;
+	runs->n[runs->nr++] = len;
+}
+
 /*
  * v2: translate each page of the batch through pre-registered memory.
  * The region is looked up again only when the batch crosses into another
  * one, and each region's mapping count moves once for its whole run: the
- * lookup's hold keeps the region alive while its run is counted.
+ * lookup's hold keeps the region alive while its run is counted, and is
+ * itself the run's first mapping (a one-page MAP_DMA: one atomic
+ * operation on the region, not three).
  */
 static int prepare_v2(const struct map_request *m, uint64_t vaddr,
 		      unsigned int n, uint64_t *tces, uint64_t *uas,
@@ -152,36 +164,28 @@ static int prepare_v2(const struct map_request *m, uint64_t vaddr,
 	runs->nr = 0;
 	for (i = 0; i < n; i++, vaddr += page) {
 		if (!r || stce_prereg_ua_to_hpa(r, vaddr, m->page_shift, &hpa)) {
-			if (r) {
-				/* Close the run; drop the lookup's hold. */
-				stce_prereg_mapped_add(r, i - run_start);
-				runs->r[runs->nr] = r;
-				runs->n[runs->nr++] = i - run_start;
-				stce_prereg_mapped_dec(r);
-			}
-			r = NULL;
+			if (r)
+				close_run(r, i - run_start, runs);
 			run_start = i;
 			ret = stce_prereg_lookup(vaddr, page, &r);
-			if (!ret)
-				ret = stce_prereg_ua_to_hpa(r, vaddr,
-							    m->page_shift, &hpa);
 			if (ret)
 				break;
+			ret = stce_prereg_ua_to_hpa(r, vaddr, m->page_shift,
+						    &hpa);
+			if (ret) {
+				stce_prereg_mapped_dec(r);	/* the hold */
+				break;
+			}
 		}
 		tces[i] = stce_tce_make(hpa, m->perm);
 		uas[i] = vaddr;
 	}
-	if (r) {
-		if (!ret) {
-			stce_prereg_mapped_add(r, i - run_start);
-			runs->r[runs->nr] = r;
-			runs->n[runs->nr++] = i - run_start;
-		}
-		stce_prereg_mapped_dec(r);
-	}
-	if (ret)
+	if (ret) {
 		unuse_batch(m, 0, runs, 0);
-	return ret;
+		return ret;
+	}
+	close_run(r, i - run_start, runs);
+	return 0;
 }
 
 /* v1: pin the batch's pages (all or nothing). */
@@ -223,7 +227,13 @@ static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 	if (ret)
 		return ret;
 
-	ret = stce_table_xchg_range(m->t, m->index + done, n, tces, uas, 0);
+	/* One page (QEMU's H_PUT_TCE each): the range's two passes over
+	 * the leaves buy nothing. */
+	if (n == 1)
+		ret = stce_table_xchg(m->t, m->index + done, tces, uas, 0);
+	else
+		ret = stce_table_xchg_range(m->t, m->index + done, n, tces,
+					    uas, 0);
 	if (ret) {
 		/* v1: tces[0] still holds the first pinned page's hpa. */
 		unuse_batch(m, stce_tce_addr(tces[0]), &runs, n);
@@ -259,23 +269,30 @@ static int map_pages(struct map_request *m)
 }
 
 /*
- * The window holding @iova, once the pending default window exists. On
- * success the caller is inside a read-side section it must leave.
+ * The window holding @iova (and @iova's entry in it, rounded down), once
+ * the pending default window exists. On success the caller is inside a
+ * read-side section it must leave.
  */
 static int find_window(struct stce_container *c, uint64_t iova,
-		       struct stce_grace_guard *guard, struct stce_table **out)
+		       struct stce_grace_guard *guard, struct stce_table **out,
+		       uint64_t *index)
 {
-	int ret = container_create_default_window(c);
+	int ret;
 
-	if (ret)
-		return ret;
+	/* Only the first MAP of a container finds it pending (acquire: one
+	 * that sees it made sees its table). */
+	if (atomic_load_explicit(&c->def_window_pending,
+				 memory_order_acquire)) {
+		ret = container_create_default_window(c);
+		if (ret)
+			return ret;
+	}
 	stce_grace_read_lock(&c->grace, guard);
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
 		struct stce_table *t = atomic_load_explicit(&c->tables[i],
 							    memory_order_acquire);
-		uint64_t index;
 
-		if (t && !stce_table_index(t, iova, &index)) {
+		if (t && !stce_table_index(t, iova, index)) {
 			*out = t;
 			return 0;
 		}
@@ -285,12 +302,13 @@ static int find_window(struct stce_container *c, uint64_t iova,
 }
 
 /*
- * How many pages of the window [iova, iova + size) covers. Unaligned iova
- * and a range running past the window end are where the kernel answers
- * oddly: +1, and 0 having touched only the part inside the window.
+ * How many pages of the window [iova, iova + size) covers, from @index
+ * (iova's entry). Unaligned iova and a range running past the window end
+ * are where the kernel answers oddly: +1, and 0 having touched only the
+ * part inside the window.
  */
 static int window_pages(struct stce_container *c, struct stce_table *t,
-			uint64_t iova, uint64_t size, uint64_t *index,
+			uint64_t iova, uint64_t size, uint64_t index,
 			uint64_t *pages)
 {
 	unsigned int shift = stce_table_page_shift(t);
@@ -298,9 +316,8 @@ static int window_pages(struct stce_container *c, struct stce_table *t,
 
 	if (!stce_is_aligned(iova, 1ULL << shift))
 		return container_quirks(c) ? 1 : -EINVAL;
-	stce_table_index(t, iova, index);
 	*pages = size >> shift;
-	left = stce_table_entries(t) - *index;
+	left = stce_table_entries(t) - index;
 	if (*pages > left) {
 		if (!container_quirks(c))
 			return -ENXIO;
@@ -329,7 +346,7 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 	/* The VFIO layer passes MAP_DMA's flags: these bits are all it knows. */
 	if (dir & ~(STCE_MAP_READ | STCE_MAP_WRITE))
 		return -EINVAL;
-	ret = find_window(c, iova, &guard, &m.t);
+	ret = find_window(c, iova, &guard, &m.t, &m.index);
 	if (ret)
 		return ret;
 	m.page_shift = stce_table_page_shift(m.t);
@@ -339,7 +356,7 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 		goto out;
 	if (!size && !container_quirks(c))
 		goto out;
-	ret = window_pages(c, m.t, iova, size, &m.index, &m.pages);
+	ret = window_pages(c, m.t, iova, size, m.index, &m.pages);
 	if (ret)
 		goto out;
 	/* A range that wraps is no registered memory (v2) and no memory of
@@ -366,7 +383,7 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 
 	if (ret)
 		return ret;
-	ret = find_window(c, iova, &guard, &t);
+	ret = find_window(c, iova, &guard, &t, &index);
 	if (ret)
 		return ret;
 	ret = -EINVAL;
@@ -374,7 +391,7 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 		goto out;
 	if (!size && !container_quirks(c))
 		goto out;
-	ret = window_pages(c, t, iova, size, &index, &pages);
+	ret = window_pages(c, t, iova, size, index, &pages);
 	if (ret)
 		goto out;
 	ret = container_clear(c, t, index, pages, false);

@@ -76,6 +76,46 @@ static struct stce_grace readers = {
 static struct stce_rindex by_ua = { .grace = &readers };
 static struct stce_rindex by_syn_hpa = { .grace = &readers };
 
+/*
+ * Each thread's last hit of each lookup, so that QEMU's one page at a
+ * time (every MAP_DMA and UNMAP_DMA looks its region up) skips the
+ * search. index_gen moves after every change of the indexes is
+ * published (and in a fork child): a hit taken when it read g is still
+ * what a search would find while the generation reads g. Starts at 1: a
+ * thread's zeroed entries never match.
+ */
+#define TLS_IE __attribute__((tls_model("initial-exec")))
+
+struct last_hit {
+	uint64_t gen;
+	struct stce_region *r;
+	uint64_t lo, len;	/* the range the hit was found by */
+};
+
+static _Atomic uint64_t index_gen = 1;
+static __thread struct last_hit last_ua TLS_IE, last_hpa TLS_IE;
+
+/* After a change of by_ua or by_syn_hpa, before the grace period that
+ * lets its writer free what it unpublished. */
+static void index_changed(void)
+{
+	atomic_fetch_add_explicit(&index_gen, 1, memory_order_release);
+}
+
+static uint64_t index_generation(void)
+{
+	return atomic_load_explicit(&index_gen, memory_order_acquire);
+}
+
+static void hit_set(struct last_hit *h, uint64_t gen, struct stce_region *r,
+		    uint64_t lo, uint64_t len)
+{
+	h->gen = gen;
+	h->r = r;
+	h->lo = lo;
+	h->len = len;
+}
+
 /* After this, no reader can hold an array or region unpublished before. */
 static void synchronize_readers(void)
 {
@@ -104,6 +144,24 @@ static bool mapped_get_live(struct stce_region *r)
 	return true;
 }
 
+/*
+ * The region holding @ua, inside a read-side section (which keeps the
+ * last hit alive: its teardown waits for the section after it moved the
+ * generation, so a section that reads the old generation is waited for).
+ */
+static struct stce_region *find_ua(uint64_t ua)
+{
+	uint64_t gen = index_generation(), lo, len;
+	struct stce_region *r;
+
+	if (gen == last_ua.gen && ua - last_ua.lo < last_ua.len)
+		return last_ua.r;
+	r = stce_rindex_find(&by_ua, ua, &lo, &len);
+	if (r)
+		hit_set(&last_ua, gen, r, lo, len);
+	return r;
+}
+
 /* See <spapr_tce/prereg.h>. */
 int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 {
@@ -114,7 +172,7 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 	if (!size || !stce_range_fits(ua, size))
 		return -EINVAL;
 	stce_grace_read_lock(&readers, &guard);
-	r = stce_rindex_find(&by_ua, ua, NULL, NULL);
+	r = find_ua(ua);
 	if (r && size <= r->size - (ua - r->ua) && mapped_get_live(r)) {
 		*out = r;
 		ret = 0;
@@ -123,12 +181,23 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 	return ret;
 }
 
-/* See <spapr_tce/prereg.h>. */
+/*
+ * See <spapr_tce/prereg.h>. The last hit needs no read-side section: the
+ * caller's mapping keeps the region it looks for (R) alive, and while the
+ * generation has not moved since the hit (r) was found, r is still
+ * indexed (its teardown would have moved it, and the map that counted
+ * the mapping in R saw every change before R's insert). Indexed regions
+ * never overlap, so r holding @hpa is R. Only the thread-local bounds
+ * are read, never r's own.
+ */
 struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 {
+	uint64_t gen = index_generation();
 	struct stce_region *r;
 	struct stce_grace_guard guard;
 
+	if (gen == last_hpa.gen && hpa - last_hpa.lo < last_hpa.len)
+		return last_hpa.r;
 	stce_grace_read_lock(&readers, &guard);
 	if (hpa >= STCE_HOSTMEM_SYNTHETIC_BASE) {
 		r = stce_rindex_find(&by_syn_hpa, hpa, NULL, NULL);
@@ -138,6 +207,8 @@ struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 		if (r && hpa_synthetic(r))
 			r = NULL;
 	}
+	if (r)
+		hit_set(&last_hpa, gen, r, r->hpa, r->size);
 	stce_grace_read_unlock(&readers, &guard);
 	return r;
 }
@@ -202,6 +273,7 @@ static void teardown_locked(struct stce_region *r)
 	stce_rindex_remove(&by_ua, r->ua);
 	if (hpa_synthetic(r))
 		stce_rindex_remove(&by_syn_hpa, r->hpa);
+	index_changed();
 	synchronize_readers();
 	stce_hostmem_unpin(r->hpa, r->size);
 	stce_account_uncharge(r->npages);
@@ -461,10 +533,12 @@ static int create_locked(uint64_t ua, uint64_t size, unsigned int shift,
 		ret = stce_rindex_insert(&by_syn_hpa, r->hpa, size, r);
 		if (ret) {
 			stce_rindex_remove(&by_ua, ua);
+			index_changed();
 			synchronize_readers();
 			goto unpin;
 		}
 	}
+	index_changed();
 	region_assert(r);
 	*out = r;
 	return 0;
@@ -614,6 +688,7 @@ void stce_prereg_atfork_child(void)
 	stce_grace_init(&readers);
 	stce_rindex_abandon(&by_ua);
 	stce_rindex_abandon(&by_syn_hpa);
+	index_changed();	/* the forking thread's hits are the parent's */
 }
 
 static void atfork_child(void)

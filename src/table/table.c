@@ -537,8 +537,12 @@ void stce_table_flush_range(struct stce_table *t, uint64_t index,
 		index = 0;
 		count = t->entries;
 	}
-	/* Every clear before this flush is visible before the hook runs. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/*
+	 * No fence here: the hook is what orders this thread's clears
+	 * before its own look at the readers (the PE's kill starts with a
+	 * full fence: stce_grace_synchronize_range), and without a hook
+	 * nothing waits: a second fence would only slow every UNMAP.
+	 */
 	if (t->kill)
 		t->kill(t->kill_ctx, t, index, count);
 	atomic_fetch_add_explicit(&t->flush_count, 1, memory_order_release);
@@ -634,6 +638,15 @@ static int table_clear(struct stce_table *t, uint64_t index, uint64_t count,
 
 	b.count = 0;
 	b.total = 0;
+	if (count == 1) {
+		/* One entry (QEMU's UNMAP_DMA of one page): no walk of chunks. */
+		tce_slot *leaf = leaf_lookup(t, index);
+
+		if (leaf)
+			clear_leaf(t, leaf, index, 1, &b, exclusive, release,
+				   ctx);
+		index = end;
+	}
 	while (index < end) {
 		uint64_t chunk_end = (index | t->entry_mask) + 1;
 		uint64_t n = (chunk_end < end ? chunk_end : end) - index;

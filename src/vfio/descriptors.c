@@ -26,7 +26,7 @@
  * or fstat that asked the kernel can tell an O_PATH answer of ours.
  *
  * Signal handlers. A thread's host calls in progress are counted
- * (call_depth, thread-local). A close or dup made while one is in
+ * (vfio_call_depth, thread-local). A close or dup made while one is in
  * progress - from a signal handler that interrupted it - cannot wait for
  * it (a grace period it holds, host->lock, a device's lock): it does the
  * descriptor part at once and leaves the object's put on the thread's
@@ -45,10 +45,9 @@
 
 #define TLS_IE __attribute__((tls_model("initial-exec")))
 
-/* Host calls this thread is inside (> 1: one nested in another). */
-static __thread unsigned int call_depth TLS_IE;
-/* Objects whose puts wait for this thread's outermost host call. */
-static __thread struct vfio_obj *_Atomic deferred TLS_IE;
+/* See vfio_internal.h. */
+__thread unsigned int vfio_call_depth TLS_IE;
+__thread struct vfio_obj *_Atomic vfio_call_deferred TLS_IE;
 
 /*
  * close(2) and openat(2) of our own descriptors: the ones after this
@@ -86,31 +85,6 @@ static int raw_open_path(bool cloexec)
 		    (int)syscall(SYS_openat, AT_FDCWD, "/", flags);
 }
 
-/* See vfio_internal.h. */
-bool vfio_call_nested(void)
-{
-	return call_depth > 0;
-}
-
-/* See vfio_internal.h. */
-void vfio_call_enter(void)
-{
-	call_depth++;
-	atomic_signal_fence(memory_order_seq_cst);
-}
-
-static void run_deferred(void);
-
-/* See vfio_internal.h. */
-void vfio_call_leave(void)
-{
-	atomic_signal_fence(memory_order_seq_cst);
-	if (call_depth == 1 &&
-	    atomic_load_explicit(&deferred, memory_order_relaxed))
-		run_deferred();
-	call_depth--;
-}
-
 /* Drop the reference a descriptor held, now or, nested, at the end of
  * the call in progress. */
 static void obj_release(struct vfio_obj *obj)
@@ -118,14 +92,15 @@ static void obj_release(struct vfio_obj *obj)
 	struct stce_host *host = obj->host;
 	struct vfio_obj *head;
 
-	if (call_depth > 1) {
+	if (vfio_call_depth > 1) {
 		/* Signal-safe: atomics on this thread's list only. */
 		if (atomic_fetch_add(&obj->deferred_puts, 1))
 			return;		/* listed already (maybe elsewhere) */
-		head = atomic_load(&deferred);
+		head = atomic_load(&vfio_call_deferred);
 		do {
 			atomic_store(&obj->deferred_next, head);
-		} while (!atomic_compare_exchange_weak(&deferred, &head, obj));
+		} while (!atomic_compare_exchange_weak(&vfio_call_deferred,
+						       &head, obj));
 		return;
 	}
 	/* No lock-free call can still be using the descriptor's object. */
@@ -135,13 +110,13 @@ static void obj_release(struct vfio_obj *obj)
 	pthread_mutex_unlock(&host->lock);
 }
 
-/* The outermost call returns (call_depth 1, so a handler that runs now
- * defers again): the puts its nested closes left. */
-static void run_deferred(void)
+/* See vfio_internal.h. The outermost call returns (vfio_call_depth 1, so
+ * a handler that runs now defers again): the puts its nested closes left. */
+void vfio_call_run_deferred(void)
 {
 	struct vfio_obj *obj;
 
-	while ((obj = atomic_exchange(&deferred, NULL))) {
+	while ((obj = atomic_exchange(&vfio_call_deferred, NULL))) {
 		while (obj) {
 			struct vfio_obj *next = atomic_load(&obj->deferred_next);
 			struct stce_host *host = obj->host;
@@ -157,11 +132,6 @@ static void run_deferred(void)
 	}
 }
 
-static inline struct vfio_obj *entry_obj(uintptr_t e)
-{
-	return (struct vfio_obj *)(e & ~(uintptr_t)VFIO_FD_TAGS);
-}
-
 /*
  * @fd's entry once no close is replacing it, for a caller inside @own
  * host calls of its own (0 or 1). A nested call (a signal handler's)
@@ -175,7 +145,7 @@ static uintptr_t entry_settled(struct stce_host *host, int fd,
 
 	for (;;) {
 		e = stce_fdtab_get(&host->fds, fd);
-		if (!(e & VFIO_FD_CLOSING) || call_depth > own)
+		if (!(e & VFIO_FD_CLOSING) || vfio_call_depth > own)
 			return e;
 		sched_yield();
 	}
@@ -211,19 +181,13 @@ uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
 }
 
 /* See vfio_internal.h. */
-struct vfio_obj *vfio_entry_obj(uintptr_t e)
-{
-	return entry_obj(e);
-}
-
-/* See vfio_internal.h. */
 struct vfio_obj *vfio_fd_obj(struct stce_host *host, int fd, bool *inherited)
 {
 	uintptr_t e = stce_fdtab_get(&host->fds, fd);
 
 	if (inherited)
 		*inherited = (e & VFIO_FD_TAGS) == VFIO_FD_INHERITED;
-	return e & VFIO_FD_TAGS ? NULL : entry_obj(e);
+	return e & VFIO_FD_TAGS ? NULL : vfio_entry_obj(e);
 }
 
 /* See vfio_internal.h. */
@@ -307,14 +271,14 @@ void vfio_fds_fork_child(struct stce_host *host)
 
 		if (e & VFIO_FD_CLOSING) {
 			fl = syscall(SYS_fcntl, fd, F_GETFL);
-			if (!entry_obj(e) || fl < 0 || !(fl & O_PATH)) {
+			if (!vfio_entry_obj(e) || fl < 0 || !(fl & O_PATH)) {
 				atomic_store(slot, 0);
 				continue;
 			}
 		}
-		atomic_store(slot, (uintptr_t)entry_obj(e) | VFIO_FD_INHERITED);
-		inherited_count(host, entry_obj(e), 1);
-		inherited_keep(host, entry_obj(e));
+		atomic_store(slot, (uintptr_t)vfio_entry_obj(e) | VFIO_FD_INHERITED);
+		inherited_count(host, vfio_entry_obj(e), 1);
+		inherited_keep(host, vfio_entry_obj(e));
 		n++;
 	}
 	atomic_store(&host->nr_open, n);
@@ -339,9 +303,9 @@ static void fd_drop(struct stce_host *host, int fd, _Atomic uintptr_t *slot,
 	atomic_compare_exchange_strong(slot, &claimed, 0);
 	atomic_fetch_sub(&host->nr_open, 1);
 	if (e & VFIO_FD_INHERITED)
-		inherited_count(host, entry_obj(e), -1);
+		inherited_count(host, vfio_entry_obj(e), -1);
 	else
-		obj_release(entry_obj(e));
+		obj_release(vfio_entry_obj(e));
 }
 
 /* Claim @slot for a close or dup2 (|= CLOSING): false when it is empty
@@ -410,7 +374,7 @@ static uintptr_t dup_source(struct stce_host *host, int fd)
 		e = vfio_fd_enter(host, fd, &guard);
 	} while (!e);
 	if (!(e & VFIO_FD_INHERITED))
-		vfio_obj_get(entry_obj(e));
+		vfio_obj_get(vfio_entry_obj(e));
 	stce_grace_read_unlock(&host->grace, &guard);
 	return e;
 }
@@ -421,12 +385,12 @@ static void dup_source_drop(struct stce_host *host, uintptr_t src)
 {
 	if (!src || (src & VFIO_FD_TAGS))
 		return;
-	if (call_depth > 1) {
-		obj_release(entry_obj(src));
+	if (vfio_call_depth > 1) {
+		obj_release(vfio_entry_obj(src));
 		return;
 	}
 	pthread_mutex_lock(&host->lock);
-	vfio_obj_put_locked(host, entry_obj(src));
+	vfio_obj_put_locked(host, vfio_entry_obj(src));
 	pthread_mutex_unlock(&host->lock);
 }
 
@@ -452,14 +416,14 @@ static void dup_install(struct stce_host *host, _Atomic uintptr_t *slot,
 	if (src)
 		atomic_fetch_add(&host->nr_open, 1);
 	if (src & VFIO_FD_INHERITED)
-		inherited_count(host, entry_obj(src), 1);
+		inherited_count(host, vfio_entry_obj(src), 1);
 	if (!prev)
 		return;
 	atomic_fetch_sub(&host->nr_open, 1);
 	if (prev & VFIO_FD_INHERITED)
-		inherited_count(host, entry_obj(prev), -1);
+		inherited_count(host, vfio_entry_obj(prev), -1);
 	else
-		obj_release(entry_obj(prev));
+		obj_release(vfio_entry_obj(prev));
 }
 
 /*

@@ -479,17 +479,24 @@ static int ucmd_in(struct vfio_call *call, const struct stce_vfio_ioctl *info)
 	return 0;
 }
 
+/* The command the handler gets: the user's struct up to the row's minimum
+ * and zero after it (the caller leaves call->cmd uninitialised). */
 static int copy_in(struct vfio_call *call, const struct stce_vfio_ioctl *info)
 {
 	switch (info->arg) {
 	case STCE_VFIO_ARG_ARGSZ:
+		if (info->size > info->minsz)
+			memset((char *)&call->cmd + info->minsz, 0,
+			       info->size - info->minsz);
 		return vfio_copy_in(&call->cmd, call->arg, info->minsz);
 	case STCE_VFIO_ARG_SIZE:
 		return ucmd_in(call, info);
 	case STCE_VFIO_ARG_FD:
+		memset(&call->cmd, 0, sizeof(call->cmd));
 		return vfio_copy_from_user(&call->cmd.fd, call->arg,
 					   sizeof(call->cmd.fd));
 	default:	/* an integer, nothing, or a string the handler reads */
+		memset(&call->cmd, 0, sizeof(call->cmd));
 		return 0;
 	}
 }
@@ -520,11 +527,9 @@ long vfio_ioctl_run(const struct vfio_ioctl_op *op, struct vfio_call *call)
  * made an IOMMU (before: -EINVAL, whatever the request; the other
  * flavour's: -ENOTTY from stce_container_check).
  */
-static long container_dispatch(struct vfio_call *call, unsigned long request)
+static long container_dispatch(struct vfio_call *call,
+			       const struct vfio_ioctl_op *op)
 {
-	const struct vfio_ioctl_op *op = vfio_ioctl_op(STCE_HOST_FD_CONTAINER,
-						       request);
-
 	if (op && (op->flags & VFIO_OP_CORE))
 		return vfio_ioctl_run(op, call);
 	call->iommu = atomic_load(&call->vc->iommu);
@@ -535,11 +540,9 @@ static long container_dispatch(struct vfio_call *call, unsigned long request)
 
 /* A device: nothing but BIND_IOMMUFD before a cdev is bound (EINVAL,
  * even for what it does not serve: the kernel's access_granted). */
-static long device_dispatch(struct vfio_call *call, unsigned long request)
+static long device_dispatch(struct vfio_call *call,
+			    const struct vfio_ioctl_op *op)
 {
-	const struct vfio_ioctl_op *op = vfio_ioctl_op(STCE_HOST_FD_DEVICE,
-						       request);
-
 	if (!(op && (op->flags & VFIO_OP_UNBOUND)) &&
 	    !atomic_load(&call->d->granted))
 		return -EINVAL;
@@ -548,10 +551,9 @@ static long device_dispatch(struct vfio_call *call, unsigned long request)
 
 /* An iommufd: the compat rows run on the compatibility IOAS's container
  * (-EINVAL before VFIO_SET_IOMMU made it). */
-static long iommufd_dispatch(struct vfio_call *call, unsigned long request)
+static long iommufd_dispatch(struct vfio_call *call,
+			     const struct vfio_ioctl_op *op)
 {
-	const struct vfio_ioctl_op *op = vfio_ioctl_op(STCE_HOST_FD_IOMMUFD,
-						       request);
 	int ret;
 
 	if (!op)
@@ -565,16 +567,16 @@ static long iommufd_dispatch(struct vfio_call *call, unsigned long request)
 }
 
 /* See vfio_internal.h. */
-long vfio_ioctl_dispatch(enum stce_host_fd_kind kind, struct vfio_call *call,
-			 unsigned long request)
+long vfio_ioctl_dispatch_row(enum stce_host_fd_kind kind,
+			     struct vfio_call *call,
+			     const struct vfio_ioctl_op *op)
 {
-	const struct vfio_ioctl_op *op;
 	int saved = errno;
 	long ret;
 
 	switch (kind) {
 	case STCE_HOST_FD_CONTAINER:
-		ret = container_dispatch(call, request);
+		ret = container_dispatch(call, op);
 		/*
 		 * A successful ioctl leaves errno as it was, as the kernel's
 		 * does; what runs underneath may not (munlock of pages the
@@ -585,13 +587,19 @@ long vfio_ioctl_dispatch(enum stce_host_fd_kind kind, struct vfio_call *call,
 			errno = saved;
 		return ret;
 	case STCE_HOST_FD_DEVICE:
-		return device_dispatch(call, request);
+		return device_dispatch(call, op);
 	case STCE_HOST_FD_IOMMUFD:
-		return iommufd_dispatch(call, request);
+		return iommufd_dispatch(call, op);
 	case STCE_HOST_FD_GROUP:
-		op = vfio_ioctl_op(kind, request);
 		return op ? vfio_ioctl_run(op, call) : -ENOTTY;
 	default:
 		return -ENOTTY;
 	}
+}
+
+/* See vfio_internal.h. */
+long vfio_ioctl_dispatch(enum stce_host_fd_kind kind, struct vfio_call *call,
+			 unsigned long request)
+{
+	return vfio_ioctl_dispatch_row(kind, call, vfio_ioctl_op(kind, request));
 }

@@ -224,14 +224,42 @@ struct vfio_obj *vfio_fd_obj(struct stce_host *host, int fd, bool *inherited);
  */
 uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
 			struct stce_grace_guard *guard);
-struct vfio_obj *vfio_entry_obj(uintptr_t e);
+static inline struct vfio_obj *vfio_entry_obj(uintptr_t e)
+{
+	return (struct vfio_obj *)(e & ~(uintptr_t)VFIO_FD_TAGS);
+}
 
 /* Host calls of this thread (descriptors.c): enter/leave bracket each
  * one; nested: a call is in progress (this one comes from a signal
  * handler that interrupted it). */
-void vfio_call_enter(void);
-void vfio_call_leave(void);
-bool vfio_call_nested(void);
+extern __thread unsigned int vfio_call_depth
+	__attribute__((tls_model("initial-exec")));
+/* Objects whose puts wait for this thread's outermost host call. */
+extern __thread struct vfio_obj *_Atomic vfio_call_deferred
+	__attribute__((tls_model("initial-exec")));
+/* The outermost call returns: the puts its nested calls left. */
+void vfio_call_run_deferred(void);
+
+/* Inline: every ioctl, read and write brackets itself. */
+static inline void vfio_call_enter(void)
+{
+	vfio_call_depth++;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void vfio_call_leave(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	if (vfio_call_depth == 1 &&
+	    atomic_load_explicit(&vfio_call_deferred, memory_order_relaxed))
+		vfio_call_run_deferred();
+	vfio_call_depth--;
+}
+
+static inline bool vfio_call_nested(void)
+{
+	return vfio_call_depth > 0;
+}
 
 /* fork child: every descriptor becomes inherited. */
 void vfio_fds_fork_child(struct stce_host *host);
@@ -406,6 +434,11 @@ const struct vfio_ioctl_op *vfio_ioctl_op(enum stce_host_fd_kind kind,
  */
 long vfio_ioctl_dispatch(enum stce_host_fd_kind kind, struct vfio_call *call,
 			 unsigned long request);
+/* The same with @kind's row of the request already looked up (@op; NULL:
+ * none), for a caller that needed it first. */
+long vfio_ioctl_dispatch_row(enum stce_host_fd_kind kind,
+			     struct vfio_call *call,
+			     const struct vfio_ioctl_op *op);
 
 /* Run @op on @call: its checks, the copy-in its arg asks for, its handler. */
 long vfio_ioctl_run(const struct vfio_ioctl_op *op, struct vfio_call *call);

@@ -650,6 +650,41 @@ static void v1_pins_per_map(void **state)
 	assert_int_equal(stce_container_map(f->c, f->mem, 4 * MB, MB, STCE_MAP_READ), 0);
 }
 
+/* An UNMAP's kill reaches every attached group and no detached one (the
+ * hook visits the groups through a bitmap of the slots in use). */
+static void unmap_kills_attached_groups(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t k0, k1;
+
+	make_v2(f, 0);
+	assert_int_equal(stce_container_attach(f->c, f->pe[1]), 0);
+	assert_int_equal(stce_container_map(f->c, f->mem, WIN64, HP,
+					    STCE_MAP_READ), 0);
+	k0 = stce_pe_kill_count(f->pe[0]);
+	k1 = stce_pe_kill_count(f->pe[1]);
+	assert_int_equal(stce_container_unmap(f->c, WIN64, HP), 0);
+	assert_true(stce_pe_kill_count(f->pe[0]) > k0);
+	assert_true(stce_pe_kill_count(f->pe[1]) > k1);
+
+	/* Slot 0 freed: the group in slot 1 is still killed, and a group
+	 * attached again (to slot 0) is too. */
+	assert_int_equal(stce_container_detach(f->c, f->pe[0]), 0);
+	assert_int_equal(stce_container_map(f->c, f->mem, WIN64, HP,
+					    STCE_MAP_READ), 0);
+	k0 = stce_pe_kill_count(f->pe[0]);
+	k1 = stce_pe_kill_count(f->pe[1]);
+	assert_int_equal(stce_container_unmap(f->c, WIN64, HP), 0);
+	assert_int_equal(stce_pe_kill_count(f->pe[0]), k0);
+	assert_true(stce_pe_kill_count(f->pe[1]) > k1);
+	assert_int_equal(stce_container_attach(f->c, f->pe[0]), 0);
+	assert_int_equal(stce_container_map(f->c, f->mem, WIN64, HP,
+					    STCE_MAP_READ), 0);
+	k0 = stce_pe_kill_count(f->pe[0]);
+	assert_int_equal(stce_container_unmap(f->c, WIN64, HP), 0);
+	assert_true(stce_pe_kill_count(f->pe[0]) > k0);
+}
+
 static void destroy_tears_everything_down(void **state)
 {
 	struct fixture *f = *state;
@@ -673,6 +708,7 @@ int main(void)
 		cmocka_unit_test(limits_hold_for_the_unprivileged),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(attach_rules),
+		T(unmap_kills_attached_groups),
 		T(info_v1_and_v2),
 		T(v1_enable_charges_the_window),
 		T(v2_only_calls_on_v2),

@@ -7,7 +7,9 @@ LD_PRELOAD; this script does not)
 CLIENT is examples/spapr-v2-ddw: its calls are known, so the report must
 list each with its exact count, the header's total must be the rows' sum,
 means must be total / count, "1" must go to stderr, a file is appended to
-(two runs, two reports), and unset or "0" must print nothing.
+(two runs, two reports), and unset or "0" must print nothing. With the
+statistics off and SPAPR_TCE_TRACE on, the trace must show each ioctl as
+often (the ioctl path skips both with one branch when both are off).
 """
 import os
 import re
@@ -50,13 +52,16 @@ def check(cond, what):
         failures += 1
 
 
-def run(client, value):
+def run(client, value, trace=None):
     env = dict(os.environ, LD_PRELOAD=preload,
                ASAN_OPTIONS='detect_leaks=1:abort_on_error=1',
                UBSAN_OPTIONS='halt_on_error=1:print_stacktrace=1')
     env.pop('SPAPR_TCE_STATS', None)
     if value is not None:
         env['SPAPR_TCE_STATS'] = value
+    env.pop('SPAPR_TCE_TRACE', None)
+    if trace is not None:
+        env['SPAPR_TCE_TRACE'] = trace
     p = subprocess.run([client, '1'], env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
     check(p.returncode == 0, 'client exit %d: %s' % (p.returncode, p.stdout))
@@ -118,6 +123,14 @@ def main():
         for r in reps:
             check_report(r, 'file')
         check(len(reps) == 2 and reps[0][0] != reps[1][0], 'file: same pid twice')
+        path = os.path.join(d, 'trace.txt')
+        run(client, None, path)
+        with open(path) as f:
+            names = re.findall(r'^\[spapr-tce\] ioctl\(\d+<\w+>, (\w+)',
+                               f.read(), re.M)
+        traced = {'ioctl ' + n: names.count(n) for n in set(names)}
+        want = {k: v for k, v in EXPECTED.items() if k.startswith('ioctl ')}
+        check(traced == want, 'trace, statistics off: ioctls %s' % traced)
     print('%d failed' % failures)
     return 1 if failures else 0
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -312,6 +313,67 @@ static void test_find_hpa(void **state)
 	assert_int_equal(stce_prereg_put(r), 0);
 	assert_null(stce_prereg_find_hpa(ua));
 	unmap(base, 6 * HP);
+}
+
+/*
+ * Each thread keeps its last hit of stce_prereg_lookup() and of
+ * stce_prereg_find_hpa(): a region torn down and registered again
+ * smaller at the same address must not be answered from it (the old
+ * region is freed: ASan would see the stale hit's read too).
+ */
+static void test_last_hit_refreshed(void **state)
+{
+	uint64_t ua = map_anon(4 * HP);
+	struct stce_region *r1, *r2, *got;
+
+	assert_int_equal(stce_prereg_register(ua, 4 * HP, &r1), 0);
+	assert_int_equal(stce_prereg_lookup(ua + 3 * HP, HP, &got), 0);
+	assert_ptr_equal(got, r1);
+	assert_ptr_equal(stce_prereg_find_hpa(ua + 3 * HP), r1);
+	/* A hit counts its mapping as a search does. */
+	assert_int_equal(stce_prereg_lookup(ua + 3 * HP, HP, &got), 0);
+	assert_int_equal(stce_region_mapped(r1), 2);
+	stce_prereg_mapped_dec(got);
+	stce_prereg_mapped_dec(got);
+	assert_int_equal(stce_prereg_put(r1), 0);
+
+	assert_int_equal(stce_prereg_register(ua, 2 * HP, &r2), 0);
+	assert_int_equal(stce_prereg_lookup(ua + 3 * HP, HP, &got), -EINVAL);
+	assert_null(stce_prereg_find_hpa(ua + 3 * HP));
+	assert_int_equal(stce_prereg_lookup(ua, HP, &got), 0);
+	assert_ptr_equal(got, r2);
+	assert_ptr_equal(stce_prereg_find_hpa(ua + HP), r2);
+	stce_prereg_mapped_dec(got);
+	assert_int_equal(stce_prereg_put(r2), 0);
+	/* Gone: neither lookup answers from its last hit. */
+	assert_int_equal(stce_prereg_lookup(ua, HP, &got), -EINVAL);
+	assert_null(stce_prereg_find_hpa(ua + HP));
+	unmap(ua, 4 * HP);
+}
+
+/* A fork child has no registrations: the forking thread's last hits are
+ * the parent's and must not answer there. */
+static void test_last_hit_fork(void **state)
+{
+	uint64_t ua = map_anon(2 * HP);
+	struct stce_region *r, *got;
+	int status;
+	pid_t pid;
+
+	assert_int_equal(stce_prereg_register(ua, 2 * HP, &r), 0);
+	assert_int_equal(stce_prereg_lookup(ua, HP, &got), 0);
+	assert_ptr_equal(stce_prereg_find_hpa(ua), r);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(stce_prereg_lookup(ua, HP, &got) != -EINVAL ? 1 :
+		      stce_prereg_find_hpa(ua) ? 2 : 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	stce_prereg_mapped_dec(got);
+	assert_int_equal(stce_prereg_put(r), 0);
+	unmap(ua, 2 * HP);
 }
 
 static void test_mapped_inc_dec(void **state)
@@ -776,6 +838,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_4k_host_pages, audit),
 		cmocka_unit_test_teardown(test_page_shift_alignment, audit),
 		cmocka_unit_test_teardown(test_find_hpa, audit),
+		cmocka_unit_test_teardown(test_last_hit_refreshed, audit),
+		cmocka_unit_test_teardown(test_last_hit_fork, audit),
 		cmocka_unit_test_teardown(test_mapped_inc_dec, audit),
 		cmocka_unit_test_teardown(test_deferred_release, audit),
 		cmocka_unit_test_teardown(test_deferred_unmapped, audit),
