@@ -184,6 +184,7 @@ void stce_grace_init(struct stce_grace *g)
 		atomic_init(&g->readers[s].lo, 0);
 		atomic_init(&g->readers[s].hi, UINT64_MAX);
 		atomic_init(&g->readers[s].idle, 0);
+		atomic_init(&g->readers[s].ranged, 0);
 	}
 }
 
@@ -305,6 +306,24 @@ static bool slot_covers(const struct stce_grace_slot *r, uint64_t lo,
 	return rlo <= hi && lo <= rhi;
 }
 
+/*
+ * One more ranged wait done, counted in this thread's own slot: a kill
+ * pays no locked instruction for its count (the shared slot's threads
+ * add atomically).
+ */
+static void count_ranged(struct stce_grace *g)
+{
+	unsigned int s = stce_grace_thread_slot();
+	_Atomic uint64_t *n = &g->readers[s].ranged;
+
+	if (s == STCE_GRACE_SHARED_SLOT) {
+		atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed)
+				 + 1, memory_order_relaxed);
+}
+
 /* See common/grace.h. */
 void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 				  uint64_t hi)
@@ -343,11 +362,16 @@ void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 			backoff(&spins);
 		wait &= wait - 1;
 	}
-	atomic_fetch_add_explicit(&g->periods, 1, memory_order_relaxed);
+	count_ranged(g);
 }
 
 /* See common/grace.h. */
 uint64_t stce_grace_periods(const struct stce_grace *g)
 {
-	return atomic_load(&g->periods);
+	uint64_t n = atomic_load(&g->periods);
+
+	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++)
+		n += atomic_load_explicit(&g->readers[s].ranged,
+					  memory_order_relaxed);
+	return n;
 }

@@ -84,12 +84,14 @@ struct stce_grace_slot {
 	_Atomic uint64_t cnt[2];
 	_Atomic uint64_t lo, hi;	/* the open section's range, inclusive */
 	_Atomic uint64_t idle;		/* moves when cnt[] fall back to 0 */
-	char pad[64 - 5 * sizeof(uint64_t)];
+	/* Ranged waits this slot's threads completed (stce_grace_periods). */
+	_Atomic uint64_t ranged;
+	char pad[64 - 6 * sizeof(uint64_t)];
 } __attribute__((aligned(64)));
 
 struct stce_grace {
 	_Atomic unsigned int epoch;	/* read by every section */
-	/* Written by every kill: a line away from epoch. */
+	/* Full grace periods (under sync_lock): a line away from epoch. */
 	_Atomic uint64_t periods __attribute__((aligned(64)));
 	pthread_mutex_t sync_lock;	/* one grace period at a time */
 	struct stce_grace_slot readers[STCE_GRACE_SLOTS];
@@ -228,7 +230,8 @@ void stce_grace_synchronize(struct stce_grace *g);
 void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 				  uint64_t hi);
 
-/* Grace periods completed so far. */
+/* Grace periods completed so far, full ones and ranged waits: a relaxed
+ * sum, exact for the waits whose callers have returned. */
 uint64_t stce_grace_periods(const struct stce_grace *g);
 
 /* Whether this process runs the asymmetric (membarrier) mode. */
