@@ -362,11 +362,14 @@ static inline int copy_from_buf(void *p, uint64_t hpa, size_t n,
 	return ret;
 }
 
-/* Memory to @buf through the windows, inside one read-side section. */
-int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
-		     size_t len)
+/*
+ * One walk of [@iova, +@len) for @dir in a read-side section of its own:
+ * the body of a read, a write and a fill.
+ */
+static inline __attribute__((always_inline)) int
+dma_in_section(struct stce_pe *pe, uint64_t iova, size_t len,
+	       unsigned int dir, dma_emit_fn emit, void *ctx)
 {
-	struct copy_ctx c = { buf };
 	struct stce_dma_guard g;
 	int ret;
 
@@ -375,9 +378,18 @@ int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
 	dma_enter(pe, &g, iova, len);
-	ret = dma_walk(pe, iova, len, STCE_DMA_READ, copy_to_buf, &c);
+	ret = dma_walk(pe, iova, len, dir, emit, ctx);
 	read_unlock(pe, &g);
 	return ret;
+}
+
+/* Memory to @buf through the windows, inside one read-side section. */
+int stce_pe_dma_read(struct stce_pe *pe, uint64_t iova, void *buf,
+		     size_t len)
+{
+	struct copy_ctx c = { buf };
+
+	return dma_in_section(pe, iova, len, STCE_DMA_READ, copy_to_buf, &c);
 }
 
 /* @buf to memory through the windows, inside one read-side section. */
@@ -385,17 +397,9 @@ int stce_pe_dma_write(struct stce_pe *pe, uint64_t iova, const void *buf,
 		      size_t len)
 {
 	struct copy_ctx c = { (uint8_t *)buf };
-	struct stce_dma_guard g;
-	int ret;
 
-	if (!len)
-		return 0;
-	if (stce_unlikely(dma_blocked(pe)))
-		return -EIO;
-	dma_enter(pe, &g, iova, len);
-	ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, copy_from_buf, &c);
-	read_unlock(pe, &g);
-	return ret;
+	return dma_in_section(pe, iova, len, STCE_DMA_WRITE, copy_from_buf,
+			      &c);
 }
 
 /* A fill's byte. */
@@ -407,17 +411,9 @@ static inline int fill_mem(void *p, uint64_t hpa, size_t n, size_t *done)
 /* @len bytes of @byte at @iova through the windows, in one section. */
 int stce_pe_dma_fill(struct stce_pe *pe, uint64_t iova, int byte, size_t len)
 {
-	struct stce_dma_guard g;
-	int c = byte & 0xff, ret;
+	int c = byte & 0xff;
 
-	if (!len)
-		return 0;
-	if (stce_unlikely(dma_blocked(pe)))
-		return -EIO;
-	dma_enter(pe, &g, iova, len);
-	ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, fill_mem, &c);
-	read_unlock(pe, &g);
-	return ret;
+	return dma_in_section(pe, iova, len, STCE_DMA_WRITE, fill_mem, &c);
 }
 
 /*
