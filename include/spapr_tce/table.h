@@ -235,6 +235,12 @@ enum stce_xchg_flags {
 	 * H_TOO_HARD and lets the slow path retry).
 	 */
 	STCE_XCHG_NOALLOC = 1u << 0,
+	/*
+	 * stce_table_xchg_range() only: the caller does not want the old
+	 * user addresses, so @uas is only read (it keeps the new ones). One
+	 * load and one store an entry less for callers that release by TCE.
+	 */
+	STCE_XCHG_NO_OLD_UA = 1u << 1,
 };
 
 /*
@@ -264,6 +270,18 @@ STCE_API
 int stce_table_xchg_range(struct stce_table *table, uint64_t index,
 			  uint64_t count, uint64_t *tces, uint64_t *uas,
 			  unsigned int flags);
+
+/*
+ * Clear the @count entries from @index, each with one atomic exchange of
+ * 0 (stce_table_xchg()'s order: the TCE out, then its view address set to
+ * 0), and put the old TCEs in @tces; the old user addresses are not
+ * reported. Never allocates. Returns 1 when an old entry was live (flush
+ * before releasing them), 0 when none was; -EINVAL: an empty range or
+ * one running outside the table. The form for H_STUFF_TCE batches.
+ */
+STCE_API
+int stce_table_take_range(struct stce_table *table, uint64_t index,
+			  uint64_t count, uint64_t *tces);
 
 /* Call the kill hook (if any) for the whole table and count one flush. */
 STCE_API

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <spapr_tce/table.h>
 
@@ -428,8 +429,9 @@ static int range_prepare(struct stce_table *t, uint64_t index, uint64_t count,
  * its own entry just dirtied; this way the view stores miss together
  * and the exchanges run back to back, as in a bare exchange loop.
  */
-static void xchg_view_span(tce_slot *leaf, tce_slot *view, unsigned int n,
-			   uint64_t *tces, uint64_t *uas)
+static inline __attribute__((always_inline))
+void xchg_view_span(tce_slot *leaf, tce_slot *view, unsigned int n,
+		    uint64_t *tces, uint64_t *uas, bool report)
 {
 	uint64_t clears = 0;
 
@@ -443,12 +445,30 @@ static void xchg_view_span(tce_slot *leaf, tce_slot *view, unsigned int n,
 			clears |= 1ULL << i;
 			continue;
 		}
+		if (!report) {
+			atomic_store_explicit(&view[i], uas[i],
+					      memory_order_release);
+			continue;
+		}
 		old_ua = atomic_load_explicit(&view[i], memory_order_relaxed);
 		atomic_store_explicit(&view[i], uas[i], memory_order_release);
 		uas[i] = old_ua;
 	}
 	for (unsigned int i = 0; i < n; i++)
 		tces[i] = atomic_exchange(&leaf[i], tces[i]);
+	if (!clears)
+		return;
+	if (!report) {
+		/* The TCEs are out (seq_cst): their addresses may go. */
+		while (clears) {
+			unsigned int i = (unsigned int)__builtin_ctzll(clears);
+
+			atomic_store_explicit(&view[i], uas[i],
+					      memory_order_relaxed);
+			clears &= clears - 1;
+		}
+		return;
+	}
 	if (clears == ~0ULL >> (64 - n)) {
 		/* All clears (an unmap): no mask to walk. */
 		for (unsigned int i = 0; i < n; i++) {
@@ -474,7 +494,7 @@ static void xchg_view_span(tce_slot *leaf, tce_slot *view, unsigned int n,
 
 static void xchg_leaf_span(const struct stce_table *t, tce_slot *leaf,
 			   uint64_t slot, uint64_t n, uint64_t *tces,
-			   uint64_t *uas)
+			   uint64_t *uas, bool report)
 {
 	tce_slot *view = view_of(t, leaf) + slot;
 
@@ -487,7 +507,13 @@ static void xchg_leaf_span(const struct stce_table *t, tce_slot *leaf,
 	for (uint64_t i = 0; i < n; i += 64) {
 		unsigned int m = n - i < 64 ? (unsigned int)(n - i) : 64;
 
-		xchg_view_span(leaf + i, view + i, m, tces + i, uas + i);
+		/* Two instantiations: the test is out of the span's loops. */
+		if (report)
+			xchg_view_span(leaf + i, view + i, m, tces + i, uas + i,
+				       true);
+		else
+			xchg_view_span(leaf + i, view + i, m, tces + i, uas + i,
+				       false);
 	}
 }
 
@@ -501,7 +527,7 @@ int stce_table_xchg_range(struct stce_table *t, uint64_t index,
 
 	if (count == 0 || index >= t->entries || count > t->entries - index)
 		return -EINVAL;
-	if (flags & ~STCE_XCHG_NOALLOC)
+	if (flags & ~(STCE_XCHG_NOALLOC | STCE_XCHG_NO_OLD_UA))
 		return -EINVAL;
 	ret = range_prepare(t, index, count, tces, uas, flags);
 	if (ret)
@@ -514,12 +540,14 @@ int stce_table_xchg_range(struct stce_table *t, uint64_t index,
 
 		if (leaf) {
 			xchg_leaf_span(t, leaf, index & t->entry_mask, n,
-				       tces + done, uas ? uas + done : NULL);
+				       tces + done, uas ? uas + done : NULL,
+				       !(flags & STCE_XCHG_NO_OLD_UA));
 		} else {
 			/* Only clears land here: nothing was ever set. */
 			for (uint64_t i = done; i < done + n; i++) {
 				tces[i] = 0;
-				if (uas && t->has_view)
+				if (uas && t->has_view &&
+				    !(flags & STCE_XCHG_NO_OLD_UA))
 					uas[i] = 0;
 			}
 		}
@@ -527,6 +555,59 @@ int stce_table_xchg_range(struct stce_table *t, uint64_t index,
 		done += n;
 	}
 	return 0;
+}
+
+/*
+ * Clear up to 64 entries of one leaf: the exchanges back to back, then
+ * the view's addresses (each after its TCE is out, as a clear's order
+ * wants); nothing is read from the view. The OR of the old TCEs.
+ */
+static uint64_t take_span(tce_slot *leaf, tce_slot *view, unsigned int n,
+			  uint64_t *tces)
+{
+	uint64_t any = 0;
+
+	for (unsigned int i = 0; i < n; i += 8)
+		__builtin_prefetch(&leaf[i], 1);
+	for (unsigned int i = 0; i < n; i++) {
+		tces[i] = atomic_exchange(&leaf[i], 0);
+		any |= tces[i];
+	}
+	if (view)
+		for (unsigned int i = 0; i < n; i++)
+			atomic_store_explicit(&view[i], 0, memory_order_relaxed);
+	return any;
+}
+
+/* See <spapr_tce/table.h>. */
+int stce_table_take_range(struct stce_table *t, uint64_t index,
+			  uint64_t count, uint64_t *tces)
+{
+	uint64_t end = index + count, any = 0;
+
+	if (count == 0 || index >= t->entries || count > t->entries - index)
+		return -EINVAL;
+	while (index < end) {
+		uint64_t chunk_end = (index | t->entry_mask) + 1;
+		uint64_t n = (chunk_end < end ? chunk_end : end) - index;
+		tce_slot *leaf = leaf_lookup(t, index);
+		tce_slot *view = leaf && t->has_view ? view_of(t, leaf) : NULL;
+		uint64_t slot = index & t->entry_mask;
+
+		for (uint64_t i = 0; i < n; i += 64) {
+			unsigned int m = n - i < 64 ? (unsigned int)(n - i) : 64;
+
+			if (leaf)
+				any |= take_span(leaf + slot + i,
+						 view ? view + slot + i : NULL,
+						 m, tces + i);
+			else	/* Nothing below this pointer was ever set. */
+				memset(tces + i, 0, m * sizeof(tces[0]));
+		}
+		index += n;
+		tces += n;
+	}
+	return stce_tce_live(any);
 }
 
 /* See <spapr_tce/table.h>. */

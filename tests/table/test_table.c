@@ -518,6 +518,116 @@ static void xchg_range_mixes_maps_and_clears(void **state)
 	stce_table_destroy(t);
 }
 
+/*
+ * STCE_XCHG_NO_OLD_UA: the same exchange, but @uas keeps the new
+ * addresses it was given (old ones are not reported) while the TCEs come
+ * back old and the view takes every new address, over several 64-entry
+ * passes, maps and clears mixed.
+ */
+static void xchg_range_without_old_uas(void **state)
+{
+	struct stce_table *t = make(0, 1 * G, 16, 2, STCE_TABLE_USERSPACE_VIEW);
+	uint64_t tces[200], uas[200];
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		tces[i] = (uint64_t)(i + 1) << 16 | STCE_TCE_READ;
+		uas[i] = (uint64_t)(i + 1) << 20;
+	}
+	assert_int_equal(stce_table_xchg_range(t, 30, 200, tces, uas, 0), 0);
+	for (int i = 0; i < 200; i++) {
+		bool clear = i % 3 == 0 || (i >= 100 && i < 170);
+
+		tces[i] = clear ? 0 : (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE;
+		uas[i] = clear ? 0 : (uint64_t)(i + 1000) << 20;
+	}
+	assert_int_equal(stce_table_xchg_range(t, 30, 200, tces, uas,
+					       STCE_XCHG_NO_OLD_UA), 0);
+	for (int i = 0; i < 200; i++) {
+		bool clear = i % 3 == 0 || (i >= 100 && i < 170);
+		uint64_t ua = clear ? 0 : (uint64_t)(i + 1000) << 20;
+
+		assert_int_equal(tces[i], (uint64_t)(i + 1) << 16 | STCE_TCE_READ);
+		assert_int_equal(uas[i], ua);
+		assert_int_equal(stce_table_get(t, 30 + i), clear ? 0 :
+				 (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE);
+		assert_int_equal(stce_table_get_ua(t, 30 + i), ua);
+	}
+	/* A clear over a missing leaf needs none, even with the flag. */
+	tces[0] = 0x1234;	/* no permission: still needs the leaf */
+	uas[0] = 0;
+	assert_int_equal(stce_table_xchg_range(t, 9000, 1, tces, uas,
+					       STCE_XCHG_NO_OLD_UA |
+					       STCE_XCHG_NOALLOC), -EAGAIN);
+	tces[0] = 0;
+	assert_int_equal(stce_table_xchg_range(t, 9000, 1, tces, uas,
+					       STCE_XCHG_NO_OLD_UA |
+					       STCE_XCHG_NOALLOC), 0);
+	assert_int_equal(tces[0], 0);
+	assert_int_equal(stce_table_get(t, 9000), 0);
+	assert_int_equal(stce_table_xchg_range(t, 0, 1, tces, uas, 1u << 2),
+			 -EINVAL);
+	stce_table_destroy(t);
+}
+
+/*
+ * stce_table_take_range: across a chunk edge of a 2-level table and over
+ * a leaf never allocated, in several 64-entry passes: every old TCE back
+ * (0 where nothing was), the entries and their view addresses 0, 1 only
+ * when something was live.
+ */
+static void take_range_clears_and_reports(void **state)
+{
+	/* 8192 entries a chunk: [8100, 8300) crosses into chunk 1. */
+	struct stce_table *t = make(0, 2 * G, 16, 2, STCE_TABLE_USERSPACE_VIEW);
+	struct stce_table *plain = make(0, 1 * M, 12, 1, 0);
+	uint64_t tces[300], uas[300], bytes;
+
+	(void)state;
+	for (int i = 0; i < 150; i++) {
+		/* Every fifth entry stays empty. */
+		tces[i] = i % 5 ? (uint64_t)(i + 1) << 16 | STCE_TCE_WRITE : 0;
+		uas[i] = i % 5 ? (uint64_t)(i + 1) << 20 : 0;
+	}
+	assert_int_equal(stce_table_xchg_range(t, 8100, 150, tces, uas, 0), 0);
+	bytes = stce_table_allocated_bytes(t);
+	/* [8100, 8400): 8250.. empty in chunk 1, chunk 2 (16384..) absent. */
+	assert_int_equal(stce_table_take_range(t, 8100, 300, tces), 1);
+	for (int i = 0; i < 300; i++) {
+		uint64_t old = i < 150 && i % 5 ?
+			(uint64_t)(i + 1) << 16 | STCE_TCE_WRITE : 0;
+
+		assert_int_equal(tces[i], old);
+		assert_int_equal(stce_table_get(t, 8100 + i), 0);
+		assert_int_equal(stce_table_get_ua(t, 8100 + i), 0);
+	}
+	/* Nothing live now, and in a leaf never allocated: 0. */
+	tces[0] = 0xdead;
+	assert_int_equal(stce_table_take_range(t, 8100, 150, tces), 0);
+	assert_int_equal(tces[0], 0);
+	assert_int_equal(stce_table_take_range(t, 20000, 100, tces), 0);
+	assert_int_equal(stce_table_allocated_bytes(t), bytes);	/* none */
+	/* A poison value (no permission bit) is taken out, but not live. */
+	tces[0] = 0x70000;
+	assert_int_equal(stce_table_xchg_range(t, 5, 1, tces, NULL, 0), 0);
+	assert_int_equal(stce_table_take_range(t, 5, 1, tces), 0);
+	assert_int_equal(tces[0], 0x70000);
+	/* No view. */
+	tces[0] = 0x3001;
+	assert_int_equal(stce_table_xchg_range(plain, 255, 1, tces, NULL, 0), 0);
+	assert_int_equal(stce_table_take_range(plain, 250, 6, tces), 1);
+	assert_int_equal(tces[5], 0x3001);
+	assert_int_equal(stce_table_get(plain, 255), 0);
+	/* Bad ranges. */
+	assert_int_equal(stce_table_take_range(plain, 0, 0, tces), -EINVAL);
+	assert_int_equal(stce_table_take_range(plain, 255, 2, tces), -EINVAL);
+	assert_int_equal(stce_table_take_range(plain, 256, 1, tces), -EINVAL);
+	assert_int_equal(stce_table_take_range(plain, 1, UINT64_MAX, tces),
+			 -EINVAL);
+	stce_table_destroy(plain);
+	stce_table_destroy(t);
+}
+
 static void xchg_range_refuses_bad_input(void **state)
 {
 	struct stce_table *t = make(0, 1 * M, 12, 1, 0);
@@ -682,6 +792,8 @@ int main(void)
 		cmocka_unit_test(flush_calls_the_hook),
 		cmocka_unit_test(xchg_range_swaps_every_entry),
 		cmocka_unit_test(xchg_range_mixes_maps_and_clears),
+		cmocka_unit_test(xchg_range_without_old_uas),
+		cmocka_unit_test(take_range_clears_and_reports),
 		cmocka_unit_test(xchg_range_refuses_bad_input),
 		cmocka_unit_test(xchg_range_fails_whole),
 		cmocka_unit_test(clear_exclusive_matches_clear),
