@@ -580,17 +580,14 @@ out:
 static void stuff_window(struct hc_ctx *x, unsigned int k, uint64_t idx,
 			 uint64_t count)
 {
-	uint64_t tces[HC_BATCH], uas[HC_BATCH];
+	uint64_t tces[HC_BATCH];
 	struct stce_table *t = x->tbl[k];
 
 	while (count) {
 		unsigned int n = count < HC_BATCH ? (unsigned int)count : HC_BATCH;
 
-		memset(tces, 0, n * sizeof(tces[0]));
-		memset(uas, 0, n * sizeof(uas[0]));
-		/* Clearing never allocates: cannot fail in range. */
-		stce_table_xchg_range(t, idx, n, tces, uas, STCE_XCHG_NOALLOC);
-		if (any_live(tces, n)) {
+		/* In range (checked by the caller): 1 when any was live. */
+		if (stce_table_take_range(t, idx, n, tces) > 0) {
 			stce_table_flush_range(t, idx, n);
 			stce_prereg_release_tces(tces, n);
 		}
