@@ -149,10 +149,12 @@ static bool any_live(const uint64_t *tces, unsigned int n)
 	return perm != 0;
 }
 
-/* The guest view of @n entries from @view on: relaxed stores. */
+/* The guest view of @n entries from @view on: relaxed stores (atomics
+ * are not vectorised: unrolled, the loop's own cost is a quarter). */
 static void view_store(_Atomic uint64_t *view, const uint64_t *tces,
 		       unsigned int n)
 {
+#pragma GCC unroll 4
 	for (unsigned int i = 0; i < n; i++)
 		atomic_store_explicit(&view[i], tces[i], memory_order_relaxed);
 }
@@ -165,12 +167,15 @@ struct hc_run {
 	uint64_t delta;		/* hpa - ua in this region */
 	uint64_t live;		/* mapping TCEs of the call in this run */
 	uint64_t count;		/* scratch: mappings of one sub-batch */
+	bool hold;		/* the lookup's mapping is still ours to drop */
 };
 
 struct hc_put {
 	uint64_t entry;		/* absolute bus page of tces[0] */
 	unsigned int n;
-	const uint64_t *tces;	/* guest TCEs */
+	const uint64_t *tces;	/* guest TCEs: copy, for a list */
+	const uint64_t *list;	/* the guest's list (big-endian), not yet read */
+	uint64_t copy[STCE_HCALL_MAX_INDIRECT];	/* the list's TCEs, read once */
 	uint64_t ua[STCE_HCALL_MAX_INDIRECT];
 	uint64_t hpa[STCE_HCALL_MAX_INDIRECT];
 	uint16_t run_of[STCE_HCALL_MAX_INDIRECT];
@@ -186,7 +191,8 @@ struct hc_put {
 static void put_unhold(struct hc_put *p)
 {
 	for (unsigned int i = 0; i < p->nr_runs; i++)
-		stce_prereg_mapped_dec(p->runs[i].r);
+		if (p->runs[i].hold)
+			stce_prereg_mapped_dec(p->runs[i].r);
 	p->nr_runs = 0;
 }
 
@@ -215,6 +221,7 @@ static bool put_new_run(struct hc_put *p, uint64_t ua, uint64_t pgsz,
 	run->delta = hpa - ua;
 	run->live = 0;
 	run->count = 0;
+	run->hold = true;
 	p->nr_runs++;
 	return true;
 }
@@ -233,14 +240,16 @@ static long put_fail(struct hc_put *p, long ret)
  * and their user addresses (p->ua, hpa and run_of stay unset: the
  * direct path never reads them). The memory slot and the region run in
  * use live in registers, so a list of pages in one slot and one region
- * (the usual list) costs three compares an entry for its checks.
+ * (the usual list) costs three compares an entry for its checks. An
+ * indirect list is read here, each entry once (copied to p->tces for
+ * the guest view), rather than in a pass of its own.
  */
-static long put_validate_direct(struct hc_ctx *x, struct hc_put *p,
-				bool indirect)
+static inline __attribute__((always_inline))
+long validate_direct(struct hc_ctx *x, struct hc_put *p, bool indirect)
 {
 	uint64_t pgsz = 1ULL << x->lt->page_shift, amask = pgsz - 1;
 	uint64_t *hw = p->hw[0], *hwua = p->hwua[0];
-	const uint64_t *tces = p->tces;
+	const uint64_t *list = p->list;
 	/*
 	 * The slot: a page at gpa fits when gpa - sgpa < sfit; ua is
 	 * gpa + sdelta. None yet (sfit 0): the first page looks it up.
@@ -249,13 +258,18 @@ static long put_validate_direct(struct hc_ctx *x, struct hc_put *p,
 	/* The run: pages start in [rua, rua + rlim], hpa is ua + rdelta;
 	 * none yet (a page's ua is aligned, never 1). */
 	uint64_t rua = 1, rlim = 0, rdelta = 0, live = 0;
-	struct hc_run *run = NULL;
 	unsigned int n = p->n;
 
 	p->nr_runs = 0;
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t tce = tces[i], perm = stce_tce_perm(tce);
-		uint64_t gpa = stce_tce_addr(tce), ua;
+		/* One load (the guest may be rewriting its list). */
+		uint64_t tce = indirect ?
+			be64toh(__atomic_load_n(&list[i], __ATOMIC_RELAXED)) :
+			p->tces[i];
+		uint64_t perm = stce_tce_perm(tce), gpa = stce_tce_addr(tce), ua;
+
+		if (indirect)
+			p->copy[i] = tce;
 
 		if (!perm) {
 			if (indirect && !gpa_to_ua(x, gpa, 1, &ua))
@@ -286,8 +300,10 @@ static long put_validate_direct(struct hc_ctx *x, struct hc_put *p,
 		ua = gpa + sdelta;
 		/* ua below rua wraps past rlim: rua + rlim cannot overflow. */
 		if (stce_unlikely(ua - rua > rlim)) {
-			if (run)
-				run->live = live;
+			struct hc_run *run;
+
+			if (p->nr_runs)
+				p->runs[p->nr_runs - 1].live = live;
 			if (!put_new_run(p, ua, pgsz, x->max_shift))
 				return put_fail(p, STCE_H_TOO_HARD);
 			run = &p->runs[p->nr_runs - 1];
@@ -300,9 +316,18 @@ static long put_validate_direct(struct hc_ctx *x, struct hc_put *p,
 		hw[i] = stce_tce_make(ua + rdelta, perm);
 		hwua[i] = ua;
 	}
-	if (run)
-		run->live = live;
+	if (p->nr_runs)
+		p->runs[p->nr_runs - 1].live = live;
 	return STCE_H_SUCCESS;
+}
+
+/* Two instantiations: whether the list is read is known per call. */
+static long put_validate_direct(struct hc_ctx *x, struct hc_put *p,
+				bool indirect)
+{
+	if (indirect)
+		return validate_direct(x, p, true);
+	return validate_direct(x, p, false);
 }
 
 /*
@@ -398,9 +423,17 @@ static void put_count(const struct hc_ctx *x, struct hc_put *p,
 		if (x->tbl[k])
 			per_entry += 1ULL << (x->lt->page_shift - x->set->w[k].shift);
 	if (i0 == 0 && i1 == p->n) {
-		/* The whole call in one sub-batch: counted by validation. */
-		for (unsigned int r = 0; r < p->nr_runs; r++)
-			p->runs[r].count = p->runs[r].live * per_entry;
+		/*
+		 * The whole call in one sub-batch: counted by validation.
+		 * A run has a mapping TCE, so count >= 1: the lookup's
+		 * hold becomes one of them (one atomic operation on the
+		 * region's shared count less; a failure's release of all
+		 * count mappings then takes the hold too).
+		 */
+		for (unsigned int r = 0; r < p->nr_runs; r++) {
+			p->runs[r].count = p->runs[r].live * per_entry - 1;
+			p->runs[r].hold = false;
+		}
 	} else {
 		for (unsigned int i = i0; i < i1; i++)
 			if (p->run_of[i] != HC_NO_RUN)
@@ -443,6 +476,10 @@ static long put_apply(struct hc_ctx *x, struct hc_put *p, unsigned int i0,
 {
 	unsigned int xflags = (x->flags & STCE_HCALL_MAY_ALLOC) ? 0u :
 			      (unsigned int)STCE_XCHG_NOALLOC;
+
+	/* Old user addresses serve only a rollback of another window. */
+	if (x->nr == 1)
+		xflags |= STCE_XCHG_NO_OLD_UA;
 	uint64_t entry = p->entry + i0;
 	unsigned int m[STCE_HCALL_MAX_TABLES] = { 0 };
 
@@ -498,6 +535,11 @@ static long put_batch(struct hc_ctx *x, struct hc_put *p, bool indirect)
 	if (ctx_has_hw(x) && x->nr == 1 &&
 	    x->set->w[0].shift == x->lt->page_shift && p->n <= HC_BATCH)
 		p->direct = true;
+	if (p->list && !p->direct) {
+		/* Read the list once: what is validated is what is applied. */
+		for (unsigned int i = 0; i < p->n; i++)
+			p->copy[i] = be64toh(p->list[i]);
+	}
 	ret = put_validate(x, p, indirect);
 	if (ret != STCE_H_SUCCESS)
 		return ret;
@@ -533,6 +575,7 @@ long stce_h_put_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 	p.entry = ioba >> x.lt->page_shift;
 	p.n = 1;
 	p.tces = &tce;
+	p.list = NULL;
 	ret = put_batch(&x, &p, false);
 out:
 	ctx_end(&x);
@@ -544,8 +587,6 @@ long stce_h_put_tce_indirect(struct stce_guest *g, uint64_t liobn,
 			     uint64_t ioba, uint64_t tce_list,
 			     uint64_t npages, unsigned int flags)
 {
-	uint64_t tces[STCE_HCALL_MAX_INDIRECT];
-	const uint64_t *list;
 	struct hc_put p;
 	struct hc_ctx x;
 	uint64_t ua;
@@ -561,13 +602,11 @@ long stce_h_put_tce_indirect(struct stce_guest *g, uint64_t liobn,
 	ret = STCE_H_TOO_HARD;
 	if (!gpa_to_ua(&x, tce_list, 4096, &ua))
 		goto out;
-	/* Read the list once: what was validated is what is applied. */
-	list = (const uint64_t *)(uintptr_t)ua;
-	for (unsigned int i = 0; i < npages; i++)
-		tces[i] = be64toh(list[i]);
+	/* put_batch() reads the list, once. */
+	p.list = (const uint64_t *)(uintptr_t)ua;
 	p.entry = ioba >> x.lt->page_shift;
 	p.n = (unsigned int)npages;
-	p.tces = tces;
+	p.tces = p.copy;
 	ret = put_batch(&x, &p, true);
 out:
 	ctx_end(&x);
@@ -623,6 +662,7 @@ long stce_h_stuff_tce(struct stce_guest *g, uint64_t liobn, uint64_t ioba,
 				     npages << (x.lt->page_shift - w->shift));
 	}
 	view = x.lt->view + (entry - x.lt->offset);
+#pragma GCC unroll 4
 	for (uint64_t i = 0; i < npages; i++)
 		atomic_store_explicit(&view[i], tce_value, memory_order_relaxed);
 	ret = STCE_H_SUCCESS;
