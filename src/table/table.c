@@ -573,9 +573,11 @@ static uint64_t take_span(tce_slot *leaf, tce_slot *view, unsigned int n,
 		tces[i] = atomic_exchange(&leaf[i], 0);
 		any |= tces[i];
 	}
-	if (view)
+	if (view) {
+#pragma GCC unroll 4
 		for (unsigned int i = 0; i < n; i++)
 			atomic_store_explicit(&view[i], 0, memory_order_relaxed);
+	}
 	return any;
 }
 
