@@ -139,14 +139,16 @@ static bool gpa_to_ua(struct hc_ctx *x, uint64_t gpa, uint64_t len,
 	return true;
 }
 
-/* Branch-free, so that it vectorises: a map's old entries are all 0. */
+/* Branch-free, so that it vectorises: a map's old entries are all 0.
+ * The OR of the values, masked once: one vector OR an entry pair. */
 static bool any_live(const uint64_t *tces, unsigned int n)
 {
-	uint64_t perm = 0;
+	uint64_t all = 0;
 
+#pragma GCC unroll 4
 	for (unsigned int i = 0; i < n; i++)
-		perm |= stce_tce_perm(tces[i]);
-	return perm != 0;
+		all |= tces[i];
+	return stce_tce_live(all);
 }
 
 /* The guest view of @n entries from @view on: relaxed stores (atomics
@@ -258,6 +260,12 @@ long validate_direct(struct hc_ctx *x, struct hc_put *p, bool indirect)
 	/* The run: pages start in [rua, rua + rlim], hpa is ua + rdelta;
 	 * none yet (a page's ua is aligned, never 1). */
 	uint64_t rua = 1, rlim = 0, rdelta = 0, live = 0;
+	/*
+	 * Both at once, for the loop's one range check: a page at gpa is
+	 * in the slot and the run when gpa - glo <= glim (none yet: a
+	 * page's gpa is aligned, never 1); its hpa is gpa + hdelta.
+	 */
+	uint64_t glo = 1, glim = 0, hdelta = 0;
 	unsigned int n = p->n;
 
 	p->nr_runs = 0;
@@ -280,41 +288,54 @@ long validate_direct(struct hc_ctx *x, struct hc_put *p, bool indirect)
 		}
 		if (gpa & amask)
 			return put_fail(p, STCE_H_TOO_HARD);
-		if (stce_unlikely(gpa - sgpa >= sfit)) {
-			const struct hc_slot *s;
+		if (stce_unlikely(gpa - glo > glim)) {
+			uint64_t back, fwd;
 
-			if (!gpa_to_ua(x, gpa, pgsz, &ua))
-				return put_fail(p, STCE_H_TOO_HARD);
-			s = x->slot;
-			sgpa = s->gpa;
-			sfit = s->size - pgsz + 1;	/* size >= pgsz here */
-			sdelta = s->ua - s->gpa;
-			/*
-			 * The hardware page must be aligned in user memory
-			 * too: gpa is, so ua is exactly when the slot's
-			 * offset is; asked once a slot.
-			 */
-			if (sdelta & amask)
-				return put_fail(p, STCE_H_TOO_HARD);
-		}
-		ua = gpa + sdelta;
-		/* ua below rua wraps past rlim: rua + rlim cannot overflow. */
-		if (stce_unlikely(ua - rua > rlim)) {
-			struct hc_run *run;
+			if (gpa - sgpa >= sfit) {
+				const struct hc_slot *s;
 
-			if (p->nr_runs)
-				p->runs[p->nr_runs - 1].live = live;
-			if (!put_new_run(p, ua, pgsz, x->max_shift))
-				return put_fail(p, STCE_H_TOO_HARD);
-			run = &p->runs[p->nr_runs - 1];
-			rua = run->rua;
-			rlim = run->rlim;
-			rdelta = run->delta;
-			live = 0;
+				if (!gpa_to_ua(x, gpa, pgsz, &ua))
+					return put_fail(p, STCE_H_TOO_HARD);
+				s = x->slot;
+				sgpa = s->gpa;
+				sfit = s->size - pgsz + 1;	/* size >= pgsz */
+				sdelta = s->ua - s->gpa;
+				/*
+				 * The hardware page must be aligned in user
+				 * memory too: gpa is, so ua is exactly when
+				 * the slot's offset is; asked once a slot.
+				 */
+				if (sdelta & amask)
+					return put_fail(p, STCE_H_TOO_HARD);
+			}
+			ua = gpa + sdelta;
+			/* ua below rua wraps past rlim: no overflow. */
+			if (ua - rua > rlim) {
+				struct hc_run *run;
+
+				if (p->nr_runs)
+					p->runs[p->nr_runs - 1].live = live;
+				if (!put_new_run(p, ua, pgsz, x->max_shift))
+					return put_fail(p, STCE_H_TOO_HARD);
+				run = &p->runs[p->nr_runs - 1];
+				rua = run->rua;
+				rlim = run->rlim;
+				rdelta = run->delta;
+				live = 0;
+			}
+			/* Where both hold around gpa: distances from it,
+			 * so nothing wraps. */
+			back = gpa - sgpa < ua - rua ? gpa - sgpa : ua - rua;
+			fwd = sfit - 1 - (gpa - sgpa);
+			if (rlim - (ua - rua) < fwd)
+				fwd = rlim - (ua - rua);
+			glo = gpa - back;
+			glim = back + fwd;
+			hdelta = sdelta + rdelta;
 		}
 		live++;
-		hw[i] = stce_tce_make(ua + rdelta, perm);
-		hwua[i] = ua;
+		hw[i] = stce_tce_make(gpa + hdelta, perm);
+		hwua[i] = gpa + sdelta;
 	}
 	if (p->nr_runs)
 		p->runs[p->nr_runs - 1].live = live;

@@ -304,6 +304,74 @@ static void indirect_spans_slots_and_regions(void **state)
 	munmap(ram2, size2);
 }
 
+/*
+ * Slots and regions that overlap without lining up: slot A (24 pages)
+ * holds region R1 (16 pages) and the start of R2, slot B (8 pages) the
+ * rest of R2. One list walks forward across R1 -> R2 inside slot A,
+ * across A -> B inside R2, then back into A inside R2 and back into R1:
+ * each entry gets its own slot's address and each region counts its own
+ * (fails when the range one compare an entry checks is taken wider than
+ * the slot or the run on either side). A page just below slot B, or
+ * just past slot A, is in no slot: it refuses the whole list.
+ */
+static void indirect_slots_and_runs_overlap(void **state)
+{
+	struct hfx *f = *state;
+	uint64_t gpa_a = 1ULL << 32, gpa_b = 1ULL << 33, tces[40], ua[40];
+	uint8_t *ram2 = hfx_map(32 * P64K);
+	uint64_t ua2 = (uint64_t)(uintptr_t)ram2;
+
+	assert_int_equal(stce_container_register(f->c, ua2, 16 * P64K), 0);
+	assert_int_equal(stce_container_register(f->c, ua2 + 16 * P64K,
+						 16 * P64K), 0);
+	assert_int_equal(stce_guest_add_memory(f->g, gpa_a, 24 * P64K, ua2), 0);
+	assert_int_equal(stce_guest_add_memory(f->g, gpa_b, 8 * P64K,
+					       ua2 + 24 * P64K), 0);
+	for (unsigned int i = 0; i < 40; i++) {
+		/* Page of ram2: 0..23 (A), 24..31 (B), 20..23, 0..3 (A). */
+		uint64_t pg = i < 32 ? i : i < 36 ? i - 12 : i - 36;
+
+		tces[i] = (pg < 24 || i >= 32 ? gpa_a + pg * P64K :
+			   gpa_b + (pg - 24) * P64K) | RW;
+		ua[i] = ua2 + pg * P64K;
+	}
+	hfx_list(f, LIST, tces, 40);
+	assert_int_equal(stce_h_put_tce_indirect(f->g, LIOBN, DDW, LIST, 40, 0),
+			 STCE_H_SUCCESS);
+	for (unsigned int i = 0; i < 40; i++)
+		assert_int_equal(hwget(f, 1, DDW + i * P64K),
+				 stce_tce_make(ua[i], RW));
+	assert_int_equal(region_mapped(ua2), 20);
+	assert_int_equal(region_mapped(ua2 + 16 * P64K), 20);
+	assert_int_equal(stce_h_stuff_tce(f->g, LIOBN, DDW, 0, 40, 0),
+			 STCE_H_SUCCESS);
+	assert_int_equal(region_mapped(ua2), 0);
+	assert_int_equal(region_mapped(ua2 + 16 * P64K), 0);
+
+	/* Slot B's first page, then the page below it (no memory there). */
+	tces[0] = gpa_b | RW;
+	tces[1] = (gpa_b - P64K) | RW;
+	hfx_list(f, LIST, tces, 2);
+	assert_int_equal(stce_h_put_tce_indirect(f->g, LIOBN, DDW, LIST, 2, 0),
+			 STCE_H_TOO_HARD);
+	check_nothing(f, DDW, 2);
+	/* Inside R2 in slot A, then the page past slot A (R2 goes on). */
+	tces[0] = (gpa_a + 16 * P64K) | RW;
+	tces[1] = (gpa_a + 24 * P64K) | RW;
+	hfx_list(f, LIST, tces, 2);
+	assert_int_equal(stce_h_put_tce_indirect(f->g, LIOBN, DDW, LIST, 2, 0),
+			 STCE_H_TOO_HARD);
+	check_nothing(f, DDW, 2);
+	assert_int_equal(region_mapped(ua2 + 16 * P64K), 0);
+
+	assert_int_equal(stce_guest_remove_memory(f->g, gpa_b, 8 * P64K), 0);
+	assert_int_equal(stce_guest_remove_memory(f->g, gpa_a, 24 * P64K), 0);
+	assert_int_equal(stce_container_unregister(f->c, ua2 + 16 * P64K,
+						   16 * P64K), 0);
+	assert_int_equal(stce_container_unregister(f->c, ua2, 16 * P64K), 0);
+	munmap(ram2, 32 * P64K);
+}
+
 /* A list that replaces live entries and clears others. */
 static void indirect_replace_and_clear(void **state)
 {
@@ -732,6 +800,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(indirect_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(indirect_one_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(indirect_spans_slots_and_regions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(indirect_slots_and_runs_overlap, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(indirect_replace_and_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(stuff, setup, teardown),
