@@ -236,36 +236,97 @@ static long put_fail(struct hc_put *p, long ret)
 }
 
 /*
+ * The direct path's state between two misses: the slot (a page at gpa
+ * fits when gpa - sgpa < sfit; ua is gpa + sdelta), the run (pages start
+ * in [rua, rua + rlim], hpa is ua + rdelta; its first entry and the
+ * clearing TCEs since, which give its count) and, for the loop's one
+ * compare, where both hold (gpa - glo <= glim; hpa is gpa + hdelta).
+ */
+struct dv_state {
+	uint64_t sgpa, sfit, sdelta;
+	uint64_t rua, rlim, rdelta;
+	unsigned int start, clears;
+	uint64_t glo, glim, hdelta;
+};
+
+/*
+ * A mapping TCE at @gpa (aligned) of entry @i outside the state's range:
+ * find its slot and its run as needed (a new run closes the last one's
+ * count) and work the range out again. Out of line, so that the loop
+ * keeps only what the common entry needs in registers.
+ */
+static __attribute__((noinline))
+long direct_miss(struct hc_ctx *x, struct hc_put *p, struct dv_state *st,
+		 uint64_t gpa, unsigned int i)
+{
+	uint64_t pgsz = 1ULL << x->lt->page_shift, ua, back, fwd;
+
+	if (gpa - st->sgpa >= st->sfit) {
+		const struct hc_slot *s;
+
+		if (!gpa_to_ua(x, gpa, pgsz, &ua))
+			return STCE_H_TOO_HARD;
+		s = x->slot;
+		st->sgpa = s->gpa;
+		st->sfit = s->size - pgsz + 1;	/* size >= pgsz here */
+		st->sdelta = s->ua - s->gpa;
+		/*
+		 * The hardware page must be aligned in user memory too: gpa
+		 * is, so ua is exactly when the slot's offset is; asked
+		 * once a slot.
+		 */
+		if (st->sdelta & (pgsz - 1))
+			return STCE_H_TOO_HARD;
+	}
+	ua = gpa + st->sdelta;
+	/* ua below rua wraps past rlim: rua + rlim cannot overflow. */
+	if (ua - st->rua > st->rlim) {
+		struct hc_run *run;
+
+		if (p->nr_runs)
+			p->runs[p->nr_runs - 1].live = i - st->start - st->clears;
+		if (!put_new_run(p, ua, pgsz, x->max_shift))
+			return STCE_H_TOO_HARD;
+		run = &p->runs[p->nr_runs - 1];
+		st->rua = run->rua;
+		st->rlim = run->rlim;
+		st->rdelta = run->delta;
+		st->start = i;
+		st->clears = 0;
+	}
+	/* Where both hold around gpa: distances from it, so nothing wraps. */
+	back = gpa - st->sgpa < ua - st->rua ? gpa - st->sgpa : ua - st->rua;
+	fwd = st->sfit - 1 - (gpa - st->sgpa);
+	if (st->rlim - (ua - st->rua) < fwd)
+		fwd = st->rlim - (ua - st->rua);
+	st->glo = gpa - back;
+	st->glim = back + fwd;
+	st->hdelta = st->sdelta + st->rdelta;
+	return STCE_H_SUCCESS;
+}
+
+/*
  * put_validate() for the direct case (one window of the guest's page
  * size, one exchange batch), which is nearly every call: the same
  * checks and answers, in one pass that writes only the hardware entries
  * and their user addresses (p->ua, hpa and run_of stay unset: the
- * direct path never reads them). The memory slot and the region run in
- * use live in registers, so a list of pages in one slot and one region
- * (the usual list) costs three compares an entry for its checks. An
- * indirect list is read here, each entry once (copied to p->tces for
- * the guest view), rather than in a pass of its own.
+ * direct path never reads them). A mapping TCE inside the range where
+ * the last slot and region run both hold (the usual list: one slot, one
+ * region) costs its alignment test and one compare; the rest is
+ * direct_miss(). An indirect list is read here, each entry once (copied
+ * to p->copy for the guest view), rather than in a pass of its own.
  */
 static inline __attribute__((always_inline))
 long validate_direct(struct hc_ctx *x, struct hc_put *p, bool indirect)
 {
-	uint64_t pgsz = 1ULL << x->lt->page_shift, amask = pgsz - 1;
+	uint64_t amask = (1ULL << x->lt->page_shift) - 1;
 	uint64_t *hw = p->hw[0], *hwua = p->hwua[0];
 	const uint64_t *list = p->list;
-	/*
-	 * The slot: a page at gpa fits when gpa - sgpa < sfit; ua is
-	 * gpa + sdelta. None yet (sfit 0): the first page looks it up.
-	 */
-	uint64_t sgpa = 0, sfit = 0, sdelta = 0;
-	/* The run: pages start in [rua, rua + rlim], hpa is ua + rdelta;
-	 * none yet (a page's ua is aligned, never 1). */
-	uint64_t rua = 1, rlim = 0, rdelta = 0, live = 0;
-	/*
-	 * Both at once, for the loop's one range check: a page at gpa is
-	 * in the slot and the run when gpa - glo <= glim (none yet: a
-	 * page's gpa is aligned, never 1); its hpa is gpa + hdelta.
-	 */
-	uint64_t glo = 1, glim = 0, hdelta = 0;
+	/* No slot (sfit 0) and no run yet (a page's ua is aligned, never
+	 * 1; nor is its gpa, for the range). */
+	struct dv_state st = { .sfit = 0, .rua = 1, .rlim = 0, .glo = 1,
+			       .glim = 0 };
+	uint64_t glo = 1, glim = 0, hdelta = 0, sdelta = 0;
 	unsigned int n = p->n;
 
 	p->nr_runs = 0;
@@ -282,6 +343,7 @@ long validate_direct(struct hc_ctx *x, struct hc_put *p, bool indirect)
 		if (!perm) {
 			if (indirect && !gpa_to_ua(x, gpa, 1, &ua))
 				return put_fail(p, STCE_H_PARAMETER);
+			st.clears++;
 			hw[i] = 0;
 			hwua[i] = 0;
 			continue;
@@ -289,56 +351,18 @@ long validate_direct(struct hc_ctx *x, struct hc_put *p, bool indirect)
 		if (gpa & amask)
 			return put_fail(p, STCE_H_TOO_HARD);
 		if (stce_unlikely(gpa - glo > glim)) {
-			uint64_t back, fwd;
-
-			if (gpa - sgpa >= sfit) {
-				const struct hc_slot *s;
-
-				if (!gpa_to_ua(x, gpa, pgsz, &ua))
-					return put_fail(p, STCE_H_TOO_HARD);
-				s = x->slot;
-				sgpa = s->gpa;
-				sfit = s->size - pgsz + 1;	/* size >= pgsz */
-				sdelta = s->ua - s->gpa;
-				/*
-				 * The hardware page must be aligned in user
-				 * memory too: gpa is, so ua is exactly when
-				 * the slot's offset is; asked once a slot.
-				 */
-				if (sdelta & amask)
-					return put_fail(p, STCE_H_TOO_HARD);
-			}
-			ua = gpa + sdelta;
-			/* ua below rua wraps past rlim: no overflow. */
-			if (ua - rua > rlim) {
-				struct hc_run *run;
-
-				if (p->nr_runs)
-					p->runs[p->nr_runs - 1].live = live;
-				if (!put_new_run(p, ua, pgsz, x->max_shift))
-					return put_fail(p, STCE_H_TOO_HARD);
-				run = &p->runs[p->nr_runs - 1];
-				rua = run->rua;
-				rlim = run->rlim;
-				rdelta = run->delta;
-				live = 0;
-			}
-			/* Where both hold around gpa: distances from it,
-			 * so nothing wraps. */
-			back = gpa - sgpa < ua - rua ? gpa - sgpa : ua - rua;
-			fwd = sfit - 1 - (gpa - sgpa);
-			if (rlim - (ua - rua) < fwd)
-				fwd = rlim - (ua - rua);
-			glo = gpa - back;
-			glim = back + fwd;
-			hdelta = sdelta + rdelta;
+			if (direct_miss(x, p, &st, gpa, i) != STCE_H_SUCCESS)
+				return put_fail(p, STCE_H_TOO_HARD);
+			glo = st.glo;
+			glim = st.glim;
+			hdelta = st.hdelta;
+			sdelta = st.sdelta;
 		}
-		live++;
 		hw[i] = stce_tce_make(gpa + hdelta, perm);
 		hwua[i] = gpa + sdelta;
 	}
 	if (p->nr_runs)
-		p->runs[p->nr_runs - 1].live = live;
+		p->runs[p->nr_runs - 1].live = n - st.start - st.clears;
 	return STCE_H_SUCCESS;
 }
 
