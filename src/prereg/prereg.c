@@ -403,6 +403,7 @@ void stce_prereg_release_tces(const uint64_t *tces, unsigned int n)
 	/* The run's bounds in registers: none yet (size 0 holds nothing). */
 	uint64_t run = 0, lo = 0, size = 0;
 
+#pragma GCC unroll 4
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t hpa;
 
