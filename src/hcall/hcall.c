@@ -358,7 +358,9 @@ long validate_direct(struct hc_ctx *x, struct hc_put *p, bool indirect)
 			hdelta = st.hdelta;
 			sdelta = st.sdelta;
 		}
-		hw[i] = stce_tce_make(gpa + hdelta, perm);
+		/* hdelta is a multiple of the page (slot and region offsets
+		 * both are): adding it to the TCE keeps its permission bits. */
+		hw[i] = tce + hdelta;
 		hwua[i] = gpa + sdelta;
 	}
 	if (p->nr_runs)
