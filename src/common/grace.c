@@ -29,6 +29,8 @@ __thread unsigned int stce_grace_tls_slot
 	__attribute__((tls_model("initial-exec"))) = STCE_GRACE_NO_SLOT;
 
 #define EXCLUSIVE_MASK	((1u << STCE_GRACE_SHARED_SLOT) - 1)
+/* From one slot's counter to the next slot's, in counters. */
+#define SLOT_STRIDE	(sizeof(struct stce_grace_slot) / sizeof(uint64_t))
 
 static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
 static bool asym;		/* fixed by mode_once, before any slot exists */
@@ -306,22 +308,36 @@ static bool slot_covers(const struct stce_grace_slot *r, uint64_t lo,
 	return rlo <= hi && lo <= rhi;
 }
 
+/* See common/grace.h. */
+void stce_grace_count_slow(_Atomic uint64_t *counters, size_t stride)
+{
+	unsigned int s = stce_grace_thread_slot();
+
+	if (s == STCE_GRACE_SHARED_SLOT)
+		atomic_fetch_add_explicit(&counters[s * stride], 1,
+					  memory_order_relaxed);
+	else
+		stce_grace_count(counters, stride);
+}
+
+/* See common/grace.h. */
+uint64_t stce_grace_count_sum(const _Atomic uint64_t *counters, size_t stride)
+{
+	uint64_t n = 0;
+
+	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++)
+		n += atomic_load_explicit(&counters[s * stride],
+					  memory_order_relaxed);
+	return n;
+}
+
 /*
  * One more ranged wait done, counted in this thread's own slot: a kill
- * pays no locked instruction for its count (the shared slot's threads
- * add atomically).
+ * pays no locked instruction for its count.
  */
 static void count_ranged(struct stce_grace *g)
 {
-	unsigned int s = stce_grace_thread_slot();
-	_Atomic uint64_t *n = &g->readers[s].ranged;
-
-	if (s == STCE_GRACE_SHARED_SLOT) {
-		atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
-		return;
-	}
-	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed)
-				 + 1, memory_order_relaxed);
+	stce_grace_count(&g->readers[0].ranged, SLOT_STRIDE);
 }
 
 /* See common/grace.h. */
@@ -368,10 +384,6 @@ void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 /* See common/grace.h. */
 uint64_t stce_grace_periods(const struct stce_grace *g)
 {
-	uint64_t n = atomic_load(&g->periods);
-
-	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++)
-		n += atomic_load_explicit(&g->readers[s].ranged,
-					  memory_order_relaxed);
-	return n;
+	return atomic_load(&g->periods) +
+	       stce_grace_count_sum(&g->readers[0].ranged, SLOT_STRIDE);
 }

@@ -71,6 +71,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define STCE_GRACE_SLOTS	32
@@ -233,6 +234,34 @@ void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 /* Grace periods completed so far, full ones and ranged waits: a relaxed
  * sum, exact for the waits whose callers have returned. */
 uint64_t stce_grace_periods(const struct stce_grace *g);
+
+/*
+ * Per-thread event counts for any owner (a grace's ranged waits, a
+ * table's flushes): STCE_GRACE_SLOTS counters, @stride counters apart
+ * (64 bytes or more, so that threads do not share a line). The calling
+ * thread adds one to the counter of its slot with a plain store (only it
+ * writes that one: no locked instruction), or atomically on the shared
+ * slot. The sum is relaxed, exact for the counts whose callers have
+ * returned.
+ */
+void stce_grace_count_slow(_Atomic uint64_t *counters, size_t stride);
+
+static inline void stce_grace_count(_Atomic uint64_t *counters, size_t stride)
+{
+	unsigned int s = stce_grace_tls_slot & ~STCE_GRACE_FENCED;
+	_Atomic uint64_t *n;
+
+	/* No slot yet, or the shared one: out of line. */
+	if (__builtin_expect(s >= STCE_GRACE_SHARED_SLOT, 0)) {
+		stce_grace_count_slow(counters, stride);
+		return;
+	}
+	n = &counters[s * stride];
+	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed)
+				 + 1, memory_order_relaxed);
+}
+
+uint64_t stce_grace_count_sum(const _Atomic uint64_t *counters, size_t stride);
 
 /* Whether this process runs the asymmetric (membarrier) mode. */
 bool stce_grace_asymmetric(void);

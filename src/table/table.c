@@ -18,7 +18,11 @@
 
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/grace.h"
 #include "table/table_internal.h"
+
+/* Counters a line apart: one thread's flush count per line. */
+#define FLUSH_STRIDE	(64 / sizeof(uint64_t))
 
 typedef _Atomic uint64_t tce_slot;
 typedef void *_Atomic node_slot;
@@ -46,7 +50,13 @@ struct stce_table {
 	 */
 	char gap[64];
 	atomic_uint_least64_t allocated_bytes;
-	atomic_uint_least64_t flush_count;
+	/*
+	 * Flushes counted in the flushing thread's grace slot (one line
+	 * each): a plain store on a line no other thread writes, where one
+	 * shared counter cost every UNMAP a locked add; the threads on the
+	 * shared slot add atomically. stce_table_flush_count() sums them.
+	 */
+	_Atomic uint64_t flushes[STCE_GRACE_SLOTS * FLUSH_STRIDE];
 };
 
 static size_t node_bytes(const struct stce_table *t, bool leaf)
@@ -237,10 +247,11 @@ uint64_t stce_table_allocated_bytes(const struct stce_table *t)
 	return atomic_load_explicit(&t->allocated_bytes, memory_order_relaxed);
 }
 
-/* Kill hook calls so far: a relaxed snapshot. */
+/* Kill hook calls so far: a relaxed sum, exact for the flushes whose
+ * callers have returned. */
 uint64_t stce_table_flush_count(const struct stce_table *t)
 {
-	return atomic_load_explicit(&t->flush_count, memory_order_relaxed);
+	return stce_grace_count_sum(t->flushes, FLUSH_STRIDE);
 }
 
 /* Entries of the window (fixed at create). */
@@ -545,7 +556,7 @@ void stce_table_flush_range(struct stce_table *t, uint64_t index,
 	 */
 	if (t->kill)
 		t->kill(t->kill_ctx, t, index, count);
-	atomic_fetch_add_explicit(&t->flush_count, 1, memory_order_release);
+	stce_grace_count(t->flushes, FLUSH_STRIDE);
 }
 
 /* See <spapr_tce/table.h>. */
