@@ -3,7 +3,8 @@
  * MAP/UNMAP from several threads on disjoint slices (the kernel answered
  * 4 x 2000 of these without a failure), while a device DMAs a slice that
  * stays mapped and another thread creates and removes the other window;
- * a hypervisor's read-side section against TCE_REMOVE. Run under TSan by
+ * a hypervisor's read-side section against TCE_REMOVE; a DMA in flight
+ * against an UNMAP's release. Run under TSan by
  * make check. Everything audits to zero afterwards.
  */
 #include <errno.h>
@@ -203,11 +204,95 @@ static void read_section_holds_off_remove(void **state)
 	unmap(mem, HP);
 }
 
+struct unmapper {
+	struct stce_container *c;
+	uint64_t iova, size;
+	atomic_bool done;
+	int ret;
+};
+
+static void *unmapper_main(void *arg)
+{
+	struct unmapper *u = arg;
+
+	u->ret = stce_container_unmap(u->c, u->iova, u->size);
+	atomic_store(&u->done, true);
+	return NULL;
+}
+
+/*
+ * A DMA in flight holds off an UNMAP: the TCE is cleared at once, but the
+ * mapping is released (the region's count) only after the kill, which
+ * waits for the DMA. One page (the path of QEMU's H_PUT_TCE each) and
+ * two pages (the batched clear).
+ */
+static void dma_holds_off_unmap_release(unsigned int pages)
+{
+	struct unmapper u = { .iova = WIN64, .size = (uint64_t)pages << 16 };
+	struct stce_dma_span span;
+	struct stce_dma_guard guard;
+	struct stce_region *region;
+	struct stce_pe_caps caps;
+	struct stce_table *t;
+	struct stce_pe *pe;
+	unsigned int nr;
+	pthread_t ut;
+	uint64_t mem, start;
+
+	stce_pe_caps_default(&caps);
+	assert_int_equal(stce_pe_create(&caps, 0, &pe), 0);
+	mem = map_anon(2 * HP);
+	assert_int_equal(stce_container_create(STCE_IOMMU_V2, 0, &u.c), 0);
+	assert_int_equal(stce_container_attach(u.c, pe), 0);
+	assert_int_equal(stce_container_register(u.c, mem, 2 * HP), 0);
+	assert_int_equal(stce_container_create_window(u.c, 16, 1ULL << 30, 1,
+						      &start), 0);
+	assert_int_equal(start, WIN64);
+	assert_int_equal(stce_container_map(u.c, mem, WIN64, u.size,
+					    STCE_MAP_READ), 0);
+	region = stce_prereg_find_hpa(mem);
+	assert_int_equal(stce_region_mapped(region), pages);
+
+	assert_int_equal(stce_pe_dma_map(pe, WIN64, 8, STCE_DMA_READ, &span, 1,
+					 &nr, &guard), 0);
+	assert_int_equal(pthread_create(&ut, NULL, unmapper_main, &u), 0);
+	t = stce_container_window_table(u.c, 1);
+	while (stce_table_get(t, 0))
+		sched_yield();
+	usleep(100 * 1000);
+	assert_false(atomic_load(&u.done));
+	assert_int_equal(stce_region_mapped(region), pages);
+	stce_pe_dma_unmap(pe, &guard);
+	assert_int_equal(pthread_join(ut, NULL), 0);
+	assert_int_equal(u.ret, 0);
+	assert_int_equal(stce_region_mapped(region), 0);
+
+	stce_container_destroy(u.c);
+	assert_int_equal(stce_account_locked_pages(), 0);
+	assert_int_equal(stce_prereg_count(), 0);
+	stce_pe_destroy(pe);
+	unmap(mem, 2 * HP);
+}
+
+static void dma_holds_off_unmap_one(void **state)
+{
+	(void)state;
+	dma_holds_off_unmap_release(1);
+}
+
+static void dma_holds_off_unmap_two(void **state)
+{
+	(void)state;
+	dma_holds_off_unmap_release(2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(map_unmap_race),
 		cmocka_unit_test(read_section_holds_off_remove),
+		cmocka_unit_test(dma_holds_off_unmap_one),
+		cmocka_unit_test(dma_holds_off_unmap_two),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
