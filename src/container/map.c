@@ -334,7 +334,8 @@ static int find_window(struct stce_container *c, uint64_t iova,
 		if (ret)
 			return ret;
 	}
-	stce_grace_read_lock(&c->grace, guard);
+	/* Inside the owner's section (the VFIO host's): no barrier. */
+	stce_grace_read_lock_nested(c->grace, guard);
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
 		struct stce_table *t = atomic_load_explicit(&c->tables[i],
 							    memory_order_acquire);
@@ -344,7 +345,7 @@ static int find_window(struct stce_container *c, uint64_t iova,
 			return 0;
 		}
 	}
-	stce_grace_read_unlock(&c->grace, guard);
+	stce_grace_read_unlock(c->grace, guard);
 	return -ENXIO;
 }
 
@@ -418,7 +419,7 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 	else
 		ret = map_pages(&m);
 out:
-	stce_grace_read_unlock(&c->grace, &guard);
+	stce_grace_read_unlock(c->grace, &guard);
 	return ret;
 }
 
@@ -449,6 +450,6 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 	else
 		ret = container_clear(c, t, index, pages, false);
 out:
-	stce_grace_read_unlock(&c->grace, &guard);
+	stce_grace_read_unlock(c->grace, &guard);
 	return ret;
 }
