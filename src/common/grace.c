@@ -17,13 +17,6 @@
 #include "common/common.h"
 #include "common/grace.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define GRACE_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GRACE_TSAN 1
-#endif
-#endif
 
 __thread unsigned int stce_grace_tls_slot
 	__attribute__((tls_model("initial-exec"))) = STCE_GRACE_NO_SLOT;
@@ -57,7 +50,7 @@ static bool membarrier_usable(void)
 {
 	long cmds;
 
-#ifdef GRACE_TSAN
+#ifdef STCE_GRACE_TSAN
 	return false;	/* TSan cannot see the barriers membarrier makes */
 #endif
 	/*
@@ -344,12 +337,19 @@ static void count_ranged(struct stce_grace *g)
 void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 				  uint64_t hi)
 {
+	/* Order the caller's unpublishing before the samples. */
+	atomic_thread_fence(memory_order_seq_cst);
+	stce_grace_synchronize_range_ordered(g, lo, hi);
+}
+
+/* See common/grace.h. */
+void stce_grace_synchronize_range_ordered(struct stce_grace *g, uint64_t lo,
+					  uint64_t hi)
+{
 	bool barrier_others = stce_grace_asymmetric();
 	uint64_t idle[STCE_GRACE_SHARED_SLOT];
 	uint32_t used, wait = 0;
 
-	/* Order the caller's unpublishing before the samples. */
-	atomic_thread_fence(memory_order_seq_cst);
 	if (barrier_others && others_hold_slots())
 		barrier_all_threads();
 	if (slot_busy(&g->readers[STCE_GRACE_SHARED_SLOT])) {

@@ -89,6 +89,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(__SANITIZE_THREAD__)
+#define STCE_GRACE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STCE_GRACE_TSAN 1
+#endif
+#endif
+
 #define STCE_GRACE_SLOTS	32
 #define STCE_GRACE_SHARED_SLOT	(STCE_GRACE_SLOTS - 1)
 /* In a thread's slot number: count with atomic adds (fenced mode). */
@@ -287,6 +295,30 @@ void stce_grace_synchronize(struct stce_grace *g);
  * inside a read-side section of the same @g. */
 void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 				  uint64_t hi);
+
+/*
+ * The full barrier a writer needs between its unpublishing and its look
+ * at the readers, when the unpublishing ended with a locked
+ * read-modify-write of this thread (an atomic exchange of the entry): on
+ * x86 that instruction already is one (a locked instruction orders every
+ * earlier store before every later load; the kernel's
+ * smp_mb__after_atomic), so only the compiler is held back. Elsewhere,
+ * and under TSan (which does not model it), a real fence.
+ */
+static inline void stce_grace_fence_after_rmw(void)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(STCE_GRACE_TSAN)
+	atomic_signal_fence(memory_order_seq_cst);
+#else
+	atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
+/* stce_grace_synchronize_range() for a caller that has ordered its
+ * unpublishing before this call's loads already (a full fence, or
+ * stce_grace_fence_after_rmw()): it makes no fence of its own. */
+void stce_grace_synchronize_range_ordered(struct stce_grace *g, uint64_t lo,
+					  uint64_t hi);
 
 /* Grace periods completed so far, full ones and ranged waits: a relaxed
  * sum, exact for the waits whose callers have returned. */

@@ -44,7 +44,8 @@ static void container_kill(void *ctx, const struct stce_table *t,
 		struct stce_pe *pe = atomic_load(&c->groups[i]);
 
 		if (pe)
-			stce_pe_tce_kill_range(pe, iova, count << shift);
+			stce_pe_tce_kill_range_ordered(pe, iova,
+						       count << shift);
 	}
 }
 

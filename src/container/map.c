@@ -126,7 +126,7 @@ static int unmap_one(struct stce_container *c, struct stce_table *t,
 
 	if (ret || !tce)
 		return ret;
-	stce_table_flush_range(t, index, 1);
+	stce_table_flush_range_xchg(t, index, 1);
 	release_tces(c, stce_table_page_shift(t), &tce, 1);
 	return 0;
 }
@@ -290,7 +290,7 @@ static int map_one_v2(struct map_request *m)
 	}
 	if (!stce_tce_live(tce))
 		return 0;
-	stce_table_flush_range(m->t, m->index, 1);
+	stce_table_flush_range_xchg(m->t, m->index, 1);
 	release_tces(m->c, m->page_shift, &tce, 1);
 	return 0;
 }

@@ -540,23 +540,41 @@ int stce_table_xchg_range(struct stce_table *t, uint64_t index,
 	return 0;
 }
 
-/* See <spapr_tce/table.h>. */
-void stce_table_flush_range(struct stce_table *t, uint64_t index,
-			    uint64_t count)
+/*
+ * The hook after the barrier that orders this thread's changes before
+ * the hook's loads (stce_table_kill_fn): a full fence, or, @after_rmw,
+ * the locked exchange that made the last change (stce_grace.h). Without
+ * a hook nothing waits, and no barrier is paid.
+ */
+static void flush(struct stce_table *t, uint64_t index, uint64_t count,
+		  bool after_rmw)
 {
 	if (!count || index >= t->entries || count > t->entries - index) {
 		index = 0;
 		count = t->entries;
 	}
-	/*
-	 * No fence here: the hook is what orders this thread's clears
-	 * before its own look at the readers (the PE's kill starts with a
-	 * full fence: stce_grace_synchronize_range), and without a hook
-	 * nothing waits: a second fence would only slow every UNMAP.
-	 */
-	if (t->kill)
+	if (t->kill) {
+		if (after_rmw)
+			stce_grace_fence_after_rmw();
+		else
+			atomic_thread_fence(memory_order_seq_cst);
 		t->kill(t->kill_ctx, t, index, count);
+	}
 	stce_grace_count(t->flushes, FLUSH_STRIDE);
+}
+
+/* See <spapr_tce/table.h>. */
+void stce_table_flush_range(struct stce_table *t, uint64_t index,
+			    uint64_t count)
+{
+	flush(t, index, count, false);
+}
+
+/* See <spapr_tce/table.h>. */
+void stce_table_flush_range_xchg(struct stce_table *t, uint64_t index,
+				 uint64_t count)
+{
+	flush(t, index, count, true);
 }
 
 /* See <spapr_tce/table.h>. */
@@ -569,6 +587,7 @@ struct clear_batch {
 	struct stce_cleared entries[STCE_TABLE_CLEAR_BATCH];
 	unsigned int count;
 	uint64_t total;
+	bool exclusive;		/* cleared with plain stores: a full fence */
 };
 
 /* Flush first, then release: the device must not reach a released page. */
@@ -578,9 +597,9 @@ static void batch_release(struct stce_table *t, struct clear_batch *b,
 	if (!b->count)
 		return;
 	/* Entries go in in index order: the batch spans first..last. */
-	stce_table_flush_range(t, b->entries[0].index,
-			       b->entries[b->count - 1].index + 1 -
-			       b->entries[0].index);
+	flush(t, b->entries[0].index,
+	      b->entries[b->count - 1].index + 1 - b->entries[0].index,
+	      !b->exclusive);
 	if (release)
 		for (unsigned int i = 0; i < b->count; i++)
 			release(ctx, &b->entries[i]);
@@ -649,6 +668,7 @@ static int table_clear(struct stce_table *t, uint64_t index, uint64_t count,
 
 	b.count = 0;
 	b.total = 0;
+	b.exclusive = exclusive;
 	if (count == 1) {
 		/* One entry (QEMU's UNMAP_DMA of one page): no walk of chunks. */
 		tce_slot *leaf = leaf_lookup(t, index);
