@@ -99,6 +99,17 @@ bool stce_grace_asymmetric(void)
 }
 
 /*
+ * The mode, without pthread_once's call once this thread has a slot: the
+ * slot's assignment fixed the mode first (a kill on every UNMAP asks).
+ */
+static bool mode_asymmetric(void)
+{
+	if (stce_grace_tls_slot != STCE_GRACE_NO_SLOT)
+		return asym;
+	return stce_grace_asymmetric();
+}
+
+/*
  * An exclusive slot if one is free (both modes: ranged waits need a slot
  * to be one thread's), else the shared one. Fenced mode still counts with
  * atomic adds: the flag sends its sections through the slow path.
@@ -346,7 +357,7 @@ void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 void stce_grace_synchronize_range_ordered(struct stce_grace *g, uint64_t lo,
 					  uint64_t hi)
 {
-	bool barrier_others = stce_grace_asymmetric();
+	bool barrier_others = mode_asymmetric();
 	uint64_t idle[STCE_GRACE_SHARED_SLOT];
 	uint32_t used, wait = 0;
 
