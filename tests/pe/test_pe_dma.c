@@ -331,6 +331,12 @@ static void long_transfers_across_chunks(void **state)
 	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, DDW + 8192 * 4096ULL,
 		     STCE_DMA_READ);
 	thaw(f->pe);
+	/* Inside one page of it: the fault names the DMA's own address. */
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW + 8192 * 4096ULL + 100,
+					  in, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, DDW + 8192 * 4096ULL + 100,
+		     STCE_DMA_READ);
+	thaw(f->pe);
 	assert_int_equal(stce_pe_unset_window(f->pe, 1), 0);
 	stce_table_destroy(t);
 }
