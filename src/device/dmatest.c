@@ -8,9 +8,9 @@
  * the whole command, as it did when every write waited for the lock).
  * Its DMA goes through the PE's lock-free translation.
  */
-#include <stdatomic.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
