@@ -38,13 +38,13 @@ static inline double bench_now(void)
 }
 
 /*
- * Run @pass (which does @ops_per_pass operations on @ctx) until the time
- * budget is spent; return operations per second.
+ * Run @pass (which does @ops_per_pass operations on @ctx) for about
+ * @budget seconds; return operations per second.
  */
-static inline double bench_rate(void (*pass)(void *ctx), void *ctx,
-				double ops_per_pass)
+static inline double bench_rate_for(void (*pass)(void *ctx), void *ctx,
+				    double ops_per_pass, double budget)
 {
-	double budget = bench_seconds(), start, elapsed;
+	double start, elapsed;
 	uint64_t passes = 0;
 
 	pass(ctx);	/* warm caches and fault pages in */
@@ -55,6 +55,13 @@ static inline double bench_rate(void (*pass)(void *ctx), void *ctx,
 		elapsed = bench_now() - start;
 	} while (elapsed < budget);
 	return (double)passes * ops_per_pass / elapsed;
+}
+
+/* bench_rate_for() over the whole budget, BENCH_SECONDS. */
+static inline double bench_rate(void (*pass)(void *ctx), void *ctx,
+				double ops_per_pass)
+{
+	return bench_rate_for(pass, ctx, ops_per_pass, bench_seconds());
 }
 
 struct bench_buffer {
@@ -79,30 +86,42 @@ static inline void bench_xchg_pass(void *ctx)
 		atomic_exchange(&b->words[i], i);
 }
 
-/* 8-byte stores per second that memset makes over @count words. */
-static inline double bench_memset_rate(size_t count)
+/* 8-byte stores per second that memset makes over @count words, for
+ * about @budget seconds. */
+static inline double bench_memset_rate_for(size_t count, double budget)
 {
 	struct bench_buffer b = { calloc(count, 8), count };
 	double rate;
 
 	if (!b.words)
 		abort();
-	rate = bench_rate(bench_memset_pass, &b, (double)count);
+	rate = bench_rate_for(bench_memset_pass, &b, (double)count, budget);
 	free((void *)b.words);
 	return rate;
 }
 
-/* Sequential atomic 8-byte exchanges per second over @count words. */
-static inline double bench_xchg_rate(size_t count)
+static inline double bench_memset_rate(size_t count)
+{
+	return bench_memset_rate_for(count, bench_seconds());
+}
+
+/* Sequential atomic 8-byte exchanges per second over @count words, for
+ * about @budget seconds. */
+static inline double bench_xchg_rate_for(size_t count, double budget)
 {
 	struct bench_buffer b = { calloc(count, 8), count };
 	double rate;
 
 	if (!b.words)
 		abort();
-	rate = bench_rate(bench_xchg_pass, &b, (double)count);
+	rate = bench_rate_for(bench_xchg_pass, &b, (double)count, budget);
 	free((void *)b.words);
 	return rate;
+}
+
+static inline double bench_xchg_rate(size_t count)
+{
+	return bench_xchg_rate_for(count, bench_seconds());
 }
 
 static inline void bench_report(const char *name, double rate,
@@ -111,6 +130,84 @@ static inline void bench_report(const char *name, double rate,
 {
 	printf("%-48s %12.3e %s/s  %6.3f x %s\n", name, rate, unit,
 	       rate / baseline, baseline_name);
+}
+
+/*
+ * Paired rounds: a figure whose ratio moves with the machine's load (a
+ * shared VM drifts by +-20% between runs) is measured as BENCH_ROUNDS
+ * short rounds (default 9), each timing the baseline and then the
+ * subject back to back, so that both see the same load. The figure is
+ * the median of the per-round ratios, printed with their range: one
+ * disturbed round moves neither the median nor the reader's judgement.
+ */
+#define BENCH_ROUNDS_MAX	31
+
+struct bench_rounds {
+	int n;
+	double rate[BENCH_ROUNDS_MAX];
+	double ratio[BENCH_ROUNDS_MAX];
+};
+
+static inline int bench_rounds(void)
+{
+	const char *s = getenv("BENCH_ROUNDS");
+	int v = s ? atoi(s) : 0;
+
+	if (v <= 0)
+		return 9;
+	return v > BENCH_ROUNDS_MAX ? BENCH_ROUNDS_MAX : v;
+}
+
+/* How long each half of a paired round runs. */
+static inline double bench_round_seconds(void)
+{
+	return bench_seconds() / 6;
+}
+
+static inline void bench_rounds_add(struct bench_rounds *r, double rate,
+				    double baseline)
+{
+	if (r->n < BENCH_ROUNDS_MAX) {
+		r->rate[r->n] = rate;
+		r->ratio[r->n] = rate / baseline;
+		r->n++;
+	}
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of @n values; sorts @v. */
+static inline double bench_median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * One figure from paired rounds: the median rate, the median ratio, and
+ * in the baseline's column how it was taken and the ratios' range.
+ */
+static inline void bench_report_rounds(const char *name,
+				       struct bench_rounds *r,
+				       const char *unit,
+				       const char *baseline_name)
+{
+	double rate, ratio, lo, hi;
+
+	if (!r->n)
+		abort();
+	rate = bench_median(r->rate, r->n);
+	ratio = bench_median(r->ratio, r->n);	/* sorted: ends are the range */
+	lo = r->ratio[0];
+	hi = r->ratio[r->n - 1];
+	printf("%-48s %12.3e %s/s  %6.3f x %s (median of %d paired rounds; "
+	       "%.3f-%.3f)\n", name, rate, unit, ratio, baseline_name, r->n,
+	       lo, hi);
 }
 
 #endif /* STCE_BENCH_COMMON_H */

@@ -123,7 +123,13 @@ def main():
            '| Kernel | %s |' % m['kernel'],
            '| Date | %s |' % m['date'],
            '| BENCH_SECONDS | %s |' % os.environ.get('BENCH_SECONDS', '0.3 (default)'),
-           '']
+           '| BENCH_ROUNDS | %s |' % os.environ.get('BENCH_ROUNDS', '9 (default)'),
+           '',
+           'A figure whose baseline column says "median of N paired rounds" '
+           'was taken in N short rounds, each timing the baseline and then '
+           'the subject back to back; its ratio is the median of the '
+           'rounds\' ratios, and the range after it is the lowest and highest '
+           'round (bench/bench_common.h).', '']
     if have_plot:
         out += ['## TCE rate against batch size and threads', '',
                 '![v2 MAP+UNMAP rate](scaling.png)', '',

@@ -4,7 +4,8 @@
  * library, against a bare ioctl(2) system call (FIONBIO on /dev/null,
  * through libc's own ioctl, past the library) measured in the same run.
  * A ratio here is (bare syscall time / call time): 1.0 means the call
- * costs as much as one trip into the kernel.
+ * costs as much as one trip into the kernel. Each figure is the median of
+ * paired rounds (bare syscall, then the call), with the rounds' range.
  *
  * The client is QEMU's per-call pattern: a v2 container, registered
  * memory, a 64K-page DMA window, then one-page MAP_DMA and UNMAP_DMA
@@ -137,34 +138,46 @@ static void setup(struct client *c)
 	open_device(c->group, &c->dev);
 }
 
-/* Per-call rates against the bare syscall's, which is measured again
- * before each figure (the machine is shared: keep the pair close). */
+/*
+ * Per-call rates against the bare syscall's, in paired rounds (bench_common.h):
+ * each round times the bare syscall and then the call, back to back.
+ */
 static void figure(struct client *c, const char *name,
 		   void (*pass)(void *), double ops, const char *suffix)
 {
-	double bare = bench_rate(bare_pass, c, 256);
-	double rate = bench_rate(pass, c, ops);
+	double t = bench_round_seconds();
+	struct bench_rounds r = { 0 };
 	char label[96];
 
+	for (int i = bench_rounds(); i > 0; i--) {
+		double bare = bench_rate_for(bare_pass, c, 256, t);
+
+		bench_rounds_add(&r, bench_rate_for(pass, c, ops, t), bare);
+	}
 	snprintf(label, sizeof(label), "%s%s", name, suffix);
-	bench_report(label, rate, "calls", bare, "bare ioctl(2)");
+	bench_report_rounds(label, &r, "calls", "bare ioctl(2)");
 }
 
 /* MAP and UNMAP share a pass; each rate is its calls over its own time. */
 static void map_figures(struct client *c, const char *suffix)
 {
-	double bare = bench_rate(bare_pass, c, 256);
+	double t = bench_round_seconds();
+	struct bench_rounds map = { 0 }, unmap = { 0 };
 	char label[96];
 
-	c->map_s = c->unmap_s = 0;
-	c->calls = 0;
-	bench_rate(map_unmap_pass, c, 2 * CHUNK);
+	for (int i = bench_rounds(); i > 0; i--) {
+		double bare = bench_rate_for(bare_pass, c, 256, t);
+
+		c->map_s = c->unmap_s = 0;
+		c->calls = 0;
+		bench_rate_for(map_unmap_pass, c, 2 * CHUNK, t);
+		bench_rounds_add(&map, (double)c->calls / c->map_s, bare);
+		bench_rounds_add(&unmap, (double)c->calls / c->unmap_s, bare);
+	}
 	snprintf(label, sizeof(label), "MAP_DMA one 64K page%s", suffix);
-	bench_report(label, (double)c->calls / c->map_s, "calls", bare,
-		     "bare ioctl(2)");
+	bench_report_rounds(label, &map, "calls", "bare ioctl(2)");
 	snprintf(label, sizeof(label), "UNMAP_DMA one 64K page%s", suffix);
-	bench_report(label, (double)c->calls / c->unmap_s, "calls", bare,
-		     "bare ioctl(2)");
+	bench_report_rounds(label, &unmap, "calls", "bare ioctl(2)");
 }
 
 /* @only "map": the map figures alone (for a profiler). */

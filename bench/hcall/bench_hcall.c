@@ -7,7 +7,10 @@
  * and unmapped with H_STUFF_TCE (512 a call), on 1 and 2 vCPU threads
  * (each its half of RAM). TCEs/s are reported as ratios to the same-run
  * bare atomic-exchange loop and memset 8-byte stores over as many
- * entries as the window has.
+ * entries as the window has, each the median of paired rounds
+ * (bench_common.h). The last figure is issue 17's scaling criterion: the
+ * two-vCPU/one-vCPU rate over the bare loop's two-thread/one-thread rate,
+ * all four from the same round.
  *
  * HCALL_GUEST_MB (default 4096) changes the guest size.
  */
@@ -42,6 +45,7 @@ struct bench {
 	unsigned int threads;
 	pthread_barrier_t bar;
 	double map_time, unmap_time;
+	double budget;		/* seconds of map+unmap a run takes */
 	unsigned int passes;
 	volatile int stop;
 	long errors;
@@ -197,7 +201,7 @@ static void *worker(void *arg)
 			b->map_time += t1 - t0;
 			b->unmap_time += t2 - t1;
 			b->passes++;
-			b->stop = b->map_time + b->unmap_time > 2 * bench_seconds();
+			b->stop = b->map_time + b->unmap_time > b->budget;
 		}
 	}
 	return NULL;
@@ -239,8 +243,8 @@ static void *xchg2_equal(void *arg)
 	return NULL;
 }
 
-/* Equal work on two threads: 64 passes over each half. */
-static double xchg2_equal_rate(size_t count)
+/* Equal work on two threads: 64 passes over each half, for @budget s. */
+static double xchg2_equal_rate(size_t count, double budget)
 {
 	_Atomic uint64_t *words = calloc(count, 8);
 	struct bench_buffer h[2] = { { words, count / 2 },
@@ -261,67 +265,103 @@ static double xchg2_equal_rate(size_t count)
 			pthread_join(t[i], NULL);
 		rounds++;
 		elapsed = bench_now() - start;
-	} while (elapsed < bench_seconds());
+	} while (elapsed < budget);
 	total = (double)rounds * 64 * 2 * (count / 2);
 	free((void *)words);
 	return total / elapsed;
+}
+
+enum {
+	F_XCHG, F_MEMSET, F_XCHG2,
+	F_MAP1, F_UNMAP1, F_CYC1, F_MAP1_MEMSET,
+	F_MAP2, F_UNMAP2, F_CYC2, F_MAP2_X2, F_CYC2_X2, F_SCALING,
+	NR_FIGURES
+};
+
+static const struct {
+	const char *name, *unit, *base;
+} figures[NR_FIGURES] = {
+	[F_XCHG] = { "bare atomic exchange loop", "xchg", "xchg" },
+	[F_MEMSET] = { "memset 8-byte stores", "store", "xchg" },
+	[F_XCHG2] = { "bare exchange loop, 2 threads", "xchg",
+		      "xchg (the machine's 2-thread scaling)" },
+	[F_MAP1] = { "1 thread:  H_PUT_TCE_INDIRECT map", "TCE", "xchg" },
+	[F_UNMAP1] = { "1 thread:  H_STUFF_TCE unmap", "TCE", "xchg" },
+	[F_CYC1] = { "1 thread:  map+unmap (all TCEs)", "TCE", "xchg" },
+	[F_MAP1_MEMSET] = { "1 thread:  map, vs memset", "TCE", "memset" },
+	[F_MAP2] = { "2 threads: H_PUT_TCE_INDIRECT map", "TCE", "1-thread" },
+	[F_UNMAP2] = { "2 threads: H_STUFF_TCE unmap", "TCE", "1-thread" },
+	[F_CYC2] = { "2 threads: map+unmap (all TCEs)", "TCE", "1-thread" },
+	[F_MAP2_X2] = { "2 threads: map", "TCE", "2-thread xchg" },
+	[F_CYC2_X2] = { "2 threads: map+unmap", "TCE", "2-thread xchg" },
+	[F_SCALING] = { "2 threads: map+unmap scaling (2 thr / 1 thr)", "TCE",
+			"the machine's scaling (bare loop 2 thr / 1 thr)" },
+};
+
+/* TCEs/s of the last run(): map, unmap, and both over their time. */
+static void run_rates(const struct bench *b, double *map, double *unmap,
+		      double *cyc)
+{
+	*map = (double)b->entries * b->passes / b->map_time;
+	*unmap = (double)b->entries * b->passes / b->unmap_time;
+	*cyc = 2.0 * b->entries * b->passes / (b->map_time + b->unmap_time);
+}
+
+/*
+ * One paired round: the baselines and the hypercalls back to back, each
+ * ratio against the baseline of its own round.
+ */
+static void round_once(struct bench *b, struct bench_rounds *f, double t)
+{
+	double xchg, mset, xchg2, map1, unmap1, cyc1, map2, unmap2, cyc2;
+
+	xchg = bench_xchg_rate_for(b->entries, t);
+	mset = bench_memset_rate_for(b->entries, t);
+	xchg2 = xchg2_equal_rate(b->entries, t);
+	b->budget = 2 * t;
+	run(b, 1);
+	run_rates(b, &map1, &unmap1, &cyc1);
+	run(b, 2);
+	run_rates(b, &map2, &unmap2, &cyc2);
+	bench_rounds_add(&f[F_XCHG], xchg, xchg);
+	bench_rounds_add(&f[F_MEMSET], mset, xchg);
+	bench_rounds_add(&f[F_XCHG2], xchg2, xchg);
+	bench_rounds_add(&f[F_MAP1], map1, xchg);
+	bench_rounds_add(&f[F_UNMAP1], unmap1, xchg);
+	bench_rounds_add(&f[F_CYC1], cyc1, xchg);
+	bench_rounds_add(&f[F_MAP1_MEMSET], map1, mset);
+	bench_rounds_add(&f[F_MAP2], map2, map1);
+	bench_rounds_add(&f[F_UNMAP2], unmap2, unmap1);
+	bench_rounds_add(&f[F_CYC2], cyc2, cyc1);
+	bench_rounds_add(&f[F_MAP2_X2], map2, xchg2);
+	bench_rounds_add(&f[F_CYC2_X2], cyc2, xchg2);
+	/* rate / baseline = (cyc2 / cyc1) / (xchg2 / xchg) */
+	bench_rounds_add(&f[F_SCALING], cyc2, cyc1 * xchg2 / xchg);
 }
 
 int main(void)
 {
 	struct bench b = { 0 };
 	const char *mb = getenv("HCALL_GUEST_MB");
-	double xchg, xchg2, mset, map1, unmap1, cyc1, map2, unmap2, cyc2;
+	struct bench_rounds f[NR_FIGURES] = { 0 };
+	double t = bench_seconds() / 3;
 	uint64_t tce = 0;
 
 	b.ram_size = (mb ? strtoull(mb, NULL, 0) : 4096) << 20;
 	setup(&b);
 
 	/*
-	 * The machine may be shared: every figure is the best of three
-	 * rounds, each round measuring baselines and hypercalls together.
+	 * The machine may be shared: every figure is the median of paired
+	 * rounds, each measuring its baselines and the hypercalls together
+	 * (bench_common.h).
 	 */
-	xchg = xchg2 = mset = map1 = unmap1 = cyc1 = map2 = unmap2 = cyc2 = 0;
-	for (int round = 0; round < 3; round++) {
-		double v;
-
-		v = bench_xchg_rate(b.entries);
-		xchg = v > xchg ? v : xchg;
-		v = bench_memset_rate(b.entries);
-		mset = v > mset ? v : mset;
-		v = xchg2_equal_rate(b.entries);
-		xchg2 = v > xchg2 ? v : xchg2;
-		run(&b, 1);
-		v = (double)b.entries * b.passes / b.map_time;
-		map1 = v > map1 ? v : map1;
-		v = (double)b.entries * b.passes / b.unmap_time;
-		unmap1 = v > unmap1 ? v : unmap1;
-		v = 2.0 * b.entries * b.passes / (b.map_time + b.unmap_time);
-		cyc1 = v > cyc1 ? v : cyc1;
-		run(&b, 2);
-		v = (double)b.entries * b.passes / b.map_time;
-		map2 = v > map2 ? v : map2;
-		v = (double)b.entries * b.passes / b.unmap_time;
-		unmap2 = v > unmap2 ? v : unmap2;
-		v = 2.0 * b.entries * b.passes / (b.map_time + b.unmap_time);
-		cyc2 = v > cyc2 ? v : cyc2;
-	}
+	for (int round = bench_rounds(); round > 0; round--)
+		round_once(&b, f, t);
 	printf("window: %llu entries of 64K; baselines over as many words:\n",
 	       (unsigned long long)b.entries);
-	bench_report("bare atomic exchange loop", xchg, "xchg", xchg, "xchg");
-	bench_report("memset 8-byte stores", mset, "store", xchg, "xchg");
-	bench_report("bare exchange loop, 2 threads", xchg2, "xchg", xchg,
-		     "xchg (the machine's 2-thread scaling)");
-
-	bench_report("1 thread:  H_PUT_TCE_INDIRECT map", map1, "TCE", xchg, "xchg");
-	bench_report("1 thread:  H_STUFF_TCE unmap", unmap1, "TCE", xchg, "xchg");
-	bench_report("1 thread:  map+unmap (all TCEs)", cyc1, "TCE", xchg, "xchg");
-	bench_report("1 thread:  map, vs memset", map1, "TCE", mset, "memset");
-	bench_report("2 threads: H_PUT_TCE_INDIRECT map", map2, "TCE", map1, "1-thread");
-	bench_report("2 threads: H_STUFF_TCE unmap", unmap2, "TCE", unmap1, "1-thread");
-	bench_report("2 threads: map+unmap (all TCEs)", cyc2, "TCE", cyc1, "1-thread");
-	bench_report("2 threads: map", map2, "TCE", xchg2, "2-thread xchg");
-	bench_report("2 threads: map+unmap", cyc2, "TCE", xchg2, "2-thread xchg");
+	for (int i = 0; i < NR_FIGURES; i++)
+		bench_report_rounds(figures[i].name, &f[i], figures[i].unit,
+				    figures[i].base);
 
 	/* Check the end state: everything unmapped, nothing held. */
 	if (stce_h_get_tce(b.g, b.liobn, b.win_start, &tce) || tce)

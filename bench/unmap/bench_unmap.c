@@ -280,19 +280,6 @@ static double unmap_under_dma(struct bench *b, struct dev *d,
 	return r;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v)
-{
-	qsort(v, ROUNDS, sizeof(*v), cmp_double);
-	return v[ROUNDS / 2];
-}
-
 int main(void)
 {
 	static struct dev d[MAX_DEV];
@@ -315,14 +302,14 @@ int main(void)
 			solo[r] = devices_solo(&b, d);
 			busy[r] = unmap_under_dma(&b, d, k, &dev[r], &cb[r]);
 		}
-		a = median(alone);
-		u = median(busy);
-		s = median(solo);
-		v = median(dev);
+		a = bench_median(alone, ROUNDS);
+		u = bench_median(busy, ROUNDS);
+		s = bench_median(solo, ROUNDS);
+		v = bench_median(dev, ROUNDS);
 		printf("%-11s with DMA: %.3e unmaps/s vs %.3e without "
 		       "(%.3f x); target >= 0.5\n", kind_name[k], u, a, u / a);
-		a = median(ca);
-		u = median(cb);
+		a = bench_median(ca, ROUNDS);
+		u = bench_median(cb, ROUNDS);
 		printf("%-11s  per CPU-second: %.3e vs %.3e (%.3f x: the cost "
 		       "apart from the CPU share)\n", kind_name[k], u, a, u / a);
 		printf("%-11s devices : %.3e pages/s vs %.3e solo (%.3f x); "
