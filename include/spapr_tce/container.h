@@ -61,6 +61,7 @@ enum stce_container_flags {
 #define STCE_MAP_WRITE	(1u << 1)	/* the device may write the memory */
 
 struct stce_container;
+struct stce_grace;
 
 /* -EINVAL for a type other than STCE_IOMMU_V1/V2 or unknown flags. */
 STCE_API
@@ -168,6 +169,22 @@ int stce_container_register(struct stce_container *c, uint64_t ua,
 STCE_API
 int stce_container_unregister(struct stce_container *c, uint64_t ua,
 			      uint64_t size);
+
+/*
+ * stce_container_create() for an owner that brackets its calls with
+ * read-side sections of its own @grace (src/common/grace.h; the VFIO
+ * host): the container's lock-free readers (MAP, UNMAP and the window
+ * lookups) use @grace instead of a grace of their own, so that inside
+ * the owner's section theirs is a nested one, which costs no locked
+ * instruction. Window removal (stce_container_remove_window,
+ * stce_container_destroy) waits for @grace's readers: the owner never
+ * calls it from inside a section of @grace. @grace outlives the
+ * container. NULL: stce_container_create().
+ */
+STCE_API
+int stce_container_create_in(unsigned int type, unsigned int flags,
+			     struct stce_grace *grace,
+			     struct stce_container **out);
 
 /*
  * v2 TCE_CREATE: a window of @window_size bytes of (1 << @page_shift)

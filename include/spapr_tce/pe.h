@@ -267,6 +267,15 @@ void stce_pe_tce_kill(struct stce_pe *pe);
 STCE_API
 void stce_pe_tce_kill_range(struct stce_pe *pe, uint64_t iova, uint64_t len);
 
+/*
+ * stce_pe_tce_kill_range() for a caller that has already ordered its TCE
+ * changes before this call's loads (a full barrier): a table's kill hook,
+ * which the table calls after one (stce_table_kill_fn). It makes none.
+ */
+STCE_API
+void stce_pe_tce_kill_range_ordered(struct stce_pe *pe, uint64_t iova,
+				    uint64_t len);
+
 /* Kills (both forms) and window grace periods so far (tests, stats). */
 STCE_API
 uint64_t stce_pe_kill_count(const struct stce_pe *pe);

@@ -127,10 +127,9 @@ struct stce_table;
  * hardware's TCE cache must be flushed before a page is reused. The
  * entries changed all lie in [@index, @index + @count) (the whole table
  * for stce_table_flush()): a kill need only wait for DMA through those.
- * The hook runs after the changes in the caller's program order, with no
- * barrier in between: a hook that waits for readers on other threads
- * must order the changes before its first look at them (a full fence;
- * stce_pe_tce_kill_range() makes one).
+ * The table orders the changes before the hook runs (a full barrier), so
+ * a hook that waits for readers on other threads needs no fence of its
+ * own before its first look at them (stce_pe_tce_kill_range_ordered).
  */
 typedef void (*stce_table_kill_fn)(void *ctx, const struct stce_table *table,
 				   uint64_t index, uint64_t count);
@@ -274,6 +273,16 @@ void stce_table_flush(struct stce_table *table);
 STCE_API
 void stce_table_flush_range(struct stce_table *table, uint64_t index,
 			    uint64_t count);
+
+/*
+ * stce_table_flush_range() right after changes this thread made with
+ * stce_table_xchg() only (its atomic exchange of the entry is the last
+ * change readers depend on): on x86 that locked exchange is the barrier
+ * the hook needs, which saves a fence an UNMAP.
+ */
+STCE_API
+void stce_table_flush_range_xchg(struct stce_table *table, uint64_t index,
+				 uint64_t count);
 
 /* One entry a clear took out of the table. */
 struct stce_cleared {

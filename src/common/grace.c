@@ -17,18 +17,13 @@
 #include "common/common.h"
 #include "common/grace.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define GRACE_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GRACE_TSAN 1
-#endif
-#endif
 
 __thread unsigned int stce_grace_tls_slot
 	__attribute__((tls_model("initial-exec"))) = STCE_GRACE_NO_SLOT;
 
 #define EXCLUSIVE_MASK	((1u << STCE_GRACE_SHARED_SLOT) - 1)
+/* From one slot's counter to the next slot's, in counters. */
+#define SLOT_STRIDE	(sizeof(struct stce_grace_slot) / sizeof(uint64_t))
 
 static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
 static bool asym;		/* fixed by mode_once, before any slot exists */
@@ -55,7 +50,7 @@ static bool membarrier_usable(void)
 {
 	long cmds;
 
-#ifdef GRACE_TSAN
+#ifdef STCE_GRACE_TSAN
 	return false;	/* TSan cannot see the barriers membarrier makes */
 #endif
 	/*
@@ -101,6 +96,17 @@ bool stce_grace_asymmetric(void)
 {
 	pthread_once(&mode_once, mode_init);
 	return asym;
+}
+
+/*
+ * The mode, without pthread_once's call once this thread has a slot: the
+ * slot's assignment fixed the mode first (a kill on every UNMAP asks).
+ */
+static bool mode_asymmetric(void)
+{
+	if (stce_grace_tls_slot != STCE_GRACE_NO_SLOT)
+		return asym;
+	return stce_grace_asymmetric();
 }
 
 /*
@@ -306,34 +312,55 @@ static bool slot_covers(const struct stce_grace_slot *r, uint64_t lo,
 	return rlo <= hi && lo <= rhi;
 }
 
+/* See common/grace.h. */
+void stce_grace_count_slow(_Atomic uint64_t *counters, size_t stride)
+{
+	unsigned int s = stce_grace_thread_slot();
+
+	if (s == STCE_GRACE_SHARED_SLOT)
+		atomic_fetch_add_explicit(&counters[s * stride], 1,
+					  memory_order_relaxed);
+	else
+		stce_grace_count(counters, stride);
+}
+
+/* See common/grace.h. */
+uint64_t stce_grace_count_sum(const _Atomic uint64_t *counters, size_t stride)
+{
+	uint64_t n = 0;
+
+	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++)
+		n += atomic_load_explicit(&counters[s * stride],
+					  memory_order_relaxed);
+	return n;
+}
+
 /*
  * One more ranged wait done, counted in this thread's own slot: a kill
- * pays no locked instruction for its count (the shared slot's threads
- * add atomically).
+ * pays no locked instruction for its count.
  */
 static void count_ranged(struct stce_grace *g)
 {
-	unsigned int s = stce_grace_thread_slot();
-	_Atomic uint64_t *n = &g->readers[s].ranged;
-
-	if (s == STCE_GRACE_SHARED_SLOT) {
-		atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
-		return;
-	}
-	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed)
-				 + 1, memory_order_relaxed);
+	stce_grace_count(&g->readers[0].ranged, SLOT_STRIDE);
 }
 
 /* See common/grace.h. */
 void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 				  uint64_t hi)
 {
-	bool barrier_others = stce_grace_asymmetric();
+	/* Order the caller's unpublishing before the samples. */
+	atomic_thread_fence(memory_order_seq_cst);
+	stce_grace_synchronize_range_ordered(g, lo, hi);
+}
+
+/* See common/grace.h. */
+void stce_grace_synchronize_range_ordered(struct stce_grace *g, uint64_t lo,
+					  uint64_t hi)
+{
+	bool barrier_others = mode_asymmetric();
 	uint64_t idle[STCE_GRACE_SHARED_SLOT];
 	uint32_t used, wait = 0;
 
-	/* Order the caller's unpublishing before the samples. */
-	atomic_thread_fence(memory_order_seq_cst);
 	if (barrier_others && others_hold_slots())
 		barrier_all_threads();
 	if (slot_busy(&g->readers[STCE_GRACE_SHARED_SLOT])) {
@@ -368,10 +395,6 @@ void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 /* See common/grace.h. */
 uint64_t stce_grace_periods(const struct stce_grace *g)
 {
-	uint64_t n = atomic_load(&g->periods);
-
-	for (unsigned int s = 0; s < STCE_GRACE_SLOTS; s++)
-		n += atomic_load_explicit(&g->readers[s].ranged,
-					  memory_order_relaxed);
-	return n;
+	return atomic_load(&g->periods) +
+	       stce_grace_count_sum(&g->readers[0].ranged, SLOT_STRIDE);
 }

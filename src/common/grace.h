@@ -57,6 +57,21 @@
  * shared slot's sections have no range: seen open, they cost a full
  * stce_grace_synchronize().
  *
+ * Nested sections (stce_grace_read_lock_nested): a section that ends
+ * before the sections of the same grace its thread has open needs no
+ * barrier of its own when one of those covers everything. It adds one to
+ * its exclusive slot's counter with a plain store. The open section's
+ * entry ordered its count before every later load of this thread, the
+ * nested section's included, and it ends after the nested one: a writer
+ * either missed the open section's count, and then every load of both
+ * sections sees what it unpublished, or it waits for the open section to
+ * end, by when the nested one has ended too (its decrement is released
+ * before the open section's, whichever side of the counter each took).
+ * The slot's range stays "all". Under a ranged section, or none, the
+ * nested form is a full entry. Owners use it to let one section cover
+ * the lookups of the layers below (the VFIO host's descriptor section
+ * covers its containers' window lookups: they share the host's grace).
+ *
  * fork: the child has only the forking thread, whose slot it keeps; the
  * other threads' slots are free again. A grace's counters may still
  * count sections of threads the child does not have: a grace the child
@@ -71,7 +86,16 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#if defined(__SANITIZE_THREAD__)
+#define STCE_GRACE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STCE_GRACE_TSAN 1
+#endif
+#endif
 
 #define STCE_GRACE_SLOTS	32
 #define STCE_GRACE_SHARED_SLOT	(STCE_GRACE_SLOTS - 1)
@@ -180,6 +204,48 @@ static inline void stce_grace_read_lock(struct stce_grace *g,
 	stce_grace_read_lock_range(g, guard, 0, UINT64_MAX);
 }
 
+/*
+ * Whether this thread has a section of this grace open on its own slot
+ * @r with the range "all" (a plain one, or one with a section nested in
+ * it): then a section that ends before it is covered by it.
+ */
+static inline bool stce_grace_open_all(const struct stce_grace_slot *r)
+{
+	if (!(atomic_load_explicit(&r->cnt[0], memory_order_relaxed) |
+	      atomic_load_explicit(&r->cnt[1], memory_order_relaxed)))
+		return false;
+	return !atomic_load_explicit(&r->lo, memory_order_relaxed) &&
+	       atomic_load_explicit(&r->hi, memory_order_relaxed) == UINT64_MAX;
+}
+
+/*
+ * A plain section that the caller ends before every section of @g this
+ * thread has open now (it nests inside them, last in first out): when
+ * one of them covers everything, this one costs no barrier and no locked
+ * instruction (see "Nested sections" above); else it is
+ * stce_grace_read_lock(). Unlocked with stce_grace_read_unlock().
+ */
+static inline void stce_grace_read_lock_nested(struct stce_grace *g,
+					       struct stce_grace_guard *guard)
+{
+	unsigned int s = stce_grace_tls_slot & ~STCE_GRACE_FENCED;
+	_Atomic uint64_t *cnt;
+
+	if (__builtin_expect(s >= STCE_GRACE_SHARED_SLOT, 0) ||
+	    !stce_grace_open_all(&g->readers[s])) {
+		stce_grace_read_lock(g, guard);
+		return;
+	}
+	guard->slot = stce_grace_tls_slot;
+	guard->idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
+	cnt = &g->readers[s].cnt[guard->idx];
+	/* Only this thread writes its slot; the open section orders it. */
+	atomic_store_explicit(cnt, atomic_load_explicit(cnt,
+							memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	guard->held = true;
+}
+
 /* The last section of an exclusive slot ended: move its idle sequence
  * (release: a writer that sees it move sees the section's accesses). */
 static inline void stce_grace_slot_idle(struct stce_grace_slot *r)
@@ -230,9 +296,61 @@ void stce_grace_synchronize(struct stce_grace *g);
 void stce_grace_synchronize_range(struct stce_grace *g, uint64_t lo,
 				  uint64_t hi);
 
+/*
+ * The full barrier a writer needs between its unpublishing and its look
+ * at the readers, when the unpublishing ended with a locked
+ * read-modify-write of this thread (an atomic exchange of the entry): on
+ * x86 that instruction already is one (a locked instruction orders every
+ * earlier store before every later load; the kernel's
+ * smp_mb__after_atomic), so only the compiler is held back. Elsewhere,
+ * and under TSan (which does not model it), a real fence.
+ */
+static inline void stce_grace_fence_after_rmw(void)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(STCE_GRACE_TSAN)
+	atomic_signal_fence(memory_order_seq_cst);
+#else
+	atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
+/* stce_grace_synchronize_range() for a caller that has ordered its
+ * unpublishing before this call's loads already (a full fence, or
+ * stce_grace_fence_after_rmw()): it makes no fence of its own. */
+void stce_grace_synchronize_range_ordered(struct stce_grace *g, uint64_t lo,
+					  uint64_t hi);
+
 /* Grace periods completed so far, full ones and ranged waits: a relaxed
  * sum, exact for the waits whose callers have returned. */
 uint64_t stce_grace_periods(const struct stce_grace *g);
+
+/*
+ * Per-thread event counts for any owner (a grace's ranged waits, a
+ * table's flushes): STCE_GRACE_SLOTS counters, @stride counters apart
+ * (64 bytes or more, so that threads do not share a line). The calling
+ * thread adds one to the counter of its slot with a plain store (only it
+ * writes that one: no locked instruction), or atomically on the shared
+ * slot. The sum is relaxed, exact for the counts whose callers have
+ * returned.
+ */
+void stce_grace_count_slow(_Atomic uint64_t *counters, size_t stride);
+
+static inline void stce_grace_count(_Atomic uint64_t *counters, size_t stride)
+{
+	unsigned int s = stce_grace_tls_slot & ~STCE_GRACE_FENCED;
+	_Atomic uint64_t *n;
+
+	/* No slot yet, or the shared one: out of line. */
+	if (__builtin_expect(s >= STCE_GRACE_SHARED_SLOT, 0)) {
+		stce_grace_count_slow(counters, stride);
+		return;
+	}
+	n = &counters[s * stride];
+	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed)
+				 + 1, memory_order_relaxed);
+}
+
+uint64_t stce_grace_count_sum(const _Atomic uint64_t *counters, size_t stride);
 
 /* Whether this process runs the asymmetric (membarrier) mode. */
 bool stce_grace_asymmetric(void);

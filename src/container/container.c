@@ -44,13 +44,22 @@ static void container_kill(void *ctx, const struct stce_table *t,
 		struct stce_pe *pe = atomic_load(&c->groups[i]);
 
 		if (pe)
-			stce_pe_tce_kill_range(pe, iova, count << shift);
+			stce_pe_tce_kill_range_ordered(pe, iova,
+						       count << shift);
 	}
 }
 
 /* See <spapr_tce/container.h>. */
 int stce_container_create(unsigned int type, unsigned int flags,
 			  struct stce_container **out)
+{
+	return stce_container_create_in(type, flags, NULL, out);
+}
+
+/* See <spapr_tce/container.h>. */
+int stce_container_create_in(unsigned int type, unsigned int flags,
+			     struct stce_grace *grace,
+			     struct stce_container **out)
 {
 	struct stce_container *c;
 
@@ -63,7 +72,8 @@ int stce_container_create(unsigned int type, unsigned int flags,
 		return -ENOMEM;
 	c->type = type;
 	c->flags = flags;
-	stce_grace_init(&c->grace);
+	stce_grace_init(&c->own_grace);
+	c->grace = grace ? grace : &c->own_grace;
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
@@ -136,7 +146,7 @@ struct stce_pe *container_first_pe(struct stce_container *c)
 static int find_free_window(struct stce_container *c)
 {
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++)
-		if (!atomic_load(&c->tables[i]))
+		if (!atomic_load(&c->tables[i]) && !(c->removing & (1u << i)))
 			return (int)i;
 	return -ENOSPC;
 }
@@ -330,7 +340,7 @@ void stce_container_read_lock(struct stce_container *c,
 {
 	struct stce_grace_guard gg;
 
-	stce_grace_read_lock(&c->grace, &gg);
+	stce_grace_read_lock(c->grace, &gg);
 	*guard = (struct stce_container_guard){ gg.slot, gg.idx, gg.held };
 }
 
@@ -340,7 +350,7 @@ void stce_container_read_unlock(struct stce_container *c,
 {
 	struct stce_grace_guard gg = { guard->slot, guard->idx, guard->held };
 
-	stce_grace_read_unlock(&c->grace, &gg);
+	stce_grace_read_unlock(c->grace, &gg);
 	guard->held = false;
 }
 
@@ -397,6 +407,12 @@ static int window_holding(struct stce_container *c, uint64_t addr)
  * Take window @num away: unpublish it, wait until no MAP or UNMAP can
  * still use it, clear it (pages released after the kill), unset it from
  * every PE, free it, return its charge.
+ *
+ * The wait drops the lock: in an owner's grace (stce_container_create_in)
+ * a reader inside the owner's section may be about to take it (the first
+ * MAP makes the pending default window; the VFIO host runs REGISTER and
+ * TCE_CREATE inside its section). The slot stays reserved (removing)
+ * until the window is gone, so no TCE_CREATE takes it meanwhile.
  */
 static void remove_window_locked(struct stce_container *c, unsigned int num)
 {
@@ -404,12 +420,16 @@ static void remove_window_locked(struct stce_container *c, unsigned int num)
 
 	stce_assert_held(&c->lock);
 	t = atomic_exchange(&c->tables[num], NULL);
-	stce_grace_synchronize(&c->grace);
+	c->removing |= 1u << num;
+	pthread_mutex_unlock(&c->lock);
+	stce_grace_synchronize(c->grace);
+	pthread_mutex_lock(&c->lock);
 	container_clear(c, t, 0, stce_table_entries(t), true);
 	unset_everywhere(c, num);
 	stce_table_destroy(t);
 	stce_account_uncharge(c->charged_pages[num]);
 	c->charged_pages[num] = 0;
+	c->removing &= ~(1u << num);
 }
 
 /* See <spapr_tce/container.h>. */
@@ -859,6 +879,6 @@ void stce_container_destroy(struct stce_container *c)
 
 	stce_free(c->registered);
 	pthread_mutex_destroy(&c->lock);
-	stce_grace_destroy(&c->grace);
+	stce_grace_destroy(&c->own_grace);
 	stce_free(c);
 }

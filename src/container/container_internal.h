@@ -36,7 +36,14 @@ struct stce_container {
 	_Atomic uint64_t group_mask;
 	atomic_bool enabled;		/* v1 ENABLE / v2 first REGISTER */
 	atomic_bool def_window_pending;
-	struct stce_grace grace;
+	/*
+	 * The lock-free readers' grace: own_grace, or the owner's
+	 * (stce_container_create_in), whose sections then cover ours: a
+	 * MAP or UNMAP made inside one enters a nested section, which costs
+	 * no locked instruction.
+	 */
+	struct stce_grace *grace;
+	struct stce_grace own_grace;
 
 	/* Written under the lock; read without it by the ioctl layer and
 	 * the window calls' first check. */
@@ -44,6 +51,7 @@ struct stce_container {
 	pthread_mutex_t lock;		/* everything below */
 	uint64_t charged_pages[STCE_PE_MAX_WINDOWS];
 	uint64_t enable_charged_pages;
+	unsigned int removing;		/* windows being removed: not free */
 	struct stce_region **registered;
 	unsigned int nr_registered;
 	unsigned int registered_cap;

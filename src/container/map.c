@@ -113,6 +113,24 @@ int container_clear(struct stce_container *c, struct stce_table *t,
 	return ret;
 }
 
+/*
+ * One entry (QEMU's UNMAP_DMA of one page): container_clear() without
+ * its batches. The exchange takes the TCE out (and its user address); a
+ * TCE that was there is flushed before what it pointed to is released.
+ */
+static int unmap_one(struct stce_container *c, struct stce_table *t,
+		     uint64_t index)
+{
+	uint64_t tce = 0, ua = 0;
+	int ret = stce_table_xchg(t, index, &tce, &ua, 0);
+
+	if (ret || !tce)
+		return ret;
+	stce_table_flush_range_xchg(t, index, 1);
+	release_tces(c, stce_table_page_shift(t), &tce, 1);
+	return 0;
+}
+
 /* Mappings counted for a batch, region by region. */
 struct map_runs {
 	struct stce_region *r[MAP_BATCH];
@@ -248,6 +266,35 @@ static int map_batch(struct map_request *m, uint64_t done, unsigned int n)
 	return 0;
 }
 
+/*
+ * v2, one page (QEMU's H_PUT_TCE each): map_batch() without its batch
+ * (no arrays of 512, no runs): the lookup's hold is the mapping.
+ */
+static int map_one_v2(struct map_request *m)
+{
+	uint64_t hpa, tce, ua = m->vaddr;
+	struct stce_region *r;
+	int ret;
+
+	ret = stce_prereg_lookup(m->vaddr, 1ULL << m->page_shift, &r);
+	if (ret)
+		return ret;
+	ret = stce_prereg_ua_to_hpa(r, m->vaddr, m->page_shift, &hpa);
+	if (!ret) {
+		tce = stce_tce_make(hpa, m->perm);
+		ret = stce_table_xchg(m->t, m->index, &tce, &ua, 0);
+	}
+	if (ret) {
+		stce_prereg_mapped_dec(r);	/* the hold */
+		return ret;
+	}
+	if (!stce_tce_live(tce))
+		return 0;
+	stce_table_flush_range_xchg(m->t, m->index, 1);
+	release_tces(m->c, m->page_shift, &tce, 1);
+	return 0;
+}
+
 static int map_pages(struct map_request *m)
 {
 	uint64_t done = 0;
@@ -287,7 +334,8 @@ static int find_window(struct stce_container *c, uint64_t iova,
 		if (ret)
 			return ret;
 	}
-	stce_grace_read_lock(&c->grace, guard);
+	/* Inside the owner's section (the VFIO host's): no barrier. */
+	stce_grace_read_lock_nested(c->grace, guard);
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
 		struct stce_table *t = atomic_load_explicit(&c->tables[i],
 							    memory_order_acquire);
@@ -297,7 +345,7 @@ static int find_window(struct stce_container *c, uint64_t iova,
 			return 0;
 		}
 	}
-	stce_grace_read_unlock(&c->grace, guard);
+	stce_grace_read_unlock(c->grace, guard);
 	return -ENXIO;
 }
 
@@ -366,9 +414,12 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 		goto out;
 	}
 	m.perm = dir_to_perm(dir);
-	ret = map_pages(&m);
+	if (m.pages == 1 && container_v2(c))
+		ret = map_one_v2(&m);
+	else
+		ret = map_pages(&m);
 out:
-	stce_grace_read_unlock(&c->grace, &guard);
+	stce_grace_read_unlock(c->grace, &guard);
 	return ret;
 }
 
@@ -394,8 +445,11 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 	ret = window_pages(c, t, iova, size, index, &pages);
 	if (ret)
 		goto out;
-	ret = container_clear(c, t, index, pages, false);
+	if (pages == 1)
+		ret = unmap_one(c, t, index);
+	else
+		ret = container_clear(c, t, index, pages, false);
 out:
-	stce_grace_read_unlock(&c->grace, &guard);
+	stce_grace_read_unlock(c->grace, &guard);
 	return ret;
 }

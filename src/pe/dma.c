@@ -86,8 +86,10 @@ void pe_synchronize(struct stce_pe *pe)
  * The TCE-cache kill is a grace period of the DMAs open at the call; each
  * DMA's section carries its bus address range, so a kill waits only for
  * those that may have loaded one of the cleared TCEs (grace.h).
+ * @ordered: the caller fenced already.
  */
-void stce_pe_tce_kill_range(struct stce_pe *pe, uint64_t iova, uint64_t len)
+static void kill_range(struct stce_pe *pe, uint64_t iova, uint64_t len,
+		       bool ordered)
 {
 	uint64_t last = UINT64_MAX;
 
@@ -95,7 +97,23 @@ void stce_pe_tce_kill_range(struct stce_pe *pe, uint64_t iova, uint64_t len)
 		last = iova + (len - 1);
 	else
 		iova = 0;
-	stce_grace_synchronize_range(&pe->grace, iova, last);
+	if (ordered)
+		stce_grace_synchronize_range_ordered(&pe->grace, iova, last);
+	else
+		stce_grace_synchronize_range(&pe->grace, iova, last);
+}
+
+/* See <spapr_tce/pe.h>. */
+void stce_pe_tce_kill_range(struct stce_pe *pe, uint64_t iova, uint64_t len)
+{
+	kill_range(pe, iova, len, false);
+}
+
+/* See <spapr_tce/pe.h>: the caller fenced (a table's kill hook). */
+void stce_pe_tce_kill_range_ordered(struct stce_pe *pe, uint64_t iova,
+				    uint64_t len)
+{
+	kill_range(pe, iova, len, true);
 }
 
 /* Every DMA open at the call, whatever its range. */

@@ -18,7 +18,11 @@
 
 #include "common/alloc.h"
 #include "common/common.h"
+#include "common/grace.h"
 #include "table/table_internal.h"
+
+/* Counters a line apart: one thread's flush count per line. */
+#define FLUSH_STRIDE	(64 / sizeof(uint64_t))
 
 typedef _Atomic uint64_t tce_slot;
 typedef void *_Atomic node_slot;
@@ -46,7 +50,13 @@ struct stce_table {
 	 */
 	char gap[64];
 	atomic_uint_least64_t allocated_bytes;
-	atomic_uint_least64_t flush_count;
+	/*
+	 * Flushes counted in the flushing thread's grace slot (one line
+	 * each): a plain store on a line no other thread writes, where one
+	 * shared counter cost every UNMAP a locked add; the threads on the
+	 * shared slot add atomically. stce_table_flush_count() sums them.
+	 */
+	_Atomic uint64_t flushes[STCE_GRACE_SLOTS * FLUSH_STRIDE];
 };
 
 static size_t node_bytes(const struct stce_table *t, bool leaf)
@@ -237,10 +247,11 @@ uint64_t stce_table_allocated_bytes(const struct stce_table *t)
 	return atomic_load_explicit(&t->allocated_bytes, memory_order_relaxed);
 }
 
-/* Kill hook calls so far: a relaxed snapshot. */
+/* Kill hook calls so far: a relaxed sum, exact for the flushes whose
+ * callers have returned. */
 uint64_t stce_table_flush_count(const struct stce_table *t)
 {
-	return atomic_load_explicit(&t->flush_count, memory_order_relaxed);
+	return stce_grace_count_sum(t->flushes, FLUSH_STRIDE);
 }
 
 /* Entries of the window (fixed at create). */
@@ -529,23 +540,41 @@ int stce_table_xchg_range(struct stce_table *t, uint64_t index,
 	return 0;
 }
 
-/* See <spapr_tce/table.h>. */
-void stce_table_flush_range(struct stce_table *t, uint64_t index,
-			    uint64_t count)
+/*
+ * The hook after the barrier that orders this thread's changes before
+ * the hook's loads (stce_table_kill_fn): a full fence, or, @after_rmw,
+ * the locked exchange that made the last change (stce_grace.h). Without
+ * a hook nothing waits, and no barrier is paid.
+ */
+static void flush(struct stce_table *t, uint64_t index, uint64_t count,
+		  bool after_rmw)
 {
 	if (!count || index >= t->entries || count > t->entries - index) {
 		index = 0;
 		count = t->entries;
 	}
-	/*
-	 * No fence here: the hook is what orders this thread's clears
-	 * before its own look at the readers (the PE's kill starts with a
-	 * full fence: stce_grace_synchronize_range), and without a hook
-	 * nothing waits: a second fence would only slow every UNMAP.
-	 */
-	if (t->kill)
+	if (t->kill) {
+		if (after_rmw)
+			stce_grace_fence_after_rmw();
+		else
+			atomic_thread_fence(memory_order_seq_cst);
 		t->kill(t->kill_ctx, t, index, count);
-	atomic_fetch_add_explicit(&t->flush_count, 1, memory_order_release);
+	}
+	stce_grace_count(t->flushes, FLUSH_STRIDE);
+}
+
+/* See <spapr_tce/table.h>. */
+void stce_table_flush_range(struct stce_table *t, uint64_t index,
+			    uint64_t count)
+{
+	flush(t, index, count, false);
+}
+
+/* See <spapr_tce/table.h>. */
+void stce_table_flush_range_xchg(struct stce_table *t, uint64_t index,
+				 uint64_t count)
+{
+	flush(t, index, count, true);
 }
 
 /* See <spapr_tce/table.h>. */
@@ -558,6 +587,7 @@ struct clear_batch {
 	struct stce_cleared entries[STCE_TABLE_CLEAR_BATCH];
 	unsigned int count;
 	uint64_t total;
+	bool exclusive;		/* cleared with plain stores: a full fence */
 };
 
 /* Flush first, then release: the device must not reach a released page. */
@@ -567,9 +597,9 @@ static void batch_release(struct stce_table *t, struct clear_batch *b,
 	if (!b->count)
 		return;
 	/* Entries go in in index order: the batch spans first..last. */
-	stce_table_flush_range(t, b->entries[0].index,
-			       b->entries[b->count - 1].index + 1 -
-			       b->entries[0].index);
+	flush(t, b->entries[0].index,
+	      b->entries[b->count - 1].index + 1 - b->entries[0].index,
+	      !b->exclusive);
 	if (release)
 		for (unsigned int i = 0; i < b->count; i++)
 			release(ctx, &b->entries[i]);
@@ -638,6 +668,7 @@ static int table_clear(struct stce_table *t, uint64_t index, uint64_t count,
 
 	b.count = 0;
 	b.total = 0;
+	b.exclusive = exclusive;
 	if (count == 1) {
 		/* One entry (QEMU's UNMAP_DMA of one page): no walk of chunks. */
 		tce_slot *leaf = leaf_lookup(t, index);

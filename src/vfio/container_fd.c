@@ -97,8 +97,16 @@ long vfio_op_set_iommu(struct vfio_call *call)
 		return -ENODEV;
 	if (type != VFIO_SPAPR_TCE_IOMMU && type != VFIO_SPAPR_TCE_v2_IOMMU)
 		return -EINVAL;
-	ret = stce_container_create((unsigned int)type,
-				    STCE_CONTAINER_KERNEL_QUIRKS, &c);
+	/*
+	 * In the host's grace: MAP and UNMAP run inside the descriptor's
+	 * section (host.c), so the container's is a nested one and costs
+	 * no locked instruction. Its window removal waits for that grace:
+	 * TCE_REMOVE is a locked row (outside every section), and the
+	 * destroy comes after the host's grace period (group_fd.c).
+	 */
+	ret = stce_container_create_in((unsigned int)type,
+				       STCE_CONTAINER_KERNEL_QUIRKS,
+				       &call->host->grace, &c);
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < vc->nr_groups; i++) {

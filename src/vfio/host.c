@@ -543,8 +543,10 @@ static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
 	}
 	/*
 	 * The container's IOMMU ioctls (MAP, UNMAP, ...) run lock-free
-	 * inside the read-side section; its structural ones (the rows
-	 * flagged VFIO_OP_LOCKED: SET_IOMMU) and every group and device
+	 * inside the read-side section (the container's own sections nest
+	 * in it: it shares the host's grace); its structural ones (the
+	 * rows flagged VFIO_OP_LOCKED: SET_IOMMU, and TCE_REMOVE, which
+	 * waits for that grace) and every group and device
 	 * ioctl take the host lock.
 	 */
 	if (obj->kind == VFIO_OBJ_CONTAINER) {

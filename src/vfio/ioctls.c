@@ -322,7 +322,9 @@ static const struct vfio_ioctl_op container_ops[] = {
 	IOMMU_OP(d_register, REGISTER, vfio_op_register, 0),
 	IOMMU_OP(d_unregister, UNREGISTER, vfio_op_unregister, 0),
 	IOMMU_OP(d_tce_create, CREATE_WINDOW, vfio_op_tce_create, 0),
-	IOMMU_OP(d_tce_remove, REMOVE_WINDOW, vfio_op_tce_remove, 0),
+	/* Locked: the removal waits for the host's grace (container_fd.c). */
+	IOMMU_OP(d_tce_remove, REMOVE_WINDOW, vfio_op_tce_remove,
+		 VFIO_OP_LOCKED),
 };
 
 static const struct vfio_ioctl_op group_ops[] = {

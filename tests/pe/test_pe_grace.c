@@ -5,7 +5,9 @@
  * exclusive slots; slots come back when threads exit and stay taken in a
  * fork child by the thread that forked; nested sections
  * hold synchronize off until the outer one ends; a ranged synchronize
- * waits for the sections whose range meets its own and for no other.
+ * waits for the sections whose range meets its own and for no other; the
+ * nested form is waited for alone, under a plain section and under a
+ * ranged one.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -290,6 +292,55 @@ static void ranged_synchronize_waits_for_its_range_only(void **state)
 	stce_grace_destroy(&grace);
 }
 
+/*
+ * The nested form (stce_grace_read_lock_nested): alone, a full section
+ * that synchronize waits for; inside a plain section, covered by it (the
+ * writer waits for the outer one, which ends last); inside a ranged one,
+ * it widens the slot's range to everything, as a nested plain section
+ * does.
+ */
+static void nested_form_is_waited_for(void **state)
+{
+	struct stce_grace_guard outer, inner;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	struct range_sync r;
+	pthread_t th;
+
+	(void)state;
+	stce_grace_init(&grace);
+	atomic_store(&synced, false);
+	stce_grace_read_lock_nested(&grace, &inner);
+	assert_true(inner.held);
+	assert_int_equal(pthread_create(&th, NULL, syncer, NULL), 0);
+	nanosleep(&ts, NULL);
+	assert_false(atomic_load(&synced));
+	stce_grace_read_unlock(&grace, &inner);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&synced));
+
+	atomic_store(&synced, false);
+	stce_grace_read_lock(&grace, &outer);
+	stce_grace_read_lock_nested(&grace, &inner);
+	assert_int_equal(pthread_create(&th, NULL, syncer, NULL), 0);
+	nanosleep(&ts, NULL);
+	assert_false(atomic_load(&synced));
+	stce_grace_read_unlock(&grace, &inner);
+	nanosleep(&ts, NULL);
+	assert_false(atomic_load(&synced));
+	stce_grace_read_unlock(&grace, &outer);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&synced));
+
+	stce_grace_read_lock_range(&grace, &outer, 0x1000, 0x1fff);
+	stce_grace_read_lock_nested(&grace, &inner);
+	assert_false(range_sync_returns(0x8000, 0x8fff, 50, &th, &r));
+	stce_grace_read_unlock(&grace, &inner);
+	stce_grace_read_unlock(&grace, &outer);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&r.done));
+	stce_grace_destroy(&grace);
+}
+
 int main(void)
 {
 	const char *asym = getenv("STCE_GRACE_ASYMMETRIC");
@@ -299,6 +350,7 @@ int main(void)
 		cmocka_unit_test(fork_child_keeps_the_forking_threads_slot),
 		cmocka_unit_test(nested_sections_hold_off_synchronize),
 		cmocka_unit_test(ranged_synchronize_waits_for_its_range_only),
+		cmocka_unit_test(nested_form_is_waited_for),
 	};
 	/* Asked for the asymmetric mode outside TSan: it must be running
 	 * (this machine has membarrier), or the run tests the wrong path. */

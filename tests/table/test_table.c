@@ -437,6 +437,15 @@ static void flush_calls_the_hook(void **state)
 	assert_int_equal(log.lo, 0);
 	assert_int_equal(log.count, stce_table_entries(t));
 	assert_int_equal(stce_table_flush_count(t), 5);
+	/* After an exchange: the same hook, range and count. */
+	stce_table_flush_range_xchg(t, 9, 1);
+	assert_int_equal(log.n, 5);
+	assert_int_equal(log.lo, 9);
+	assert_int_equal(log.count, 1);
+	stce_table_flush_range_xchg(t, 9, 0);
+	assert_int_equal(log.lo, 0);
+	assert_int_equal(log.count, stce_table_entries(t));
+	assert_int_equal(stce_table_flush_count(t), 7);
 	stce_table_destroy(t);
 }
 

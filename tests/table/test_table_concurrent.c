@@ -17,6 +17,7 @@
 #include <spapr_tce/table.h>
 
 #include "common/alloc.h"
+#include "common/grace.h"
 
 #define WRITERS		3
 #define OPS_PER_WRITER	20000
@@ -172,9 +173,77 @@ static void race_three_levels_allocating(void **state)
 	run_race(3, 1ULL << 36, 12);
 }
 
+/*
+ * Flushes are counted per thread (the thread's grace slot), the threads
+ * past the exclusive slots on one shared counter: every flush of every
+ * thread counts, whichever kind of slot it has. Holders take every
+ * exclusive slot and keep it; then the flushers, all on the shared slot,
+ * race on its counter.
+ */
+#define HOLDERS			STCE_GRACE_SLOTS
+#define FLUSHERS		4
+#define FLUSHES_PER_THREAD	400000
+
+struct flushers {
+	struct stce_table *t;
+	pthread_barrier_t held;		/* every holder has its slot */
+	pthread_barrier_t done;		/* the flushers are done */
+};
+
+static void *holder_main(void *arg)
+{
+	struct flushers *f = arg;
+
+	stce_table_flush_range(f->t, 0, 1);
+	pthread_barrier_wait(&f->held);
+	pthread_barrier_wait(&f->done);
+	return NULL;
+}
+
+static void *flusher_main(void *arg)
+{
+	struct flushers *f = arg;
+
+	for (unsigned int i = 0; i < FLUSHES_PER_THREAD; i++)
+		stce_table_flush_range(f->t, i % 64, 1);
+	return NULL;
+}
+
+static void flushes_all_counted(void **state)
+{
+	struct stce_table_params p = {
+		.window_size = 1ULL << 30, .page_shift = 16, .levels = 1,
+	};
+	pthread_t holders[HOLDERS], flushers[FLUSHERS];
+	struct flushers f;
+
+	(void)state;
+	assert_int_equal(stce_table_create(&p, &f.t), 0);
+	assert_int_equal(pthread_barrier_init(&f.held, NULL, HOLDERS + 1), 0);
+	assert_int_equal(pthread_barrier_init(&f.done, NULL, HOLDERS + 1), 0);
+	for (unsigned int i = 0; i < HOLDERS; i++)
+		assert_int_equal(pthread_create(&holders[i], NULL, holder_main,
+						&f), 0);
+	pthread_barrier_wait(&f.held);
+	for (unsigned int i = 0; i < FLUSHERS; i++)
+		assert_int_equal(pthread_create(&flushers[i], NULL,
+						flusher_main, &f), 0);
+	for (unsigned int i = 0; i < FLUSHERS; i++)
+		assert_int_equal(pthread_join(flushers[i], NULL), 0);
+	pthread_barrier_wait(&f.done);
+	for (unsigned int i = 0; i < HOLDERS; i++)
+		assert_int_equal(pthread_join(holders[i], NULL), 0);
+	assert_int_equal(stce_table_flush_count(f.t),
+			 HOLDERS + FLUSHERS * FLUSHES_PER_THREAD);
+	pthread_barrier_destroy(&f.held);
+	pthread_barrier_destroy(&f.done);
+	stce_table_destroy(f.t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(flushes_all_counted),
 		cmocka_unit_test(race_one_level),
 		cmocka_unit_test(race_two_levels_allocating),
 		cmocka_unit_test(race_three_levels_allocating),
