@@ -129,7 +129,9 @@ const char *stce_device_name(const struct stce_device *dev);
  * BAR0 access. -EINVAL: @size not 4 or 8, @offset not aligned to it or
  * beyond the BAR, a bar other than 0. Reads of unused offsets return 0;
  * while MMIO is frozen reads return all-ones (of @size) - still 0 as the
- * return value - and writes are dropped.
+ * return value - and writes are dropped. Writes of SRC, DST, LEN and
+ * PATTERN take no lock and never wait for another thread's command; a
+ * command runs on the values they had when its CMD write began.
  */
 STCE_API
 int stce_device_mmio_read(struct stce_device *dev, unsigned int bar,

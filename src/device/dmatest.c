@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The emulated PCI DMA test device. One mutex serialises its registers;
- * its DMA goes through the PE's lock-free translation.
+ * The emulated PCI DMA test device. One mutex serialises its commands,
+ * config space, interrupts, resets and register reads; the argument
+ * registers (SRC, DST, LEN, PATTERN) are written without it, as plain
+ * atomic stores, and a command latches them once when its CMD write
+ * takes the lock (a write that races a command lands before or after
+ * the whole command, as it did when every write waited for the lock).
+ * Its DMA goes through the PE's lock-free translation.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -25,13 +31,17 @@ struct stce_device {
 	struct stce_pe *pe;
 	struct stce_device_desc desc;
 	pthread_mutex_t lock;
-	uint64_t seen_resets;	/* the PE's reset count we reset for */
+	/* The PE's reset count we reset for (written under the lock, read
+	 * by the argument writes without it). */
+	_Atomic uint64_t seen_resets;
 	/* config */
 	uint16_t command;
 	uint64_t bar0;		/* address bits only */
 	uint8_t interrupt_line;
-	/* BAR0 registers */
-	uint64_t src, dst, len, pattern, status, result, irqs, error;
+	/* BAR0: SRC, DST, LEN, PATTERN (written without the lock) */
+	_Atomic uint64_t args[4];
+	/* BAR0: the rest (under the lock) */
+	uint64_t status, result, irqs, error;
 	/* interrupt delivery (stce_device_set_irq_handler) */
 	stce_device_irq_fn irq_fn;
 	void *irq_ctx;
@@ -42,7 +52,8 @@ static void device_reset(struct stce_device *d)
 	d->command = 0;
 	d->bar0 = 0;
 	d->interrupt_line = 0;
-	d->src = d->dst = d->len = d->pattern = 0;
+	for (unsigned int i = 0; i < 4; i++)
+		atomic_store_explicit(&d->args[i], 0, memory_order_relaxed);
 	d->status = STCE_DMATEST_STATUS_IDLE;
 	d->result = d->irqs = d->error = 0;
 }
@@ -58,7 +69,7 @@ int stce_device_create(const struct stce_device_desc *desc,
 	d->pe = pe;
 	d->desc = *desc;
 	pthread_mutex_init(&d->lock, NULL);
-	d->seen_resets = stce_pe_reset_count(pe);
+	atomic_init(&d->seen_resets, stce_pe_reset_count(pe));
 	device_reset(d);
 	*out = d;
 	return 0;
@@ -118,28 +129,43 @@ static void intx_update(struct stce_device *d, bool was)
 		d->irq_fn(d->irq_ctx);
 }
 
-/* Called with the lock held on every access: catch up with a PE reset. */
+/* A PE reset the device has not caught up with yet. */
+static bool reset_pending(struct stce_device *d)
+{
+	return stce_pe_reset_count(d->pe) !=
+	       atomic_load_explicit(&d->seen_resets, memory_order_relaxed);
+}
+
+/* Called with the lock held on every locked access: catch up with a PE
+ * reset. */
 static void sync_reset(struct stce_device *d)
 {
-	uint64_t resets = stce_pe_reset_count(d->pe);
-
 	stce_assert_held(&d->lock);
-	if (resets != d->seen_resets) {
-		d->seen_resets = resets;
+	if (reset_pending(d)) {
+		atomic_store_explicit(&d->seen_resets,
+				      stce_pe_reset_count(d->pe),
+				      memory_order_relaxed);
 		device_reset(d);
 	}
 }
+
+/* The argument registers as a command latches them at its CMD write. */
+struct dma_args {
+	uint64_t src, dst, len, pattern;
+};
+
+#define ARG(off)	(((off) - STCE_DMATEST_REG_SRC) >> 3)
 
 /*
  * COPY and FILL move memory to memory through the PE (no bounce buffer),
  * STEP bytes a DMA: long commands are split so that no one read-side
  * section holds off a TCE kill for more than one step's copy.
  */
-static int run_copy(struct stce_device *d)
+static int run_copy(struct stce_device *d, const struct dma_args *a)
 {
-	for (uint64_t done = 0; done < d->len; done += STEP) {
-		size_t n = (size_t)(d->len - done < STEP ? d->len - done : STEP);
-		int ret = stce_pe_dma_copy(d->pe, d->dst + done, d->src + done, n);
+	for (uint64_t done = 0; done < a->len; done += STEP) {
+		size_t n = (size_t)(a->len - done < STEP ? a->len - done : STEP);
+		int ret = stce_pe_dma_copy(d->pe, a->dst + done, a->src + done, n);
 
 		if (ret)
 			return ret;
@@ -147,12 +173,12 @@ static int run_copy(struct stce_device *d)
 	return 0;
 }
 
-static int run_fill(struct stce_device *d)
+static int run_fill(struct stce_device *d, const struct dma_args *a)
 {
-	for (uint64_t done = 0; done < d->len; done += STEP) {
-		size_t n = (size_t)(d->len - done < STEP ? d->len - done : STEP);
-		int ret = stce_pe_dma_fill(d->pe, d->dst + done,
-					   (int)(d->pattern & 0xff), n);
+	for (uint64_t done = 0; done < a->len; done += STEP) {
+		size_t n = (size_t)(a->len - done < STEP ? a->len - done : STEP);
+		int ret = stce_pe_dma_fill(d->pe, a->dst + done,
+					   (int)(a->pattern & 0xff), n);
 
 		if (ret)
 			return ret;
@@ -160,13 +186,18 @@ static int run_fill(struct stce_device *d)
 	return 0;
 }
 
-static int run_checksum(struct stce_device *d, uint8_t *buf)
+/* Its 4 KiB buffer is its own frame's: a COPY or FILL does not probe it
+ * (the arguments by value, so that the latched set stays in registers). */
+static __attribute__((noinline)) int
+run_checksum(struct stce_device *d, struct dma_args a_val)
 {
+	const struct dma_args *a = &a_val;
 	uint64_t h = 0xcbf29ce484222325ULL;
+	uint8_t buf[CHUNK];
 
-	for (uint64_t done = 0; done < d->len; done += CHUNK) {
-		size_t n = (size_t)(d->len - done < CHUNK ? d->len - done : CHUNK);
-		int ret = stce_pe_dma_read(d->pe, d->src + done, buf, n);
+	for (uint64_t done = 0; done < a->len; done += CHUNK) {
+		size_t n = (size_t)(a->len - done < CHUNK ? a->len - done : CHUNK);
+		int ret = stce_pe_dma_read(d->pe, a->src + done, buf, n);
 
 		if (ret)
 			return ret;
@@ -179,23 +210,33 @@ static int run_checksum(struct stce_device *d, uint8_t *buf)
 	return 0;
 }
 
+/* Caller holds d->lock: one command at a time, on the latched arguments. */
 static void run_command(struct stce_device *d, uint64_t cmd)
 {
-	uint8_t buf[CHUNK];
+	struct dma_args a = {
+		atomic_load_explicit(&d->args[ARG(STCE_DMATEST_REG_SRC)],
+				     memory_order_relaxed),
+		atomic_load_explicit(&d->args[ARG(STCE_DMATEST_REG_DST)],
+				     memory_order_relaxed),
+		atomic_load_explicit(&d->args[ARG(STCE_DMATEST_REG_LEN)],
+				     memory_order_relaxed),
+		atomic_load_explicit(&d->args[ARG(STCE_DMATEST_REG_PATTERN)],
+				     memory_order_relaxed),
+	};
 	int ret;
 
 	stce_assert_held(&d->lock);
 	if (!(d->command & STCE_PCI_COMMAND_MASTER))
 		ret = -EPERM;
-	else if (d->len > STCE_DMATEST_MAX_LEN)
+	else if (a.len > STCE_DMATEST_MAX_LEN)
 		ret = -EINVAL;
 	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) == STCE_DMATEST_CMD_COPY)
-		ret = run_copy(d);
+		ret = run_copy(d, &a);
 	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) == STCE_DMATEST_CMD_FILL)
-		ret = run_fill(d);
+		ret = run_fill(d, &a);
 	else if ((cmd & ~(uint64_t)STCE_DMATEST_CMD_IRQ) ==
 		 STCE_DMATEST_CMD_CHECKSUM)
-		ret = run_checksum(d, buf);
+		ret = run_checksum(d, a);
 	else
 		ret = -EINVAL;
 	d->error = (uint64_t)-ret;
@@ -238,19 +279,24 @@ void stce_device_function_reset(struct stce_device *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* Caller holds d->lock (the registers past the arguments). */
 static uint64_t *reg_of(struct stce_device *d, uint64_t offset)
 {
+	stce_assert_held(&d->lock);
 	switch (offset) {
-	case STCE_DMATEST_REG_SRC: return &d->src;
-	case STCE_DMATEST_REG_DST: return &d->dst;
-	case STCE_DMATEST_REG_LEN: return &d->len;
-	case STCE_DMATEST_REG_PATTERN: return &d->pattern;
 	case STCE_DMATEST_REG_STATUS: return &d->status;
 	case STCE_DMATEST_REG_RESULT: return &d->result;
 	case STCE_DMATEST_REG_IRQS: return &d->irqs;
 	case STCE_DMATEST_REG_ERROR: return &d->error;
 	default: return NULL;
 	}
+}
+
+/* SRC, DST, LEN, PATTERN: the registers written without the lock. */
+static bool is_arg(uint64_t reg_off)
+{
+	return reg_off >= STCE_DMATEST_REG_SRC &&
+	       reg_off <= STCE_DMATEST_REG_PATTERN;
 }
 
 static int mmio_check(unsigned int bar, uint64_t offset, unsigned int size)
@@ -280,6 +326,9 @@ int stce_device_mmio_read(struct stce_device *d, unsigned int bar,
 	reg = reg_of(d, reg_off);
 	if (reg_off == STCE_DMATEST_REG_ID)
 		v = STCE_DMATEST_ID;
+	else if (is_arg(reg_off))
+		v = atomic_load_explicit(&d->args[ARG(reg_off)],
+					 memory_order_relaxed);
 	else if (reg)
 		v = *reg;
 	if (size == 4)
@@ -290,15 +339,54 @@ out:
 	return 0;
 }
 
-/* See <spapr_tce/device.h> (BAR0 access): a CMD write runs the command. */
-int stce_device_mmio_write(struct stce_device *d, unsigned int bar,
-			   uint64_t offset, unsigned int size, uint64_t val)
+/*
+ * An argument register's write, without the lock: after catching up with
+ * a PE reset (under the lock, so that the reset cannot wipe the write
+ * afterwards), dropped while MMIO is frozen; a 4-byte half merges with a
+ * compare-and-swap so that a concurrent write of the other half is kept.
+ * Out of line, as reg_write_locked(): stce_device_mmio_write() saves no
+ * registers.
+ */
+static __attribute__((noinline)) void
+arg_write(struct stce_device *d, uint64_t offset, unsigned int size,
+	  uint64_t val)
 {
-	uint64_t reg_off = offset & ~7ULL, *reg;
-	int ret = mmio_check(bar, offset, size);
+	_Atomic uint64_t *reg = &d->args[ARG(offset & ~7ULL)];
+	uint64_t old, new;
 
-	if (ret)
-		return ret;
+	if (stce_unlikely(reset_pending(d))) {
+		pthread_mutex_lock(&d->lock);
+		sync_reset(d);
+		pthread_mutex_unlock(&d->lock);
+	}
+	if (stce_pe_mmio_frozen(d->pe))
+		return;
+	if (size == 8) {
+		atomic_store_explicit(reg, val, memory_order_relaxed);
+		return;
+	}
+	old = atomic_load_explicit(reg, memory_order_relaxed);
+	do {
+		if (offset & 4)
+			new = (old & 0xffffffffULL) |
+			      ((uint64_t)(uint32_t)val << 32);
+		else
+			new = (old & ~0xffffffffULL) | (uint32_t)val;
+	} while (!atomic_compare_exchange_weak_explicit(reg, &old, new,
+							memory_order_relaxed,
+							memory_order_relaxed));
+}
+
+/*
+ * CMD, IRQS and the read-only registers: under the lock. Out of line so
+ * that an argument write saves none of the registers this path needs
+ * (on a DMA loop that streams memory, every store of the MMIO path waits
+ * for the copy's stores to drain).
+ */
+static __attribute__((noinline)) void
+reg_write_locked(struct stce_device *d, uint64_t reg_off, unsigned int size,
+		 uint64_t val)
+{
 	pthread_mutex_lock(&d->lock);
 	sync_reset(d);
 	if (stce_pe_mmio_frozen(d->pe))
@@ -311,17 +399,24 @@ int stce_device_mmio_write(struct stce_device *d, unsigned int bar,
 		d->irqs = 0;
 		goto out;
 	}
-	if (reg_off < STCE_DMATEST_REG_SRC || reg_off > STCE_DMATEST_REG_PATTERN)
-		goto out;	/* read-only or unused */
-	reg = reg_of(d, reg_off);
-	if (size == 8)
-		*reg = val;
-	else if (offset & 4)
-		*reg = (*reg & 0xffffffffULL) | ((uint64_t)(uint32_t)val << 32);
-	else
-		*reg = (*reg & ~0xffffffffULL) | (uint32_t)val;
+	/* The rest is read-only or unused. */
 out:
 	pthread_mutex_unlock(&d->lock);
+}
+
+/* See <spapr_tce/device.h> (BAR0 access): a CMD write runs the command. */
+int stce_device_mmio_write(struct stce_device *d, unsigned int bar,
+			   uint64_t offset, unsigned int size, uint64_t val)
+{
+	uint64_t reg_off = offset & ~7ULL;
+	int ret = mmio_check(bar, offset, size);
+
+	if (ret)
+		return ret;
+	if (is_arg(reg_off))
+		arg_write(d, offset, size, val);
+	else
+		reg_write_locked(d, reg_off, size, val);
 	return 0;
 }
 

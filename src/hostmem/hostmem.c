@@ -867,20 +867,28 @@ int stce_hostmem_resolve(uint64_t hpa, size_t n, void **addr, size_t *run)
 	return ret;
 }
 
+/* What the fast copy of copy_at() left, @left of @n bytes. */
+static __attribute__((noinline)) int
+copy_rest(uint8_t *addr, uint8_t *buf, size_t n, size_t left, bool to_mem,
+	  size_t *done)
+{
+	int ret = copy_forced(addr + (n - left), buf + (n - left), left,
+			      to_mem, done);
+
+	*done += n - left;
+	return ret;
+}
+
 /* -EFAULT with *@done the bytes moved before the one that failed. */
 static int copy_at(uint8_t *addr, uint8_t *buf, size_t n, bool to_mem,
 		   size_t *done)
 {
 	size_t left = to_mem ? stce_safe_copy(addr, buf, n) :
 			       stce_safe_copy(buf, addr, n);
-	int ret;
 
 	if (stce_likely(!left))
 		return 0;
-	ret = copy_forced(addr + (n - left), buf + (n - left), left, to_mem,
-			  done);
-	*done += n - left;
-	return ret;
+	return copy_rest(addr, buf, n, left, to_mem, done);
 }
 
 static inline bool nothing_moved(void)
@@ -890,16 +898,18 @@ static inline bool nothing_moved(void)
 			     HM_STATE_MOVED));
 }
 
-/* See hostmem/hostmem_dma.h (the DMA's copies). */
-int stce_hostmem_copy_n(uint64_t hpa, void *buf, size_t n, bool to_mem,
-			size_t *done)
+/*
+ * The DMA copies' slow paths are out of line (noinline): the common one,
+ * nothing moved, is then a tail call that saves no registers (a DMA loop
+ * that streams memory pays for every store of its fixed path).
+ */
+static __attribute__((noinline)) int
+copy_moved(uint64_t hpa, uint8_t *b, size_t n, bool to_mem, size_t *done)
 {
-	uint8_t *b = buf, *addr;
+	uint8_t *addr;
 	size_t run, at = 0;
 	int ret;
 
-	if (nothing_moved())
-		return copy_at((uint8_t *)(uintptr_t)hpa, b, n, to_mem, done);
 	while (n) {
 		*done = 0;
 		ret = resolve_moved(hpa, n, &addr, &run);
@@ -917,6 +927,15 @@ int stce_hostmem_copy_n(uint64_t hpa, void *buf, size_t n, bool to_mem,
 	return 0;
 }
 
+/* See hostmem/hostmem_dma.h (the DMA's copies). */
+int stce_hostmem_copy_n(uint64_t hpa, void *buf, size_t n, bool to_mem,
+			size_t *done)
+{
+	if (nothing_moved())
+		return copy_at((uint8_t *)(uintptr_t)hpa, buf, n, to_mem, done);
+	return copy_moved(hpa, buf, n, to_mem, done);
+}
+
 /* See <spapr_tce/hostmem.h>. */
 int stce_hostmem_copy(uint64_t hpa, void *buf, size_t n, bool to_mem)
 {
@@ -932,16 +951,15 @@ int stce_hostmem_copy(uint64_t hpa, void *buf, size_t n, bool to_mem)
  */
 #define BOUNCE	4096
 
-/* [@s, +@n) to [@d, +@n), both resolved (stce_hostmem_move's returns). */
-static int move_at(uint8_t *d, uint8_t *s, size_t n, size_t *done,
-		   bool *src_fault)
+/* What the fast move of move_at() left, @left of @n bytes. */
+static __attribute__((noinline)) int
+move_rest(uint8_t *d, uint8_t *s, size_t n, size_t left, size_t *done,
+	  bool *src_fault)
 {
 	uint8_t b[BOUNCE];
-	size_t left = stce_safe_move(d, s, n), k, at, part;
+	size_t k, at, part;
 	int ret;
 
-	if (stce_likely(!left))
-		return 0;
 	for (at = n - left; at < n; at += k) {
 		k = n - at < BOUNCE ? n - at : BOUNCE;
 		ret = copy_at(s + at, b, k, false, &part);
@@ -957,18 +975,26 @@ static int move_at(uint8_t *d, uint8_t *s, size_t n, size_t *done,
 	return 0;
 }
 
-/* See hostmem/hostmem_dma.h (the DMA's copies). */
-int stce_hostmem_move(uint64_t dst, uint64_t src, size_t n, size_t *done,
-		      bool *src_fault)
+/* [@s, +@n) to [@d, +@n), both resolved (stce_hostmem_move's returns). */
+static int move_at(uint8_t *d, uint8_t *s, size_t n, size_t *done,
+		   bool *src_fault)
+{
+	size_t left = stce_safe_move(d, s, n);
+
+	if (stce_likely(!left))
+		return 0;
+	return move_rest(d, s, n, left, done, src_fault);
+}
+
+/* stce_hostmem_move() when some pinned page has moved. */
+static __attribute__((noinline)) int
+move_moved(uint64_t dst, uint64_t src, size_t n, size_t *done,
+	   bool *src_fault)
 {
 	uint8_t *da, *sa;
 	size_t dr, sr, at = 0;
 	int ret;
 
-	*src_fault = false;
-	if (nothing_moved())
-		return move_at((uint8_t *)(uintptr_t)dst,
-			       (uint8_t *)(uintptr_t)src, n, done, src_fault);
 	while (n) {
 		*done = 0;
 		ret = resolve_moved(src, n, &sa, &sr);
@@ -990,15 +1016,25 @@ int stce_hostmem_move(uint64_t dst, uint64_t src, size_t n, size_t *done,
 	return 0;
 }
 
-/* @n bytes of @c at the resolved @a (stce_hostmem_fill's returns). */
-static int fill_at(uint8_t *a, int c, size_t n, size_t *done)
+/* See hostmem/hostmem_dma.h (the DMA's copies). */
+int stce_hostmem_move(uint64_t dst, uint64_t src, size_t n, size_t *done,
+		      bool *src_fault)
+{
+	*src_fault = false;
+	if (nothing_moved())
+		return move_at((uint8_t *)(uintptr_t)dst,
+			       (uint8_t *)(uintptr_t)src, n, done, src_fault);
+	return move_moved(dst, src, n, done, src_fault);
+}
+
+/* What the fast fill of fill_at() left, @left of @n bytes. */
+static __attribute__((noinline)) int
+fill_rest(uint8_t *a, int c, size_t n, size_t left, size_t *done)
 {
 	uint8_t b[BOUNCE];
-	size_t left = stce_safe_set(a, c, n), k, at, part;
+	size_t k, at, part;
 	int ret;
 
-	if (stce_likely(!left))
-		return 0;
 	memset(b, c, left < BOUNCE ? left : BOUNCE);
 	for (at = n - left; at < n; at += k) {
 		k = n - at < BOUNCE ? n - at : BOUNCE;
@@ -1011,15 +1047,24 @@ static int fill_at(uint8_t *a, int c, size_t n, size_t *done)
 	return 0;
 }
 
-/* See hostmem/hostmem_dma.h (the DMA's copies). */
-int stce_hostmem_fill(uint64_t hpa, int c, size_t n, size_t *done)
+/* @n bytes of @c at the resolved @a (stce_hostmem_fill's returns). */
+static int fill_at(uint8_t *a, int c, size_t n, size_t *done)
+{
+	size_t left = stce_safe_set(a, c, n);
+
+	if (stce_likely(!left))
+		return 0;
+	return fill_rest(a, c, n, left, done);
+}
+
+/* stce_hostmem_fill() when some pinned page has moved. */
+static __attribute__((noinline)) int
+fill_moved(uint64_t hpa, int c, size_t n, size_t *done)
 {
 	uint8_t *addr;
 	size_t run, at = 0;
 	int ret;
 
-	if (nothing_moved())
-		return fill_at((uint8_t *)(uintptr_t)hpa, c, n, done);
 	while (n) {
 		*done = 0;
 		ret = resolve_moved(hpa, n, &addr, &run);
@@ -1034,6 +1079,14 @@ int stce_hostmem_fill(uint64_t hpa, int c, size_t n, size_t *done)
 		at += run;
 	}
 	return 0;
+}
+
+/* See hostmem/hostmem_dma.h (the DMA's copies). */
+int stce_hostmem_fill(uint64_t hpa, int c, size_t n, size_t *done)
+{
+	if (nothing_moved())
+		return fill_at((uint8_t *)(uintptr_t)hpa, c, n, done);
+	return fill_moved(hpa, c, n, done);
 }
 
 /* ---- audit and fork -------------------------------------------------- */

@@ -214,58 +214,113 @@ static int tce_fault(struct stce_pe *pe, uint64_t tce, uint64_t iova,
 }
 
 /*
+ * The pages from @p on that continue the piece whose next host address is
+ * *@next and grant @dir: the first page that does not (or @end), its TCE
+ * in *@tce. One load, one test, one add a page: the TCE of a page that
+ * continues the piece is *@next with @dir set (the other permission bit
+ * does not matter), so one exclusive-or checks address and permission.
+ */
+static inline __attribute__((always_inline)) const _Atomic uint64_t *
+piece_end(const _Atomic uint64_t *p, const _Atomic uint64_t *end,
+	  unsigned int dir, uint64_t pg, uint64_t *next, uint64_t *tce)
+{
+	uint64_t other = STCE_TCE_PERM_MASK & ~(uint64_t)dir;
+	uint64_t want = *next | dir;
+
+	for (; p < end; p++) {
+		uint64_t t = stce_tce_load(p);
+
+		if ((t ^ want) & ~other) {
+			*tce = t;
+			break;
+		}
+		want += pg;
+	}
+	*next = want & ~(uint64_t)dir;
+	return p;
+}
+
+/*
+ * The piece that starts at *@p (its TCE @t, checked for @dir here) and
+ * runs over the pages whose host addresses follow on, to @emit; *@p moves
+ * past it and *@t is the TCE there. @tce and @iova: the run's first page
+ * and bus address (for where a fault happened).
+ */
+static inline __attribute__((always_inline)) int
+whole_piece(struct stce_pe *pe, const _Atomic uint64_t **p,
+	    const _Atomic uint64_t *tce, const _Atomic uint64_t *end,
+	    uint64_t *t, uint64_t iova, unsigned int shift, unsigned int dir,
+	    dma_emit_fn emit, void *ctx)
+{
+	uint64_t base = stce_tce_addr(*t), next = base + (1ULL << shift);
+	size_t done = 0;
+	int ret;
+
+	if (stce_unlikely((*t & dir) != dir))
+		return tce_fault(pe, *t, iova + ((uint64_t)(*p - tce) << shift),
+				 dir);
+	*p = piece_end(*p + 1, end, dir, 1ULL << shift, &next, t);
+	ret = emit(ctx, base, next - base, &done);
+	if (stce_unlikely(ret))
+		/* The piece ended at *@p and began (next - base) bytes before. */
+		return run_fault(pe, ret, iova + ((uint64_t)(*p - tce) << shift) -
+				 (next - base), done, shift, dir);
+	return 0;
+}
+
+/*
  * @whole IOMMU pages of 1 << @shift from @tce on, the first at bus address
  * @iova: the lean loop. Pages whose host addresses follow each other go
  * to @emit as one piece; a page that does not grant @dir first hands on
- * the piece before it, then faults. Per page: one load, one permission
- * test, one compare; the piece's state is its first and next address
- * only, the rest is worked out again on the rare paths.
+ * the piece before it, then faults. The first piece may continue the one
+ * handed on before this run (across a leaf chunk), so it goes to @emit;
+ * each later one begins where the one before did not go on, so it goes
+ * to @fresh, which need not check (a span list's append).
  */
 static inline __attribute__((always_inline)) int
 walk_whole(struct stce_pe *pe, const _Atomic uint64_t *tce, uint64_t whole,
 	   uint64_t iova, unsigned int shift, unsigned int dir,
-	   dma_emit_fn emit, void *ctx)
+	   dma_emit_fn emit, dma_emit_fn fresh, void *ctx)
 {
 	const _Atomic uint64_t *p = tce, *end = tce + whole;
-	uint64_t pg = 1ULL << shift, base, next, t;
+	uint64_t t = stce_tce_load(p);
+	int ret;
+
+	ret = whole_piece(pe, &p, tce, end, &t, iova, shift, dir, emit, ctx);
+	while (stce_likely(!ret) && p < end)
+		ret = whole_piece(pe, &p, tce, end, &t, iova, shift, dir,
+				  fresh, ctx);
+	return ret;
+}
+
+/*
+ * [@iova, +@len) inside one IOMMU page of @w, the usual device transfer (4
+ * KiB on 4K or 64K pages): one TCE, one piece, and nothing to keep for
+ * after it but where a fault was. It saves the general walk's registers
+ * and spills around the copy, which count: on a loop that streams memory
+ * every store of the fixed path waits for the copy's stores to drain.
+ */
+static inline __attribute__((always_inline)) int
+walk_one_page(struct stce_pe *pe, const struct pe_window *w, uint64_t iova,
+	      size_t len, unsigned int dir, dma_emit_fn emit, void *ctx)
+{
+	unsigned int shift = w->page_shift;
+	const _Atomic uint64_t *run;
+	uint64_t nr, tce;
 	size_t done = 0;
 	int ret;
 
-	t = stce_tce_load(p);
-	if (stce_unlikely((t & dir) != dir))
-		return tce_fault(pe, t, iova, dir);
-	base = stce_tce_addr(t);
-	next = base + pg;
-	while (++p < end) {
-		uint64_t a;
-
-		t = stce_tce_load(p);
-		if (stce_unlikely((t & dir) != dir))
-			goto perm_fault;
-		a = stce_tce_addr(t);
-		if (a == next) {
-			next += pg;
-			continue;
-		}
-		ret = emit(ctx, base, next - base, &done);
-		if (stce_unlikely(ret))
-			goto emit_failed;
-		base = a;
-		next = a + pg;
-	}
-	ret = emit(ctx, base, next - base, &done);
-	if (stce_likely(!ret))
-		return 0;
-emit_failed:
-	/* The piece ended at @p and began (next - base) bytes before. */
-	return run_fault(pe, ret, iova + ((uint64_t)(p - tce) << shift) -
-			 (next - base), done, shift, dir);
-perm_fault:
-	/* The pages before this one move first, as they would one by one. */
-	ret = emit(ctx, base, next - base, &done);
+	run = stce_table_leaf(w->table, (iova - w->start) >> shift, &nr);
+	if (stce_unlikely(!run))
+		return dma_fault(pe, STCE_EEH_FAULT_EMPTY, iova, dir);
+	tce = stce_tce_load(run);
+	if (stce_unlikely((tce & dir) != dir))
+		return tce_fault(pe, tce, iova, dir);
+	ret = emit(ctx, stce_tce_addr(tce) + (iova & ((1ULL << shift) - 1)),
+		   len, &done);
 	if (stce_unlikely(ret))
-		goto emit_failed;
-	return tce_fault(pe, t, iova + ((uint64_t)(p - tce) << shift), dir);
+		return emit_fault(pe, ret, iova, dir);
+	return 0;
 }
 
 /*
@@ -282,10 +337,16 @@ perm_fault:
  */
 static inline __attribute__((always_inline)) int
 walk_windows(struct stce_pe *pe, struct pe_window *const *win, uint64_t iova,
-	     size_t len, unsigned int dir, dma_emit_fn emit, void *ctx)
+	     size_t len, unsigned int dir, dma_emit_fn emit, dma_emit_fn fresh,
+	     void *ctx)
 {
-	while (len) {
-		const struct pe_window *w = window_of(win, iova);
+	const struct pe_window *w = window_of(win, iova);
+
+	if (stce_likely(w) &&
+	    len <= (1ULL << w->page_shift) -
+		   (iova & ((1ULL << w->page_shift) - 1)))
+		return walk_one_page(pe, w, iova, len, dir, emit, ctx);
+	for (;;) {
 		const _Atomic uint64_t *run;
 		uint64_t nr, mask;
 		unsigned int shift;
@@ -310,7 +371,7 @@ walk_windows(struct stce_pe *pe, struct pe_window *const *win, uint64_t iova,
 				if (whole > nr - k)
 					whole = nr - k;
 				ret = walk_whole(pe, &run[k], whole, iova, shift,
-						 dir, emit, ctx);
+						 dir, emit, fresh, ctx);
 				if (stce_unlikely(ret))
 					return ret;
 				k += whole;
@@ -342,19 +403,19 @@ walk_windows(struct stce_pe *pe, struct pe_window *const *win, uint64_t iova,
 						 0, dir);
 			iova += n;
 		}
+		w = window_of(win, iova);
 	}
-	return 0;
 }
 
 /* walk_windows() on the windows as they are now. */
 static inline __attribute__((always_inline)) int
 dma_walk(struct stce_pe *pe, uint64_t iova, size_t len, unsigned int dir,
-	 dma_emit_fn emit, void *ctx)
+	 dma_emit_fn emit, dma_emit_fn fresh, void *ctx)
 {
 	struct pe_window *win[STCE_PE_MAX_WINDOWS];
 
 	load_windows(pe, win);
-	return walk_windows(pe, win, iova, len, dir, emit, ctx);
+	return walk_windows(pe, win, iova, len, dir, emit, fresh, ctx);
 }
 
 struct copy_ctx {
@@ -396,7 +457,7 @@ dma_in_section(struct stce_pe *pe, uint64_t iova, size_t len,
 	if (stce_unlikely(dma_blocked(pe)))
 		return -EIO;
 	dma_enter(pe, &g, iova, len);
-	ret = dma_walk(pe, iova, len, dir, emit, ctx);
+	ret = dma_walk(pe, iova, len, dir, emit, emit, ctx);
 	read_unlock(pe, &g);
 	return ret;
 }
@@ -537,13 +598,13 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 		r.total = 0;
 
 		ret = walk_windows(pe, win, src, len, STCE_DMA_READ, add_run,
-				   &r);
+				   add_run, &r);
 		if (ret == -E2BIG)
 			n = r.total;
 		else if (ret)
 			break;
 		ret = walk_windows(pe, win, dst, n, STCE_DMA_WRITE,
-				   move_from_runs, &m);
+				   move_from_runs, move_from_runs, &m);
 		if (ret)
 			break;
 		src += n;
@@ -554,27 +615,33 @@ int stce_pe_dma_copy(struct stce_pe *pe, uint64_t dst, uint64_t src,
 	return ret;
 }
 
-/* Spans being built; the walk has merged contiguous pages already. */
+/* Spans being built (the next one at @sp, none past @lim); the walk has
+ * merged contiguous pages already. */
 struct span_ctx {
-	struct stce_dma_span *spans;
-	unsigned int nr, max;
+	struct stce_dma_span *first, *sp, *lim;
 };
+
+/* A span of its own. */
+static inline int new_span(struct span_ctx *c, uint8_t *addr, size_t n)
+{
+	if (stce_unlikely(c->sp == c->lim))
+		return -E2BIG;
+	c->sp->addr = addr;
+	c->sp->len = n;
+	c->sp++;
+	return 0;
+}
 
 /* A piece adjacent to the last span (across a leaf chunk) extends it. */
 static inline int add_one_span(struct span_ctx *c, uint8_t *addr, size_t n)
 {
-	struct stce_dma_span *sp = &c->spans[c->nr];
+	struct stce_dma_span *last = c->sp - 1;
 
-	if (c->nr && sp[-1].addr + sp[-1].len == addr) {
-		sp[-1].len += n;
+	if (c->sp != c->first && last->addr + last->len == addr) {
+		last->len += n;
 		return 0;
 	}
-	if (stce_unlikely(c->nr == c->max))
-		return -E2BIG;
-	sp->addr = addr;
-	sp->len = n;
-	c->nr++;
-	return 0;
+	return new_span(c, addr, n);
 }
 
 /* A piece of pages that never moved: its host address is where it is. */
@@ -582,6 +649,14 @@ static inline int add_span(void *p, uint64_t hpa, size_t n, size_t *done)
 {
 	(void)done;	/* never -EFAULT */
 	return add_one_span(p, (uint8_t *)(uintptr_t)hpa, n);
+}
+
+/* The same, for a piece the walk knows does not continue the last span. */
+static inline int add_span_fresh(void *p, uint64_t hpa, size_t n,
+				 size_t *done)
+{
+	(void)done;	/* never -EFAULT */
+	return new_span(p, (uint8_t *)(uintptr_t)hpa, n);
 }
 
 /* Some pinned pages moved: a piece is where its pages are now, one span
@@ -614,7 +689,7 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		    unsigned int max_spans, unsigned int *nr_spans,
 		    struct stce_dma_guard *g)
 {
-	struct span_ctx c = { spans, 0, max_spans };
+	struct span_ctx c = { spans, spans, spans + max_spans };
 	int ret;
 
 	g->held = false;
@@ -625,16 +700,19 @@ int stce_pe_dma_map(struct stce_pe *pe, uint64_t iova, size_t len,
 		return -EIO;
 	/* The walk per direction, and apart for moved pages (rare). */
 	if (stce_unlikely(dma_enter(pe, g, iova, len) & HM_STATE_MOVED))
-		ret = dma_walk(pe, iova, len, dir, add_span_moved, &c);
+		ret = dma_walk(pe, iova, len, dir, add_span_moved,
+			       add_span_moved, &c);
 	else if (dir == STCE_DMA_READ)
-		ret = dma_walk(pe, iova, len, STCE_DMA_READ, add_span, &c);
+		ret = dma_walk(pe, iova, len, STCE_DMA_READ, add_span,
+			       add_span_fresh, &c);
 	else
-		ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, add_span, &c);
+		ret = dma_walk(pe, iova, len, STCE_DMA_WRITE, add_span,
+			       add_span_fresh, &c);
 	if (stce_unlikely(ret)) {
 		read_unlock(pe, g);
 		return ret;
 	}
-	*nr_spans = c.nr;
+	*nr_spans = (unsigned int)(c.sp - spans);
 	return 0;
 }
 

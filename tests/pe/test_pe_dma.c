@@ -331,6 +331,12 @@ static void long_transfers_across_chunks(void **state)
 	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, DDW + 8192 * 4096ULL,
 		     STCE_DMA_READ);
 	thaw(f->pe);
+	/* Inside one page of it: the fault names the DMA's own address. */
+	assert_int_equal(stce_pe_dma_read(f->pe, DDW + 8192 * 4096ULL + 100,
+					  in, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, DDW + 8192 * 4096ULL + 100,
+		     STCE_DMA_READ);
+	thaw(f->pe);
 	assert_int_equal(stce_pe_unset_window(f->pe, 1), 0);
 	stce_table_destroy(t);
 }
@@ -458,6 +464,9 @@ static void adjacent_runs(void **state)
 	struct fx *f = *state;
 	static const unsigned int at[] = { 1, 2, 3, 6, 7 };
 	uint8_t out[5 * 4096], in[5 * 4096];
+	struct stce_dma_span spans[4];
+	struct stce_dma_guard g;
+	unsigned int nr;
 
 	for (unsigned int i = 0; i < 5; i++)
 		tu_map(f->t0, 0x90000 + i * 4096ULL, f->small + at[i] * 4096,
@@ -483,6 +492,31 @@ static void adjacent_runs(void **state)
 	assert_true(all_of(f->small + 4096, 0x3c, 2 * 4096));
 	assert_true(all_of(f->small + 3 * 4096, 0, 5 * 4096));
 	thaw(f->pe);
+
+	/* Write-only inside a run of adjacent pages: a read stops there,
+	 * after the pages before it; so does a mapping for reading. */
+	tu_map(f->t0, 0x92000, f->small + 3 * 4096, STCE_TCE_WRITE);
+	for (size_t i = 0; i < 8 * 4096; i++)
+		f->small[i] = (uint8_t)(i * 5 + 1);
+	memset(in, 0, sizeof(in));
+	assert_int_equal(stce_pe_dma_read(f->pe, 0x90000, in, sizeof(in)),
+			 -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x92000, STCE_DMA_READ);
+	assert_memory_equal(in, f->small + 4096, 2 * 4096);
+	assert_true(all_of(in + 2 * 4096, 0, 3 * 4096));
+	thaw(f->pe);
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x90000, 5 * 4096,
+					 STCE_DMA_READ, spans, 4, &nr, &g),
+			 -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x92000, STCE_DMA_READ);
+	thaw(f->pe);
+	/* Writing through it is allowed. */
+	assert_int_equal(stce_pe_dma_map(f->pe, 0x90000, 5 * 4096,
+					 STCE_DMA_WRITE, spans, 4, &nr, &g), 0);
+	assert_int_equal(nr, 2);
+	assert_ptr_equal(spans[0].addr, f->small + 4096);
+	assert_int_equal(spans[0].len, 3 * 4096);
+	stce_pe_dma_unmap(f->pe, &g);
 }
 
 int main(void)
