@@ -68,6 +68,45 @@ __thread uintptr_t stce_safecopy_lo2
 	".type " name ", @function\n"					\
 	name ":\n"
 
+/*
+ * A fill of 2-4 KiB (a device's 4 KiB FILL) with 16-byte stores; other
+ * sizes go on to libc's memset. Why: glibc fills these sizes with `rep
+ * stosb`, which streams fastest when nothing follows, but the stores
+ * after it (the DMA's bookkeeping, the recovery point's restore, the next
+ * MMIO write) wait for its stores: a device FILL of 4 KiB transfers ran
+ * 15% faster with plain vector stores (docs/pe.md). Copies stay libc's:
+ * its 32-byte loop into a hot buffer beats 16-byte moves (dma_read of
+ * 4 KiB chunks fell from 0.83 to 0.67 of memcpy with them). A leaf: rdi =
+ * dst, esi = the byte, rdx = n; it touches rax, r9, xmm0 and [dst, +n).
+ */
+__asm__(
+	SAFECOPY_ENTRY("stce_safecopy_vset")
+	"	leaq -2048(%rdx), %rax\n"		/* n in [2048, 4096]? */
+	"	cmpq $2048, %rax\n"
+	"	ja memset@PLT\n"
+	"	movzbl %sil, %eax\n"			/* the byte, 16 times */
+	"	movd %eax, %xmm0\n"
+	"	punpcklbw %xmm0, %xmm0\n"
+	"	punpcklwd %xmm0, %xmm0\n"
+	"	pshufd $0, %xmm0, %xmm0\n"
+	"	movq %rdi, %rax\n"			/* memset's return */
+	"	leaq -64(%rdi, %rdx), %r9\n"		/* the last 64 bytes */
+	"1:	movdqu %xmm0, (%rdi)\n"
+	"	movdqu %xmm0, 16(%rdi)\n"
+	"	movdqu %xmm0, 32(%rdi)\n"
+	"	movdqu %xmm0, 48(%rdi)\n"
+	"	addq $64, %rdi\n"
+	"	subq $64, %rdx\n"
+	"	cmpq $64, %rdx\n"
+	"	ja 1b\n"
+	/* 1..64 bytes left: the last 64, over what is done. */
+	"	movdqu %xmm0, (%r9)\n"
+	"	movdqu %xmm0, 16(%r9)\n"
+	"	movdqu %xmm0, 32(%r9)\n"
+	"	movdqu %xmm0, 48(%r9)\n"
+	"	ret\n"
+	".size stce_safecopy_vset, .-stce_safecopy_vset\n");
+
 #ifdef SAFECOPY_REP
 /* One string instruction each: a fault resumes past it, rcx left. */
 #define SAFECOPY_STRING(name, setup, insn, label)			\
@@ -136,13 +175,13 @@ __asm__(
 	"	pushq %fs:(%rax)\n"					\
 	"	subq $8, %rsp\n"	/* 16-byte aligned at the call */ \
 	"	movq %rsp, %fs:(%rax)\n"				\
-	"	call " callee "@PLT\n"					\
+	"	call " callee "\n"					\
 	"	xorl %ebx, %ebx\n"	/* nothing left */		\
 	"	jmp stce_safecopy_out\n"				\
 	".size " name ", .-" name "\n"
 
 __asm__(
-	SAFECOPY_CALL("stce_safe_copy", "memcpy", "%rsi")
+	SAFECOPY_CALL("stce_safe_copy", "memcpy@PLT", "%rsi")
 	/* The common tail, also where a fault resumes (rbx: bytes left). */
 	"stce_safecopy_out:\n"
 	"	addq $8, %rsp\n"
@@ -166,8 +205,8 @@ __asm__(
 	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
 	"	movq %fs:(%rax), %rbx\n"
 	"	jmp stce_safecopy_out\n"
-	SAFECOPY_CALL("stce_safe_move", "memmove", "%rsi")
-	SAFECOPY_CALL("stce_safe_set", "memset", "%rdi")
+	SAFECOPY_CALL("stce_safe_move", "memmove@PLT", "%rsi")
+	SAFECOPY_CALL("stce_safe_set", "stce_safecopy_vset", "%rdi")
 	/* Never fault in this build: the handler's test stays simple. */
 	"stce_safecopy_insn:\n"
 	"stce_safecopy_resume:\n"

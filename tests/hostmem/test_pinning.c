@@ -670,8 +670,13 @@ static void test_copy_fill_pinned(void **state)
 						  BUF / 2), 0);
 		assert_int_equal(stce_pe_dma_copy(r.pe, r.bus + BUF / 2 + 1,
 						  r.bus, BUF / 2 - 1), 0);
+		/* A device's 4 KiB FILL (x86_64: the vector stores). */
+		assert_int_equal(stce_pe_dma_fill(r.pe, r.bus + 4096, 0x3c,
+						  4096), 0);
 		assert_int_equal(mprotect(r.mem, BUF, PROT_READ | PROT_WRITE), 0);
-		assert_true(all(r.mem, 0x5a, BUF / 2));
+		assert_true(all(r.mem, 0x5a, 4096));
+		assert_true(all(r.mem + 4096, 0x3c, 4096));
+		assert_true(all(r.mem + 8192, 0x5a, BUF / 2 - 8192));
 		assert_int_equal(r.mem[BUF / 2], 0);
 		assert_true(all(r.mem + BUF / 2 + 1, 0x5a, BUF / 2 - 1));
 
@@ -685,6 +690,37 @@ static void test_copy_fill_pinned(void **state)
 		rig_down(&r);
 	}
 }
+
+#if defined(__x86_64__)
+/*
+ * The fill stce_safe_set() runs on x86_64 (vector stores for 2-4 KiB,
+ * libc's memset for the rest) writes exactly [dst, +n) with the byte,
+ * whatever n and the alignment, and returns dst.
+ */
+static void test_vset_exact(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 63, 64, 65, 2047, 2048, 2049,
+					2111, 3000, 4032, 4095, 4096, 4097,
+					8192 };
+	enum { GUARD = 80, MAX = 8192 };
+	static uint8_t buf[GUARD + 16 + MAX + GUARD];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (unsigned int off = 0; off < 16; off += 5) {
+			uint8_t *dst = buf + GUARD + off;
+			size_t n = sizes[i];
+
+			memset(buf, 0xee, sizeof(buf));
+			assert_ptr_equal(stce_safecopy_vset(dst, 0x1a5, n), dst);
+			assert_true(all(buf, 0xee, (size_t)(dst - buf)));
+			assert_true(all(dst, 0xa5, n));
+			assert_true(all(dst + n, 0xee,
+					sizeof(buf) - (size_t)(dst + n - buf)));
+		}
+	}
+}
+#endif
 
 /* A memory fault of @iova in direction @dir: frozen, counted; thaw. */
 static void expect_memory_fault(struct rig *r, int ret, uint64_t iova,
@@ -771,6 +807,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_copy_in_signal_handler, audit),
 		cmocka_unit_test_teardown(test_copy_fill_pinned, audit),
 		cmocka_unit_test_teardown(test_copy_fill_faults, audit),
+#if defined(__x86_64__)
+		cmocka_unit_test(test_vset_exact),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
