@@ -135,8 +135,9 @@ static inline void bench_report(const char *name, double rate,
 /*
  * Paired rounds: a figure whose ratio moves with the machine's load (a
  * shared VM drifts by +-20% between runs) is measured as BENCH_ROUNDS
- * short rounds (default 9), each timing the baseline and then the
- * subject back to back, so that both see the same load. The figure is
+ * short rounds (else the benchmark's default), each timing the baseline
+ * and then the subject back to back, so that both see the same load. The
+ * figure is
  * the median of the per-round ratios, printed with their range: one
  * disturbed round moves neither the median nor the reader's judgement.
  */
@@ -148,20 +149,22 @@ struct bench_rounds {
 	double ratio[BENCH_ROUNDS_MAX];
 };
 
-static inline int bench_rounds(void)
+/* BENCH_ROUNDS, else the benchmark's own default @def. */
+static inline int bench_rounds(int def)
 {
 	const char *s = getenv("BENCH_ROUNDS");
 	int v = s ? atoi(s) : 0;
 
 	if (v <= 0)
-		return 9;
+		v = def;
 	return v > BENCH_ROUNDS_MAX ? BENCH_ROUNDS_MAX : v;
 }
 
-/* How long each half of a paired round runs. */
-static inline double bench_round_seconds(void)
+/* How long each half of one of @rounds paired rounds runs: a figure
+ * takes 1.5 x BENCH_SECONDS in all, however many rounds it has. */
+static inline double bench_round_seconds(int rounds)
 {
-	return bench_seconds() / 6;
+	return bench_seconds() * 1.5 / (2 * rounds);
 }
 
 static inline void bench_rounds_add(struct bench_rounds *r, double rate,

@@ -123,7 +123,7 @@ def main():
            '| Kernel | %s |' % m['kernel'],
            '| Date | %s |' % m['date'],
            '| BENCH_SECONDS | %s |' % os.environ.get('BENCH_SECONDS', '0.3 (default)'),
-           '| BENCH_ROUNDS | %s |' % os.environ.get('BENCH_ROUNDS', '9 (default)'),
+           '| BENCH_ROUNDS | %s |' % os.environ.get('BENCH_ROUNDS', "(each benchmark's default)"),
            '',
            'A figure whose baseline column says "median of N paired rounds" '
            'was taken in N short rounds, each timing the baseline and then '

@@ -28,6 +28,8 @@
 #define WINDOW		(256u << 20)
 #define CHUNK		64	/* maps, then their unmaps */
 #define ENV_CHILD	"SPAPR_TCE_BENCH_CALL"
+/* Many short rounds: this VM's per-call speed moves within 50 ms. */
+#define ROUNDS		21
 
 static int (*libc_ioctl)(int, unsigned long, ...);
 
@@ -145,11 +147,12 @@ static void setup(struct client *c)
 static void figure(struct client *c, const char *name,
 		   void (*pass)(void *), double ops, const char *suffix)
 {
-	double t = bench_round_seconds();
+	int rounds = bench_rounds(ROUNDS);
+	double t = bench_round_seconds(rounds);
 	struct bench_rounds r = { 0 };
 	char label[96];
 
-	for (int i = bench_rounds(); i > 0; i--) {
+	for (int i = rounds; i > 0; i--) {
 		double bare = bench_rate_for(bare_pass, c, 256, t);
 
 		bench_rounds_add(&r, bench_rate_for(pass, c, ops, t), bare);
@@ -161,11 +164,12 @@ static void figure(struct client *c, const char *name,
 /* MAP and UNMAP share a pass; each rate is its calls over its own time. */
 static void map_figures(struct client *c, const char *suffix)
 {
-	double t = bench_round_seconds();
+	int rounds = bench_rounds(ROUNDS);
+	double t = bench_round_seconds(rounds);
 	struct bench_rounds map = { 0 }, unmap = { 0 };
 	char label[96];
 
-	for (int i = bench_rounds(); i > 0; i--) {
+	for (int i = rounds; i > 0; i--) {
 		double bare = bench_rate_for(bare_pass, c, 256, t);
 
 		c->map_s = c->unmap_s = 0;

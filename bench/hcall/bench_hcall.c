@@ -355,7 +355,7 @@ int main(void)
 	 * rounds, each measuring its baselines and the hypercalls together
 	 * (bench_common.h).
 	 */
-	for (int round = bench_rounds(); round > 0; round--)
+	for (int round = bench_rounds(9); round > 0; round--)
 		round_once(&b, f, t);
 	printf("window: %llu entries of 64K; baselines over as many words:\n",
 	       (unsigned long long)b.entries);
