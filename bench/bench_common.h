@@ -137,9 +137,8 @@ static inline void bench_report(const char *name, double rate,
  * shared VM drifts by +-20% between runs) is measured as BENCH_ROUNDS
  * short rounds (else the benchmark's default), each timing the baseline
  * and then the subject back to back, so that both see the same load. The
- * figure is
- * the median of the per-round ratios, printed with their range: one
- * disturbed round moves neither the median nor the reader's judgement.
+ * figure is the median of the per-round ratios, printed with their range:
+ * one disturbed round moves neither the median nor the reader's judgement.
  */
 #define BENCH_ROUNDS_MAX	31
 
