@@ -58,13 +58,6 @@ struct stce_region {
 	uint64_t npages;		/* charged to the account */
 	unsigned int page_shift;	/* largest IOMMU page allowed */
 	unsigned int host_shift;	/* host page when registered */
-	/*
-	 * Every map and release of every thread writes mapped: kept a
-	 * cache line past the fields above, which lookups and releases
-	 * read, so that one vCPU's count does not take their line from
-	 * the others (calloc aligns to 16 only).
-	 */
-	char gap[64];
 	_Atomic uint64_t mapped;
 	_Atomic unsigned long users;	/* written under reg_lock */
 };
