@@ -486,6 +486,32 @@ static void xchg_range_swaps_every_entry(void **state)
 	stce_table_destroy(t);
 }
 
+/* The mixed range of the next two tests: 200 entries from 30, the
+ * cleared ones, the remapped ones' new TCE, and the first mapping. */
+#define MIXED_FIRST	30
+#define MIXED_N		200
+
+static bool mixed_clear(int i)
+{
+	return i % 3 == 0 || (i >= 100 && i < 170);
+}
+
+static uint64_t mixed_tce(int i)
+{
+	return mixed_clear(i) ? 0 : (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE;
+}
+
+static void mixed_first_map(struct stce_table *t, uint64_t *tces,
+			    uint64_t *uas)
+{
+	for (int i = 0; i < MIXED_N; i++) {
+		tces[i] = (uint64_t)(i + 1) << 16 | STCE_TCE_READ;
+		uas[i] = (uint64_t)(i + 1) << 20;
+	}
+	assert_int_equal(stce_table_xchg_range(t, MIXED_FIRST, MIXED_N, tces,
+					       uas, 0), 0);
+}
+
 /*
  * A range mixing new mappings and clears, longer than one 64-entry pass
  * of the exchange and starting off a multiple of 64: every entry hands
@@ -495,34 +521,26 @@ static void xchg_range_swaps_every_entry(void **state)
 static void xchg_range_mixes_maps_and_clears(void **state)
 {
 	struct stce_table *t = make(0, 1 * G, 16, 2, STCE_TABLE_USERSPACE_VIEW);
-	uint64_t tces[200], uas[200];
+	uint64_t tces[MIXED_N], uas[MIXED_N];
 
 	(void)state;
-	for (int i = 0; i < 200; i++) {
-		tces[i] = (uint64_t)(i + 1) << 16 | STCE_TCE_READ;
-		uas[i] = (uint64_t)(i + 1) << 20;
-	}
-	assert_int_equal(stce_table_xchg_range(t, 30, 200, tces, uas, 0), 0);
+	mixed_first_map(t, tces, uas);
 	/* Every third entry cleared (odd ones with an address), the rest
 	 * remapped: runs of clears and maps of several lengths. */
-	for (int i = 0; i < 200; i++) {
-		bool clear = i % 3 == 0 || (i >= 100 && i < 170);
-
-		tces[i] = clear ? 0 : (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE;
-		uas[i] = clear ? (i & 1 ? (uint64_t)i << 12 : 0) :
-				 (uint64_t)(i + 1000) << 20;
+	for (int i = 0; i < MIXED_N; i++) {
+		tces[i] = mixed_tce(i);
+		uas[i] = mixed_clear(i) ? (i & 1 ? (uint64_t)i << 12 : 0) :
+					  (uint64_t)(i + 1000) << 20;
 	}
-	assert_int_equal(stce_table_xchg_range(t, 30, 200, tces, uas, 0), 0);
-	for (int i = 0; i < 200; i++) {
-		bool clear = i % 3 == 0 || (i >= 100 && i < 170);
-
+	assert_int_equal(stce_table_xchg_range(t, MIXED_FIRST, MIXED_N, tces,
+					       uas, 0), 0);
+	for (int i = 0; i < MIXED_N; i++) {
 		assert_int_equal(tces[i], (uint64_t)(i + 1) << 16 | STCE_TCE_READ);
 		assert_int_equal(uas[i], (uint64_t)(i + 1) << 20);
-		assert_int_equal(stce_table_get(t, 30 + i), clear ? 0 :
-				 (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE);
-		assert_int_equal(stce_table_get_ua(t, 30 + i),
-				 clear ? (i & 1 ? (uint64_t)i << 12 : 0) :
-					 (uint64_t)(i + 1000) << 20);
+		assert_int_equal(stce_table_get(t, MIXED_FIRST + i), mixed_tce(i));
+		assert_int_equal(stce_table_get_ua(t, MIXED_FIRST + i),
+				 mixed_clear(i) ? (i & 1 ? (uint64_t)i << 12 : 0) :
+						  (uint64_t)(i + 1000) << 20);
 	}
 	stce_table_destroy(t);
 }
@@ -536,31 +554,23 @@ static void xchg_range_mixes_maps_and_clears(void **state)
 static void xchg_range_without_old_uas(void **state)
 {
 	struct stce_table *t = make(0, 1 * G, 16, 2, STCE_TABLE_USERSPACE_VIEW);
-	uint64_t tces[200], uas[200];
+	uint64_t tces[MIXED_N], uas[MIXED_N];
 
 	(void)state;
-	for (int i = 0; i < 200; i++) {
-		tces[i] = (uint64_t)(i + 1) << 16 | STCE_TCE_READ;
-		uas[i] = (uint64_t)(i + 1) << 20;
+	mixed_first_map(t, tces, uas);
+	for (int i = 0; i < MIXED_N; i++) {
+		tces[i] = mixed_tce(i);
+		uas[i] = mixed_clear(i) ? 0 : (uint64_t)(i + 1000) << 20;
 	}
-	assert_int_equal(stce_table_xchg_range(t, 30, 200, tces, uas, 0), 0);
-	for (int i = 0; i < 200; i++) {
-		bool clear = i % 3 == 0 || (i >= 100 && i < 170);
-
-		tces[i] = clear ? 0 : (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE;
-		uas[i] = clear ? 0 : (uint64_t)(i + 1000) << 20;
-	}
-	assert_int_equal(stce_table_xchg_range(t, 30, 200, tces, uas,
-					       STCE_XCHG_NO_OLD_UA), 0);
-	for (int i = 0; i < 200; i++) {
-		bool clear = i % 3 == 0 || (i >= 100 && i < 170);
-		uint64_t ua = clear ? 0 : (uint64_t)(i + 1000) << 20;
+	assert_int_equal(stce_table_xchg_range(t, MIXED_FIRST, MIXED_N, tces,
+					       uas, STCE_XCHG_NO_OLD_UA), 0);
+	for (int i = 0; i < MIXED_N; i++) {
+		uint64_t ua = mixed_clear(i) ? 0 : (uint64_t)(i + 1000) << 20;
 
 		assert_int_equal(tces[i], (uint64_t)(i + 1) << 16 | STCE_TCE_READ);
 		assert_int_equal(uas[i], ua);
-		assert_int_equal(stce_table_get(t, 30 + i), clear ? 0 :
-				 (uint64_t)(i + 1000) << 16 | STCE_TCE_WRITE);
-		assert_int_equal(stce_table_get_ua(t, 30 + i), ua);
+		assert_int_equal(stce_table_get(t, MIXED_FIRST + i), mixed_tce(i));
+		assert_int_equal(stce_table_get_ua(t, MIXED_FIRST + i), ua);
 	}
 	/* A clear over a missing leaf needs none, even with the flag. */
 	tces[0] = 0x1234;	/* no permission: still needs the leaf */
