@@ -3,6 +3,9 @@
  * Fault-safe copies (see safecopy.h for the contract).
  */
 #include <errno.h>
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -59,6 +62,15 @@ __thread uintptr_t stce_safecopy_n
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
 __thread uintptr_t stce_safecopy_lo2
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+/*
+ * The device engine's stream (stce_safecopy_stream): where this thread's
+ * last transfer ended and how many bytes led up to it without a gap.
+ * Defined before the assembly below, which leaves the section at .text.
+ */
+static __thread uintptr_t stream_end
+	__attribute__((tls_model("initial-exec")));
+static __thread size_t stream_len
+	__attribute__((tls_model("initial-exec")));
 
 /* A function's symbol (hidden: the library's own). */
 #define SAFECOPY_ENTRY(name)						\
@@ -69,8 +81,9 @@ __thread uintptr_t stce_safecopy_lo2
 	name ":\n"
 
 /*
- * A fill of 2-4 KiB (a device's 4 KiB FILL) with 16-byte stores; other
- * sizes go on to libc's memset. Why: glibc fills these sizes with `rep
+ * A fill of 2-4 KiB (a device's 4 KiB FILL) with 16-byte stores, when it
+ * does not stream (stce_safecopy_vset() below); other sizes go on to
+ * libc's memset. Why: glibc fills these sizes with `rep
  * stosb`, which streams fastest when nothing follows, but the stores
  * after it (the DMA's bookkeeping, the recovery point's restore, the next
  * MMIO write) wait for its stores: a device FILL of 4 KiB transfers ran
@@ -80,7 +93,7 @@ __thread uintptr_t stce_safecopy_lo2
  * dst, esi = the byte, rdx = n; it touches rax, r9, xmm0 and [dst, +n).
  */
 __asm__(
-	SAFECOPY_ENTRY("stce_safecopy_vset")
+	SAFECOPY_ENTRY("stce_safecopy_vset16")
 	"	leaq -2048(%rdx), %rax\n"		/* n in [2048, 4096]? */
 	"	cmpq $2048, %rax\n"
 	"	ja memset@PLT\n"
@@ -105,7 +118,77 @@ __asm__(
 	"	movdqu %xmm0, 32(%r9)\n"
 	"	movdqu %xmm0, 48(%r9)\n"
 	"	ret\n"
-	".size stce_safecopy_vset, .-stce_safecopy_vset\n");
+	".size stce_safecopy_vset16, .-stce_safecopy_vset16\n");
+
+void *stce_safecopy_vset16(void *dst, int c, size_t n);
+
+/* See common/safecopy.h. */
+bool stce_safecopy_stream(const void *dst, size_t n)
+{
+	uintptr_t d = (uintptr_t)dst;
+	size_t run = d == stream_end ? stream_len + n : n;
+
+	stream_end = d + n;
+	stream_len = run;
+	return run > STCE_SAFECOPY_STREAM_MIN && !((d | n) & 63);
+}
+
+/*
+ * Streaming stores of whole 64-byte lines (@dst and @n multiples of 64):
+ * a line is written to memory without being read first, and the store
+ * fence at the end orders them before every later store (a DMA's section
+ * exit, its completion), as a plain store is.
+ */
+static void *stream_set(void *dst, int c, size_t n)
+{
+	__m128i v = _mm_set1_epi8((char)c);
+
+	for (uint8_t *p = dst, *end = p + n; p < end; p += 64) {
+		_mm_stream_si128((__m128i *)p, v);
+		_mm_stream_si128((__m128i *)(p + 16), v);
+		_mm_stream_si128((__m128i *)(p + 32), v);
+		_mm_stream_si128((__m128i *)(p + 48), v);
+	}
+	_mm_sfence();
+	return dst;
+}
+
+static void *stream_move(void *dst, const void *src, size_t n)
+{
+	const uint8_t *s = src;
+
+	for (uint8_t *p = dst, *end = p + n; p < end; p += 64, s += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
+		__m128i d = _mm_loadu_si128((const __m128i *)(s + 48));
+
+		_mm_stream_si128((__m128i *)p, a);
+		_mm_stream_si128((__m128i *)(p + 16), b);
+		_mm_stream_si128((__m128i *)(p + 32), c);
+		_mm_stream_si128((__m128i *)(p + 48), d);
+	}
+	_mm_sfence();
+	return dst;
+}
+
+/* See common/safecopy.h. */
+void *stce_safecopy_vset(void *dst, int c, size_t n)
+{
+	if (stce_safecopy_stream(dst, n))
+		return stream_set(dst, c, n);
+	return stce_safecopy_vset16(dst, c, n);
+}
+
+/* See common/safecopy.h: ranges that overlap take libc's memmove. */
+void *stce_safecopy_vmove(void *dst, const void *src, size_t n)
+{
+	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
+
+	if (stce_safecopy_stream(dst, n) && d - s >= n && s - d >= n)
+		return stream_move(dst, src, n);
+	return memmove(dst, src, n);
+}
 
 #ifdef SAFECOPY_REP
 /* One string instruction each: a fault resumes past it, rcx left. */
@@ -202,10 +285,11 @@ __asm__(
 	"	popq %rbp\n"
 	"	ret\n"
 	"stce_safecopy_recover:\n"		/* rsp as before the call */
+	"	sfence\n"		/* a streaming move's or fill's stores */
 	"	movq stce_safecopy_n@gottpoff(%rip), %rax\n"
 	"	movq %fs:(%rax), %rbx\n"
 	"	jmp stce_safecopy_out\n"
-	SAFECOPY_CALL("stce_safe_move", "memmove@PLT", "%rsi")
+	SAFECOPY_CALL("stce_safe_move", "stce_safecopy_vmove", "%rsi")
 	SAFECOPY_CALL("stce_safe_set", "stce_safecopy_vset", "%rdi")
 	/* Never fault in this build: the handler's test stays simple. */
 	"stce_safecopy_insn:\n"

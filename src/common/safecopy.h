@@ -43,10 +43,28 @@ size_t stce_safe_move(void *dst, const void *src, size_t n);
 size_t stce_safe_set(void *dst, int c, size_t n);
 
 #if defined(__x86_64__)
-/* memset() as stce_safe_set() runs it (x86_64): 2-4 KiB with vector
- * stores, libc's for the rest (safecopy.c says why). Not fault-safe by
- * itself. */
+/*
+ * The device engine's stream (the fills and moves of stce_safe_set() and
+ * stce_safe_move(), which only a device's own FILL and COPY use): a
+ * transfer to @dst that starts where this thread's last one ended adds to
+ * its run, any other starts a new one. True when the run is past
+ * STCE_SAFECOPY_STREAM_MIN bytes and @dst and @n are whole 64-byte lines:
+ * then the transfer uses streaming stores, which write memory without
+ * reading the lines first or keeping them in the cache (a run that long
+ * has pushed its own start out of a core's L2 already; its bytes cost the
+ * read for ownership and nothing is kept for a later reader). Counts the
+ * transfer in the run whatever it returns.
+ */
+#define STCE_SAFECOPY_STREAM_MIN	(2u << 20)
+bool stce_safecopy_stream(const void *dst, size_t n);
+
+/* memset() and memmove() as stce_safe_set() and stce_safe_move() run them
+ * (x86_64): streaming stores when stce_safecopy_stream() says so (a move
+ * also needs ranges that do not overlap), else a fill of 2-4 KiB with
+ * vector stores and libc's for the rest (safecopy.c says why). Not
+ * fault-safe by themselves. */
 void *stce_safecopy_vset(void *dst, int c, size_t n);
+void *stce_safecopy_vmove(void *dst, const void *src, size_t n);
 #endif
 
 /*

@@ -720,6 +720,95 @@ static void test_vset_exact(void **state)
 		}
 	}
 }
+
+/*
+ * The device engine's stream: adjacent transfers add up, a gap starts a
+ * new run, and only a run past STCE_SAFECOPY_STREAM_MIN of whole 64-byte
+ * lines streams (addresses only: nothing is written).
+ */
+static void test_stream_runs(void **state)
+{
+	uint8_t *base = (uint8_t *)(uintptr_t)0x7f0000000000ULL, *p = base;
+	size_t step = 4 * KB;
+
+	(void)state;
+	assert_false(stce_safecopy_stream(p, step));	/* a new run */
+	for (p += step; p + step <= base + STCE_SAFECOPY_STREAM_MIN;
+	     p += step)
+		assert_false(stce_safecopy_stream(p, step));
+	assert_true(stce_safecopy_stream(p, step));	/* past the minimum */
+	p += step;
+	assert_true(stce_safecopy_stream(p, 64 * KB));	/* still the run */
+	p += 64 * KB;
+	assert_false(stce_safecopy_stream(p, 100));	/* not whole lines */
+	assert_false(stce_safecopy_stream(p + 100, step));
+	assert_false(stce_safecopy_stream(p + step + 164, step));	/* a gap */
+	/* The same buffer again and again (a hot one) never streams. */
+	for (unsigned int i = 0; i < 2 * STCE_SAFECOPY_STREAM_MIN / step; i++)
+		assert_false(stce_safecopy_stream(base, step));
+}
+
+/* Put this thread's stream right before @p, long enough to stream. */
+static void stream_to(uint8_t *p)
+{
+	stce_safecopy_stream((void *)((uintptr_t)p - STCE_SAFECOPY_STREAM_MIN),
+			     STCE_SAFECOPY_STREAM_MIN);
+}
+
+/*
+ * Streaming fills and moves (x86_64's device FILL and COPY past the
+ * minimum) write exactly their bytes; an overlapping move inside a
+ * stream is still a memmove; pages that cannot be written leave the
+ * whole count to the slow path (the recovery point), never a crash.
+ */
+static void test_stream_exact(void **state)
+{
+	enum { N = 64 * KB, GUARD = 4 * KB };
+	static uint8_t src[N], area[GUARD + N + GUARD] __attribute__((aligned(64)));
+	uint8_t *dst = area + GUARD, *bad = map_buf(2 * HP, MAP_PRIVATE);
+
+	(void)state;
+	for (size_t i = 0; i < N; i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	memset(area, 0xee, sizeof(area));
+	assert_int_equal(stce_safe_copy_arm(), 0);	/* after cmocka's own */
+	stream_to(dst);
+	assert_ptr_equal(stce_safecopy_vset(dst, 0x1a5, 4 * KB), dst);
+	assert_ptr_equal(stce_safecopy_vset(dst + 4 * KB, 0x3c, N - 4 * KB),
+			 dst + 4 * KB);
+	assert_true(all(area, 0xee, GUARD));
+	assert_true(all(dst, 0xa5, 4 * KB));
+	assert_true(all(dst + 4 * KB, 0x3c, N - 4 * KB));
+	assert_true(all(dst + N, 0xee, GUARD));
+
+	stream_to(dst);
+	assert_ptr_equal(stce_safecopy_vmove(dst, src, 4 * KB), dst);
+	assert_ptr_equal(stce_safecopy_vmove(dst + 4 * KB, src + 4 * KB,
+					     N - 4 * KB), dst + 4 * KB);
+	assert_memory_equal(dst, src, N);
+	assert_true(all(area, 0xee, GUARD));
+	assert_true(all(dst + N, 0xee, GUARD));
+	/* Overlapping, forwards and backwards, while the run streams. */
+	stream_to(dst + 64);
+	assert_ptr_equal(stce_safecopy_vmove(dst + 64, dst, 4 * KB), dst + 64);
+	assert_memory_equal(dst + 64, src, 4 * KB);
+	stream_to(dst);
+	assert_ptr_equal(stce_safecopy_vmove(dst, dst + 64, 4 * KB), dst);
+	assert_memory_equal(dst, src, 4 * KB);
+
+	/* Cannot be written: all of it is left, nothing crashes. */
+	memset(bad, 0x77, 2 * HP);
+	assert_int_equal(mprotect(bad, 2 * HP, PROT_READ), 0);
+	stream_to(bad);
+	assert_true(stce_safe_set(bad, 1, 4 * KB) == 4 * KB);
+	stream_to(bad);
+	assert_true(stce_safe_move(bad, src, 4 * KB) == 4 * KB);
+	assert_true(all(bad, 0x77, 2 * HP));
+	assert_int_equal(mprotect(bad, 2 * HP, PROT_NONE), 0);
+	stream_to(dst);
+	assert_true(stce_safe_move(dst, bad, 4 * KB) == 4 * KB);
+	munmap(bad, 2 * HP);
+}
 #endif
 
 /* A memory fault of @iova in direction @dir: frozen, counted; thaw. */
@@ -809,6 +898,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_copy_fill_faults, audit),
 #if defined(__x86_64__)
 		cmocka_unit_test(test_vset_exact),
+		cmocka_unit_test(test_stream_runs),
+		cmocka_unit_test(test_stream_exact),
 #endif
 	};
 
