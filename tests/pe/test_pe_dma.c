@@ -443,6 +443,15 @@ static void copy_and_fill(void **state)
 	assert_fault(f->pe, STCE_EEH_FAULT_PERM, 0x6000, STCE_DMA_WRITE);
 	assert_true(all_of(f->small + 5 * 4096, 0x99, 4096));
 	thaw(f->pe);
+	/* Both sides bad, each inside one page: the source's fault. */
+	assert_int_equal(stce_pe_dma_copy(f->pe, 0x6004, 0x5000, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_EMPTY, 0x5000, STCE_DMA_READ);
+	thaw(f->pe);
+	/* A good source inside one page, no window for the destination. */
+	assert_int_equal(stce_pe_dma_copy(f->pe, DDW - 8, 0x31000, 8), -EIO);
+	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, DDW - 8, STCE_DMA_WRITE);
+	thaw(f->pe);
+	assert_true(all_of(f->small + 5 * 4096, 0x99, 4096));
 	assert_int_equal(stce_pe_dma_fill(f->pe, DDW - 8, 0, 8), -EIO);
 	assert_fault(f->pe, STCE_EEH_FAULT_NO_WINDOW, DDW - 8, STCE_DMA_WRITE);
 	/* Frozen: both refuse, the first fault kept. */
