@@ -207,11 +207,14 @@ static inline void stce_grace_set_range(struct stce_grace_slot *r,
 	atomic_store_explicit(&r->hi, hi, memory_order_relaxed);
 	slo = atomic_load_explicit(&sp->lo, memory_order_relaxed);
 	shi = atomic_load_explicit(&sp->hi, memory_order_relaxed);
+	/* The same range again (every plain section): nothing to do. */
+	if (slo == lo && shi == hi)
+		return;
 	reset = !(atomic_load_explicit(&r->idle, memory_order_relaxed) &
 		  (STCE_GRACE_SPAN_RESET - 1));
 	if (slo <= lo && hi <= shi) {
 		/* Held already: the common case stores nothing. */
-		if (!reset || (slo == lo && shi == hi))
+		if (!reset)
 			return;
 	} else if (!reset) {
 		lo = lo < slo ? lo : slo;
