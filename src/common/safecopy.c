@@ -139,16 +139,21 @@ bool stce_safecopy_stream(const void *dst, size_t n)
  * fence at the end orders them before every later store (a DMA's section
  * exit, its completion), as a plain store is.
  */
+static inline void stream_line(uint8_t *p, __m128i a, __m128i b, __m128i c,
+			       __m128i d)
+{
+	_mm_stream_si128((__m128i *)p, a);
+	_mm_stream_si128((__m128i *)(p + 16), b);
+	_mm_stream_si128((__m128i *)(p + 32), c);
+	_mm_stream_si128((__m128i *)(p + 48), d);
+}
+
 static void *stream_set(void *dst, int c, size_t n)
 {
 	__m128i v = _mm_set1_epi8((char)c);
 
-	for (uint8_t *p = dst, *end = p + n; p < end; p += 64) {
-		_mm_stream_si128((__m128i *)p, v);
-		_mm_stream_si128((__m128i *)(p + 16), v);
-		_mm_stream_si128((__m128i *)(p + 32), v);
-		_mm_stream_si128((__m128i *)(p + 48), v);
-	}
+	for (uint8_t *p = dst, *end = p + n; p < end; p += 64)
+		stream_line(p, v, v, v, v);
 	_mm_sfence();
 	return dst;
 }
@@ -157,17 +162,11 @@ static void *stream_move(void *dst, const void *src, size_t n)
 {
 	const uint8_t *s = src;
 
-	for (uint8_t *p = dst, *end = p + n; p < end; p += 64, s += 64) {
-		__m128i a = _mm_loadu_si128((const __m128i *)s);
-		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
-		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
-		__m128i d = _mm_loadu_si128((const __m128i *)(s + 48));
-
-		_mm_stream_si128((__m128i *)p, a);
-		_mm_stream_si128((__m128i *)(p + 16), b);
-		_mm_stream_si128((__m128i *)(p + 32), c);
-		_mm_stream_si128((__m128i *)(p + 48), d);
-	}
+	for (uint8_t *p = dst, *end = p + n; p < end; p += 64, s += 64)
+		stream_line(p, _mm_loadu_si128((const __m128i *)s),
+			    _mm_loadu_si128((const __m128i *)(s + 16)),
+			    _mm_loadu_si128((const __m128i *)(s + 32)),
+			    _mm_loadu_si128((const __m128i *)(s + 48)));
 	_mm_sfence();
 	return dst;
 }
