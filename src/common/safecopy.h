@@ -12,7 +12,9 @@
  * memcpy interceptor keeps state a jump out of it would leave behind).
  * Every other fault goes on to the handler that was installed before
  * (sanitizers, the program, or the default action). No system call on
- * the way: the copy costs what memcpy does (bench-dma).
+ * the way: the copy costs what memcpy does (bench-dma). The move and the
+ * fill (a device's own COPY and FILL) stream past the cache on a long
+ * run of adjacent transfers (stce_safecopy_stream).
  * The handler is installed with the raw rt_sigaction system call, under
  * any sanitizer interceptor, and can be displaced by a program that
  * installs its own later: stce_safe_copy_arm() puts it back (callers do
