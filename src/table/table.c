@@ -431,6 +431,20 @@ static int range_prepare(struct stce_table *t, uint64_t index, uint64_t count,
 }
 
 /*
+ * Ask for the leaf and view lines of up to 64 entries, to be written: a
+ * prefetch is not ordered with the locked exchanges, so the next span's
+ * misses overlap this span's exchanges.
+ */
+static inline void span_prefetch(tce_slot *leaf, tce_slot *view, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i += 8) {
+		__builtin_prefetch((const void *)&leaf[i], 1);
+		if (view)
+			__builtin_prefetch((const void *)&view[i], 1);
+	}
+}
+
+/*
  * Exchange up to 64 entries of one leaf with their view. Each entry
  * keeps stce_table_xchg()'s order (a new mapping's address before its
  * TCE, a clear's TCE before its address), but the span takes it in
@@ -446,9 +460,6 @@ void xchg_view_span(tce_slot *leaf, tce_slot *view, unsigned int n,
 {
 	uint64_t clears = 0;
 
-	/* The exchanges cannot overlap a miss: ask for their lines now. */
-	for (unsigned int i = 0; i < n; i += 8)
-		__builtin_prefetch(&leaf[i], 1);
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t old_ua;
 
@@ -517,9 +528,13 @@ static void xchg_leaf_span(const struct stce_table *t, tce_slot *leaf,
 			tces[i] = atomic_exchange(&leaf[i], tces[i]);
 		return;
 	}
+	span_prefetch(leaf, view, n < 64 ? n : 64);
 	for (uint64_t i = 0; i < n; i += 64) {
 		unsigned int m = n - i < 64 ? (unsigned int)(n - i) : 64;
 
+		if (n - i > 64)
+			span_prefetch(leaf + i + 64, view + i + 64,
+				      n - i - 64 < 64 ? n - i - 64 : 64);
 		/* Two instantiations: the test is out of the span's loops. */
 		if (report)
 			xchg_view_span(leaf + i, view + i, m, tces + i, uas + i,
@@ -580,8 +595,6 @@ static uint64_t take_span(tce_slot *leaf, tce_slot *view, unsigned int n,
 {
 	uint64_t any = 0;
 
-	for (unsigned int i = 0; i < n; i += 8)
-		__builtin_prefetch(&leaf[i], 1);
 #pragma GCC unroll 4
 	for (unsigned int i = 0; i < n; i++) {
 		tces[i] = atomic_exchange(&leaf[i], 0);
@@ -610,9 +623,16 @@ int stce_table_take_range(struct stce_table *t, uint64_t index,
 		tce_slot *view = leaf && t->has_view ? view_of(t, leaf) : NULL;
 		uint64_t slot = index & t->entry_mask;
 
+		if (leaf)
+			span_prefetch(leaf + slot, view ? view + slot : NULL,
+				      n < 64 ? n : 64);
 		for (uint64_t i = 0; i < n; i += 64) {
 			unsigned int m = n - i < 64 ? (unsigned int)(n - i) : 64;
 
+			if (leaf && n - i > 64)
+				span_prefetch(leaf + slot + i + 64,
+					      view ? view + slot + i + 64 : NULL,
+					      n - i - 64 < 64 ? n - i - 64 : 64);
 			if (leaf)
 				any |= take_span(leaf + slot + i,
 						 view ? view + slot + i : NULL,
