@@ -164,20 +164,27 @@ uint64_t stce_host_fd_generation(struct stce_host *host)
 }
 
 /* See vfio_internal.h. */
-uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
-			struct stce_grace_guard *guard)
+uintptr_t vfio_slot_enter(struct stce_host *host, _Atomic uintptr_t *slot,
+			  struct stce_grace_guard *guard)
 {
 	uintptr_t e;
 
-	if (!stce_fdtab_peek(&host->fds, fd))
-		return 0;
 	stce_grace_read_lock(&host->grace, guard);
-	e = stce_fdtab_get(&host->fds, fd);
+	e = atomic_load_explicit(slot, memory_order_acquire);
 	if (!e || (e & VFIO_FD_CLOSING)) {
 		stce_grace_read_unlock(&host->grace, guard);
 		return 0;
 	}
 	return e;
+}
+
+/* See vfio_internal.h. */
+uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
+			struct stce_grace_guard *guard)
+{
+	_Atomic uintptr_t *slot = stce_fdtab_peek(&host->fds, fd);
+
+	return slot ? vfio_slot_enter(host, slot, guard) : 0;
 }
 
 /* See vfio_internal.h. */

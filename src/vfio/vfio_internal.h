@@ -224,6 +224,10 @@ struct vfio_obj *vfio_fd_obj(struct stce_host *host, int fd, bool *inherited);
  */
 uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
 			struct stce_grace_guard *guard);
+/* The same for @fd's table slot (stce_fdtab_peek: it lives as long as
+ * the host), for a caller that looked at it already. */
+uintptr_t vfio_slot_enter(struct stce_host *host, _Atomic uintptr_t *slot,
+			  struct stce_grace_guard *guard);
 static inline struct vfio_obj *vfio_entry_obj(uintptr_t e)
 {
 	return (struct vfio_obj *)(e & ~(uintptr_t)VFIO_FD_TAGS);
@@ -440,6 +444,14 @@ long vfio_ioctl_dispatch_row(enum stce_host_fd_kind kind,
 			     struct vfio_call *call,
 			     const struct vfio_ioctl_op *op);
 
+/*
+ * MAP_DMA or UNMAP_DMA (@request) on @call->vc, inside the host's
+ * read-side section that the descriptor's lookup opened (QEMU's call per
+ * TCE): vfio_ioctl_dispatch_row() of the row, the same answers, and the
+ * container's own check and section not made twice. @call: vc and arg set.
+ */
+long vfio_ioctl_container_dma(struct vfio_call *call, unsigned long request);
+
 /* Run @op on @call: its checks, the copy-in its arg asks for, its handler. */
 long vfio_ioctl_run(const struct vfio_ioctl_op *op, struct vfio_call *call);
 
@@ -451,6 +463,9 @@ long vfio_op_set_iommu(struct vfio_call *call);
 long vfio_op_tce_get_info(struct vfio_call *call);
 long vfio_op_map_dma(struct vfio_call *call);
 long vfio_op_unmap_dma(struct vfio_call *call);
+/* The two for vfio_ioctl_container_dma(): check made, host section held. */
+long vfio_op_map_dma_held(struct vfio_call *call);
+long vfio_op_unmap_dma_held(struct vfio_call *call);
 long vfio_op_enable(struct vfio_call *call);
 long vfio_op_disable(struct vfio_call *call);
 long vfio_op_register(struct vfio_call *call);
