@@ -21,6 +21,18 @@
 /* Groups one container may hold (the kernel has no fixed bound). */
 #define CONTAINER_MAX_GROUPS	64	/* one bit each in group_mask */
 
+/*
+ * The kill hook's context for one window (stce_table_set_kill): the
+ * table's bus offset and page shift, so that a one-page UNMAP's kill asks
+ * the table nothing. Set before the table is published; fixed while it
+ * lives (its slot stays reserved until the table is freed).
+ */
+struct container_kill_ctx {
+	struct stce_container *c;
+	uint64_t bus_offset;
+	unsigned int page_shift;
+};
+
 struct stce_container {
 	unsigned int type;
 	unsigned int flags;
@@ -48,6 +60,7 @@ struct stce_container {
 	/* Written under the lock; read without it by the ioctl layer and
 	 * the window calls' first check. */
 	atomic_uint nr_groups;
+	struct container_kill_ctx kill_ctx[STCE_PE_MAX_WINDOWS];
 	pthread_mutex_t lock;		/* everything below */
 	uint64_t charged_pages[STCE_PE_MAX_WINDOWS];
 	uint64_t enable_charged_pages;

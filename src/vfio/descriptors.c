@@ -164,21 +164,6 @@ uint64_t stce_host_fd_generation(struct stce_host *host)
 }
 
 /* See vfio_internal.h. */
-uintptr_t vfio_slot_enter(struct stce_host *host, _Atomic uintptr_t *slot,
-			  struct stce_grace_guard *guard)
-{
-	uintptr_t e;
-
-	stce_grace_read_lock(&host->grace, guard);
-	e = atomic_load_explicit(slot, memory_order_acquire);
-	if (!e || (e & VFIO_FD_CLOSING)) {
-		stce_grace_read_unlock(&host->grace, guard);
-		return 0;
-	}
-	return e;
-}
-
-/* See vfio_internal.h. */
 uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
 			struct stce_grace_guard *guard)
 {

@@ -224,13 +224,27 @@ struct vfio_obj *vfio_fd_obj(struct stce_host *host, int fd, bool *inherited);
  */
 uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
 			struct stce_grace_guard *guard);
-/* The same for @fd's table slot (stce_fdtab_peek: it lives as long as
- * the host), for a caller that looked at it already. */
-uintptr_t vfio_slot_enter(struct stce_host *host, _Atomic uintptr_t *slot,
-			  struct stce_grace_guard *guard);
 static inline struct vfio_obj *vfio_entry_obj(uintptr_t e)
 {
 	return (struct vfio_obj *)(e & ~(uintptr_t)VFIO_FD_TAGS);
+}
+
+/* The same for @fd's table slot (stce_fdtab_peek: it lives as long as
+ * the host), for a caller that looked at it already. Inline: every
+ * ioctl's. */
+static inline uintptr_t vfio_slot_enter(struct stce_host *host,
+					_Atomic uintptr_t *slot,
+					struct stce_grace_guard *guard)
+{
+	uintptr_t e;
+
+	stce_grace_read_lock(&host->grace, guard);
+	e = atomic_load_explicit(slot, memory_order_acquire);
+	if (!e || (e & VFIO_FD_CLOSING)) {
+		stce_grace_read_unlock(&host->grace, guard);
+		return 0;
+	}
+	return e;
 }
 
 /* Host calls of this thread (descriptors.c): enter/leave bracket each
