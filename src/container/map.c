@@ -130,7 +130,7 @@ static int unmap_one(struct stce_container *c, struct stce_table *t,
 	if (container_v2(c))
 		stce_prereg_release_tce(tce);
 	else
-		release_tces(c, stce_table_page_shift(t), &tce, 1);
+		release_tces(c, stce_table_page_shift(t), &tce, 1);	/* v1 */
 	return 0;
 }
 
@@ -319,12 +319,13 @@ static int map_pages(struct map_request *m)
 }
 
 /*
- * The window holding @iova (and @iova's entry in it, rounded down), once
- * the pending default window exists. The caller is inside a read-side
- * section of c->grace.
+ * The window holding @iova (its table, its geometry, and @iova's entry in
+ * it, rounded down), once the pending default window exists. The caller
+ * is inside a read-side section of c->grace.
  */
 static int find_window(struct stce_container *c, uint64_t iova,
-		       struct stce_table **out, uint64_t *index)
+		       struct stce_table **out, const struct container_window **w,
+		       uint64_t *index)
 {
 	int ret;
 
@@ -337,11 +338,17 @@ static int find_window(struct stce_container *c, uint64_t iova,
 			return ret;
 	}
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		/* Acquire: the geometry was written before the table. */
 		struct stce_table *t = atomic_load_explicit(&c->tables[i],
 							    memory_order_acquire);
+		const struct container_window *g = &c->win[i];
 
-		if (t && !stce_table_index(t, iova, index)) {
+		/* stce_table_index(), on the container's copy. */
+		if (t && iova >= g->bus_offset &&
+		    iova - g->bus_offset < g->window_size) {
+			*index = (iova - g->bus_offset) >> g->page_shift;
 			*out = t;
+			*w = g;
 			return 0;
 		}
 	}
@@ -349,22 +356,22 @@ static int find_window(struct stce_container *c, uint64_t iova,
 }
 
 /*
- * How many pages of the window [iova, iova + size) covers, from @index
+ * How many pages of window @w [iova, iova + size) covers, from @index
  * (iova's entry). Unaligned iova and a range running past the window end
  * are where the kernel answers oddly: +1, and 0 having touched only the
  * part inside the window.
  */
-static int window_pages(struct stce_container *c, struct stce_table *t,
-			uint64_t iova, uint64_t size, uint64_t index,
-			uint64_t *pages)
+static int window_pages(struct stce_container *c,
+			const struct container_window *w, uint64_t iova,
+			uint64_t size, uint64_t index, uint64_t *pages)
 {
-	unsigned int shift = stce_table_page_shift(t);
+	unsigned int shift = w->page_shift;
 	uint64_t left;
 
 	if (!stce_is_aligned(iova, 1ULL << shift))
 		return container_quirks(c) ? 1 : -EINVAL;
 	*pages = size >> shift;
-	left = stce_table_entries(t) - index;
+	left = w->entries - index;
 	if (*pages > left) {
 		if (!container_quirks(c))
 			return -ENXIO;
@@ -384,22 +391,23 @@ int stce_container_map_checked(struct stce_container *c, uint64_t vaddr,
 			       uint64_t iova, uint64_t size, unsigned int dir)
 {
 	struct map_request m = { .c = c, .vaddr = vaddr };
+	const struct container_window *w;
 	uint64_t mask;
 	int ret;
 
 	/* The VFIO layer passes MAP_DMA's flags: these bits are all it knows. */
 	if (dir & ~(STCE_MAP_READ | STCE_MAP_WRITE))
 		return -EINVAL;
-	ret = find_window(c, iova, &m.t, &m.index);
+	ret = find_window(c, iova, &m.t, &w, &m.index);
 	if (ret)
 		return ret;
-	m.page_shift = stce_table_page_shift(m.t);
+	m.page_shift = w->page_shift;
 	mask = (1ULL << m.page_shift) - 1;
 	if ((size & mask) || (vaddr & mask) || !dir)
 		return -EINVAL;
 	if (!size && !container_quirks(c))
 		return -EINVAL;
-	ret = window_pages(c, m.t, iova, size, m.index, &m.pages);
+	ret = window_pages(c, w, iova, size, m.index, &m.pages);
 	if (ret)
 		return ret;
 	/* A range that wraps is no registered memory (v2) and no memory of
@@ -432,18 +440,19 @@ int stce_container_map(struct stce_container *c, uint64_t vaddr,
 int stce_container_unmap_checked(struct stce_container *c, uint64_t iova,
 				 uint64_t size)
 {
+	const struct container_window *w;
 	struct stce_table *t;
 	uint64_t index, pages;
 	int ret;
 
-	ret = find_window(c, iova, &t, &index);
+	ret = find_window(c, iova, &t, &w, &index);
 	if (ret)
 		return ret;
-	if (size & ((1ULL << stce_table_page_shift(t)) - 1))
+	if (size & ((1ULL << w->page_shift) - 1))
 		return -EINVAL;
 	if (!size && !container_quirks(c))
 		return -EINVAL;
-	ret = window_pages(c, t, iova, size, index, &pages);
+	ret = window_pages(c, w, iova, size, index, &pages);
 	if (ret)
 		return ret;
 	if (pages == 1)
