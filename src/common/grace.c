@@ -191,6 +191,8 @@ void stce_grace_init(struct stce_grace *g)
 		atomic_init(&g->readers[s].hi, UINT64_MAX);
 		atomic_init(&g->readers[s].idle, 0);
 		atomic_init(&g->readers[s].ranged, 0);
+		atomic_init(&g->spans[s].lo, UINT64_MAX);
+		atomic_init(&g->spans[s].hi, 0);
 	}
 }
 
@@ -312,6 +314,22 @@ static bool slot_covers(const struct stce_grace_slot *r, uint64_t lo,
 	return rlo <= hi && lo <= rhi;
 }
 
+/*
+ * Whether exclusive slot @s's span meets [lo, hi]: if not, no section of
+ * the slot that may hold an unpublished entry translates there (see
+ * "Spans" in grace.h), and its counters' line need not be read.
+ */
+static bool span_meets(const struct stce_grace *g, unsigned int s,
+		       uint64_t lo, uint64_t hi)
+{
+	uint64_t shi = atomic_load_explicit(&g->spans[s].hi,
+					    memory_order_acquire);
+	uint64_t slo = atomic_load_explicit(&g->spans[s].lo,
+					    memory_order_acquire);
+
+	return slo <= hi && lo <= shi;
+}
+
 /* See common/grace.h. */
 void stce_grace_count_slow(_Atomic uint64_t *counters, size_t stride)
 {
@@ -376,7 +394,8 @@ void stce_grace_synchronize_range_ordered(struct stce_grace *g, uint64_t lo,
 	for (; used; used &= used - 1) {
 		unsigned int s = (unsigned int)__builtin_ctz(used);
 
-		if (slot_covers(&g->readers[s], lo, hi, &idle[s]))
+		if (span_meets(g, s, lo, hi) &&
+		    slot_covers(&g->readers[s], lo, hi, &idle[s]))
 			wait |= 1u << s;
 	}
 	while (wait) {

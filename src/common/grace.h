@@ -57,6 +57,29 @@
  * shared slot's sections have no range: seen open, they cost a full
  * stce_grace_synchronize().
  *
+ * Spans: a kill that read every reader's slot would miss in the cache on
+ * each one a device thread wrote since the last kill (it writes its slot
+ * on every DMA's entry and exit): ~120 ns a kill with DMA running, more
+ * than the rest of an unmap. So each exclusive slot also has a span, a
+ * superset of its open section's range kept on a line of its own, which
+ * its thread widens (before the counter rises, release) only when a
+ * section leaves it, and shrinks back to one section's range once every
+ * STCE_GRACE_SPAN_RESET sections (between sections, none open). A kill
+ * reads the span first and goes on to the slot only where the span meets
+ * its range: a device that keeps translating its own buffers costs the
+ * kills of other pages no miss. Why skipping on the span is correct: a
+ * section that may hold the old entry was entered before the writer's
+ * barrier, so the span store that holds its range (this entry's, or an
+ * earlier one still in place) came before the barrier of its entry. A
+ * writer that reads an older span did its barrier first: that section's
+ * loads see what was unpublished. One that reads a later span reads a
+ * store made after the section ended (spans shrink only between
+ * sections), and acquires it: the section's accesses happen before. The
+ * reader stores lo before hi and the writer loads hi before lo: a pair
+ * read from two spans has the later one's lo, which is lower (widened: a
+ * superset of the earlier span) or was stored after the earlier span's
+ * sections ended (shrunk: acquired as above).
+ *
  * Nested sections (stce_grace_read_lock_nested): a section that ends
  * before the sections of the same grace its thread has open needs no
  * barrier of its own when one of those covers everything. It adds one to
@@ -113,12 +136,29 @@ struct stce_grace_slot {
 	char pad[64 - 6 * sizeof(uint64_t)];
 } __attribute__((aligned(64)));
 
+/*
+ * An exclusive slot's span: a superset of the range of every section of
+ * the slot open now, on lines away from the counters (four spans to a
+ * line), which its thread writes only when a section leaves it (see
+ * "Spans" above).
+ */
+struct stce_grace_span {
+	_Atomic uint64_t lo, hi;	/* inclusive; lo > hi: none yet */
+};
+
+/* A slot's span shrinks back to its next section's range after this many
+ * sections (a power of two): a thread that once translated far off stops
+ * sending kills there to its counters. */
+#define STCE_GRACE_SPAN_RESET	256u
+
 struct stce_grace {
 	_Atomic unsigned int epoch;	/* read by every section */
 	/* Full grace periods (under sync_lock): a line away from epoch. */
 	_Atomic uint64_t periods __attribute__((aligned(64)));
 	pthread_mutex_t sync_lock;	/* one grace period at a time */
 	struct stce_grace_slot readers[STCE_GRACE_SLOTS];
+	struct stce_grace_span spans[STCE_GRACE_SLOTS]
+		__attribute__((aligned(64)));
 };
 
 /* What a reader holds between lock and unlock. */
@@ -148,10 +188,16 @@ void stce_grace_read_lock_slow(struct stce_grace *g,
  * (before its counter rises, so a writer that sees the count sees the
  * range). Nested in an open section of this grace: all, since the slot
  * holds one range. @lo first: a writer reading halfway sees a superset.
+ * Then widen the slot's span to hold it, or, once every
+ * STCE_GRACE_SPAN_RESET sections, shrink the span to it.
  */
 static inline void stce_grace_set_range(struct stce_grace_slot *r,
+					struct stce_grace_span *sp,
 					uint64_t lo, uint64_t hi)
 {
+	uint64_t slo, shi;
+	bool reset;
+
 	if (atomic_load_explicit(&r->cnt[0], memory_order_relaxed) |
 	    atomic_load_explicit(&r->cnt[1], memory_order_relaxed)) {
 		lo = 0;
@@ -159,6 +205,24 @@ static inline void stce_grace_set_range(struct stce_grace_slot *r,
 	}
 	atomic_store_explicit(&r->lo, lo, memory_order_relaxed);
 	atomic_store_explicit(&r->hi, hi, memory_order_relaxed);
+	slo = atomic_load_explicit(&sp->lo, memory_order_relaxed);
+	shi = atomic_load_explicit(&sp->hi, memory_order_relaxed);
+	/* The same range again (every plain section): nothing to do. */
+	if (slo == lo && shi == hi)
+		return;
+	reset = !(atomic_load_explicit(&r->idle, memory_order_relaxed) &
+		  (STCE_GRACE_SPAN_RESET - 1));
+	if (slo <= lo && hi <= shi) {
+		/* Held already: the common case stores nothing. */
+		if (!reset)
+			return;
+	} else if (!reset) {
+		lo = lo < slo ? lo : slo;
+		hi = hi > shi ? hi : shi;
+	}
+	/* lo first, release both: see stce_grace_span_meets(). */
+	atomic_store_explicit(&sp->lo, lo, memory_order_release);
+	atomic_store_explicit(&sp->hi, hi, memory_order_release);
 }
 
 /* A section that will translate bus addresses [@lo, @hi] only. */
@@ -179,7 +243,7 @@ static inline void stce_grace_read_lock_range(struct stce_grace *g,
 	}
 	/* Only this thread writes its slot: no atomic add needed. */
 	r = &g->readers[s & ~STCE_GRACE_FENCED];
-	stce_grace_set_range(r, lo, hi);
+	stce_grace_set_range(r, &g->spans[s & ~STCE_GRACE_FENCED], lo, hi);
 	idx = atomic_load_explicit(&g->epoch, memory_order_relaxed) & 1;
 	cnt = &r->cnt[idx];
 	if (s & STCE_GRACE_FENCED) {

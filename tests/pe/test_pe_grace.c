@@ -7,7 +7,8 @@
  * hold synchronize off until the outer one ends; a ranged synchronize
  * waits for the sections whose range meets its own and for no other; the
  * nested form is waited for alone, under a plain section and under a
- * ranged one.
+ * ranged one; a slot's span (what a kill reads first) grows and shrinks
+ * without making a wait less or more than exact.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -341,6 +342,52 @@ static void nested_form_is_waited_for(void **state)
 	stce_grace_destroy(&grace);
 }
 
+/*
+ * Spans (grace.h): a kill reads a slot's counters only where the slot's
+ * span meets its range. The span grows with each section that leaves it
+ * (a kill of a page outside every earlier range still waits for the open
+ * section there), the wait stays exact (a page the thread translated
+ * before but not now does not wait), and the span shrinks back to one
+ * section's range after STCE_GRACE_SPAN_RESET sections.
+ */
+static void spans_grow_shrink_and_keep_waits_exact(void **state)
+{
+	struct stce_grace_guard guard;
+	struct range_sync r;
+	unsigned int s;
+	pthread_t th;
+
+	(void)state;
+	stce_grace_init(&grace);
+	stce_grace_read_lock_range(&grace, &guard, 0x1000, 0x1fff);
+	stce_grace_read_unlock(&grace, &guard);
+	stce_grace_read_lock_range(&grace, &guard, 0x5000, 0x5fff);
+	assert_false(range_sync_returns(0x5800, 0x5800, 50, &th, &r));
+	stce_grace_read_unlock(&grace, &guard);
+	pthread_join(th, NULL);
+	/* In the span, not in the open section: no wait. */
+	stce_grace_read_lock_range(&grace, &guard, 0x5000, 0x5fff);
+	assert_true(range_sync_returns(0x1000, 0x1fff, 5000, &th, &r));
+	pthread_join(th, NULL);
+	stce_grace_read_unlock(&grace, &guard);
+	s = stce_grace_thread_slot();
+	assert_int_equal(atomic_load(&grace.spans[s].lo), 0x1000);
+	assert_int_equal(atomic_load(&grace.spans[s].hi), 0x5fff);
+	for (unsigned int i = 0; i < STCE_GRACE_SPAN_RESET; i++) {
+		stce_grace_read_lock_range(&grace, &guard, 0x5000, 0x5fff);
+		stce_grace_read_unlock(&grace, &guard);
+	}
+	assert_int_equal(atomic_load(&grace.spans[s].lo), 0x5000);
+	assert_int_equal(atomic_load(&grace.spans[s].hi), 0x5fff);
+	/* Shrunk: an open section beyond it widens it again, and waits. */
+	stce_grace_read_lock_range(&grace, &guard, 0x1000, 0x1fff);
+	assert_false(range_sync_returns(0x1fff, 0x1fff, 50, &th, &r));
+	stce_grace_read_unlock(&grace, &guard);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&r.done));
+	stce_grace_destroy(&grace);
+}
+
 int main(void)
 {
 	const char *asym = getenv("STCE_GRACE_ASYMMETRIC");
@@ -351,6 +398,7 @@ int main(void)
 		cmocka_unit_test(nested_sections_hold_off_synchronize),
 		cmocka_unit_test(ranged_synchronize_waits_for_its_range_only),
 		cmocka_unit_test(nested_form_is_waited_for),
+		cmocka_unit_test(spans_grow_shrink_and_keep_waits_exact),
 	};
 	/* Asked for the asymmetric mode outside TSan: it must be running
 	 * (this machine has membarrier), or the run tests the wrong path. */
