@@ -504,38 +504,55 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 /* ---- ioctl --------------------------------------------------------- */
 
-EXPORT int ioctl(int fd, unsigned long request, ...)
+/* An ioctl the host served: what it leaves besides its answer @ret. */
+static int ioctl_served(int ret, unsigned long request, int saved)
 {
-	enum stce_host_fd_kind kind = STCE_HOST_FD_NONE;
-	struct stce_host *h;
-	va_list ap;
-	void *arg;
-	int saved = errno, ret;
-	uint64_t t0 = 0;
-	bool watch;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	h = host_of(fd);
-	if (!h)
-		return REAL(ioctl)(fd, request, arg);
-	watch = !__builtin_expect(quiet, 1);
-	if (watch) {
-		t0 = stats_start();
-		if (trace_enabled() || t0)
-			kind = stce_host_fd_kind(h, fd);
-	}
-	ret = stce_host_ioctl(h, fd, request, arg);
 	if (ret >= 0 && request == VFIO_GROUP_GET_DEVICE_FD)
 		vfs_fd_set(ret, VNODE_ANON_DEVICE);
 	if (ret >= 0)
 		errno = saved;
-	if (watch) {
-		stats_ioctl(kind, request, t0);
-		trace_ioctl(kind, fd, request, arg, ret, ret < 0 ? errno : 0);
-	}
 	return ret;
+}
+
+/* Tracing or SPAPR_TCE_STATS on: the call timed and traced. */
+static int ioctl_watched(struct stce_host *h, int fd, unsigned long request,
+			 void *arg, int saved)
+{
+	enum stce_host_fd_kind kind = STCE_HOST_FD_NONE;
+	uint64_t t0;
+	int ret;
+
+	if (!stce_host_fd_ours(h, fd))
+		return REAL(ioctl)(fd, request, arg);
+	t0 = stats_start();
+	if (trace_enabled() || t0)
+		kind = stce_host_fd_kind(h, fd);
+	ret = ioctl_served(stce_host_ioctl(h, fd, request, arg), request,
+			   saved);
+	stats_ioctl(kind, request, t0);
+	trace_ioctl(kind, fd, request, arg, ret, ret < 0 ? errno : 0);
+	return ret;
+}
+
+EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+	struct stce_host *h;
+	va_list ap;
+	void *arg;
+	int saved = errno, ret;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	h = preload_host_peek();
+	if (!h)
+		return REAL(ioctl)(fd, request, arg);
+	if (!__builtin_expect(quiet, 1))
+		return ioctl_watched(h, fd, request, arg, saved);
+	/* One look at the descriptor (QEMU's MAP/UNMAP per TCE). */
+	if (!stce_host_ioctl_ours(h, fd, request, arg, &ret))
+		return REAL(ioctl)(fd, request, arg);
+	return ioctl_served(ret, request, saved);
 }
 
 /* ---- read, write, pread, pwrite ------------------------------------ */

@@ -234,6 +234,20 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 			 uint64_t size);
 
 /*
+ * stce_container_map() and stce_container_unmap() for a caller that has
+ * made stce_container_check() of the op (MAP, UNMAP) and holds a
+ * read-side section of the grace @c was made in (stce_container_create_in:
+ * the VFIO host's, whose descriptor section covers the call): neither is
+ * made again. The same errnos, in the same order, after the check.
+ */
+STCE_API
+int stce_container_map_checked(struct stce_container *c, uint64_t vaddr,
+			       uint64_t iova, uint64_t size, unsigned int dir);
+STCE_API
+int stce_container_unmap_checked(struct stce_container *c, uint64_t iova,
+				 uint64_t size);
+
+/*
  * Snapshot for audits and tests: the windows (bus start, size, page
  * shift, levels; size 0 for an empty slot), what tables and ENABLE
  * charge, and the live TCEs.

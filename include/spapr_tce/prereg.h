@@ -179,6 +179,9 @@ void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n);
  */
 STCE_API
 void stce_prereg_release_tces(const uint64_t *tces, unsigned int n);
+/* stce_prereg_release_tces() of one TCE (an UNMAP_DMA of one page). */
+STCE_API
+void stce_prereg_release_tce(uint64_t tce);
 
 /* Read-only accessors (the counts are snapshots). */
 STCE_API

@@ -106,6 +106,17 @@ STCE_API
 int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
 		    void *arg);
 
+/*
+ * stce_host_fd_ours() and then stce_host_ioctl(), for an ioctl(2) wrapper
+ * that hands the descriptors not the host's to the kernel: false when @fd
+ * is not the host's (nothing done); true when it is, with *@ret the
+ * ioctl's return (-1 and errno on failure). The descriptor is looked up
+ * once.
+ */
+STCE_API
+bool stce_host_ioctl_ours(struct stce_host *host, int fd,
+			  unsigned long request, void *arg, int *ret);
+
 /* close(2) of a host descriptor: tears down what it held. */
 STCE_API
 int stce_host_close(struct stce_host *host, int fd);

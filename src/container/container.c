@@ -32,11 +32,11 @@
 static void container_kill(void *ctx, const struct stce_table *t,
 			   uint64_t index, uint64_t count)
 {
-	unsigned int shift = stce_table_page_shift(t);
-	struct stce_container *c = ctx;
+	const struct container_window *k = ctx;
+	unsigned int shift = k->page_shift;
+	struct stce_container *c = k->c;
 	/* A window's bus addresses start at its table's bus offset. */
-	uint64_t iova = stce_table_bus_offset(t) + (index << shift);
-
+	uint64_t iova = k->bus_offset + (index << shift);
 	uint64_t mask = atomic_load(&c->group_mask);
 
 	for (; mask; mask &= mask - 1) {
@@ -260,7 +260,13 @@ static int create_window_locked(struct stce_container *c,
 	ret = stce_table_create(&params, &t);
 	if (ret)
 		goto uncharge;
-	stce_table_set_kill(t, container_kill, c);
+	c->win[num] = (struct container_window){
+		.c = c, .bus_offset = stce_table_bus_offset(t),
+		.window_size = stce_table_window_size(t),
+		.entries = stce_table_entries(t),
+		.page_shift = stce_table_page_shift(t),
+	};
+	stce_table_set_kill(t, container_kill, &c->win[num]);
 	for (unsigned int i = 0; i < CONTAINER_MAX_GROUPS; i++) {
 		struct stce_pe *pe = atomic_load(&c->groups[i]);
 

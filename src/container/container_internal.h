@@ -21,6 +21,21 @@
 /* Groups one container may hold (the kernel has no fixed bound). */
 #define CONTAINER_MAX_GROUPS	64	/* one bit each in group_mask */
 
+/*
+ * Window @num's geometry beside its table: the kill hook's context
+ * (stce_table_set_kill) and what MAP/UNMAP look a window up by, so that a
+ * one-page call asks the table nothing. Written before the table is
+ * published in tables[num] (a reader that loads the table sees it); fixed
+ * while the table lives (its slot stays reserved until it is freed).
+ */
+struct container_window {
+	struct stce_container *c;
+	uint64_t bus_offset;
+	uint64_t window_size;		/* bytes */
+	uint64_t entries;
+	unsigned int page_shift;
+};
+
 struct stce_container {
 	unsigned int type;
 	unsigned int flags;
@@ -48,6 +63,7 @@ struct stce_container {
 	/* Written under the lock; read without it by the ioctl layer and
 	 * the window calls' first check. */
 	atomic_uint nr_groups;
+	struct container_window win[STCE_PE_MAX_WINDOWS];
 	pthread_mutex_t lock;		/* everything below */
 	uint64_t charged_pages[STCE_PE_MAX_WINDOWS];
 	uint64_t enable_charged_pages;

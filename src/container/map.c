@@ -127,7 +127,10 @@ static int unmap_one(struct stce_container *c, struct stce_table *t,
 	if (ret || !tce)
 		return ret;
 	stce_table_flush_range_xchg(t, index, 1);
-	release_tces(c, stce_table_page_shift(t), &tce, 1);
+	if (container_v2(c))
+		stce_prereg_release_tce(tce);
+	else
+		release_tces(c, stce_table_page_shift(t), &tce, 1);	/* v1 */
 	return 0;
 }
 
@@ -316,12 +319,12 @@ static int map_pages(struct map_request *m)
 }
 
 /*
- * The window holding @iova (and @iova's entry in it, rounded down), once
- * the pending default window exists. On success the caller is inside a
- * read-side section it must leave.
+ * The window holding @iova (its table, its geometry, and @iova's entry in
+ * it, rounded down), once the pending default window exists. The caller
+ * is inside a read-side section of c->grace.
  */
 static int find_window(struct stce_container *c, uint64_t iova,
-		       struct stce_grace_guard *guard, struct stce_table **out,
+		       struct stce_table **out, const struct container_window **w,
 		       uint64_t *index)
 {
 	int ret;
@@ -334,38 +337,41 @@ static int find_window(struct stce_container *c, uint64_t iova,
 		if (ret)
 			return ret;
 	}
-	/* Inside the owner's section (the VFIO host's): no barrier. */
-	stce_grace_read_lock_nested(c->grace, guard);
 	for (unsigned int i = 0; i < STCE_PE_MAX_WINDOWS; i++) {
+		/* Acquire: the geometry was written before the table. */
 		struct stce_table *t = atomic_load_explicit(&c->tables[i],
 							    memory_order_acquire);
+		const struct container_window *g = &c->win[i];
 
-		if (t && !stce_table_index(t, iova, index)) {
+		/* stce_table_index(), on the container's copy. */
+		if (t && iova >= g->bus_offset &&
+		    iova - g->bus_offset < g->window_size) {
+			*index = (iova - g->bus_offset) >> g->page_shift;
 			*out = t;
+			*w = g;
 			return 0;
 		}
 	}
-	stce_grace_read_unlock(c->grace, guard);
 	return -ENXIO;
 }
 
 /*
- * How many pages of the window [iova, iova + size) covers, from @index
+ * How many pages of window @w [iova, iova + size) covers, from @index
  * (iova's entry). Unaligned iova and a range running past the window end
  * are where the kernel answers oddly: +1, and 0 having touched only the
  * part inside the window.
  */
-static int window_pages(struct stce_container *c, struct stce_table *t,
-			uint64_t iova, uint64_t size, uint64_t index,
-			uint64_t *pages)
+static int window_pages(struct stce_container *c,
+			const struct container_window *w, uint64_t iova,
+			uint64_t size, uint64_t index, uint64_t *pages)
 {
-	unsigned int shift = stce_table_page_shift(t);
+	unsigned int shift = w->page_shift;
 	uint64_t left;
 
 	if (!stce_is_aligned(iova, 1ULL << shift))
 		return container_quirks(c) ? 1 : -EINVAL;
 	*pages = size >> shift;
-	left = stce_table_entries(t) - index;
+	left = w->entries - index;
 	if (*pages > left) {
 		if (!container_quirks(c))
 			return -ENXIO;
@@ -381,46 +387,77 @@ static uint64_t dir_to_perm(unsigned int dir)
 }
 
 /* See <spapr_tce/container.h>. */
+int stce_container_map_checked(struct stce_container *c, uint64_t vaddr,
+			       uint64_t iova, uint64_t size, unsigned int dir)
+{
+	struct map_request m = { .c = c, .vaddr = vaddr };
+	const struct container_window *w;
+	uint64_t mask;
+	int ret;
+
+	/* The VFIO layer passes MAP_DMA's flags: these bits are all it knows. */
+	if (dir & ~(STCE_MAP_READ | STCE_MAP_WRITE))
+		return -EINVAL;
+	ret = find_window(c, iova, &m.t, &w, &m.index);
+	if (ret)
+		return ret;
+	m.page_shift = w->page_shift;
+	mask = (1ULL << m.page_shift) - 1;
+	if ((size & mask) || (vaddr & mask) || !dir)
+		return -EINVAL;
+	if (!size && !container_quirks(c))
+		return -EINVAL;
+	ret = window_pages(c, w, iova, size, m.index, &m.pages);
+	if (ret)
+		return ret;
+	/* A range that wraps is no registered memory (v2) and no memory of
+	 * the process's that v1 could pin (the kernel's pin faults). */
+	if (m.pages && !stce_range_fits(vaddr, m.pages << m.page_shift))
+		return container_v2(c) ? -EINVAL : -EFAULT;
+	m.perm = dir_to_perm(dir);
+	if (m.pages == 1 && container_v2(c))
+		return map_one_v2(&m);
+	return map_pages(&m);
+}
+
+/* See <spapr_tce/container.h>. */
 int stce_container_map(struct stce_container *c, uint64_t vaddr,
 		       uint64_t iova, uint64_t size, unsigned int dir)
 {
 	struct stce_grace_guard guard;
-	struct map_request m = { .c = c, .vaddr = vaddr };
-	uint64_t mask;
 	int ret = stce_container_check(c, STCE_CONTAINER_OP_MAP);
 
 	if (ret)
 		return ret;
-	/* The VFIO layer passes MAP_DMA's flags: these bits are all it knows. */
-	if (dir & ~(STCE_MAP_READ | STCE_MAP_WRITE))
-		return -EINVAL;
-	ret = find_window(c, iova, &guard, &m.t, &m.index);
-	if (ret)
-		return ret;
-	m.page_shift = stce_table_page_shift(m.t);
-	mask = (1ULL << m.page_shift) - 1;
-	ret = -EINVAL;
-	if ((size & mask) || (vaddr & mask) || !dir)
-		goto out;
-	if (!size && !container_quirks(c))
-		goto out;
-	ret = window_pages(c, m.t, iova, size, m.index, &m.pages);
-	if (ret)
-		goto out;
-	/* A range that wraps is no registered memory (v2) and no memory of
-	 * the process's that v1 could pin (the kernel's pin faults). */
-	if (m.pages && !stce_range_fits(vaddr, m.pages << m.page_shift)) {
-		ret = container_v2(c) ? -EINVAL : -EFAULT;
-		goto out;
-	}
-	m.perm = dir_to_perm(dir);
-	if (m.pages == 1 && container_v2(c))
-		ret = map_one_v2(&m);
-	else
-		ret = map_pages(&m);
-out:
+	/* Inside the owner's section (the VFIO host's): no barrier. */
+	stce_grace_read_lock_nested(c->grace, &guard);
+	ret = stce_container_map_checked(c, vaddr, iova, size, dir);
 	stce_grace_read_unlock(c->grace, &guard);
 	return ret;
+}
+
+/* See <spapr_tce/container.h>. */
+int stce_container_unmap_checked(struct stce_container *c, uint64_t iova,
+				 uint64_t size)
+{
+	const struct container_window *w;
+	struct stce_table *t;
+	uint64_t index, pages;
+	int ret;
+
+	ret = find_window(c, iova, &t, &w, &index);
+	if (ret)
+		return ret;
+	if (size & ((1ULL << w->page_shift) - 1))
+		return -EINVAL;
+	if (!size && !container_quirks(c))
+		return -EINVAL;
+	ret = window_pages(c, w, iova, size, index, &pages);
+	if (ret)
+		return ret;
+	if (pages == 1)
+		return unmap_one(c, t, index);
+	return container_clear(c, t, index, pages, false);
 }
 
 /* See <spapr_tce/container.h>. */
@@ -428,28 +465,12 @@ int stce_container_unmap(struct stce_container *c, uint64_t iova,
 			 uint64_t size)
 {
 	struct stce_grace_guard guard;
-	struct stce_table *t;
-	uint64_t index, pages;
 	int ret = stce_container_check(c, STCE_CONTAINER_OP_UNMAP);
 
 	if (ret)
 		return ret;
-	ret = find_window(c, iova, &guard, &t, &index);
-	if (ret)
-		return ret;
-	ret = -EINVAL;
-	if (size & ((1ULL << stce_table_page_shift(t)) - 1))
-		goto out;
-	if (!size && !container_quirks(c))
-		goto out;
-	ret = window_pages(c, t, iova, size, index, &pages);
-	if (ret)
-		goto out;
-	if (pages == 1)
-		ret = unmap_one(c, t, index);
-	else
-		ret = container_clear(c, t, index, pages, false);
-out:
+	stce_grace_read_lock_nested(c->grace, &guard);
+	ret = stce_container_unmap_checked(c, iova, size);
 	stce_grace_read_unlock(c->grace, &guard);
 	return ret;
 }

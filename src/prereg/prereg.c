@@ -182,7 +182,7 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
 }
 
 /*
- * See <spapr_tce/prereg.h>. The last hit needs no read-side section: the
+ * stce_prereg_find_hpa(). The last hit needs no read-side section: the
  * caller's mapping keeps the region it looks for (R) alive, and while the
  * generation has not moved since the hit (r) was found, r is still
  * indexed (its teardown would have moved it, and the map that counted
@@ -190,7 +190,7 @@ int stce_prereg_lookup(uint64_t ua, uint64_t size, struct stce_region **out)
  * never overlap, so r holding @hpa is R. Only the thread-local bounds
  * are read, never r's own.
  */
-struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
+static inline struct stce_region *find_hpa(uint64_t hpa)
 {
 	uint64_t gen = index_generation();
 	struct stce_region *r;
@@ -211,6 +211,12 @@ struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
 		hit_set(&last_hpa, gen, r, r->hpa, r->size);
 	stce_grace_read_unlock(&readers, &guard);
 	return r;
+}
+
+/* See <spapr_tce/prereg.h>. */
+struct stce_region *stce_prereg_find_hpa(uint64_t hpa)
+{
+	return find_hpa(hpa);
 }
 
 /* See <spapr_tce/prereg.h>. */
@@ -362,13 +368,20 @@ void stce_prereg_mapped_add(struct stce_region *region, uint64_t n)
 	(void)v;
 }
 
-/* See <spapr_tce/prereg.h> (batched mapped counts). */
-void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
+/* The last mappings of a released region went: it goes too. */
+static void __attribute__((noinline)) mapped_gone(struct stce_region *r)
+{
+	/* A caller under reg_lock would deadlock here: abort instead. */
+	stce_assert_not_held(&reg_lock);
+	pthread_mutex_lock(&reg_lock);
+	teardown_locked(r);
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static inline void mapped_sub(struct stce_region *region, uint64_t n)
 {
 	uint64_t v = atomic_load(&region->mapped), next;
 
-	if (!n)
-		return;
 	do {
 		assert((v & MAPPED_COUNT) >= n + 1);
 		if ((v & MAPPED_RELEASED) && (v & MAPPED_COUNT) == n + 1)
@@ -376,13 +389,15 @@ void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
 		else
 			next = v - n;
 	} while (!atomic_compare_exchange_weak(&region->mapped, &v, next));
-	if (next)
-		return;
-	/* A caller under reg_lock would deadlock here: abort instead. */
-	stce_assert_not_held(&reg_lock);
-	pthread_mutex_lock(&reg_lock);
-	teardown_locked(region);
-	pthread_mutex_unlock(&reg_lock);
+	if (!next)
+		mapped_gone(region);
+}
+
+/* See <spapr_tce/prereg.h> (batched mapped counts). */
+void stce_prereg_mapped_sub(struct stce_region *region, uint64_t n)
+{
+	if (n)
+		mapped_sub(region, n);
 }
 
 /*
@@ -417,6 +432,18 @@ void stce_prereg_release_tces(const uint64_t *tces, unsigned int n)
 	}
 	if (r)
 		stce_prereg_mapped_sub(r, run);
+}
+
+/* See <spapr_tce/prereg.h>: the run of one, its lookup and count inline. */
+void stce_prereg_release_tce(uint64_t tce)
+{
+	struct stce_region *r;
+
+	if (!stce_tce_live(tce))
+		return;
+	r = find_hpa(stce_tce_addr(tce));
+	if (r)
+		mapped_sub(r, 1);
 }
 
 /* A released region registered again: live, with one user. */

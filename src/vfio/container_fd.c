@@ -162,14 +162,38 @@ long vfio_op_map_dma(struct vfio_call *call)
 				  map->size, map->flags);
 }
 
-/* VFIO_IOMMU_UNMAP_DMA: no flags. */
-long vfio_op_unmap_dma(struct vfio_call *call)
+/* See vfio_internal.h. */
+long vfio_op_map_dma_held(struct vfio_call *call)
+{
+	struct vfio_iommu_type1_dma_map *map = &call->cmd.map;
+
+	return stce_container_map_checked(call->iommu, map->vaddr, map->iova,
+					  map->size, map->flags);
+}
+
+/* VFIO_IOMMU_UNMAP_DMA: no flags (@held: vfio_op_unmap_dma_held()). */
+static long unmap_dma(struct vfio_call *call, bool held)
 {
 	struct vfio_iommu_type1_dma_unmap *unmap = &call->cmd.unmap;
 
 	if (unmap->flags)
 		return -EINVAL;
+	if (held)
+		return stce_container_unmap_checked(call->iommu, unmap->iova,
+						    unmap->size);
 	return stce_container_unmap(call->iommu, unmap->iova, unmap->size);
+}
+
+/* See vfio_internal.h. */
+long vfio_op_unmap_dma(struct vfio_call *call)
+{
+	return unmap_dma(call, false);
+}
+
+/* See vfio_internal.h. */
+long vfio_op_unmap_dma_held(struct vfio_call *call)
+{
+	return unmap_dma(call, true);
 }
 
 /* VFIO_IOMMU_ENABLE (v1). */

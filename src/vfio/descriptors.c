@@ -167,17 +167,9 @@ uint64_t stce_host_fd_generation(struct stce_host *host)
 uintptr_t vfio_fd_enter(struct stce_host *host, int fd,
 			struct stce_grace_guard *guard)
 {
-	uintptr_t e;
+	_Atomic uintptr_t *slot = stce_fdtab_peek(&host->fds, fd);
 
-	if (!stce_fdtab_peek(&host->fds, fd))
-		return 0;
-	stce_grace_read_lock(&host->grace, guard);
-	e = stce_fdtab_get(&host->fds, fd);
-	if (!e || (e & VFIO_FD_CLOSING)) {
-		stce_grace_read_unlock(&host->grace, guard);
-		return 0;
-	}
-	return e;
+	return slot ? vfio_slot_enter(host, slot, guard) : 0;
 }
 
 /* See vfio_internal.h. */

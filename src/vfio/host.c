@@ -518,27 +518,27 @@ static int inherited_ioctl(struct vfio_call *call, struct vfio_obj *obj,
 	return -EPERM;
 }
 
-/* ioctl(2), inside a host call. */
-static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
-		      void *arg)
+/*
+ * ioctl(2) on entry @e's object, inside the read-side section @guard of
+ * a host call, which this leaves. Out of line: its frame is not the
+ * one-page MAP/UNMAP's.
+ */
+static int __attribute__((noinline))
+host_ioctl_obj(struct stce_host *host, uintptr_t e,
+	       struct stce_grace_guard *guard, unsigned long request,
+	       void *arg)
 {
-	struct vfio_call call;
+	struct vfio_obj *obj = vfio_entry_obj(e);
 	const struct vfio_ioctl_op *op;
-	struct stce_grace_guard guard;
 	struct stce_iommufd *ictx;
-	struct vfio_obj *obj;
-	uintptr_t e;
+	struct vfio_call call;
 	int ret;
 
-	e = vfio_fd_enter(host, fd, &guard);
-	if (!e)
-		return -EBADF;
-	obj = vfio_entry_obj(e);
 	call_init(&call, host, arg);
 	call_set_obj(&call, obj);
 	if (e & VFIO_FD_INHERITED) {
 		ret = inherited_ioctl(&call, obj, request);
-		stce_grace_read_unlock(&host->grace, &guard);
+		stce_grace_read_unlock(&host->grace, guard);
 		return ret;
 	}
 	/*
@@ -554,7 +554,7 @@ static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
 		if (!op || !(op->flags & VFIO_OP_LOCKED)) {
 			ret = (int)vfio_ioctl_dispatch_row(
 				STCE_HOST_FD_CONTAINER, &call, op);
-			stce_grace_read_unlock(&host->grace, &guard);
+			stce_grace_read_unlock(&host->grace, guard);
 			return ret;
 		}
 	}
@@ -565,31 +565,93 @@ static int host_ioctl(struct stce_host *host, int fd, unsigned long request,
 	if (obj->kind == VFIO_OBJ_IOMMUFD) {
 		ictx = call.ictx;
 		stce_iommufd_get(ictx);
-		stce_grace_read_unlock(&host->grace, &guard);
+		stce_grace_read_unlock(&host->grace, guard);
 		ret = (int)vfio_ioctl_dispatch(STCE_HOST_FD_IOMMUFD, &call,
 					       request);
 		stce_iommufd_put(ictx);
 		return ret;
 	}
 	vfio_obj_get(obj);
-	stce_grace_read_unlock(&host->grace, &guard);
+	stce_grace_read_unlock(&host->grace, guard);
 	return ioctl_under_lock(&call, obj, request);
+}
+
+/* ioctl(2) on the descriptor of table slot @slot, inside a host call. */
+static int host_ioctl(struct stce_host *host, _Atomic uintptr_t *slot,
+		      unsigned long request, void *arg)
+{
+	struct stce_grace_guard guard;
+	struct vfio_call call;
+	uintptr_t e;
+	int ret;
+
+	e = vfio_slot_enter(host, slot, &guard);
+	if (!e)
+		return -EBADF;
+	/* QEMU's call per TCE: straight to its row, in this section. */
+	if (vfio_entry_obj(e)->kind == VFIO_OBJ_CONTAINER &&
+	    !(e & VFIO_FD_INHERITED) &&
+	    (request == VFIO_IOMMU_MAP_DMA ||
+	     request == VFIO_IOMMU_UNMAP_DMA)) {
+		call.vc = (struct vfio_container *)vfio_entry_obj(e);
+		call.arg = arg;
+		ret = (int)vfio_ioctl_container_dma(&call, request);
+		stce_grace_read_unlock(&host->grace, &guard);
+		return ret;
+	}
+	return host_ioctl_obj(host, e, &guard, request, arg);
 }
 
 /* See <spapr_tce/vfio.h>. */
 int stce_host_ioctl(struct stce_host *host, int fd, unsigned long request,
 		    void *arg)
 {
+	_Atomic uintptr_t *slot;
 	int ret;
 
 	/* From a signal handler that interrupted a host call of this
 	 * thread: that call may hold what this one would wait for. */
 	if (vfio_call_nested())
 		return vfio_ret(-EDEADLK);
+	slot = stce_fdtab_peek(&host->fds, fd);
+	if (!slot)
+		return vfio_ret(-EBADF);
 	vfio_call_enter();
-	ret = host_ioctl(host, fd, request, arg);
+	ret = host_ioctl(host, slot, request, arg);
 	vfio_call_leave();
 	return vfio_ret(ret);
+}
+
+/*
+ * See <spapr_tce/vfio.h>. One look at the descriptor's entry decides:
+ * none, not ours; a settled one, served here; one being closed, or a
+ * call from a signal handler, the two calls' own way (the wait for the
+ * close, EDEADLK).
+ */
+bool stce_host_ioctl_ours(struct stce_host *host, int fd,
+			  unsigned long request, void *arg, int *out)
+{
+	_Atomic uintptr_t *slot = stce_fdtab_peek(&host->fds, fd);
+	uintptr_t e;
+	int ret;
+
+	if (!slot)
+		return false;
+	e = atomic_load_explicit(slot, memory_order_acquire);
+	if (!e)
+		return false;
+	if (__builtin_expect((e & VFIO_FD_CLOSING) || vfio_call_nested(),
+			     0)) {
+		if (!stce_host_fd_ours(host, fd))
+			return false;
+		*out = stce_host_ioctl(host, fd, request, arg);
+		return true;
+	}
+	vfio_call_enter();
+	ret = host_ioctl(host, slot, request, arg);
+	vfio_call_leave();
+	*out = vfio_ret(ret);
+	return true;
 }
 
 /*

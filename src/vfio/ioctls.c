@@ -305,9 +305,10 @@ static const struct stce_vfio_ioctl unserved[] = {
 	  .fn = (handler), .flags = (fl) }
 
 /* Most used first: lookups scan in order. */
+enum { ROW_MAP, ROW_UNMAP };	/* vfio_ioctl_container_dma()'s */
 static const struct vfio_ioctl_op container_ops[] = {
-	IOMMU_OP(d_map, MAP, vfio_op_map_dma, 0),
-	IOMMU_OP(d_unmap, UNMAP, vfio_op_unmap_dma, 0),
+	[ROW_MAP] = IOMMU_OP(d_map, MAP, vfio_op_map_dma, 0),
+	[ROW_UNMAP] = IOMMU_OP(d_unmap, UNMAP, vfio_op_unmap_dma, 0),
 	IOMMU_OP(d_eeh, EEH, vfio_op_eeh, 0),
 	OP(d_api_version, NULL, vfio_op_api_version,
 	   VFIO_OP_CORE | VFIO_OP_INHERITED),
@@ -597,6 +598,38 @@ long vfio_ioctl_dispatch_row(enum stce_host_fd_kind kind,
 	default:
 		return -ENOTTY;
 	}
+}
+
+/*
+ * See vfio_internal.h. container_dispatch() and vfio_ioctl_run() for the
+ * two rows, without the row lookup, the kind's switch and the argument
+ * rule's: the same gates in the same order (no IOMMU: EINVAL; the row's
+ * container op; the argsz copy-in of the row's minimum, which is the
+ * whole struct of both), then the handler that knows the check is made
+ * and the host's section held.
+ */
+long vfio_ioctl_container_dma(struct vfio_call *call, unsigned long request)
+{
+	bool map = request == VFIO_IOMMU_MAP_DMA;
+	const struct vfio_ioctl_op *op = &container_ops[map ? ROW_MAP :
+								 ROW_UNMAP];
+	int saved = errno;
+	long ret;
+
+	call->iommu = atomic_load(&call->vc->iommu);
+	if (!call->iommu)
+		return -EINVAL;
+	ret = stce_container_check(call->iommu, op->cop - 1);
+	if (ret)
+		return ret;
+	ret = vfio_copy_in(&call->cmd, call->arg, op->info->minsz);
+	if (ret)
+		return ret;
+	ret = map ? vfio_op_map_dma_held(call) : vfio_op_unmap_dma_held(call);
+	/* As vfio_ioctl_dispatch_row(): success leaves errno alone. */
+	if (ret >= 0)
+		errno = saved;
+	return ret;
 }
 
 /* See vfio_internal.h. */

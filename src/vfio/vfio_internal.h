@@ -229,6 +229,24 @@ static inline struct vfio_obj *vfio_entry_obj(uintptr_t e)
 	return (struct vfio_obj *)(e & ~(uintptr_t)VFIO_FD_TAGS);
 }
 
+/* The same for @fd's table slot (stce_fdtab_peek: it lives as long as
+ * the host), for a caller that looked at it already. Inline: every
+ * ioctl's. */
+static inline uintptr_t vfio_slot_enter(struct stce_host *host,
+					_Atomic uintptr_t *slot,
+					struct stce_grace_guard *guard)
+{
+	uintptr_t e;
+
+	stce_grace_read_lock(&host->grace, guard);
+	e = atomic_load_explicit(slot, memory_order_acquire);
+	if (!e || (e & VFIO_FD_CLOSING)) {
+		stce_grace_read_unlock(&host->grace, guard);
+		return 0;
+	}
+	return e;
+}
+
 /* Host calls of this thread (descriptors.c): enter/leave bracket each
  * one; nested: a call is in progress (this one comes from a signal
  * handler that interrupted it). */
@@ -440,6 +458,14 @@ long vfio_ioctl_dispatch_row(enum stce_host_fd_kind kind,
 			     struct vfio_call *call,
 			     const struct vfio_ioctl_op *op);
 
+/*
+ * MAP_DMA or UNMAP_DMA (@request) on @call->vc, inside the host's
+ * read-side section that the descriptor's lookup opened (QEMU's call per
+ * TCE): vfio_ioctl_dispatch_row() of the row, the same answers, and the
+ * container's own check and section not made twice. @call: vc and arg set.
+ */
+long vfio_ioctl_container_dma(struct vfio_call *call, unsigned long request);
+
 /* Run @op on @call: its checks, the copy-in its arg asks for, its handler. */
 long vfio_ioctl_run(const struct vfio_ioctl_op *op, struct vfio_call *call);
 
@@ -451,6 +477,9 @@ long vfio_op_set_iommu(struct vfio_call *call);
 long vfio_op_tce_get_info(struct vfio_call *call);
 long vfio_op_map_dma(struct vfio_call *call);
 long vfio_op_unmap_dma(struct vfio_call *call);
+/* The two for vfio_ioctl_container_dma(): check made, host section held. */
+long vfio_op_map_dma_held(struct vfio_call *call);
+long vfio_op_unmap_dma_held(struct vfio_call *call);
 long vfio_op_enable(struct vfio_call *call);
 long vfio_op_disable(struct vfio_call *call);
 long vfio_op_register(struct vfio_call *call);

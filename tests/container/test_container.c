@@ -19,6 +19,7 @@
 #include <spapr_tce/table.h>
 
 #include "common/alloc.h"
+#include "common/grace.h"
 #include "../lib/prereg_test.h"
 #include "../lib/unpriv.h"
 
@@ -499,6 +500,67 @@ static void map_checks_in_order(void **state)
 	assert_int_equal(stce_prereg_count(), 1);
 }
 
+/*
+ * The forms for a caller that made the check and holds a section of the
+ * container's grace (the VFIO host's, stce_container_create_in): every
+ * input answered as the plain calls answer it, and a good one maps and
+ * unmaps as they do.
+ */
+static void checked_forms_answer_as_the_plain_ones(void **state)
+{
+	static const struct { uint64_t va, iova, size; unsigned int dir; } in[] = {
+		{ 0, 1ULL << 40, HP, STCE_MAP_READ },		/* no window */
+		{ 4096, WIN64, HP, STCE_MAP_READ },		/* vaddr */
+		{ 0, WIN64, 4096, STCE_MAP_READ },		/* size */
+		{ 0, WIN64, HP, 0 },				/* no direction */
+		{ 0, WIN64, HP, 0x4 },				/* unknown bit */
+		{ 0, WIN64, 0, STCE_MAP_READ },			/* size 0 */
+		{ 0, WIN64 + 4096, HP, STCE_MAP_READ },		/* iova */
+		{ 0, WIN64 + GB - HP, 2 * HP, STCE_MAP_READ },	/* past the end */
+		{ 16 * MB, WIN64, HP, STCE_MAP_READ },		/* unregistered */
+	};
+	struct fixture *f = *state;
+	struct stce_grace_guard g;
+	struct stce_grace grace;
+	struct stce_table *t;
+	uint64_t start;
+
+	stce_grace_init(&grace);
+	assert_int_equal(stce_container_create_in(STCE_IOMMU_V2, 0, &grace,
+						  &f->c), 0);
+	assert_int_equal(stce_container_attach(f->c, f->pe[0]), 0);
+	assert_int_equal(stce_container_register(f->c, f->mem, 16 * MB), 0);
+	assert_int_equal(stce_container_create_window(f->c, 16, GB, 1, &start), 0);
+	stce_grace_read_lock(&grace, &g);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		uint64_t va = f->mem + in[i].va;
+		int want = stce_container_map(f->c, va, in[i].iova, in[i].size,
+					      in[i].dir);
+
+		assert_true(want < 0);
+		assert_int_equal(stce_container_map_checked(f->c, va, in[i].iova,
+							    in[i].size, in[i].dir),
+				 want);
+		want = stce_container_unmap(f->c, in[i].iova, in[i].size);
+		assert_int_equal(stce_container_unmap_checked(f->c, in[i].iova,
+							      in[i].size),
+				 want);
+	}
+	t = stce_container_window_table(f->c, 1);
+	assert_int_equal(stce_container_map_checked(f->c, f->mem + HP, WIN64, HP,
+						    STCE_MAP_READ), 0);
+	assert_int_equal(stce_region_mapped(region_of(f->mem)), 1);
+	assert_int_equal(stce_table_get(t, 0),
+			 stce_tce_make(f->mem + HP, STCE_TCE_READ));
+	assert_int_equal(stce_container_unmap_checked(f->c, WIN64, HP), 0);
+	assert_int_equal(stce_region_mapped(region_of(f->mem)), 0);
+	assert_int_equal(stce_table_get(t, 0), 0);
+	stce_grace_read_unlock(&grace, &g);
+	stce_container_destroy(f->c);
+	f->c = NULL;
+	stce_grace_destroy(&grace);
+}
+
 static void map_writes_tces_and_counts_mappings(void **state)
 {
 	struct fixture *f = *state;
@@ -720,6 +782,7 @@ int main(void)
 		T(hypervisor_sees_groups_and_caps),
 		T(map_checks_in_order),
 		T(map_writes_tces_and_counts_mappings),
+		T(checked_forms_answer_as_the_plain_ones),
 		T(pages_larger_than_the_backing_are_refused),
 		T(kernel_mode_answers_like_the_kernel),
 		T(partial_register_strict_and_kernel),

@@ -446,7 +446,7 @@ static void test_deferred_release(void **state)
  * adjacent regions here), and what is not live or in no region is
  * skipped; the last mappings of a released region take it down.
  */
-static void test_release_tces(void **state)
+static void release_tces_check(bool one_by_one)
 {
 	uint64_t ua = map_anon(5 * HP), a = ua, b = ua + 2 * HP, nowhere = ua + 4 * HP;
 	uint64_t rw = STCE_TCE_READ | STCE_TCE_WRITE;
@@ -471,7 +471,11 @@ static void test_release_tces(void **state)
 
 	stce_prereg_release_tces(tces, 0);
 	assert_int_equal(stce_region_mapped(ra), 4);
-	stce_prereg_release_tces(tces, sizeof(tces) / sizeof(tces[0]));
+	if (one_by_one)
+		for (size_t i = 0; i < sizeof(tces) / sizeof(tces[0]); i++)
+			stce_prereg_release_tce(tces[i]);
+	else
+		stce_prereg_release_tces(tces, sizeof(tces) / sizeof(tces[0]));
 	assert_int_equal(stce_region_mapped(ra), 1);
 	assert_int_equal(stce_region_mapped(rb), 0);
 
@@ -479,12 +483,26 @@ static void test_release_tces(void **state)
 	stce_prereg_put_deferred(ra);
 	assert_true(stce_region_released(ra));
 	assert_int_equal(stce_prereg_count(), 2);
-	stce_prereg_release_tces(&tces[3], 1);
+	if (one_by_one)
+		stce_prereg_release_tce(tces[3]);
+	else
+		stce_prereg_release_tces(&tces[3], 1);
 	assert_int_equal(stce_prereg_count(), 1);
 	assert_null(stce_prereg_find_hpa(a));
 	assert_int_equal(stce_account_locked_pages(), 2);
 	assert_int_equal(stce_prereg_put(rb), 0);
 	unmap(ua, 5 * HP);
+}
+
+static void test_release_tces(void **state)
+{
+	release_tces_check(false);
+}
+
+/* stce_prereg_release_tce(), the one-page UNMAP's: the same, a TCE a call. */
+static void test_release_tce(void **state)
+{
+	release_tces_check(true);
 }
 
 static void test_deferred_unmapped(void **state)
@@ -844,6 +862,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_deferred_release, audit),
 		cmocka_unit_test_teardown(test_deferred_unmapped, audit),
 		cmocka_unit_test_teardown(test_release_tces, audit),
+		cmocka_unit_test_teardown(test_release_tce, audit),
 		cmocka_unit_test_teardown(test_revive, audit),
 		cmocka_unit_test_teardown(test_limit_unprivileged, audit),
 		cmocka_unit_test_teardown(test_fault_injection, audit),

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <linux/vfio.h>
@@ -68,10 +69,70 @@ static void success_leaves_errno_alone(void **state)
 	stce_host_destroy(host);
 }
 
+/*
+ * stce_host_ioctl_ours(), the preload library's ioctl: false, nothing
+ * done, for what is not the host's (a descriptor of the kernel's, one out
+ * of range, one the host closed); true with stce_host_ioctl()'s answer
+ * for the host's, failures with their errno.
+ */
+static void ioctl_ours_answers_for_the_host_only(void **state)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .size = 1ULL << 16,
+	};
+	struct stce_host *host;
+	int c, g, other, ret;
+
+	(void)state;
+	assert_int_equal(stce_host_create(NULL, &host), 0);
+	c = stce_host_open(host, "/dev/vfio/vfio", O_RDWR);
+	g = stce_host_open(host, "/dev/vfio/0", O_RDWR);
+	other = open("/dev/null", O_RDONLY);
+	assert_true(c >= 0 && g >= 0 && other >= 0);
+
+	ret = 12345;
+	assert_false(stce_host_ioctl_ours(host, other, VFIO_GET_API_VERSION,
+					  NULL, &ret));
+	assert_false(stce_host_ioctl_ours(host, -1, VFIO_GET_API_VERSION,
+					  NULL, &ret));
+	assert_false(stce_host_ioctl_ours(host, 1 << 30, VFIO_GET_API_VERSION,
+					  NULL, &ret));
+	assert_int_equal(ret, 12345);
+
+	assert_true(stce_host_ioctl_ours(host, c, VFIO_GET_API_VERSION, NULL,
+					 &ret));
+	assert_int_equal(ret, VFIO_API_VERSION);
+	/* A container without an IOMMU: MAP and UNMAP are EINVAL. */
+	errno = 0;
+	assert_true(stce_host_ioctl_ours(host, c, VFIO_IOMMU_UNMAP_DMA,
+					 &unmap, &ret));
+	assert_int_equal(ret, -1);
+	assert_int_equal(errno, EINVAL);
+	assert_true(stce_host_ioctl_ours(host, g, VFIO_GROUP_SET_CONTAINER, &c,
+					 &ret));
+	assert_int_equal(ret, 0);
+	assert_true(stce_host_ioctl_ours(host, c, VFIO_SET_IOMMU,
+					 (void *)VFIO_SPAPR_TCE_v2_IOMMU, &ret));
+	assert_int_equal(ret, 0);
+	/* v2 with nothing registered: EPERM before the struct is read. */
+	errno = 0;
+	assert_true(stce_host_ioctl_ours(host, c, VFIO_IOMMU_UNMAP_DMA, NULL,
+					 &ret));
+	assert_int_equal(ret, -1);
+	assert_int_equal(errno, EPERM);
+
+	assert_int_equal(stce_host_close(host, g), 0);
+	assert_false(stce_host_ioctl_ours(host, g, VFIO_GROUP_GET_STATUS, NULL,
+					  &ret));
+	close(other);
+	stce_host_destroy(host);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(success_leaves_errno_alone),
+		cmocka_unit_test(ioctl_ours_answers_for_the_host_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
