@@ -431,13 +431,17 @@ static int range_prepare(struct stce_table *t, uint64_t index, uint64_t count,
 }
 
 /*
- * Ask for the leaf and view lines of up to 64 entries, to be written: a
- * prefetch is not ordered with the locked exchanges, so the next span's
- * misses overlap this span's exchanges.
+ * Ask for the leaf and view (if any) lines of the 64-entry span that
+ * starts at entry @from of @n, to be written; nothing past @n. A prefetch
+ * is not ordered with the locked exchanges, so the next span's misses
+ * overlap this span's exchanges.
  */
-static inline void span_prefetch(tce_slot *leaf, tce_slot *view, uint64_t n)
+static inline void span_prefetch(tce_slot *leaf, tce_slot *view,
+				 uint64_t from, uint64_t n)
 {
-	for (uint64_t i = 0; i < n; i += 8) {
+	uint64_t end = n - from < 64 ? n : from + 64;
+
+	for (uint64_t i = from; i < end; i += 8) {
 		__builtin_prefetch((const void *)&leaf[i], 1);
 		if (view)
 			__builtin_prefetch((const void *)&view[i], 1);
@@ -528,13 +532,12 @@ static void xchg_leaf_span(const struct stce_table *t, tce_slot *leaf,
 			tces[i] = atomic_exchange(&leaf[i], tces[i]);
 		return;
 	}
-	span_prefetch(leaf, view, n < 64 ? n : 64);
+	span_prefetch(leaf, view, 0, n);
 	for (uint64_t i = 0; i < n; i += 64) {
 		unsigned int m = n - i < 64 ? (unsigned int)(n - i) : 64;
 
 		if (n - i > 64)
-			span_prefetch(leaf + i + 64, view + i + 64,
-				      n - i - 64 < 64 ? n - i - 64 : 64);
+			span_prefetch(leaf, view, i + 64, n);
 		/* Two instantiations: the test is out of the span's loops. */
 		if (report)
 			xchg_view_span(leaf + i, view + i, m, tces + i, uas + i,
@@ -620,22 +623,21 @@ int stce_table_take_range(struct stce_table *t, uint64_t index,
 		uint64_t chunk_end = (index | t->entry_mask) + 1;
 		uint64_t n = (chunk_end < end ? chunk_end : end) - index;
 		tce_slot *leaf = leaf_lookup(t, index);
-		tce_slot *view = leaf && t->has_view ? view_of(t, leaf) : NULL;
 		uint64_t slot = index & t->entry_mask;
+		tce_slot *view = leaf && t->has_view ?
+				 view_of(t, leaf) + slot : NULL;
 
-		if (leaf)
-			span_prefetch(leaf + slot, view ? view + slot : NULL,
-				      n < 64 ? n : 64);
+		if (leaf) {
+			leaf += slot;
+			span_prefetch(leaf, view, 0, n);
+		}
 		for (uint64_t i = 0; i < n; i += 64) {
 			unsigned int m = n - i < 64 ? (unsigned int)(n - i) : 64;
 
 			if (leaf && n - i > 64)
-				span_prefetch(leaf + slot + i + 64,
-					      view ? view + slot + i + 64 : NULL,
-					      n - i - 64 < 64 ? n - i - 64 : 64);
+				span_prefetch(leaf, view, i + 64, n);
 			if (leaf)
-				any |= take_span(leaf + slot + i,
-						 view ? view + slot + i : NULL,
+				any |= take_span(leaf + i, view ? view + i : NULL,
 						 m, tces + i);
 			else	/* Nothing below this pointer was ever set. */
 				memset(tces + i, 0, m * sizeof(tces[0]));
